@@ -1,0 +1,11 @@
+"""Test settings: the same code paths, with a throwaway var dir and fast hashing."""
+
+import os
+import tempfile
+
+os.environ.setdefault("CULTIVAR_VAR_DIR", tempfile.mkdtemp(prefix="cultivar-test-"))
+
+from cultivar.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
