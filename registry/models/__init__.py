@@ -1,0 +1,21 @@
+from registry.models.access import ApiToken, Role, RoleAssignment
+from registry.models.audit import AuditEvent
+from registry.models.certification import Certification, CertificationStatus
+from registry.models.cultivation import (
+    OPEN_POOL_STATUSES,
+    CultivationEntry,
+    CultivationNote,
+    EligibilityRuleSet,
+    PoolStatus,
+)
+from registry.models.firm import Firm, ListingStatus
+from registry.models.indicators import IndicatorYear
+from registry.models.ladder import Level, Stage, Tier, ValidityRule
+from registry.models.region import IndustryChain, Region
+from registry.models.targets import PolicyTarget, TargetKind
+
+__all__ = [
+    "ApiToken", "AuditEvent", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
+    "EligibilityRuleSet", "Firm", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
+    "PolicyTarget", "PoolStatus", "Region", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
+]

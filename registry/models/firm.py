@@ -1,0 +1,59 @@
+"""Firms (企业), keyed in business terms by their Unified Social Credit Code."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+class ListingStatus(models.TextChoices):
+    UNLISTED = "unlisted", "未上市 unlisted"
+    LISTED = "listed", "已上市 listed"
+    ACQUIRED = "acquired", "被并购 acquired"
+    DEREGISTERED = "deregistered", "注销 deregistered"
+
+
+class Firm(models.Model):
+    uscc = models.CharField("统一社会信用代码 USCC", max_length=18, unique=True)
+    # A code that fails the GB 32100 check digit is only stored when an administrator accepts it.
+    uscc_override_reason = models.TextField(blank=True)
+    uscc_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField("企业名称", max_length=200)
+    name_normalized = models.CharField(max_length=200, db_index=True, editable=False)
+    former_names = models.JSONField("曾用名", default=list, blank=True)
+    founded_on = models.DateField("成立日期", null=True, blank=True, db_index=True)
+    region = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="firms")
+    chains = models.ManyToManyField("registry.IndustryChain", blank=True, related_name="firms")
+    industry_code = models.CharField("国民经济行业代码", max_length=8, blank=True)
+    registered_capital = models.DecimalField(
+        "注册资本（万元）", max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    description = models.TextField(blank=True)
+    main_products = models.TextField("主营产品", blank=True)
+    technologies = models.TextField("核心技术", blank=True)
+    listing_status = models.CharField(max_length=14, choices=ListingStatus.choices, default=ListingStatus.UNLISTED)
+
+    # Derived state, kept right by registry.services only.
+    current_stage = models.ForeignKey(
+        "registry.Stage", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    current_tier = models.ForeignKey(
+        "registry.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    latest_indicators = models.ForeignKey(
+        "registry.IndicatorYear", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["current_stage", "region", "id"], name="firm_stage_region"),
+            models.Index(fields=["region", "id"], name="firm_region"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.uscc})"

@@ -1,0 +1,41 @@
+"""Current stage and tier: ONE function decides them, from the recognitions valid on a day."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.models import Certification, CertificationStatus, Firm
+
+# Superseded records still count while their own dates are valid: a renewal may start later.
+HOLDING_STATUSES = (CertificationStatus.ACTIVE, CertificationStatus.SUPERSEDED)
+CHUNK = 500
+
+
+def held_on(day):
+    """Q for recognitions a firm holds on `day`."""
+    return Q(status__in=HOLDING_STATUSES, valid_from__lte=day, valid_until__gte=day)
+
+
+def refresh_current_stage(firm_ids, today=None):
+    """Recompute current_stage/current_tier for these firms; return the ids that changed."""
+    today = today or timezone.localdate()
+    changed = []
+    firm_ids = list(firm_ids)
+    for start in range(0, len(firm_ids), CHUNK):
+        chunk = firm_ids[start : start + CHUNK]
+        best = {}
+        held = Certification.objects.filter(held_on(today), firm_id__in=chunk).values_list(
+            "firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank"
+        )
+        for firm_id, stage_id, tier_id, stage_rank, tier_rank in held:
+            rank = (stage_rank, tier_rank)
+            if firm_id not in best or rank > best[firm_id][0]:
+                best[firm_id] = (rank, stage_id, tier_id)
+        stale = []
+        for firm in Firm.objects.filter(id__in=chunk).only("id", "current_stage_id", "current_tier_id"):
+            _, stage_id, tier_id = best.get(firm.id, (None, None, None))
+            if (firm.current_stage_id, firm.current_tier_id) != (stage_id, tier_id):
+                firm.current_stage_id, firm.current_tier_id = stage_id, tier_id
+                stale.append(firm)
+        Firm.objects.bulk_update(stale, ["current_stage", "current_tier"], batch_size=CHUNK)
+        changed.extend(firm.id for firm in stale)
+    return changed
