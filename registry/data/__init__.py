@@ -1,0 +1,107 @@
+"""Reference data shipped as CSV: regions (GB/T 2260 + NBS park codes) and industry chains.
+
+No Django imports: the data migration, the management command, the demo generator and plain
+tests all read these files through the helpers below.
+
+* ``load_regions_rows()`` → ``[{"code", "name", "level", "parent_code", "aliases"}, …]``, all
+  strings exactly as in ``regions.csv``; ``aliases`` is ``|``-separated, ``parent_code`` is ``""``
+  for a province.  Parents come before children.
+* ``load_chain_rows()`` → ``[{"code", "name", "parent_code"}, …]`` from ``chains.csv``.
+* ``split_aliases(row)``, ``region_index()`` and ``resolve_region(text)`` turn a region text from
+  a published list (``无锡高新区（新吴区）``, ``苏州市吴中区``, ``昆山``) into its code.
+"""
+
+import csv
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent
+REGIONS_CSV = DATA_DIR / "regions.csv"
+CHAINS_CSV = DATA_DIR / "chains.csv"
+
+REGION_FIELDS = ("code", "name", "level", "parent_code", "aliases")
+CHAIN_FIELDS = ("code", "name", "parent_code")
+REGION_LEVELS = ("province", "city", "district", "park")
+
+
+def _read(path, fields):
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != fields:
+            raise ValueError(f"{path.name}: header {reader.fieldnames!r}, expected {list(fields)!r}")
+        return [{k: (row[k] or "").strip() for k in fields} for row in reader if any((v or "").strip() for v in row.values())]
+
+
+def _parents_first(rows):
+    by_code = {row["code"]: row for row in rows}
+    done, ordered = set(), []
+
+    def visit(row, depth=0):
+        if row["code"] in done or depth > 10:
+            return
+        parent = by_code.get(row["parent_code"])
+        if parent is not None:
+            visit(parent, depth + 1)
+        done.add(row["code"])
+        ordered.append(row)
+
+    for row in rows:
+        visit(row)
+    return ordered
+
+
+def load_regions_rows():
+    """Rows of regions.csv as dicts of strings, parents before children."""
+    return _parents_first(_read(REGIONS_CSV, REGION_FIELDS))
+
+
+def load_chain_rows():
+    """Rows of chains.csv as dicts of strings, parents before children."""
+    return _parents_first(_read(CHAINS_CSV, CHAIN_FIELDS))
+
+
+def split_aliases(row):
+    """The ``aliases`` cell of a region row as a list."""
+    return [a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()]
+
+
+def normalize_region_text(text):
+    """Fold full-width forms (（）→ ()) and drop all whitespace."""
+    return "".join(unicodedata.normalize("NFKC", str(text or "")).split())
+
+
+@lru_cache(maxsize=1)
+def region_index():
+    """Normalised name/alias → code.
+
+    A text shared by several rows (``鼓楼区`` is both 南京 320106 and 徐州 320302) maps to ``None``:
+    ambiguous, the caller must ask for more (``南京市鼓楼区``).
+    """
+    index = {}
+    for row in load_regions_rows():
+        for text in [row["name"], *split_aliases(row)]:
+            key = normalize_region_text(text)
+            if key in index and index[key] != row["code"]:
+                index[key] = None
+            else:
+                index[key] = row["code"]
+    return index
+
+
+def resolve_region(text):
+    """Code for a region text (name, alias or the 6-digit code itself); ``None`` if unknown or ambiguous."""
+    key = normalize_region_text(text)
+    if not key:
+        return None
+    index = region_index()
+    if key in index:
+        return index[key]
+    if len(key) == 6 and key.isdigit() and key in _codes():
+        return key
+    return None
+
+
+@lru_cache(maxsize=1)
+def _codes():
+    return frozenset(row["code"] for row in load_regions_rows())

@@ -1,0 +1,1 @@
+"""Demo-data generators (fictional Jiangsu tech firms). Pure Python, no Django imports."""
