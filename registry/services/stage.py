@@ -15,6 +15,19 @@ def held_on(day):
     return Q(status__in=HOLDING_STATUSES, valid_from__lte=day, valid_until__gte=day)
 
 
+def current_of(holdings):
+    """{firm_id: (stage_id, tier_id)} from rows (firm_id, stage_id, tier_id, stage_rank, tier_rank) held on a day.
+
+    The highest stage wins, then the highest tier inside it.
+    """
+    best = {}
+    for firm_id, stage_id, tier_id, stage_rank, tier_rank in holdings:
+        rank = (stage_rank, tier_rank)
+        if firm_id not in best or rank > best[firm_id][0]:
+            best[firm_id] = (rank, stage_id, tier_id)
+    return {firm_id: (stage_id, tier_id) for firm_id, (_, stage_id, tier_id) in best.items()}
+
+
 def refresh_current_stage(firm_ids, today=None):
     """Recompute current_stage/current_tier for these firms; return the ids that changed."""
     today = today or timezone.localdate()
@@ -22,17 +35,14 @@ def refresh_current_stage(firm_ids, today=None):
     firm_ids = list(firm_ids)
     for start in range(0, len(firm_ids), CHUNK):
         chunk = firm_ids[start : start + CHUNK]
-        best = {}
-        held = Certification.objects.filter(held_on(today), firm_id__in=chunk).values_list(
-            "firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank"
+        current = current_of(
+            Certification.objects.filter(held_on(today), firm_id__in=chunk).values_list(
+                "firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank"
+            )
         )
-        for firm_id, stage_id, tier_id, stage_rank, tier_rank in held:
-            rank = (stage_rank, tier_rank)
-            if firm_id not in best or rank > best[firm_id][0]:
-                best[firm_id] = (rank, stage_id, tier_id)
         stale = []
         for firm in Firm.objects.filter(id__in=chunk).only("id", "current_stage_id", "current_tier_id"):
-            _, stage_id, tier_id = best.get(firm.id, (None, None, None))
+            stage_id, tier_id = current.get(firm.id, (None, None))
             if (firm.current_stage_id, firm.current_tier_id) != (stage_id, tier_id):
                 firm.current_stage_id, firm.current_tier_id = stage_id, tier_id
                 stale.append(firm)
