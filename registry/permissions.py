@@ -1,6 +1,6 @@
 """Roles and district scope in one place; the API, admin and services ask here."""
 
-from registry.models import Firm, Region, Role, RoleAssignment
+from registry.models import Certification, Firm, IndicatorYear, Region, Role, RoleAssignment
 
 
 def role_of(user):
@@ -19,12 +19,19 @@ def is_admin(user):
 
 
 def region_paths(user):
-    """Region path prefixes the user is scoped to, or None when the user sees every region."""
+    """Region path prefixes the user is scoped to, or None when the user sees every region.
+
+    Cached on the user object, so one request asks the database once.
+    """
     role = role_of(user)
     if role in (Role.ADMIN, Role.ANALYST, Role.INVESTOR):
         return None
     if role == Role.OFFICER:
-        return list(user.cultivar_role.regions.values_list("path", flat=True))
+        cached = getattr(user, "_cultivar_region_paths", None)
+        if cached is None:
+            cached = list(user.cultivar_role.regions.values_list("path", flat=True))
+            user._cultivar_region_paths = cached
+        return list(cached)
     return []
 
 
@@ -39,12 +46,59 @@ def regions_in_scope(user):
     return query
 
 
-def firms_visible_to(user, queryset=None):
+def firms_visible_to(user, queryset=None, *, via=""):
+    """Firms (or rows reached through `via`, e.g. "firm__") the user may read."""
     queryset = Firm.objects.all() if queryset is None else queryset
+    if not role_of(user):
+        return queryset.none()
     scope = regions_in_scope(user)
     if scope is None:
-        return queryset if role_of(user) else queryset.none()
-    return queryset.filter(region__in=scope.values("code"))
+        return queryset
+    return queryset.filter(**{f"{via}region__in": scope.values("code")})
+
+
+def certifications_visible_to(user, queryset=None):
+    return firms_visible_to(user, Certification.objects.all() if queryset is None else queryset, via="firm__")
+
+
+def indicators_visible_to(user, queryset=None):
+    return firms_visible_to(user, IndicatorYear.objects.all() if queryset is None else queryset, via="firm__")
+
+
+def can_read_firm(user, firm):
+    role = role_of(user)
+    if not role:
+        return False
+    paths = region_paths(user)
+    if paths is None:
+        return True
+    region_path = firm.region.path
+    return any(region_path.startswith(p) for p in paths)
+
+
+# Field scope. Investors (投资团队) read firm profiles, stages and these public indicators only;
+# revenue, R&D spend and intensity, cost, assets, debt, financing and growth stay internal, and so
+# do cultivation entries and notes. The GraphQL layer consults this (api_graphql/core/permissions.py).
+INVESTOR_PUBLIC_INDICATOR_FIELDS = frozenset(
+    {"id", "year", "employees", "invention_patents", "ip_class1", "ip_class2", "valuation_usd"}
+)
+# Firm list filters that would reveal a restricted indicator through what they select.
+INVESTOR_RESTRICTED_FIRM_FILTERS = frozenset({"revenue_min", "revenue_max", "rd_intensity_min", "revenue_growth_min"})
+
+
+def can_read_indicator_field(user, field):
+    role = role_of(user)
+    if role == Role.INVESTOR:
+        return field in INVESTOR_PUBLIC_INDICATOR_FIELDS
+    return role is not None
+
+
+def can_read_cultivation(user):
+    return role_of(user) in (Role.ADMIN, Role.OFFICER, Role.ANALYST)
+
+
+def can_write_firm(user, firm):
+    return can_write_region(user, firm.region)
 
 
 def can_write_region(user, region):

@@ -1,0 +1,1 @@
+"""Shared GraphQL machinery: auth, limits, field permissions, loaders, keyset pagination, mutation errors."""

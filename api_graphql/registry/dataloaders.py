@@ -1,0 +1,80 @@
+"""Batch loaders for the registry types: a page of firms costs one query per relation, not per firm."""
+
+from api_graphql.core.dataloaders import ByKeyLoader, ListByKeyLoader
+from registry import permissions
+from registry.models import Certification, Firm, IndicatorYear, IndustryChain, Region, Stage, Tier
+
+
+class RegionByCodeLoader(ByKeyLoader):
+    def queryset(self, keys):
+        return Region.objects.filter(code__in=keys)
+
+
+class StageByIdLoader(ByKeyLoader):
+    def queryset(self, keys):
+        return Stage.objects.filter(id__in=keys)
+
+
+class TierByIdLoader(ByKeyLoader):
+    def queryset(self, keys):
+        return Tier.objects.filter(id__in=keys)
+
+
+class TiersByStageLoader(ListByKeyLoader):
+    def queryset(self, keys):
+        return Tier.objects.filter(stage_id__in=keys).order_by("rank", "id")
+
+    def key_of(self, row):
+        return row.stage_id
+
+
+class ChainsByFirmLoader(ListByKeyLoader):
+    def queryset(self, keys):
+        return (
+            Firm.chains.through.objects.filter(firm_id__in=keys)
+            .select_related("industrychain")
+            .order_by("industrychain__code")
+        )
+
+    def key_of(self, row):
+        return row.firm_id
+
+    def batch_load(self, keys):
+        return [[link.industrychain for link in links] for links in super().batch_load(keys)]
+
+
+class CertificationsByFirmLoader(ListByKeyLoader):
+    def queryset(self, keys):
+        return (
+            Certification.objects.filter(firm_id__in=keys)
+            .select_related("stage", "tier")
+            .order_by("issued_on", "id")
+        )
+
+    def key_of(self, row):
+        return row.firm_id
+
+
+class IndicatorsByFirmLoader(ListByKeyLoader):
+    def queryset(self, keys):
+        return IndicatorYear.objects.filter(firm_id__in=keys).order_by("year")
+
+    def key_of(self, row):
+        return row.firm_id
+
+
+class IndicatorByIdLoader(ByKeyLoader):
+    def queryset(self, keys):
+        return IndicatorYear.objects.filter(id__in=keys)
+
+
+class FirmByIdLoader(ByKeyLoader):
+    """Firms by id, narrowed to the caller's scope (a certification never leads outside it)."""
+
+    def queryset(self, keys):
+        return permissions.firms_visible_to(getattr(self.context, "user", None), Firm.objects.filter(id__in=keys))
+
+
+class ChainByIdLoader(ByKeyLoader):
+    def queryset(self, keys):
+        return IndustryChain.objects.filter(id__in=keys)

@@ -1,0 +1,106 @@
+"""FilterSets behind list fields (NetBox's `filtersets.py`), usable by GraphQL, admin and scripts alike.
+
+Codes are the business keys users know (stage `hnte`, region `320583`, chain `ic.design`); an
+unknown code raises a ValidationError naming the filter, never an empty result that looks like
+"no firms". Region and chain filters include everything under the node (materialised `path`).
+Comparisons: `founded_after`/`founded_before` and `certificate_expiring_before` are strict (> and <);
+`*_min`/`*_max` are inclusive. Indicator filters look at the firm's latest indicator year.
+"""
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from registry.models import Certification, CertificationStatus, Firm, IndustryChain, Region, Stage, Tier
+
+
+def unknown(name, value, what):
+    return ValidationError({name: [ValidationError(f"Unknown {what} code “{value}”.", code="unknown_code")]})
+
+
+def region_codes_under(code, name="region"):
+    """Codes of the region and every region under it (one small query on the Region table)."""
+    code = str(code).strip()
+    path = Region.objects.filter(code=code).values_list("path", flat=True).first()
+    if path is None:
+        raise unknown(name, code, "region")
+    return list(Region.objects.filter(path__startswith=path).values_list("code", flat=True))
+
+
+class FirmFilterSet(django_filters.FilterSet):
+    stage = django_filters.CharFilter(method="filter_stage", label="Current stage code (e.g. hnte)")
+    tier = django_filters.CharFilter(method="filter_tier", label="Current tier code (e.g. srdi_little_giant)")
+    region = django_filters.CharFilter(method="filter_region", label="Region code; includes sub-regions")
+    chain = django_filters.CharFilter(method="filter_chain", label="Industry chain code; includes sub-chains")
+    founded_after = django_filters.DateFilter(field_name="founded_on", lookup_expr="gt", label="Founded after (strict)")
+    founded_before = django_filters.DateFilter(field_name="founded_on", lookup_expr="lt", label="Founded before (strict)")
+    revenue_min = django_filters.NumberFilter(
+        field_name="latest_indicators__revenue", lookup_expr="gte", label="Latest revenue ≥ (万元)"
+    )
+    revenue_max = django_filters.NumberFilter(
+        field_name="latest_indicators__revenue", lookup_expr="lte", label="Latest revenue ≤ (万元)"
+    )
+    rd_intensity_min = django_filters.NumberFilter(
+        field_name="latest_indicators__rd_intensity", lookup_expr="gte", label="Latest R&D/revenue ≥ (fraction)"
+    )
+    revenue_growth_min = django_filters.NumberFilter(
+        field_name="latest_indicators__revenue_growth", lookup_expr="gte", label="Latest revenue growth ≥ (fraction)"
+    )
+    certificate_expiring_before = django_filters.DateFilter(
+        method="filter_certificate_expiring_before", label="Holds an ACTIVE recognition valid until before this date"
+    )
+
+    class Meta:
+        model = Firm
+        fields = []
+
+    def filter_stage(self, queryset, name, value):
+        stage_id = Stage.objects.filter(code=value.strip()).values_list("id", flat=True).first()
+        if stage_id is None:
+            raise unknown(name, value, "stage")
+        return queryset.filter(current_stage_id=stage_id)
+
+    def filter_tier(self, queryset, name, value):
+        tier_id = Tier.objects.filter(code=value.strip()).values_list("id", flat=True).first()
+        if tier_id is None:
+            raise unknown(name, value, "tier")
+        return queryset.filter(current_tier_id=tier_id)
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(region_id__in=region_codes_under(value, name))
+
+    def filter_chain(self, queryset, name, value):
+        path = IndustryChain.objects.filter(code=value.strip()).values_list("path", flat=True).first()
+        if path is None:
+            raise unknown(name, value, "industry chain")
+        on_chain = Firm.chains.through.objects.filter(industrychain__path__startswith=path).values("firm_id")
+        return queryset.filter(id__in=on_chain)
+
+    def filter_certificate_expiring_before(self, queryset, name, value):
+        expiring = Certification.objects.filter(status=CertificationStatus.ACTIVE, valid_until__lt=value)
+        return queryset.filter(id__in=expiring.values("firm_id"))
+
+
+class CertificationFilterSet(django_filters.FilterSet):
+    """Filters of `expiringCertificates`: ACTIVE recognitions valid until before a date."""
+
+    before = django_filters.DateFilter(field_name="valid_until", lookup_expr="lt", required=True)
+    region = django_filters.CharFilter(method="filter_region")
+    stage = django_filters.CharFilter(method="filter_stage")
+
+    class Meta:
+        model = Certification
+        fields = []
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(firm__region_id__in=region_codes_under(value, name))
+
+    def filter_stage(self, queryset, name, value):
+        stage_id = Stage.objects.filter(code=value.strip()).values_list("id", flat=True).first()
+        if stage_id is None:
+            raise unknown(name, value, "stage")
+        return queryset.filter(stage_id=stage_id)
+
+    @property
+    def qs(self):
+        return super().qs.filter(Q(status=CertificationStatus.ACTIVE))
