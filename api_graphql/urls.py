@@ -1,3 +1,7 @@
 from django.urls import path
 
-urlpatterns: list = []
+from api_graphql.views import CultivarGraphQLView
+
+urlpatterns = [
+    path("graphql", CultivarGraphQLView.as_view(), name="graphql"),
+]
