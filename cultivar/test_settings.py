@@ -9,3 +9,5 @@ from cultivar.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Unit tests run tasks in-process; tests/test_services_redis.py drives a real worker when a broker is set.
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,76 @@
+"""Benchmark: generating the demo registry at scale (issue: registry core).
+
+Prints rows/second and peak memory for `seed_demo`, next to a baseline measured in the same run:
+a plain `executemany` INSERT of the same number of narrow rows into a scratch table (the cost of
+getting rows into this database at all). Run on a fresh database, e.g.
+
+    scripts/with-services .venv/bin/python bench/seed_scale.py --firms 1000000
+"""
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cultivar.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from registry.demo.generator import DemoGenerator  # noqa: E402
+from registry.models import Firm  # noqa: E402
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def baseline_insert(n_rows, chunk=5000):
+    """Insert n_rows (id, 18-char code, name, date) rows with executemany; seconds taken."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_baseline")
+        cursor.execute("CREATE TABLE bench_baseline (id bigint PRIMARY KEY, code varchar(18), name varchar(200), d date)")
+    started = time.perf_counter()
+    for start in range(0, n_rows, chunk):
+        rows = [(i, f"91320583{i:010d}", f"苏州测试{i}科技有限公司", "2020-01-01") for i in range(start, min(n_rows, start + chunk))]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO bench_baseline VALUES (%s, %s, %s, %s)", rows)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_baseline")
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--firms", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--chunk-size", type=int, default=5000)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    if Firm.objects.exists():
+        sys.exit("bench/seed_scale needs an empty registry (a fresh DATABASE_URL).")
+    print(f"database: {connection.vendor}; firms: {args.firms:,}")
+    started = time.perf_counter()
+    counts = DemoGenerator(seed=args.seed).generate(args.firms, chunk_size=args.chunk_size)
+    seed_seconds = time.perf_counter() - started
+    rows = sum(counts.values())
+    seed_peak = peak_rss_mb()
+    baseline_seconds = baseline_insert(rows)
+    print(f"seed_demo: {counts}")
+    print(f"seed_demo: {rows:,} rows in {seed_seconds:.1f} s = {rows / seed_seconds:,.0f} rows/s, "
+          f"{args.firms / seed_seconds:,.0f} firms/s; peak RSS {seed_peak:,.0f} MB")
+    print(f"baseline executemany of {rows:,} narrow rows: {baseline_seconds:.1f} s = {rows / baseline_seconds:,.0f} rows/s")
+    print(f"ratio seed/baseline time: {seed_seconds / baseline_seconds:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
