@@ -1,0 +1,131 @@
+"""The candidate finder: firms one rung below a target that are eligible or nearest to it.
+
+Facts are fetched column-wise for the whole candidate set (registry.eligibility.facts), judged
+with pandas (registry.eligibility.engine), ranked, and only the requested page is turned into
+explanations and Firm objects.
+
+Ranking, most promising first: eligible, then not eligible, then missing data (a firm we cannot
+judge is listed last, never ranked as if its unknowns were zero); inside each group the higher
+score first (rules that score, e.g. 科小 100 points), then the smaller gap (number of unmet
+criteria plus their relative shortfalls), then the firm id.
+"""
+
+from dataclasses import dataclass
+
+import pandas as pd
+from django.utils import timezone
+
+from registry.eligibility.engine import evaluate, evaluation_year
+from registry.eligibility.facts import load_facts, tiers_needed
+from registry.eligibility.rules import assign_rule_sets, resolve_target, rule_sets_for
+from registry.models import Firm, Stage, Tier
+from registry.permissions import firms_visible_to
+from registry.services.errors import field_error
+from registry.services.firms import resolve_region
+
+MAX_PAGE = 100
+
+
+@dataclass
+class Candidate:
+    firm: Firm
+    eligible: bool
+    outcome: str
+    score: float | None
+    gap: float
+    unmet: list
+    rule_set: str
+
+
+@dataclass
+class CandidatePage:
+    items: list
+    total: int
+    offset: int
+    year: int
+
+
+def rung_below(stage, tier):
+    """Firms 'one rung below' a target: a Q on current stage/tier.
+
+    In a stage with several tiers the rung below a tier is the previous tier of the same stage; the
+    rung below a stage (or its lowest tier) is the previous stage, any tier; below the bottom rung are
+    firms with no current stage.
+    """
+    from django.db.models import Q
+
+    if tier is not None:
+        previous = Tier.objects.filter(stage=stage, rank__lt=tier.rank).order_by("-rank").first()
+        if previous is not None:
+            return Q(current_tier=previous)
+    previous_stage = Stage.objects.filter(rank__lt=stage.rank, region__isnull=True).order_by("-rank").first()
+    if previous_stage is None:
+        return Q(current_stage__isnull=True)
+    return Q(current_stage=previous_stage)
+
+
+def candidate_scope(rule_sets, stage, tier):
+    from django.db.models import Q
+
+    declared = [r.thresholds.get("candidates_from") for r in rule_sets if "candidates_from" in r.thresholds]
+    if not declared:
+        return rung_below(stage, tier)
+    codes = sorted({code for codes in declared for code in codes})
+    if not codes:
+        return Q(current_stage__isnull=True)
+    return Q(current_tier__code__in=codes)
+
+
+def evaluate_frame(frame, rule_sets, on, year):
+    """Evaluate each row with its region's rule set; returns (table, {rule index: Evaluation})."""
+    assignment = assign_rule_sets(rule_sets, frame["region_path"])
+    tables, evaluations = [], {}
+    for position, rule in enumerate(rule_sets):
+        part = frame[assignment == position]
+        if part.empty:
+            continue
+        ev = evaluate(rule.thresholds, part, on, year, rule_set=rule)
+        evaluations[position] = ev
+        tables.append(ev.table.assign(rule_index=position, row=range(len(part))))
+    if not tables:
+        return pd.DataFrame(columns=["outcome", "eligible", "outcome_rank", "score", "gap", "rule_index", "row"]), {}
+    return pd.concat(tables), evaluations
+
+
+def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=20, offset=0):
+    """Rank the candidates for a target stage/tier in a region, for the user's scope."""
+    on = on or timezone.localdate()
+    if first is None:
+        first = 20
+    if first < 0 or first > MAX_PAGE:
+        raise field_error("first", f"first must be between 0 and {MAX_PAGE}.", code="page_size")
+    stage, tier = resolve_target(stage, tier)
+    year = evaluation_year(on)
+    rule_sets = rule_sets_for(stage, tier, on)
+    if not rule_sets:
+        raise field_error("stage", f"No eligibility rules for {tier.code if tier else stage.code} in force on {on}.",
+                          code="no_rules")
+    firms = Firm.objects.filter(candidate_scope(rule_sets, stage, tier))
+    if region not in (None, ""):
+        firms = firms.filter(region__path__startswith=resolve_region(region).path)
+    if user is not None:
+        firms = firms_visible_to(user, firms)
+    needed = set().union(*(tiers_needed(r.thresholds) for r in rule_sets))
+    frame = load_facts(firms, on, year, needed)
+    if frame.empty:
+        return CandidatePage([], 0, offset, year)
+    table, evaluations = evaluate_frame(frame, rule_sets, on, year)
+    table = table.assign(firm_id=frame.loc[table.index, "firm_id"].to_numpy())
+    table = table.assign(score_key=-table["score"].fillna(-1e18))
+    ranked = table.sort_values(["outcome_rank", "score_key", "gap", "firm_id"], kind="stable")
+    page = ranked.iloc[offset: offset + first]
+    objects = Firm.objects.select_related("region", "current_stage", "current_tier").in_bulk(list(page["firm_id"]))
+    items = []
+    for _, row in page.iterrows():
+        ev = evaluations[int(row["rule_index"])]
+        items.append(Candidate(
+            firm=objects[int(row["firm_id"])], eligible=bool(row["eligible"]), outcome=row["outcome"],
+            score=None if pd.isna(row["score"]) else float(row["score"]), gap=float(row["gap"]),
+            unmet=ev.unmet(int(row["row"])), rule_set=ev.rule_set.code,
+        ))
+    return CandidatePage(items, len(ranked), offset, year)
