@@ -18,7 +18,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
-from graphql_sync_dataloaders import DeferredExecutionContext
+from api_graphql.core.execution import CultivarExecutionContext
 
 from api_graphql.core.auth import TokenError, authenticate_token, token_from_header
 from api_graphql.core.limits import validation_rules
@@ -46,7 +46,7 @@ def _csrf_failure(request):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class CultivarGraphQLView(GraphQLView):
-    execution_context_class = DeferredExecutionContext
+    execution_context_class = CultivarExecutionContext
     graphiql = True
 
     def __init__(self, **kwargs):
