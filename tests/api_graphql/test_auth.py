@@ -1,0 +1,80 @@
+"""Authentication (session and token), CSRF, and the role-less account."""
+
+import datetime
+import json
+
+from django.test import Client
+from django.utils import timezone
+
+from registry.models import ApiToken
+from tests.api_graphql.conftest import make_user
+
+QUERY = "{ firms { totalCount } }"
+
+
+def post(client, query=QUERY, **headers):
+    response = client.post("/graphql", data=json.dumps({"query": query}), content_type="application/json", **headers)
+    return response.status_code, response.json()
+
+
+def test_anonymous_gets_401_with_an_error_and_no_data(db):
+    status, body = post(Client())
+    assert status == 401
+    assert "data" not in body and "Authentication required" in body["errors"][0]["message"]
+
+
+def test_account_without_role_is_refused(db):
+    client = Client()
+    client.force_login(make_user("nobody"))
+    status, body = post(client)
+    assert status == 403 and "no Cultivar role" in body["errors"][0]["message"]
+
+
+def test_token_authentication_and_last_used_throttle(analyst, registry_data):
+    token, key = ApiToken.issue(analyst, name="notebook")
+    status, body = post(Client(), HTTP_AUTHORIZATION=f"Token {key}")
+    assert status == 200 and body["data"]["firms"]["totalCount"] == 2
+    token.refresh_from_db()
+    first_use = token.last_used_at
+    assert first_use is not None
+    post(Client(), HTTP_AUTHORIZATION=f"Token {key}")
+    token.refresh_from_db()
+    assert token.last_used_at == first_use  # not rewritten within a minute
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - datetime.timedelta(minutes=2))
+    post(Client(), HTTP_AUTHORIZATION=f"Token {key}")
+    token.refresh_from_db()
+    assert token.last_used_at > first_use
+    assert ApiToken.objects.get(pk=token.pk).key_hash == ApiToken.hash_key(key)  # only the hash is stored
+
+
+def test_bad_and_revoked_tokens_are_refused(analyst):
+    token, key = ApiToken.issue(analyst)
+    assert post(Client(), HTTP_AUTHORIZATION="Token nope")[0] == 401
+    token.revoked = True
+    token.save()
+    status, body = post(Client(), HTTP_AUTHORIZATION=f"Token {key}")
+    assert status == 401 and "revoked" in body["errors"][0]["message"]
+    analyst.is_active = False
+    analyst.save()
+
+
+def test_session_posts_need_csrf_but_token_posts_do_not(analyst, registry_data):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(analyst)
+    status, body = post(client)
+    assert status == 403 and "CSRF" in body["errors"][0]["message"]
+    client.get("/graphql", HTTP_ACCEPT="text/html")  # GraphiQL sets the csrftoken cookie
+    csrf = client.cookies["csrftoken"].value
+    status, body = post(client, HTTP_X_CSRFTOKEN=csrf)
+    assert status == 200 and body["data"]["firms"]["totalCount"] == 2
+    _, key = ApiToken.issue(analyst)
+    status, _ = post(Client(enforce_csrf_checks=True), HTTP_AUTHORIZATION=f"Token {key}")
+    assert status == 200
+
+
+def test_graphiql_for_signed_in_users_login_redirect_for_others(analyst):
+    assert Client().get("/graphql", HTTP_ACCEPT="text/html").status_code == 302
+    client = Client()
+    client.force_login(analyst)
+    response = client.get("/graphql", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200 and b"graphiql" in response.content.lower()
