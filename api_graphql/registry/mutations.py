@@ -13,7 +13,7 @@ from api_graphql.registry.types import CertificationType, FirmType, IndicatorYea
 from registry import permissions
 from registry import services
 from registry import uscc as uscc_codes
-from registry.models import Certification, Firm, Role
+from registry.models import Certification, Firm, IndicatorYear, Role
 from registry.services.firms import resolve_region
 
 OUT_OF_SCOPE = "No firm with this USCC in your regions."
@@ -73,7 +73,7 @@ class UpsertFirm(ServiceMutation):
             uscc, actor=user, via="api", override_reason=override_reason or "", chains=chains,
             **{k: v for k, v in values.items() if v is not None},
         )
-        return {"firm": firm, "outcome": outcome}
+        return {"firm": Firm.objects.get(pk=firm.pk), "outcome": outcome}  # re-read: stored decimals, derived state
 
 
 class RecordCertification(ServiceMutation):
@@ -164,4 +164,4 @@ class UpsertIndicators(ServiceMutation):
         row, outcome = services.upsert_indicators(
             firm, year, {k: v for k, v in values.items() if v is not None}, actor=info.context.user, via="api"
         )
-        return {"indicators": row, "firm": Firm.objects.get(pk=firm.pk), "outcome": outcome}
+        return {"indicators": IndicatorYear.objects.get(pk=row.pk), "firm": Firm.objects.get(pk=firm.pk), "outcome": outcome}

@@ -151,6 +151,9 @@ class CertificationType(ScopedObjectType):
     def visible_to(cls, user, queryset):
         return permissions.certifications_visible_to(user, queryset)
 
+    def resolve_status(self, info):
+        return str(self.status)  # the plain value; a TextChoices member is not our graphene Enum
+
     def resolve_stage(self, info):
         if "stage" in self._state.fields_cache:
             return self.stage
