@@ -37,7 +37,7 @@ import pandas as pd
 
 from .columns import (
     FIELD_KINDS, TABLE_UNIT_RE, UNITS, Column, Requirement, check_required, header_score, map_columns,
-    missing_fields, normalize_header,
+    missing_fields,
 )
 from .errors import (
     CorruptFileError, EmptyFileError, EncodingError, HeaderNotFoundError, MissingColumnsError, ReaderError,
@@ -316,6 +316,27 @@ def _decode_sample(data: bytes, complete: bool, name: str) -> tuple[str, str, st
     raise EncodingError(f"{name}: text is neither UTF-8 nor GBK/GB18030; save the file as UTF-8 CSV")
 
 
+def _first_non_ascii_window(source: Source, block: int = 1 << 20) -> bytes | None:
+    """SNIFF_BYTES from the line holding the first non-ASCII byte of the file, or None."""
+    fh = open(source, "rb") if isinstance(source, (str, os.PathLike)) else source
+    try:
+        fh.seek(0)
+        offset = 0
+        while chunk := fh.read(block):
+            if not chunk.isascii():
+                pos = next(i for i, b in enumerate(chunk) if b >= 0x80)
+                start = chunk.rfind(b"\n", 0, pos) + 1
+                fh.seek(offset + start)
+                return fh.read(SNIFF_BYTES)
+            offset += len(chunk)
+        return None
+    finally:
+        if fh is source:
+            fh.seek(0)
+        else:
+            fh.close()
+
+
 def sniff_format(source: Source) -> str:
     """'csv' or 'xlsx' from the file's bytes; ReaderError for anything else (or an empty file)."""
     name = _name_of(source)
@@ -453,6 +474,11 @@ class SourceFile:
         if self.format == "csv":
             data, complete = _head_bytes(source, SNIFF_BYTES)
             self._read_as, self.encoding, sample = _decode_sample(data, complete, self.name)
+            if data.isascii() and not complete:
+                # An ASCII start says nothing about the encoding: judge by the first non-ASCII bytes.
+                window = _first_non_ascii_window(source)
+                if window:
+                    self._read_as, self.encoding, _ = _decode_sample(window, False, self.name)
             if not complete and "\n" in sample:
                 sample = sample[: sample.rindex("\n")]
             self._delimiter, self._ncols = _sniff_delimiter(sample)
@@ -526,7 +552,11 @@ class SourceFile:
                 raise SheetNotFoundError(f"{self.name}: no sheet named {sheet!r}; sheets: {', '.join(names)}")
             found = 0
             for sheet_name in selected:
-                raw = _xlsx_raw_batches(wb[sheet_name], chunksize, self.name)
+                ws = wb[sheet_name]
+                if sheet is None and getattr(ws, "sheet_state", "visible") != "visible":
+                    self.skipped_sheets.append((sheet_name, f"{self.name} [{sheet_name}]: hidden sheet"))
+                    continue
+                raw = _xlsx_raw_batches(ws, chunksize, self.name)
                 try:
                     table = self._table(raw, sheet_name, **opts)
                 except (HeaderNotFoundError, EmptyFileError) as exc:
@@ -578,7 +608,8 @@ class SourceFile:
         columns, warnings = map_columns(header_cells)
         # A lone match (e.g. a title mentioning 地区) is only a header if it is all we need.
         provided = {c.field for c in columns if c.field} | set(from_sheet)
-        lone_ok = required and not missing_fields([Column(-1, f, f, f) for f in provided], required)
+        lone_ok = (required and not missing_fields([Column(-1, f, f, f) for f in provided], required)) or any(
+            c.is_index for c in columns)
         if best_score < 2 and not lone_ok:
             if required:
                 check_required(columns, required, where=where, extra=from_sheet)

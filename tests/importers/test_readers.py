@@ -19,6 +19,7 @@ from importers.readers import (
     SheetNotFoundError, UnsupportedFormatError, iter_batches, iter_rows, open_source, sniff_format,
 )
 
+VALID_USCC = "91320571T6748MKWW3"
 SAMPLES = {
     "firms_master.csv", "hnte_2024_jiangsu_batch1.xlsx", "tech_sme_2025_kunshan.csv",
     "srdi_little_giant_batch6.csv", "indicators_2023_2024.xlsx", "gazelle_suzhou_2024.xlsx",
@@ -118,7 +119,7 @@ def test_indicators_two_years(data_dir):
     tables = read_all(data_dir / "indicators_2023_2024.xlsx", required=["uscc", "year"])
     assert [t.sheet for t, _ in tables] == ["2023年度", "2024年度"]
     usccs = []
-    for (table, rows), year in zip(tables, ("2023", "2024")):
+    for (table, rows), year in zip(tables, ("2023", "2024"), strict=True):
         assert table.header_line == 1
         assert len(rows) == 60
         assert [r.line for r in rows] == list(range(2, 62))
@@ -540,3 +541,49 @@ def test_large_csv_is_streamed_in_batches(tmp_path):
     assert lines_ok
     assert (first.line, last.line) == (3, n + 2)
     assert last.values["name"] == f"测试{n}科技有限公司"
+
+
+def test_gbk_after_a_long_ascii_start(tmp_path):
+    # The first 64 KiB are ASCII; the encoding is decided by the first Chinese text further down.
+    path = tmp_path / "x.csv"
+    lines = ["uscc,name,region"] + [f"91320571T6748MKWW3,Firm {i},Kunshan" for i in range(3000)]
+    lines.append("91320505EK9N8KQG9L,苏州中科新能源科技有限公司,苏州市虎丘区")
+    path.write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    assert path.stat().st_size > readers.SNIFF_BYTES
+    source = open_source(path)
+    assert source.encoding == "gbk"
+    rows = list(iter_rows(path))
+    assert (rows[-1].line, rows[-1].values["name"]) == (3002, "苏州中科新能源科技有限公司")
+
+
+def test_names_only_list_with_index_column(tmp_path):
+    path = write_csv(tmp_path / "x.csv", [["第六批专精特新“小巨人”企业名单"], ["序号", "企业名称"], ["1", "A公司"], ["2", "B公司"]])
+    [(table, rows)] = read_all(path)
+    assert table.header_line == 2 and [r.values for r in rows] == [{"name": "A公司"}, {"name": "B公司"}]
+
+
+def test_hidden_sheets_are_skipped(make_xlsx):
+    import openpyxl
+
+    path = make_xlsx({"名单": [["企业名称", "统一社会信用代码"], ["A", VALID_USCC]], "字典": [["地区", "区划代码"], ["昆山市", "320583"]]})
+    wb = openpyxl.load_workbook(path)
+    wb["字典"].sheet_state = "hidden"
+    wb.save(path)
+    source = open_source(path)
+    assert [t.sheet for t in source.tables()] == ["名单"]
+    assert source.skipped_sheets[0][0] == "字典"
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_damaged_sheet_xml_either_mode(tmp_path, data_dir, monkeypatch, streamed):
+    if streamed:
+        monkeypatch.setattr(readers, "XLSX_FULL_LOAD_MAX_BYTES", 0)
+    path = tmp_path / "list.xlsx"
+    with zipfile.ZipFile(data_dir / "gazelle_suzhou_2024.xlsx") as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                body = body.replace(b"</sheetData>", b"<row r='9'><c r='A9'")
+            dst.writestr(item, body)
+    with pytest.raises(CorruptFileError):
+        read_all(path)
