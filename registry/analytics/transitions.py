@@ -1,0 +1,88 @@
+"""Stage transitions in a year: each firm's stage at the start versus the end of the year.
+
+Definitions (docs/analytics.md):
+- A firm's stage on a day is the highest stage among the recognitions it held that day (the
+  current-stage rule of registry.services.stage, applied to a past day: valid that day, and a
+  revoked recognition held until its revocation day).
+- Start of year Y = 31 December of Y−1 (so a 科小 re-evaluated every year, whose number lapses on
+  31 December, is not counted as lapsing and re-entering each year); end of year = 31 December of Y.
+- Rows: fromStage → toStage with a count and a kind:
+  entry (from null: no stage at the start, a stage at the end — new or returning firms),
+  upgrade (higher stage), downgrade (lower stage, not null), stay (same stage),
+  lapse (to null), revocation (to a lower stage or null because a recognition at the start stage
+  was revoked during the year).
+- Firms that held nothing on either day (recognised and lapsed inside the year) are not counted.
+All aggregation runs in the database: one grouped query per firm wrapped in a grouped count.
+"""
+
+import datetime
+
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Max, Q, When
+
+from registry.analytics.scope import firm_scope, held_on, year_bounds
+from registry.models import Certification, CertificationStatus, Stage
+
+
+def per_firm_query(year, region=None, user=None):
+    start = datetime.date(year - 1, 12, 31)
+    _, end = year_bounds(year)
+    first_day = datetime.date(year, 1, 1)
+    revoked_in_year = Q(status=CertificationStatus.REVOKED, revoked_on__gte=first_day, revoked_on__lte=end)
+    return (
+        Certification.objects.filter(firm_scope(region, None, user), valid_from__lte=end, valid_until__gte=start)
+        .values("firm_id")
+        .annotate(
+            from_rank=Max(Case(When(held_on(start), then=F("stage__rank")), output_field=IntegerField())),
+            to_rank=Max(Case(When(held_on(end), then=F("stage__rank")), output_field=IntegerField())),
+            revoked_rank=Max(Case(When(revoked_in_year, then=F("stage__rank")), output_field=IntegerField())),
+        )
+        .order_by()
+    )
+
+
+def transition_counts(year, region=None, user=None):
+    """[(from_rank, to_rank, revoked_at_start_rank, count)] computed in the database."""
+    sql, params = per_firm_query(year, region, user).query.sql_with_params()
+    wrapped = (
+        "SELECT t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN 1 ELSE 0 END AS revoked, "
+        f"COUNT(*) FROM ({sql}) t WHERE t.from_rank IS NOT NULL OR t.to_rank IS NOT NULL "
+        "GROUP BY t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN 1 ELSE 0 END"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(wrapped, params)
+        return cursor.fetchall()
+
+
+def kind_of(from_rank, to_rank, revoked):
+    if from_rank is None:
+        return "entry"
+    if to_rank is not None and to_rank > from_rank:
+        return "upgrade"
+    if to_rank == from_rank:
+        return "stay"
+    if revoked:
+        return "revocation"
+    return "lapse" if to_rank is None else "downgrade"
+
+
+def stage_transitions(year, region=None, user=None):
+    """List of {from_stage, to_stage, kind, count}, ordered by from rank (entries first), then to rank."""
+    codes = dict(Stage.objects.values_list("rank", "code"))
+    merged = {}
+    for from_rank, to_rank, revoked, count in transition_counts(int(year), region, user):
+        key = (from_rank, to_rank, kind_of(from_rank, to_rank, revoked))
+        merged[key] = merged.get(key, 0) + count
+    rows = [
+        {"from_stage": codes.get(f), "to_stage": codes.get(t), "kind": kind, "count": n}
+        for (f, t, kind), n in merged.items()
+    ]
+    return sorted(rows, key=lambda r: (
+        -1 if r["from_stage"] is None else codes_rank(codes, r["from_stage"]),
+        10**9 if r["to_stage"] is None else codes_rank(codes, r["to_stage"]),
+        r["kind"],
+    ))
+
+
+def codes_rank(codes, code):
+    return next(rank for rank, c in codes.items() if c == code)
