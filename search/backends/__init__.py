@@ -1,0 +1,39 @@
+"""Pick the configured search backend (settings.SEARCH_BACKEND), once per process.
+
+"embedded" (default): tantivy under settings.SEARCH_EMBEDDED_PATH. "elasticsearch": the cluster
+at settings.ELASTICSEARCH_URL, indices named after settings.SEARCH_INDEX_PREFIX. The cache is
+dropped when a test overrides one of these settings.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from search.backends.base import SearchBackend
+
+_SETTINGS = {"SEARCH_BACKEND", "SEARCH_EMBEDDED_PATH", "ELASTICSEARCH_URL", "SEARCH_INDEX_PREFIX"}
+
+
+@functools.lru_cache(maxsize=1)
+def get_backend() -> SearchBackend:
+    kind = getattr(settings, "SEARCH_BACKEND", "embedded")
+    if kind == "embedded":
+        from search.backends.embedded import EmbeddedBackend
+
+        return EmbeddedBackend(settings.SEARCH_EMBEDDED_PATH)
+    if kind == "elasticsearch":
+        from search.backends.elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend(url=settings.ELASTICSEARCH_URL, prefix=settings.SEARCH_INDEX_PREFIX)
+    raise ImproperlyConfigured(f"SEARCH_BACKEND must be 'embedded' or 'elasticsearch', not {kind!r}")
+
+
+@receiver(setting_changed)
+def _forget_backend(setting, **kwargs):
+    if setting in _SETTINGS:
+        get_backend.cache_clear()

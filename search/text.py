@@ -1,0 +1,249 @@
+"""Chinese text helpers shared by every search backend.
+
+One analysis for index, query and highlighting, so the three can never disagree:
+
+* runs of Han characters become overlapping bigrams (an isolated character stays a unigram) —
+  the same scheme as Elasticsearch's ``standard`` tokenizer + ``cjk_bigram`` filter. STACK_NOTES
+  measured bigrams at recall 1.0 on firm names, where jieba words lost unknown brand names;
+* runs of letters/digits become one lower-cased word ("Micro", "LED", "DL8P3M");
+* everything else (punctuation, brackets, whitespace) separates tokens and is never searchable,
+  so query-syntax characters like ``"`` ``:`` ``(`` ``*`` are plain text.
+
+Width folding is NFKC (full-width "ＬＥＤ（" becomes "led("), applied character by character so
+every token keeps the offsets of the original text — the highlighter needs them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
+
+from pypinyin import Style, lazy_pinyin
+
+# Han ideographs: CJK Unified Ideographs, Extension A, Compatibility, Extensions B and later.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+# Company-form suffixes (企业组织形式), longest first so 股份有限公司 wins over 有限公司.
+COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团")
+
+# Leading place names that do not tell firms apart: provincial-level divisions, then Jiangsu's
+# prefecture-level cities and county-level cities (where the registry starts).
+PROVINCES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽",
+    "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西",
+    "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门",
+)
+JIANGSU_PLACES = (
+    "南京", "无锡", "徐州", "常州", "苏州", "南通", "连云港", "淮安", "盐城", "扬州", "镇江", "泰州",
+    "宿迁", "江阴", "宜兴", "常熟", "张家港", "昆山", "太仓", "溧阳", "新沂", "邳州", "海安", "启东",
+    "如皋", "东台", "仪征", "高邮", "丹阳", "扬中", "句容", "兴化", "靖江", "泰兴",
+)
+_PLACE_PREFIX = re.compile(
+    "^(?:{})(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市|县|区)?".format(
+        "|".join(sorted(PROVINCES + JIANGSU_PLACES, key=len, reverse=True))
+    )
+)
+
+MAX_TOKEN_CHARS = 40  # longer "words" are noise (base64, URLs); Lucene drops them too
+
+
+class Token(NamedTuple):
+    """A searchable term with its [start, end) character offsets in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+
+def normalize(text: str) -> str:
+    """NFKC width folding + lower case + collapsed whitespace: the form queries are compared in."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").lower().split())
+
+
+def exact_key(name: str) -> str:
+    """Key for exact-name matching: the normalised name (punctuation kept, unlike fingerprints)."""
+    return normalize(name)
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKC", text or "").lower() if c.isalnum())
+
+
+def fingerprint(name: str) -> str:
+    """Name fingerprint (as in Aleph/yente): what is left once form and place are ignored.
+
+    "无锡芯动生物科技有限公司", "无锡市芯动生物科技(有限公司)" and "芯动生物科技" all give
+    "芯动生物科技". Suffixes and prefixes are stripped repeatedly ("江苏省苏州市…集团有限公司") but
+    never down to nothing: "苏州有限公司" keeps "苏州". Returns "" for text without letters.
+    """
+    core = _alnum(name)
+    changed = True
+    while changed:
+        changed = False
+        for suffix in COMPANY_SUFFIXES:
+            if core.endswith(suffix) and len(core) > len(suffix):
+                core = core[: -len(suffix)]
+                changed = True
+    while (match := _PLACE_PREFIX.match(core)) and 0 < match.end() < len(core):
+        core = core[match.end():]
+    return core
+
+
+def pinyin_full(text: str) -> str:
+    """Toneless pinyin run together: 无锡芯动 -> "wuxixindong" (letters and digits kept as is)."""
+    return "".join(lazy_pinyin(_alnum(text)))
+
+
+def pinyin_initials(text: str) -> str:
+    """First letter of each syllable: 无锡芯动 -> "wxxd" (letter/digit runs are kept whole)."""
+    return "".join(lazy_pinyin(_alnum(text), style=Style.FIRST_LETTER))
+
+
+def pinyin_keys(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Full pinyin and initials of each name and of its fingerprint core, without duplicates.
+
+    The core matters: "xindong" and "xdsw" find 无锡芯动生物科技有限公司 as well as "wuxixindong"
+    and "wxxd" do, because a pinyin query is matched as a prefix of any of these keys.
+    """
+    full: list[str] = []
+    initials: list[str] = []
+    for name in names:
+        for variant in (name, fingerprint(name)):
+            for keys, key in ((full, pinyin_full(variant)), (initials, pinyin_initials(variant))):
+                if key and key not in keys:
+                    keys.append(key)
+    return full, initials
+
+
+def tokenize(text: str) -> list[Token]:
+    """Han bigrams and whole letter/digit words, with offsets into ``text`` (see module doc)."""
+    # Fold each character on its own so offsets stay valid when NFKC changes the length.
+    chars: list[tuple[str, int]] = []
+    for index, char in enumerate(text or ""):
+        for folded in unicodedata.normalize("NFKC", char).lower():
+            chars.append((folded, index))
+    tokens: list[Token] = []
+    i, n = 0, len(chars)
+    while i < n:
+        char = chars[i][0]
+        if _HAN.match(char):
+            j = i
+            while j < n and _HAN.match(chars[j][0]):
+                j += 1
+            if j - i == 1:
+                tokens.append(Token(char, chars[i][1], chars[i][1] + 1))
+            for k in range(i, j - 1):
+                tokens.append(Token(chars[k][0] + chars[k + 1][0], chars[k][1], chars[k + 1][1] + 1))
+            i = j
+        elif char.isalnum():
+            j = i
+            while j < n and chars[j][0].isalnum() and not _HAN.match(chars[j][0]):
+                j += 1
+            if j - i <= MAX_TOKEN_CHARS:
+                word = "".join(c for c, _ in chars[i:j])
+                tokens.append(Token(word, chars[i][1], chars[j - 1][1] + 1))
+            i = j
+        else:
+            i += 1
+    return tokens
+
+
+def terms(text: str) -> list[str]:
+    """The token texts of ``text`` in order (duplicates kept: term frequency matters to BM25)."""
+    return [token.text for token in tokenize(text)]
+
+
+@dataclass(frozen=True)
+class AnalyzedQuery:
+    """A user query taken apart once, for every matcher a backend runs.
+
+    text: normalised query; terms: distinct tokens that must all match some text field;
+    exact / fingerprint: keys for whole-name matches; pinyin: the query run together when it is
+    only Latin letters (a pinyin prefix candidate); uscc: the query as an upper-case code when it
+    is 6 or more characters of the USCC alphabet (a USCC or a fragment of one).
+    """
+
+    text: str
+    terms: tuple[str, ...]
+    exact: str
+    fingerprint: str
+    pinyin: str
+    uscc: str
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing searchable (empty or punctuation only): the caller browses instead."""
+        return not (self.terms or self.fingerprint or self.pinyin or self.uscc)
+
+
+_PINYIN_QUERY = re.compile(r"^[a-z]+(?: [a-z]+)*$")
+_CODE_QUERY = re.compile(r"^[0-9a-z]+(?:[ \-][0-9a-z]+)*$")
+# GB 32100 codes use digits and upper-case letters except I, O, Z, S, V.
+_USCC_CHARS = re.compile(r"^[0-9A-HJ-NP-RT-UW-Y]+$")
+MIN_USCC_FRAGMENT = 6
+
+
+def analyze_query(query: str) -> AnalyzedQuery:
+    text = normalize(query)
+    compact = text.replace(" ", "").replace("-", "")
+    pinyin = compact if _PINYIN_QUERY.match(text) and len(compact) >= 2 else ""
+    uscc = compact.upper() if _CODE_QUERY.match(text) and len(compact) >= MIN_USCC_FRAGMENT else ""
+    if not _USCC_CHARS.match(uscc):
+        uscc = ""
+    return AnalyzedQuery(
+        text=text,
+        terms=tuple(dict.fromkeys(terms(text))),
+        exact=exact_key(text),
+        fingerprint=fingerprint(text),
+        pinyin=pinyin,
+        uscc=uscc,
+    )
+
+
+def highlight(text: str, wanted: Iterable[str], fragment_chars: int | None = None,
+              max_fragments: int = 3) -> list[str]:
+    """HTML fragments of ``text`` with every token in ``wanted`` wrapped in ``<em>…</em>``.
+
+    The rest is HTML-escaped. Overlapping bigram hits merge into one ``<em>`` (芯动 + 动生 + 生物
+    -> ``<em>芯动生物</em>``). With ``fragment_chars`` a long text gives up to ``max_fragments``
+    windows around the hits, in text order; without it the whole text is one fragment.
+    Returns [] when nothing matched.
+    """
+    wanted = set(wanted)
+    spans: list[list[int]] = []
+    for token in tokenize(text):
+        if token.text in wanted:
+            if spans and token.start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], token.end)
+            else:
+                spans.append([token.start, token.end])
+    if not spans:
+        return []
+    if fragment_chars is None or len(text) <= fragment_chars:
+        windows = [[0, len(text)]]
+    else:
+        windows = []
+        for start, end in spans:
+            if windows and start < windows[-1][1]:  # already shown; never cut a hit in two
+                windows[-1][1] = max(windows[-1][1], end)
+                continue
+            left = max(0, start - max(0, fragment_chars - (end - start)) // 2)
+            if windows:
+                left = max(left, windows[-1][1])  # windows never overlap
+            windows.append([left, min(len(text), max(end, left + fragment_chars))])
+    fragments = []
+    for left, right in windows[:max_fragments]:
+        parts, cursor = [], left
+        for start, end in spans:
+            start, end = max(start, left), min(end, right)
+            if start >= end:
+                continue
+            parts.append(html.escape(text[cursor:start]))
+            parts.append(f"<em>{html.escape(text[start:end])}</em>")
+            cursor = end
+        parts.append(html.escape(text[cursor:right]))
+        fragments.append("".join(parts))
+    return fragments
