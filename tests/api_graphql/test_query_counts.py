@@ -1,0 +1,56 @@
+"""No N+1: a page of firms with stage, region, chains and certifications costs a constant number of queries."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from registry.models import IndustryChain
+from registry.services import record_certification, upsert_indicators
+from tests.factories import FirmFactory
+
+PAGE = """query($n: Int) { firms(first: $n, region: "320500") { totalCount edges { node {
+  uscc name region { code name parent { code } } chains { code } currentStage { code name } currentTier { code }
+  certifications { certificateNo status stage { code } tier { code } } timeline { kind }
+  latestIndicators { year revenue } indicators { year rdIntensity } } } } }"""
+
+# Auth: session, user, role (+ the officer's regions) = 4; the `region` filter: its path and the codes
+# under it = 2; the page and its count = 2; one batch per relation: regions, their parents, chains,
+# stages, tiers, certifications (stage and tier joined), latest indicators, indicators = 8. Total 16,
+# whatever the page size (timeline reuses the certifications batch).
+EXPECTED_QUERIES = 16
+
+
+@pytest.fixture
+def many_firms(db):
+    chain = IndustryChain.objects.get(code="ic.design")
+    firms = FirmFactory.create_batch(100)
+    for index, firm in enumerate(firms):
+        firm.chains.add(chain)
+        record_certification(firm, "hnte", datetime.date(2025, 1, 1) + datetime.timedelta(days=index),
+                             certificate_no=f"GR2025320{index:05d}")
+        upsert_indicators(firm, 2025, {"revenue": 1000 + index, "rd_expense": 60})
+    return firms
+
+
+def run(gql, user, n):
+    gql.client.force_login(user)  # the login itself is not part of the request's cost
+    with CaptureQueriesContext(connection) as queries:
+        data = gql.data(PAGE, {"n": n})
+    assert len(data["firms"]["edges"]) == n
+    return len(queries)
+
+
+@pytest.mark.parametrize("role", ["analyst", "city_officer"])
+def test_page_of_10_and_100_cost_the_same_small_number_of_queries(gql, many_firms, request, role):
+    user = request.getfixturevalue(role)
+    small, large = run(gql, user, 10), run(gql, user, 100)
+    assert small == large, (small, large)
+    assert large <= EXPECTED_QUERIES, large
+
+
+def test_query_count_pinned(gql, many_firms, analyst, django_assert_max_num_queries):
+    gql.client.force_login(analyst)
+    with django_assert_max_num_queries(EXPECTED_QUERIES):
+        gql.data(PAGE, {"n": 100})
