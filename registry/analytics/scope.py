@@ -51,7 +51,7 @@ def firm_scope(region=None, chain=None, user=None, prefix="firm__"):
     """Q on a model with a `firm` relation (prefix "firm__") or on Firm itself (prefix "").
 
     Region: the region and everything under it (path prefix). Chain: the chain and its sub-chains.
-    User: the caller's scope from registry.permissions (officers see their regions only).
+    User: the caller's scope from registry.permissions.firms_visible_to (officers see their regions).
     """
     from registry.models import Firm
 
@@ -61,13 +61,13 @@ def firm_scope(region=None, chain=None, user=None, prefix="firm__"):
     if chain not in (None, ""):
         chain = resolve_chain(chain)
         in_chain = Firm.objects.filter(chains__path__startswith=chain.path).values("id")
-        q &= Q(**{f"{prefix}id__in" if prefix == "" else "firm_id__in": in_chain})
+        q &= Q(**{f"{prefix}id__in" if prefix else "id__in": in_chain})
     if user is not None:
         if role_of(user) is None:
             q &= Q(pk__in=[])
         elif regions_in_scope(user) is not None:
             visible = firms_visible_to(user).values("id")
-            q &= Q(**{"id__in" if prefix == "" else "firm_id__in": visible})
+            q &= Q(**{f"{prefix}id__in" if prefix else "id__in": visible})
     return q
 
 
