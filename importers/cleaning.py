@@ -18,6 +18,9 @@ from typing import Any
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import uscc as stdnum_uscc
 
+from registry.names import normalize_name
+from registry.uscc import normalize as _normalize_uscc
+
 from .columns import FIELD_KINDS
 from .errors import CellError
 
@@ -50,39 +53,12 @@ def clean_text(value: Any) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Company names
-
-_NAME_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "{": "(", "}": ")"})
-_NAME_SPACE_RE = re.compile(r"[\s\u200b\u200c\u200d\ufeff]+")
-_NAME_SUFFIXES = (("有限責任公司", "有限公司"), ("有限责任公司", "有限公司"), ("责任有限公司", "有限公司"))
-
-
-def normalize_name(name: Any) -> str:
-    """The one key used to match company names (registry name_normalized uses it too).
-
-    NFKC (full-width letters and （） → ASCII), every bracket style → (), no whitespace, Latin
-    letters case-folded, 有限责任公司 / 责任有限公司 → 有限公司. Idempotent. 股份有限公司 stays
-    distinct from 有限公司: they are different legal forms.
-    """
-    if name is None:
-        return ""
-    s = unicodedata.normalize("NFKC", str(name)).translate(_NAME_BRACKETS)
-    s = _NAME_SPACE_RE.sub("", s).casefold()
-    for variant, canonical in _NAME_SUFFIXES:
-        s = s.replace(variant, canonical)
-    return s
-
-
-# ---------------------------------------------------------------------------------------------
+# Company names: registry.names.normalize_name (imported above, re-exported here).
 # USCC (统一社会信用代码, GB 32100)
 
-_USCC_STRIP_RE = re.compile(r"[\s\-‐‑‒–—―_·.]+")
-
-
 def normalize_uscc(value: Any) -> str:
-    """NFKC (full-width ９１… → 91…), no spaces/dashes, upper case. Does not validate."""
-    s = unicodedata.normalize("NFKC", str(value)).strip(_INVISIBLE)
-    return _USCC_STRIP_RE.sub("", s).upper()
+    """NFKC (full-width ９１… → 91…), no spaces/dashes, upper case. Does not validate (registry.uscc.normalize)."""
+    return _normalize_uscc(value)
 
 
 def parse_uscc(value: Any, field: str = "uscc") -> str | None:

@@ -4,6 +4,7 @@ Published lists carry full-width characters, spaces and lower case; we normalise
 report the original text. The check digit itself is python-stdnum's, never ours.
 """
 
+import re
 import unicodedata
 
 from stdnum import exceptions as stdnum_errors
@@ -20,10 +21,14 @@ class USCCError(ValueError):
         super().__init__(f"统一社会信用代码 “{original}”: {reason}")
 
 
+# Spaces, zero-width characters, every dash, underscores and dots people type inside codes.
+_STRIP_RE = re.compile(r"[\s\u200b\u200c\u200d\ufeff\-‐‑‒–—―_·.]+")
+
+
 def normalize(text):
-    """Fold full-width characters, drop spaces and dashes, upper-case."""
-    folded = unicodedata.normalize("NFKC", str(text or ""))
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in "-—_").upper()
+    """Fold full-width characters (９１… → 91…), drop spaces, dashes and dots, upper-case. Does not validate."""
+    folded = unicodedata.normalize("NFKC", str(text if text is not None else ""))
+    return _STRIP_RE.sub("", folded).upper()
 
 
 def validate(text):
