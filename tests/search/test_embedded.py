@@ -1,0 +1,97 @@
+"""What is particular to the tantivy backend: persistence, write locking, ties in paging."""
+
+import threading
+
+import pytest
+
+from search.backends.base import SearchRequest
+from search.backends.embedded import SCHEMA_VERSION, EmbeddedBackend
+from tests.search.profiles import profiles
+
+
+def firm(firm_id, name="测试科技有限公司", **extra):
+    return {"id": firm_id, "name": name, "stage": "hnte", "tier": "hnte", "region_code": "320583",
+            "region_path": ["320000", "320500", "320583"], **extra}
+
+
+def test_index_lives_in_a_schema_versioned_directory_and_survives_reopening(tmp_path):
+    EmbeddedBackend(tmp_path).rebuild(profiles())
+    assert (tmp_path / f"firms-v{SCHEMA_VERSION}").is_dir()
+    reopened = EmbeddedBackend(tmp_path)
+    assert reopened.count() == 30
+    assert [h.id for h in reopened.search(SearchRequest(query="wxxd")).hits] == [1]
+
+
+def test_a_second_instance_sees_commits_of_the_first(tmp_path):
+    reader, writer = EmbeddedBackend(tmp_path), EmbeddedBackend(tmp_path)
+    writer.index([firm(1)])
+    assert reader.count() == 1
+
+
+def test_concurrent_writers_wait_for_each_other(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    errors = []
+
+    def write(start):
+        try:
+            for firm_id in range(start, start + 5):
+                EmbeddedBackend(tmp_path).index([firm(firm_id)])
+        except Exception as error:  # tantivy's LockBusy would land here without our lock
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n * 100,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert backend.count() == 20
+
+
+def test_writes_take_the_injected_lock(tmp_path):
+    events = []
+
+    class Lock:
+        def __enter__(self):
+            events.append("enter")
+
+        def __exit__(self, *exc):
+            events.append("exit")
+
+    backend = EmbeddedBackend(tmp_path, lock=Lock)
+    backend.index([firm(1)])
+    backend.delete([1])
+    assert events == ["enter", "exit", "enter", "exit"]
+
+
+def test_a_bad_document_writes_nothing(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    with pytest.raises(ValueError, match="name is required"):
+        backend.index([firm(1), firm(2, name="")])
+    with pytest.raises(ValueError, match="revenue must be a number"):
+        backend.index([firm(3, revenue="很多")])
+    assert backend.count() == 0
+
+
+def test_pages_stay_complete_when_every_score_ties(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(firm(firm_id) for firm_id in range(1, 151))
+    seen, after = [], None
+    while True:
+        result = backend.search(SearchRequest(query="测试", first=50, after=after))
+        assert len({hit.score for hit in result.hits}) == 1
+        seen += [hit.id for hit in result.hits]
+        after = result.next_cursor
+        if after is None:
+            break
+    assert seen == list(range(1, 151))
+
+
+def test_search_after_does_not_repeat_hits_when_documents_arrive_between_pages(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(firm(firm_id) for firm_id in range(10, 20))
+    first = backend.search(SearchRequest(first=4))
+    assert [h.id for h in first.hits] == [10, 11, 12, 13]
+    backend.index([firm(1)])  # sorts before the cursor
+    second = backend.search(SearchRequest(first=4, after=first.next_cursor))
+    assert [h.id for h in second.hits] == [14, 15, 16, 17]

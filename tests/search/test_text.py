@@ -1,0 +1,76 @@
+"""Chinese text helpers: hand-checked fingerprints, pinyin, tokens and highlights."""
+
+import pytest
+
+from search.text import (
+    analyze_query,
+    fingerprint,
+    highlight,
+    pinyin_full,
+    pinyin_initials,
+    pinyin_keys,
+    terms,
+    tokenize,
+)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("无锡芯动生物科技有限公司", "芯动生物科技"),
+    ("无锡市芯动生物科技（有限公司）", "芯动生物科技"),
+    ("江苏省苏州市昆山致远新材料集团有限公司", "致远新材料"),  # several places, several forms
+    ("江阴鼎新环保科技股份有限公司", "鼎新环保科技"),
+    ("宜兴芯动半导体科技股份有限公司", "芯动半导体科技"),
+    ("华为技术（深圳）有限公司", "华为技术深圳"),  # brackets go, their content stays
+    ("ＡＢＣ 科技 有限责任公司", "abc科技"),  # width folding, case, spaces
+    ("广西壮族自治区南宁某某科技有限公司", "南宁某某科技"),
+    ("苏州有限公司", "苏州"),  # never stripped down to nothing
+    ("有限公司", "有限公司"),
+    ("！！！", ""),
+])
+def test_fingerprint(name, expected):
+    assert fingerprint(name) == expected
+
+
+def test_pinyin_of_the_brief_example():
+    assert pinyin_full("无锡芯动") == "wuxixindong"
+    assert pinyin_initials("无锡芯动") == "wxxd"
+    assert pinyin_full("Micro LED（昆山）") == "microledkunshan"
+
+
+def test_pinyin_keys_cover_full_name_and_core():
+    full, initials = pinyin_keys(["无锡芯动生物科技有限公司", "无锡芯动科技有限公司"])
+    assert full == ["wuxixindongshengwukejiyouxiangongsi", "xindongshengwukeji",
+                    "wuxixindongkejiyouxiangongsi", "xindongkeji"]
+    assert initials == ["wxxdswkjyxgs", "xdswkj", "wxxdkjyxgs", "xdkj"]
+
+
+def test_tokens_keep_original_offsets_through_width_folding():
+    assert tokenize("ＬＥＤ显示模组") == [("led", 0, 3), ("显示", 3, 5), ("示模", 4, 6), ("模组", 5, 7)]
+    assert tokenize("5G通信，芯") == [("5g", 0, 2), ("通信", 2, 4), ("芯", 5, 6)]
+    assert terms('name:"芯动" AND (生物*)') == ["name", "芯动", "and", "生物"]
+    assert terms("！？（）") == []
+
+
+def test_analyze_query():
+    q = analyze_query("  Wuxi   XINDONG ")
+    assert (q.text, q.terms, q.pinyin, q.uscc) == ("wuxi xindong", ("wuxi", "xindong"), "wuxixindong", "")
+    q = analyze_query("9132 0211-DL8P")
+    assert (q.pinyin, q.uscc) == ("", "91320211DL8P")
+    assert analyze_query("DL8P3").uscc == ""  # shorter than 6
+    assert analyze_query("OSZIV1").uscc == ""  # letters a USCC never uses
+    q = analyze_query("江苏无锡芯动生物科技股份有限公司")
+    assert q.fingerprint == "芯动生物科技" and q.exact == "江苏无锡芯动生物科技股份有限公司"
+    assert analyze_query("（）!!").is_empty and not analyze_query("芯").is_empty
+
+
+def test_highlight_merges_overlapping_bigrams_and_escapes():
+    assert highlight("无锡芯动生物<科技>", terms("芯动生物")) == ["无锡<em>芯动生物</em>&lt;科技&gt;"]
+    assert highlight("a & b 芯动", ["芯动"]) == ["a &amp; b <em>芯动</em>"]
+    assert highlight("无锡芯动", ["生物"]) == []
+
+
+def test_long_text_gives_separate_windows():
+    text = "芯动" + "甲" * 100 + "芯动" + "乙" * 100
+    fragments = highlight(text, ["芯动"], fragment_chars=20)
+    assert fragments == ["<em>芯动</em>" + "甲" * 18, "甲" * 9 + "<em>芯动</em>" + "乙" * 9]
+    assert len(highlight(text * 3, ["芯动"], fragment_chars=20, max_fragments=3)) == 3
