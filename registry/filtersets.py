@@ -7,9 +7,11 @@ Comparisons: `founded_after`/`founded_before` and `certificate_expiring_before` 
 `*_min`/`*_max` are inclusive. Indicator filters look at the firm's latest indicator year.
 """
 
+import time
+
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
 from registry.models import Certification, CertificationStatus, Firm, IndustryChain, Region, Stage, Tier
 
@@ -18,13 +20,63 @@ def unknown(name, value, what):
     return ValidationError({name: [ValidationError(f"Unknown {what} code “{value}”.", code="unknown_code")]})
 
 
-def region_codes_under(code, name="region"):
-    """Codes of the region and every region under it (one small query on the Region table)."""
+class CodeCache:
+    """Reference-data lookups (stage/tier ids, region subtrees) remembered for a short while per process.
+
+    Only hits are cached, so a code added a second ago is found at once; stages, tiers and regions
+    are never renamed in place (PROTECT foreign keys), so a cached hit stays right for its TTL.
+    """
+
+    ttl = 60.0
+
+    def __init__(self):
+        self.entries = {}
+
+    def get(self, key, load):
+        now = time.monotonic()
+        hit = self.entries.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        value = load()
+        if value is not None and value != []:
+            self.entries[key] = (now, value)
+        return value
+
+    def clear(self):
+        self.entries.clear()
+
+
+codes = CodeCache()
+
+
+def stage_id(code, name="stage"):
     code = str(code).strip()
-    path = Region.objects.filter(code=code).values_list("path", flat=True).first()
-    if path is None:
+    found = codes.get(("stage", code), lambda: Stage.objects.filter(code=code).values_list("id", flat=True).first())
+    if found is None:
+        raise unknown(name, code, "stage")
+    return found
+
+
+def tier_id(code, name="tier"):
+    code = str(code).strip()
+    found = codes.get(("tier", code), lambda: Tier.objects.filter(code=code).values_list("id", flat=True).first())
+    if found is None:
+        raise unknown(name, code, "tier")
+    return found
+
+
+def region_codes_under(code, name="region"):
+    """Codes of the region and every region under it (one query on the small Region table, then cached)."""
+    code = str(code).strip()
+
+    def load():
+        path = Region.objects.filter(code=code).values("path")[:1]
+        return list(Region.objects.filter(path__startswith=Subquery(path)).values_list("code", flat=True))
+
+    found = codes.get(("region", code), load)
+    if not found:
         raise unknown(name, code, "region")
-    return list(Region.objects.filter(path__startswith=path).values_list("code", flat=True))
+    return found
 
 
 class FirmFilterSet(django_filters.FilterSet):
@@ -55,16 +107,10 @@ class FirmFilterSet(django_filters.FilterSet):
         fields = []
 
     def filter_stage(self, queryset, name, value):
-        stage_id = Stage.objects.filter(code=value.strip()).values_list("id", flat=True).first()
-        if stage_id is None:
-            raise unknown(name, value, "stage")
-        return queryset.filter(current_stage_id=stage_id)
+        return queryset.filter(current_stage_id=stage_id(value, name))
 
     def filter_tier(self, queryset, name, value):
-        tier_id = Tier.objects.filter(code=value.strip()).values_list("id", flat=True).first()
-        if tier_id is None:
-            raise unknown(name, value, "tier")
-        return queryset.filter(current_tier_id=tier_id)
+        return queryset.filter(current_tier_id=tier_id(value, name))
 
     def filter_region(self, queryset, name, value):
         return queryset.filter(region_id__in=region_codes_under(value, name))
@@ -96,10 +142,7 @@ class CertificationFilterSet(django_filters.FilterSet):
         return queryset.filter(firm__region_id__in=region_codes_under(value, name))
 
     def filter_stage(self, queryset, name, value):
-        stage_id = Stage.objects.filter(code=value.strip()).values_list("id", flat=True).first()
-        if stage_id is None:
-            raise unknown(name, value, "stage")
-        return queryset.filter(stage_id=stage_id)
+        return queryset.filter(stage_id=stage_id(value, name))
 
     @property
     def qs(self):

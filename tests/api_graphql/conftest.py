@@ -51,6 +51,16 @@ def gql():
     return GQL()
 
 
+@pytest.fixture(autouse=True)
+def cold_code_cache():
+    """Reference-code lookups are cached per process; start each test cold so query counts are worst case."""
+    from registry.filtersets import codes
+
+    codes.clear()
+    yield
+    codes.clear()
+
+
 @pytest.fixture
 def officer(db):
     return make_user("ks_officer", Role.OFFICER, regions=["320583"])
