@@ -21,10 +21,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 # Han ideographs: CJK Unified Ideographs, Extension A, Compatibility, Extensions B and later.
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN = re.compile(f"[{_HAN_CHARS}]")
+# A token run: Han characters, or letters/digits that are not Han (``\w`` minus "_" and Han).
+_RUN = re.compile(f"[{_HAN_CHARS}]+|[^\\W_{_HAN_CHARS}]+")
 
 # Company-form suffixes (企业组织形式), longest first so 股份有限公司 wins over 有限公司.
 COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团")
@@ -92,14 +95,39 @@ def fingerprint(name: str) -> str:
     return core
 
 
+def _pinyin_items(clean: str) -> list[tuple[int, str, bool]]:
+    """(start offset, syllable or Latin run, is Han) for alnum-only text, from ONE pypinyin call.
+
+    pypinyin costs ~0.5 ms a call, so a name is converted once and its core, its initials and its
+    full pinyin are all cut from this list. pypinyin returns one item per Han character and one
+    per run of other characters; if a rare character breaks that pattern we fall back to one call
+    per character.
+    """
+    items, syllables = [], lazy_pinyin(clean)
+    for run in _RUN.finditer(clean):
+        if _HAN.match(run.group()):
+            items += [(run.start() + k, char, True) for k, char in enumerate(run.group())]
+        else:
+            items.append((run.start(), run.group(), False))
+    if len(items) != len(syllables):
+        syllables = ["".join(lazy_pinyin(text)) for _, text, _ in items]
+    return [(start, syllable, han) for (start, _, han), syllable in zip(items, syllables)]
+
+
+def _join(items, initials: bool, start: int = 0, end: int | None = None) -> str:
+    picked = (s[:1] if han and initials else s for at, s, han in items
+              if at >= start and (end is None or at < end))
+    return "".join(c for c in "".join(picked) if c.isascii() and c.isalnum())
+
+
 def pinyin_full(text: str) -> str:
     """Toneless pinyin run together: 无锡芯动 -> "wuxixindong" (letters and digits kept as is)."""
-    return "".join(lazy_pinyin(_alnum(text)))
+    return _join(_pinyin_items(_alnum(text)), initials=False)
 
 
 def pinyin_initials(text: str) -> str:
     """First letter of each syllable: 无锡芯动 -> "wxxd" (letter/digit runs are kept whole)."""
-    return "".join(lazy_pinyin(_alnum(text), style=Style.FIRST_LETTER))
+    return _join(_pinyin_items(_alnum(text)), initials=True)
 
 
 def pinyin_keys(names: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -111,8 +139,12 @@ def pinyin_keys(names: Iterable[str]) -> tuple[list[str], list[str]]:
     full: list[str] = []
     initials: list[str] = []
     for name in names:
-        for variant in (name, fingerprint(name)):
-            for keys, key in ((full, pinyin_full(variant)), (initials, pinyin_initials(variant))):
+        clean = _alnum(name)
+        items = _pinyin_items(clean)
+        core = fingerprint(name)
+        start = clean.find(core)  # the core is what is left of ``clean`` after stripping
+        for keys, is_initials in ((full, False), (initials, True)):
+            for key in (_join(items, is_initials), _join(items, is_initials, start, start + len(core))):
                 if key and key not in keys:
                     keys.append(key)
     return full, initials
@@ -120,34 +152,29 @@ def pinyin_keys(names: Iterable[str]) -> tuple[list[str], list[str]]:
 
 def tokenize(text: str) -> list[Token]:
     """Han bigrams and whole letter/digit words, with offsets into ``text`` (see module doc)."""
-    # Fold each character on its own so offsets stay valid when NFKC changes the length.
-    chars: list[tuple[str, int]] = []
-    for index, char in enumerate(text or ""):
-        for folded in unicodedata.normalize("NFKC", char).lower():
-            chars.append((folded, index))
+    text = text or ""
+    folded = text.lower()
+    if len(folded) == len(text) and unicodedata.is_normalized("NFKC", folded):
+        offsets = None  # the common case: folding kept every character in place
+    else:  # fold character by character so each folded character knows where it came from
+        pieces = [unicodedata.normalize("NFKC", char).lower() for char in text]
+        folded = "".join(pieces)
+        offsets = [index for index, piece in enumerate(pieces) for _ in piece]
+        offsets.append(len(text))
+
+    def span(start, end):
+        return (start, end) if offsets is None else (offsets[start], offsets[end - 1] + 1)
+
     tokens: list[Token] = []
-    i, n = 0, len(chars)
-    while i < n:
-        char = chars[i][0]
-        if _HAN.match(char):
-            j = i
-            while j < n and _HAN.match(chars[j][0]):
-                j += 1
-            if j - i == 1:
-                tokens.append(Token(char, chars[i][1], chars[i][1] + 1))
-            for k in range(i, j - 1):
-                tokens.append(Token(chars[k][0] + chars[k + 1][0], chars[k][1], chars[k + 1][1] + 1))
-            i = j
-        elif char.isalnum():
-            j = i
-            while j < n and chars[j][0].isalnum() and not _HAN.match(chars[j][0]):
-                j += 1
-            if j - i <= MAX_TOKEN_CHARS:
-                word = "".join(c for c, _ in chars[i:j])
-                tokens.append(Token(word, chars[i][1], chars[j - 1][1] + 1))
-            i = j
+    for run in _RUN.finditer(folded):
+        word, start = run.group(), run.start()
+        if not _HAN.match(word):
+            if len(word) <= MAX_TOKEN_CHARS:
+                tokens.append(Token(word, *span(start, run.end())))
+        elif len(word) == 1:
+            tokens.append(Token(word, *span(start, start + 1)))
         else:
-            i += 1
+            tokens += [Token(word[k:k + 2], *span(start + k, start + k + 2)) for k in range(len(word) - 1)]
     return tokens
 
 
@@ -213,6 +240,9 @@ def highlight(text: str, wanted: Iterable[str], fragment_chars: int | None = Non
     Returns [] when nothing matched.
     """
     wanted = set(wanted)
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if not any(term in folded for term in wanted):
+        return []  # cheap exit: most fields of a hit do not contain the query
     spans: list[list[int]] = []
     for token in tokenize(text):
         if token.text in wanted:

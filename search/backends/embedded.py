@@ -53,9 +53,10 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 KEYWORD_FIELDS = (
-    "names_exact", "fingerprints", "pinyin_full", "pinyin_initials", "uscc",
+    "names_exact", "fingerprints", "pinyin_full", "pinyin_initials", "uscc", "uscc_grams",
     "stage", "tier", "region_path", "region_city", "chains",
 )
+USCC_GRAM = 6  # = MIN_USCC_FRAGMENT: a fragment matches when all its 6-grams are in the code
 FACET_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_city", "chain": "chains"}
 FILTER_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_path", "chain": "chains"}
 # Relevance weights, per text field and for the whole-name / code matchers.
@@ -74,6 +75,12 @@ _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
 def _regex_literal(text: str) -> str:
     return "".join("\\" + c if c in _REGEX_META else c for c in text)
+
+
+def _grams(code: str) -> list[str]:
+    """Distinct USCC_GRAM-character substrings: a term lookup per gram instead of a regex that
+    walks every code in the index (measured 2.6 ms per query at 5,000 firms, growing linearly)."""
+    return list(dict.fromkeys(code[i:i + USCC_GRAM] for i in range(len(code) - USCC_GRAM + 1)))
 
 
 def build_schema() -> tantivy.Schema:
@@ -116,6 +123,7 @@ class EmbeddedBackend(SearchBackend):
                 tokens = terms(value)
                 if tokens:
                     doc.add_text(f"t_{name}", " ".join(tokens))
+        data["uscc_grams"] = _grams(data["uscc"])
         for name in KEYWORD_FIELDS:
             values = data[name] if isinstance(data[name], list) else [data[name]]
             for value in values:
@@ -239,8 +247,9 @@ class EmbeddedBackend(SearchBackend):
             if len(query.uscc) == 18:
                 clauses.append(Query.boost_query(
                     Query.term_query(schema, "uscc", query.uscc), USCC_BOOST))
-            clauses.append(Query.boost_query(
-                Query.regex_query(schema, "uscc", f".*{query.uscc}.*"), USCC_FRAGMENT_BOOST))
+            grams = [Query.term_query(schema, "uscc_grams", gram) for gram in _grams(query.uscc)]
+            clauses.append(Query.const_score_query(
+                Query.boolean_query([(Occur.Must, q) for q in grams]), USCC_FRAGMENT_BOOST))
         return Query.boolean_query([(Occur.Should, q) for q in clauses])
 
     def _search(self, request: SearchRequest, query: AnalyzedQuery, cursor: Cursor | None) -> SearchResult:
@@ -275,13 +284,14 @@ class EmbeddedBackend(SearchBackend):
         tantivy has no search_after and breaks ties by segment order, so we fetch the top
         ``limit`` by key, order them by (key, id) ourselves and keep only rows whose key is above
         the last fetched key (rows tied with it may continue past the limit); if that leaves too
-        few rows, fetch twice as many. Cursors stop at MAX_RESULT_WINDOW, which bounds the work
-        except for ties, which are rare for BM25 scores and impossible for the unique browse key.
+        few rows, fetch four times as many. The work grows with the cursor position (capped at
+        MAX_RESULT_WINDOW) and with the tie group at the page end: none when browsing (the browse
+        key is unique), large when many firms match only through identical text.
         """
         if not size or not total:
             return []
         after = (-cursor.sort[0], cursor.sort[1]) if cursor else None
-        limit = min(total, max(64, (cursor.position if cursor else 0) + size + 1))
+        limit = min(total, max(256, (cursor.position if cursor else 0) + size + 1))
         while True:
             if scored:
                 found = searcher.search(query, limit=limit, count=False).hits
@@ -298,7 +308,7 @@ class EmbeddedBackend(SearchBackend):
                 rows = [row for row in rows if (-row[0], row[1]) > after]
             if len(rows) >= size or complete:
                 return rows[:size]
-            limit = min(total, limit * 2)
+            limit = min(total, limit * 4)
 
     def _hit(self, searcher, row, query: AnalyzedQuery, scored: bool) -> Hit:
         key, firm_id, address = row
