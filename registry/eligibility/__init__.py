@@ -26,7 +26,7 @@ def evaluate_firm(firm, stage, tier=None, on=None):
     import math
 
     from registry.eligibility.candidates import evaluate_frame
-    from registry.eligibility.engine import evaluation_year
+    from registry.eligibility.engine import columns_needed, evaluation_year
     from registry.eligibility.facts import load_facts, tiers_needed
     from registry.eligibility.rules import resolve_target, rule_set_for_region, rule_sets_for
     from registry.models import Firm
@@ -41,7 +41,9 @@ def evaluate_firm(firm, stage, tier=None, on=None):
     if rule is None:
         raise field_error("stage", f"No eligibility rules for {tier.code if tier else stage.code} in force on {on}.",
                           code="no_rules")
-    frame = load_facts(Firm.objects.filter(pk=firm.pk), on, year, tiers_needed(rule.thresholds))
+    columns, history = columns_needed(rule.thresholds)
+    frame = load_facts(Firm.objects.filter(pk=firm.pk), on, year, tiers_needed(rule.thresholds), columns=columns,
+                       history=history)
     table, evaluations = evaluate_frame(frame, [rule], on, year)
     row = table.iloc[0]
     ev = evaluations[0]

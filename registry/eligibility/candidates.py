@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.utils import timezone
 
-from registry.eligibility.engine import evaluate, evaluation_year
+from registry.eligibility.engine import columns_needed, evaluate, evaluation_year
 from registry.eligibility.facts import load_facts, tiers_needed
 from registry.eligibility.rules import assign_rule_sets, resolve_target, rule_sets_for
 from registry.models import Firm, Stage, Tier
@@ -111,7 +111,9 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
     if user is not None:
         firms = firms_visible_to(user, firms)
     needed = set().union(*(tiers_needed(r.thresholds) for r in rule_sets))
-    frame = load_facts(firms, on, year, needed)
+    wanted = [columns_needed(r.thresholds) for r in rule_sets]
+    columns = set().union(*(c for c, _ in wanted))
+    frame = load_facts(firms, on, year, needed, columns=columns, history=max(h for _, h in wanted))
     if frame.empty:
         return CandidatePage([], 0, offset, year)
     table, evaluations = evaluate_frame(frame, rule_sets, on, year)

@@ -55,6 +55,57 @@ METRICS = {
 }
 
 
+# metric → (indicator columns it reads, how many earlier years it needs)
+METRIC_COLUMNS = {
+    "ip_class1": (("ip_class1", "invention_patents"), 0),
+    "ip_count": (("ip_class1", "invention_patents", "ip_class2"), 0),
+    "staff_share": (("rd_staff", "employees"), 0),
+    "rd_to_revenue": (("rd_expense", "revenue"), 0),
+    "rd_to_cost": (("rd_expense", "total_cost"), 0),
+    "rd_intensity_3y": (("rd_expense", "revenue"), 2),
+    "revenue_3y": (("rd_expense", "revenue"), 2),
+    "rd_intensity_2y_min": (("rd_expense", "revenue"), 1),
+    "rd_min_2y": (("rd_expense",), 1),
+    "rd_total_2y": (("rd_expense",), 1),
+    "revenue_cagr_3y": (("revenue",), 3),
+    "revenue_cagr_2y": (("revenue",), 2),
+    "hightech_share": (("hightech_revenue", "revenue"), 0),
+    "new_equity_2y": (("new_equity_financing",), 1),
+    "age_years": ((), 0),
+    "unlisted": ((), 0),
+}
+
+
+def metrics_used(thresholds):
+    names = set()
+
+    def walk(specs):
+        for spec in specs:
+            if "metric" in spec:
+                names.add(spec["metric"])
+            if "bands" in spec:
+                names.add(spec["bands"]["by"])
+            if spec.get("more"):
+                names.add(spec["more"]["basis"])
+            walk(spec.get("any_of", []) + spec.get("all_of", []))
+
+    for key in ("basic", "direct", "criteria"):
+        walk(thresholds.get(key, []))
+    for component in (thresholds.get("score") or {}).get("components", []):
+        names.update(alt["metric"] for alt in component["best_of"])
+    return names
+
+
+def columns_needed(thresholds):
+    """(indicator columns, years of history) the rule set reads, so only those are fetched."""
+    columns, history = set(), 0
+    for name in metrics_used(thresholds):
+        cols, back = METRIC_COLUMNS.get(name, ((name,), 0))
+        columns.update(cols)
+        history = max(history, back)
+    return columns, history
+
+
 def _num(df, column):
     if column not in df:
         return pd.Series(np.nan, index=df.index, dtype="float64")
@@ -76,6 +127,25 @@ def age_in_years(founded, on):
     last = add_months(founded, 12 * years)
     following = add_months(founded, 12 * (years + 1))
     return years + (on - last).days / (following - last).days
+
+
+def _anniversary(founded, years):
+    """Vectorised founded + `years` years (29 February → 28 February in common years)."""
+    year = founded.dt.year + years
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    day = founded.dt.day.where(~((founded.dt.month == 2) & (founded.dt.day == 29) & ~leap), 28)
+    return pd.to_datetime(pd.DataFrame({"year": year, "month": founded.dt.month, "day": day}), errors="coerce")
+
+
+def ages_in_years(founded, on):
+    """age_in_years over a datetime Series (NaT → NaN)."""
+    on_ts = pd.Timestamp(on)
+    before = (on.month * 100 + on.day) < (founded.dt.month * 100 + founded.dt.day)
+    years = (on.year - founded.dt.year - before.astype("Int64")).astype("float64")
+    whole = years.fillna(0).astype("int64")
+    last, following = _anniversary(founded, whole), _anniversary(founded, whole + 1)
+    fraction = (on_ts - last).dt.days / (following - last).dt.days
+    return (years + fraction).where(founded.notna())
 
 
 class Metrics:
@@ -168,7 +238,7 @@ class Metrics:
     def m_age_years(self):
         if "founded_on" not in self.df:
             return pd.Series(np.nan, index=self.df.index, dtype="float64")
-        return pd.Series([age_in_years(f, self.on) for f in self.df["founded_on"]], index=self.df.index, dtype="float64")
+        return ages_in_years(pd.to_datetime(self.df["founded_on"]), self.on)
 
     def m_unlisted(self):
         if "listing_status" not in self.df:

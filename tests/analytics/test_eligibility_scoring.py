@@ -198,3 +198,14 @@ def test_hnte_missing_field_is_reported_by_name():
     ev, row = hnte(5000, 250, hightech_revenue=None)
     assert row["outcome"] == "missing_data"
     assert ev.unmet(0)[0]["text"] == "no 2025 high-tech revenue or revenue"
+
+
+def test_vectorised_age_matches_anniversaries():
+    from registry.eligibility.engine import age_in_years, ages_in_years
+
+    on = D(2026, 2, 28)
+    founded = [D(2016, 2, 28), D(2016, 3, 1), D(2016, 2, 29), D(2025, 2, 28), D(2025, 3, 1), None]
+    got = list(ages_in_years(pd.to_datetime(pd.Series(founded)), on))
+    assert got[0] == 10 and got[1] < 10 and got[2] == 10 and got[3] == 1 and got[4] < 1
+    assert pd.isna(got[5])
+    assert got[:5] == pytest.approx([age_in_years(f, on) for f in founded[:5]])
