@@ -100,7 +100,8 @@ def test_unknown_codes_are_errors_naming_argument_and_value(gql, admin, registry
 
 def test_order_by_and_keyset_pagination(gql, admin, registry_data):
     # 25 more Kunshan firms: default page is 20, and cursors walk the rest.
-    extra = [FirmFactory(founded_on=datetime.date(2010, 1, 1) + datetime.timedelta(days=i)) for i in range(25)]
+    extra = [FirmFactory(founded_on=datetime.date(2010, 1, 1) + datetime.timedelta(days=i)) for i in range(24)]
+    extra.append(FirmFactory(founded_on=None))  # unknown founding dates sort last either way
     page = gql.data("{ firms { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { uscc } } } }",
                     user=admin)["firms"]
     assert page["totalCount"] == 27 and len(page["edges"]) == 20 and page["pageInfo"]["hasNextPage"]
@@ -120,7 +121,11 @@ def test_order_by_and_keyset_pagination(gql, admin, registry_data):
         if not chunk["pageInfo"]["hasNextPage"]:
             break
         after = chunk["pageInfo"]["endCursor"]
-    assert newest_first == [BH_USCC, KS_USCC] + [f.uscc for f in reversed(extra)]
+    assert newest_first == [BH_USCC, KS_USCC] + [f.uscc for f in reversed(extra[:-1])] + [extra[-1].uscc]
+    oldest_first = gql.data("{ firms(first: 30, orderBy: FOUNDED_ON) { edges { node { uscc } } } }",
+                            user=admin)["firms"]["edges"]
+    assert [e["node"]["uscc"] for e in oldest_first] == [f.uscc for f in extra[:-1]] + [KS_USCC, BH_USCC,
+                                                                                       extra[-1].uscc]
 
 
 def test_cursor_of_another_ordering_is_refused(gql, admin, registry_data):

@@ -134,3 +134,11 @@ def test_upsert_indicators_derives_growth_and_intensity(gql, officer, registry_d
         result = gql.data(INDICATORS, {"uscc": KS_USCC, **variables}, user=officer)["upsertIndicators"]
         assert result["indicators"] is None and result["errors"][0]["field"] == field, result
     assert IndicatorYear.objects.get(firm__uscc=KS_USCC, year=2026).revenue == 12500
+
+
+def test_city_officer_writes_in_sub_regions(gql, city_officer, registry_data):
+    """A 苏州市 officer may change a 昆山 firm (昆山 is under 苏州) but not a 无锡 one."""
+    result = gql.data(INDICATORS, {"uscc": KS_USCC, "year": 2026, "employees": 160}, user=city_officer)
+    assert result["upsertIndicators"]["outcome"] == "created"
+    result = gql.data(INDICATORS, {"uscc": BH_USCC, "year": 2026, "employees": 50}, user=city_officer)
+    assert result["upsertIndicators"]["errors"][0]["message"] == "No firm with this USCC in your regions."

@@ -95,3 +95,40 @@ def test_analyst_and_admin_read_restricted_fields(gql, analyst, admin, registry_
     for user in (analyst, admin):
         firm = gql.data(f'{{ firm(uscc: "{BH_USCC}") {{ indicators {{ revenue rdIntensity }} }} }}', user=user)
         assert firm["firm"]["indicators"] == [{"revenue": "1200.00", "rdIntensity": 0.1}]
+
+
+EVERY_TYPE = f"""{{
+  firm(uscc: "{KS_USCC}") {{
+    uscc region {{ code parent {{ code }} }} chains {{ code parent {{ code }} }}
+    currentStage {{ code tiers {{ code stage {{ code }} }} }} currentTier {{ code stage {{ code }} }}
+    certifications {{ id status firm {{ uscc }} }} timeline {{ kind certification {{ certificateNo }} }}
+    indicators {{ year employees }} latestIndicators {{ year }} }}
+  ladder(region: "320583") {{ code tiers {{ code }} }}
+  expiringCertificates(before: "2027-07-01") {{ tier {{ code }} firm {{ uscc }} }}
+}}"""
+
+
+@pytest.mark.parametrize("role_fixture, sees_kunshan", [
+    ("officer", True), ("city_officer", True), ("wuxi_officer", False),
+    ("analyst", True), ("investor", True), ("admin", True),
+])
+def test_every_type_for_every_role(gql, registry_data, request, role_fixture, sees_kunshan):
+    """FirmType, RegionType, IndustryChainType, StageType, TierType, CertificationType, TimelineEventType and
+    IndicatorYearType (public fields) read by each role; scope decides only whether the Kunshan firm exists."""
+    data = gql.data(EVERY_TYPE, user=request.getfixturevalue(role_fixture))
+    assert [s["code"] for s in data["ladder"]] == ["tech_sme", "hnte", "gazelle", "srdi", "unicorn"]
+    if not sees_kunshan:
+        assert data["firm"] is None
+        assert data["expiringCertificates"] == [{"tier": {"code": "tech_sme"}, "firm": {"uscc": BH_USCC}}]
+        return
+    firm = data["firm"]
+    assert firm["region"] == {"code": "320583", "parent": {"code": "320500"}}
+    assert firm["chains"] == [{"code": "ic.design", "parent": {"code": "ic"}}]
+    assert firm["currentStage"]["tiers"][1] == {"code": "srdi_sme", "stage": {"code": "srdi"}}
+    assert firm["currentTier"] == {"code": "srdi_sme", "stage": {"code": "srdi"}}
+    assert [c["firm"]["uscc"] for c in firm["certifications"]] == [KS_USCC, KS_USCC]
+    assert [t["certification"]["certificateNo"] for t in firm["timeline"]] == ["ZJTX2024-0001", "GR202532001234"]
+    assert firm["indicators"] == [{"year": 2024, "employees": 120}, {"year": 2025, "employees": 150}]
+    assert firm["latestIndicators"] == {"year": 2025}
+    expected = [BH_USCC, KS_USCC] if role_fixture not in ("officer", "city_officer") else [KS_USCC]
+    assert [c["firm"]["uscc"] for c in data["expiringCertificates"]] == expected
