@@ -156,3 +156,22 @@ def test_recorded_recognition_closes_entry_seen_through_the_api(gql, officer, fi
     entry = CultivationEntry.objects.get()
     assert entry.status == "recognized"
     assert to_global_id("CultivationEntryType", entry.pk) == entry_id
+
+
+def test_candidates_page_costs_constant_queries(gql, analyst, tech_candidates):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(6):
+        extra = FirmFactory(name=f"己{n}")
+        upsert_indicators(extra, 2025, {"revenue": Decimal(1000), "rd_expense": Decimal(60), "employees": 100,
+                                        "rd_staff": 30, "ip_class1": 1, "total_assets": Decimal(3000)})
+    query = """query($first: Int) { candidates(stage: "tech_sme", on: "2026-06-30", first: $first) {
+      edges { node { firm { uscc name region { code } currentStage { code } } score } } } }"""
+    gql.data(query, {"first": 1}, user=analyst)  # session warm-up
+    with CaptureQueriesContext(connection) as small:
+        gql.data(query, {"first": 2})
+    with CaptureQueriesContext(connection) as large:
+        page = gql.data(query, {"first": 10})
+    assert len(page["candidates"]["edges"]) == 10
+    assert len(large.captured_queries) == len(small.captured_queries) <= 16

@@ -168,3 +168,14 @@ def test_running_flow_target_shows_interim_progress(registry_firms):
     target("320500", "hnte", "flow", 2027, 10, start_year=2023)
     [row] = target_progress("320500", 2024)
     assert (row["start_year"], row["year"], row["actual"], row["ratio"]) == (2023, 2027, 3, 0.3)
+
+
+def test_funnel_by_industry_chain_includes_sub_chains(registry_firms):
+    from registry.models import IndustryChain
+
+    ic = IndustryChain.objects.get(code="ic")
+    child = IndustryChain.objects.filter(path__startswith=ic.path).exclude(pk=ic.pk).first()
+    registry_firms[1].chains.add(child)
+    registry_firms[4].chains.add(ic)
+    assert [s["count"] for s in funnel(["tech_sme", "hnte"], 2022, chain="ic")["steps"]] == [2, 1]
+    assert [s["count"] for s in funnel(["tech_sme", "hnte"], 2022, chain=child.code)["steps"]] == [1, 1]
