@@ -128,7 +128,8 @@ class ElasticsearchBackend(SearchBackend):
         """Build a new version from ``docs``, swap both aliases to it at once, drop older versions.
 
         Runs under the reindex lock, so two reindexes never interleave. If loading fails the new
-        version is deleted and readers never saw it.
+        version is deleted and readers never saw it. (A failed swap leaves it in place: the request
+        may have succeeded, and the next reindex removes it if not.)
         """
         with self._lock(), engine_errors("reindex"):
             new = self.new_index_name()
@@ -139,27 +140,34 @@ class ElasticsearchBackend(SearchBackend):
                 self.client.indices.put_settings(index=new, settings={
                     "index": {"refresh_interval": "1s", "number_of_replicas": self.replicas}})
                 self.client.indices.refresh(index=new)
-                old = sorted(set(self._alias_targets(self.read_alias)) | set(self._alias_targets(self.write_alias)))
-                self.client.indices.update_aliases(actions=self.swap_actions(new, old))
             except BaseException:
                 self.client.indices.delete(index=new, ignore_unavailable=True)
                 raise
-            removed = tuple(name for name in self._versions() if name != new)
-            if removed:
-                self.client.indices.delete(index=",".join(removed), ignore_unavailable=True)
+            self.client.indices.update_aliases(actions=self.swap_actions(
+                new, self._alias_targets(self.read_alias), self._alias_targets(self.write_alias)))
+        removed = self._drop_versions(keep=new)
         log.info("reindexed %s documents into %s (removed %s)", written, new, ", ".join(removed) or "none")
         return Reindexed(index=new, written=written, removed=removed)
 
-    def swap_actions(self, new: str, old: Iterable[str]) -> list[dict]:
-        """The one atomic alias change: both aliases leave the old versions and point at ``new``."""
-        actions = []
-        for name in old:
-            if name != new:
-                actions.append({"remove": {"index": name, "alias": self.read_alias}})
-                actions.append({"remove": {"index": name, "alias": self.write_alias}})
+    def swap_actions(self, new: str, readers: Iterable[str], writers: Iterable[str]) -> list[dict]:
+        """The one atomic alias change: each alias leaves the indices holding it and points at ``new``."""
+        actions = [{"remove": {"index": name, "alias": alias}}
+                   for alias, holders in ((self.read_alias, readers), (self.write_alias, writers))
+                   for name in holders if name != new]
         actions.append({"add": {"index": new, "alias": self.read_alias}})
         actions.append({"add": {"index": new, "alias": self.write_alias, "is_write_index": True}})
         return actions
+
+    def _drop_versions(self, keep: str) -> tuple[str, ...]:
+        """Delete versions other than ``keep``; a failure here is logged, the reindex still stands."""
+        try:
+            removed = tuple(name for name in self._versions() if name != keep)
+            if removed:
+                self.client.indices.delete(index=",".join(removed), ignore_unavailable=True)
+            return removed
+        except ENGINE_ERRORS:
+            log.exception("could not delete old versions of %s; the next reindex will retry", self.read_alias)
+            return ()
 
     # Writing ---------------------------------------------------------------------------------
     def _index_actions(self, docs: Iterable[Mapping], targets: list[str]) -> Iterator[dict]:

@@ -77,6 +77,10 @@ def _regex_literal(text: str) -> str:
     return "".join("\\" + c if c in _REGEX_META else c for c in text)
 
 
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
 def _grams(code: str) -> list[str]:
     """Distinct USCC_GRAM-character substrings: a term lookup per gram instead of a regex that
     walks every code in the index (measured 2.6 ms per query at 5,000 firms, growing linearly)."""
@@ -118,15 +122,13 @@ class EmbeddedBackend(SearchBackend):
         src = {name: data[name] for name in HIGHLIGHT_FIELDS}
         doc.add_bytes("src", json.dumps(src, ensure_ascii=False).encode())
         for name in TEXT_FIELDS:
-            values = data[name] if isinstance(data[name], list) else [data[name]]
-            for value in values:
+            for value in _listed(data[name]):
                 tokens = terms(value)
                 if tokens:
                     doc.add_text(f"t_{name}", " ".join(tokens))
         data["uscc_grams"] = _grams(data["uscc"])
         for name in KEYWORD_FIELDS:
-            values = data[name] if isinstance(data[name], list) else [data[name]]
-            for value in values:
+            for value in _listed(data[name]):
                 if value:
                     doc.add_text(name, value)
         return doc
@@ -168,25 +170,18 @@ class EmbeddedBackend(SearchBackend):
         return self._write(work) if ids else 0
 
     def rebuild(self, docs: Iterable[Mapping], chunk_size: int = 500) -> int:
-        """Delete everything and add ``docs`` in one commit; chunks only bound memory."""
+        """Delete everything and add ``docs`` in one commit (``chunk_size`` is for Elasticsearch:
+        tantivy's writer streams documents to segments by itself)."""
 
         def work(writer):
             writer.delete_all_documents()
-            written, chunk = 0, []
+            written = 0
             for doc in docs:
-                chunk.append(self._document(doc))
-                if len(chunk) >= chunk_size:
-                    written += self._add(writer, chunk)
-                    chunk = []
-            return written + self._add(writer, chunk)
+                writer.add_document(self._document(doc))
+                written += 1
+            return written
 
         return self._write(work)
-
-    @staticmethod
-    def _add(writer, documents) -> int:
-        for document in documents:
-            writer.add_document(document)
-        return len(documents)
 
     def count(self) -> int:
         return self._searcher().num_docs
@@ -316,9 +311,8 @@ class EmbeddedBackend(SearchBackend):
         if query.terms:
             src = json.loads(bytes(searcher.doc(address).get_first("src")))
             for name in HIGHLIGHT_FIELDS:
-                values = src[name] if isinstance(src[name], list) else [src[name]]
                 fragment_chars = DESCRIPTION_FRAGMENT_CHARS if name == "description" else None
-                fragments = [f for value in values for f in highlight(value, query.terms, fragment_chars)]
+                fragments = [f for value in _listed(src[name]) for f in highlight(value, query.terms, fragment_chars)]
                 if fragments:
                     highlights[name] = fragments
         return Hit(id=firm_id, score=float(key) if scored else None, highlights=highlights)

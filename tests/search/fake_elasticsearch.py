@@ -34,6 +34,7 @@ class FakeCluster:
         self.bulk_errors = set()  # _id values whose bulk item fails
         self.bulk_status = 400
         self.fail_with = None  # an exception the node raises instead of answering
+        self.fail_when = lambda method, path, body: False  # answer 500 to matching requests
 
     def add_index(self, name, *aliases):
         self.aliases[name] = set(aliases)
@@ -43,6 +44,8 @@ class FakeCluster:
 
     def handle(self, method, path, params, body):
         self.calls.append(Call(method, path, params, body))
+        if self.fail_when(method, path, body):
+            return 500, {"error": {"type": "engine_detail", "reason": "secret engine text"}, "status": 500}
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if parts[0] == "_bulk":
             return 200, self._bulk(body)

@@ -218,7 +218,7 @@ def test_suggest_body_and_answer():
 def test_reindex_loads_a_new_version_and_swaps_both_aliases_at_once():
     cluster = FakeCluster()
     cluster.add_index(OLD, READ, WRITE)
-    cluster.add_index(STRAY)
+    cluster.add_index(STRAY, WRITE)  # a reindex that crashed while loading
     backend, _ = fake_backend(cluster, replicas=1)
     firms = profiles()[:5]
 
@@ -244,8 +244,9 @@ def test_reindex_loads_a_new_version_and_swaps_both_aliases_at_once():
         "index": {"refresh_interval": "1s", "number_of_replicas": 1}}
     loading, swap = cluster.calls_to("POST", "_aliases")
     assert loading.body == {"actions": [{"add": {"index": NEW, "alias": WRITE}}]}
-    assert swap.body == {"actions": [
+    assert swap.body == {"actions": [  # each index loses only the aliases it holds
         {"remove": {"index": OLD, "alias": READ}},
+        {"remove": {"index": STRAY, "alias": WRITE}},
         {"remove": {"index": OLD, "alias": WRITE}},
         {"add": {"index": NEW, "alias": READ}},
         {"add": {"index": NEW, "alias": WRITE, "is_write_index": True}},
@@ -273,6 +274,24 @@ def test_failed_reindex_drops_the_new_version_and_keeps_readers_on_the_old():
     assert len(cluster.calls_to("POST", "_aliases")) == 1  # never swapped
     assert cluster.aliases == {OLD: {READ, WRITE}}
     assert backend._lock.events == ["enter", "exit"]
+
+
+def test_a_failed_swap_keeps_the_new_version_and_a_failed_cleanup_keeps_the_reindex():
+    cluster = FakeCluster()
+    cluster.add_index(OLD, READ, WRITE)
+    cluster.fail_when = lambda method, path, body: path == "/_aliases" and "remove" in str(body)
+    backend, _ = fake_backend(cluster)
+    with pytest.raises(SearchUnavailable):
+        backend.reindex(profiles()[:2])
+    assert not cluster.calls_to("DELETE")  # the swap may have happened server-side: keep NEW
+    assert cluster.aliases == {OLD: {READ, WRITE}, NEW: {WRITE}}
+
+    cluster.calls.clear()
+    cluster.fail_when = lambda method, path, body: method == "DELETE"
+    backend, _ = fake_backend(cluster, clock=lambda: 1767225660.0)
+    report = backend.reindex(profiles()[:2])
+    assert report.removed == () and report.written == 2
+    assert cluster.aliases[report.index] == {READ, WRITE}
 
 
 def test_index_writes_to_every_index_behind_the_write_alias_with_versions():
