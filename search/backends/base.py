@@ -61,6 +61,7 @@ MAX_FACET_SIZE = 200
 
 _REGION_CODE = re.compile(r"^\d{6}$")
 _CHAIN_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")
+_CODE_FORMS = {"region": _REGION_CODE, "chain": _CHAIN_CODE}
 
 
 @dataclass(frozen=True)
@@ -78,14 +79,11 @@ class Vocabulary:
     chain: frozenset[str] | None = None
 
     def check(self, name: str, codes: Iterable[str]) -> None:
-        known = getattr(self, name)
+        known, form = getattr(self, name), _CODE_FORMS.get(name)
         for code in codes:
             if not isinstance(code, str):
                 raise SearchError(f"{name}: codes must be strings, got {code!r}")
-            well_formed = {
-                "region": _REGION_CODE.match(code), "chain": _CHAIN_CODE.match(code),
-            }.get(name, True)
-            if not well_formed or (known is not None and code not in known):
+            if (form and not form.match(code)) or (known is not None and code not in known):
                 raise SearchError(f"{name}: unknown code {code!r}")
 
 

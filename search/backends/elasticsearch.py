@@ -268,10 +268,10 @@ class ElasticsearchBackend(SearchBackend):
         filters = {name: Q("terms", **{FILTER_FIELDS[name]: list(codes)})
                    for name, codes in request.filters.items()}
         if scored:
-            clauses = self.match_clauses(query)
-            if self.word_analyzer:  # plugin words only add relevance, never decide a match
-                clauses.append(Q("multi_match", query=query.text, fields=[f"{f}.words" for f in TEXT_BOOSTS]))
-            main = Q("bool", should=clauses, minimum_should_match=1, filter=scope)
+            main = Q("bool", should=self.match_clauses(query), minimum_should_match=1, filter=scope)
+            if self.word_analyzer:  # plugin words add relevance to a match, never make one
+                words = Q("multi_match", query=query.text, fields=[f"{f}.words" for f in TEXT_BOOSTS])
+                main = Q("bool", must=[main], should=[words])
         else:
             main = Q("bool", filter=scope) if scope else Q("match_all")
         search = Search().query(main).extra(
