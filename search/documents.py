@@ -26,6 +26,9 @@ from elasticsearch.dsl import (
     tokenizer,
 )
 
+from search.source import TEXT_FIELDS
+from search.text import MIN_USCC_FRAGMENT
+
 cjk_text = analyzer(
     "cjk_text", tokenizer="standard", filter=["cjk_width", "lowercase", "cjk_bigram"]
 )
@@ -33,15 +36,14 @@ cjk_text = analyzer(
 # phrase of 6-grams is an exact substring (the contract: fragments of 6 or more characters).
 uscc_fragment = analyzer(
     "uscc_fragment",
-    tokenizer=tokenizer("uscc_6gram", "ngram", min_gram=6, max_gram=6, token_chars=["letter", "digit"]),
+    tokenizer=tokenizer("uscc_6gram", "ngram", min_gram=MIN_USCC_FRAGMENT, max_gram=MIN_USCC_FRAGMENT,
+                        token_chars=["letter", "digit"]),
     filter=["uppercase"],
 )
 exact = normalizer("exact", filter=["cjk_width", "lowercase"])
 
 # word_analyzer option -> (index analyzer, search analyzer) of the plugin.
 WORD_ANALYZERS = {"ik": ("ik_max_word", "ik_smart"), "smartcn": ("smartcn", "smartcn")}
-TEXT_FIELDS = ("name", "former_names", "main_products", "technologies", "description", "region_names")
-
 
 class FirmDocument(Document):
     id = Long()

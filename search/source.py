@@ -20,7 +20,18 @@ from search.text import exact_key, fingerprint, normalize, pinyin_keys
 
 TEXT_FIELDS = ("name", "former_names", "main_products", "technologies", "description", "region_names")
 HIGHLIGHT_FIELDS = ("name", "former_names", "main_products", "technologies", "description")
+DESCRIPTION_FRAGMENT_CHARS = 80  # the description is highlighted in fragments; other fields whole
 STAGE_RANK = {code: rank for rank, code in enumerate(STAGES, start=1)}
+# Which document field each request filter tests, and which one each facet counts.
+FILTER_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_path", "chain": "chains"}
+FACET_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_city", "chain": "chains"}
+
+# Ranking, the same in both backends: text relevance per field, and the whole-name and code
+# matchers boosted far above it so an exact name, fingerprint or USCC ranks first.
+TEXT_WEIGHTS = {"name": 3.0, "former_names": 2.0, "main_products": 1.5, "technologies": 1.0,
+                "description": 0.5, "region_names": 1.0}
+EXACT_BOOST, FINGERPRINT_BOOST, PINYIN_BOOST = 100.0, 50.0, 10.0
+USCC_BOOST, USCC_FRAGMENT_BOOST = 100.0, 30.0
 
 
 def _strings(value) -> list[str]:

@@ -41,18 +41,23 @@ from search.backends.base import (
 )
 from search.documents import index_body
 from search.locks import CacheLock
-from search.source import HIGHLIGHT_FIELDS, prepare_firm
+from search.source import (
+    DESCRIPTION_FRAGMENT_CHARS,
+    EXACT_BOOST,
+    FACET_FIELDS,
+    FILTER_FIELDS,
+    FINGERPRINT_BOOST,
+    HIGHLIGHT_FIELDS,
+    PINYIN_BOOST,
+    TEXT_WEIGHTS,
+    USCC_BOOST,
+    USCC_FRAGMENT_BOOST,
+    prepare_firm,
+)
 from search.text import AnalyzedQuery
 
 log = logging.getLogger(__name__)
 
-TEXT_BOOSTS = {"name": 3, "former_names": 2, "main_products": 1.5, "technologies": 1,
-               "description": 0.5, "region_names": 1}
-EXACT_BOOST, FINGERPRINT_BOOST, PINYIN_BOOST = 100, 50, 10
-USCC_BOOST, USCC_FRAGMENT_BOOST = 100, 30
-FACET_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_city", "chain": "chains"}
-FILTER_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_path", "chain": "chains"}
-DESCRIPTION_FRAGMENT_CHARS = 80
 ENGINE_ERRORS = (ApiError, TransportError, helpers.BulkIndexError)
 
 
@@ -241,12 +246,12 @@ class ElasticsearchBackend(SearchBackend):
         return [Q("terms", region_path=list(allowed_region_codes))]
 
     @staticmethod
-    def match_clauses(query: AnalyzedQuery, text_boosts: Mapping[str, float] = TEXT_BOOSTS) -> list[Q]:
+    def match_clauses(query: AnalyzedQuery, text_weights: Mapping[str, float] = TEXT_WEIGHTS) -> list[Q]:
         """The matchers of search.backends.base as Elasticsearch queries (any one is enough)."""
         clauses = []
         if query.terms:
             clauses.append(Q("multi_match", query=query.text, type="cross_fields", operator="and",
-                             fields=_fields(text_boosts), tie_breaker=0.1))
+                             fields=_fields(text_weights), tie_breaker=0.1))
         if query.exact:
             clauses.append(Q("term", names_exact={"value": query.exact, "boost": EXACT_BOOST}))
         if query.fingerprint:
@@ -270,7 +275,7 @@ class ElasticsearchBackend(SearchBackend):
         if scored:
             main = Q("bool", should=self.match_clauses(query), minimum_should_match=1, filter=scope)
             if self.word_analyzer:  # plugin words add relevance to a match, never make one
-                words = Q("multi_match", query=query.text, fields=[f"{f}.words" for f in TEXT_BOOSTS])
+                words = Q("multi_match", query=query.text, fields=[f"{f}.words" for f in TEXT_WEIGHTS])
                 main = Q("bool", must=[main], should=[words])
         else:
             main = Q("bool", filter=scope) if scope else Q("match_all")

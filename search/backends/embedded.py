@@ -46,8 +46,21 @@ from search.backends.base import (
     sorted_buckets,
 )
 from search.locks import FileLock
-from search.source import HIGHLIGHT_FIELDS, TEXT_FIELDS, prepare_firm
-from search.text import AnalyzedQuery, highlight, terms
+from search.source import (
+    DESCRIPTION_FRAGMENT_CHARS,
+    EXACT_BOOST,
+    FACET_FIELDS,
+    FILTER_FIELDS,
+    FINGERPRINT_BOOST,
+    HIGHLIGHT_FIELDS,
+    PINYIN_BOOST,
+    TEXT_FIELDS,
+    TEXT_WEIGHTS,
+    USCC_BOOST,
+    USCC_FRAGMENT_BOOST,
+    prepare_firm,
+)
+from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, terms
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +69,7 @@ KEYWORD_FIELDS = (
     "names_exact", "fingerprints", "pinyin_full", "pinyin_initials", "uscc", "uscc_grams",
     "stage", "tier", "region_path", "region_city", "chains",
 )
-USCC_GRAM = 6  # = MIN_USCC_FRAGMENT: a fragment matches when all its 6-grams are in the code
-FACET_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_city", "chain": "chains"}
-FILTER_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_path", "chain": "chains"}
-# Relevance weights, per text field and for the whole-name / code matchers.
-TEXT_WEIGHTS = {"name": 3.0, "former_names": 2.0, "main_products": 1.5, "technologies": 1.0,
-                "description": 0.5, "region_names": 1.0}
-EXACT_BOOST, FINGERPRINT_BOOST, PINYIN_BOOST = 100.0, 50.0, 10.0
-USCC_BOOST, USCC_FRAGMENT_BOOST = 100.0, 30.0
-DESCRIPTION_FRAGMENT_CHARS = 80
+USCC_GRAM = MIN_USCC_FRAGMENT  # a fragment matches when all its grams are in the code
 ID_LIMIT = 10**12  # browse_key packs (stage rank, id) into one sortable integer
 WRITER_HEAP = 64_000_000
 # Terms gathered per segment before merging facet counts: above any real cardinality of
