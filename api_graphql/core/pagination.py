@@ -72,9 +72,12 @@ def decode_cursor(kind, cursor):
     return value, row_id
 
 
-def keyset_connection(connection_type, queryset, *, first=None, after=None, ordering=None, kind="id"):
+def keyset_connection(connection_type, queryset, *, first=None, after=None, ordering=None, kind="id",
+                      count_queryset=None):
     """One page of `queryset` as a `connection_type` (a CountableConnection subclass).
 
+    `count_queryset` (default: `queryset`) is what `totalCount` counts — pass the queryset before
+    joins and column plans so the COUNT stays lean.
     `kind` names the list and ordering inside the cursor, so a cursor from another ordering is refused.
     """
     ordering = ordering or Ordering()
@@ -97,5 +100,5 @@ def keyset_connection(connection_type, queryset, *, first=None, after=None, orde
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
-    connection.queryset = queryset
+    connection.queryset = queryset if count_queryset is None else count_queryset
     return connection

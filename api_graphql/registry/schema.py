@@ -107,11 +107,9 @@ class RegistryQuery(graphene.ObjectType):
         first = check_page_size(first)
         order_key = getattr(order_by, "value", order_by)
         queryset = filtered(FirmFilterSet, FirmType.get_queryset(Firm.objects.all(), info), filters)
-        columns = FirmType.columns_for(selected_names(info, ("edges", "node")))
-        if columns is not None:
-            queryset = queryset.only(*columns)
+        page = FirmType.plan(queryset, selected_names(info, ("edges", "node")))
         return keyset_connection(
-            FirmConnection, queryset, first=first, after=after, ordering=ORDERINGS[order_key], kind=f"firms{order_key}"
+            FirmConnection, page, count_queryset=queryset, first=first, after=after, ordering=ORDERINGS[order_key], kind=f"firms{order_key}"
         )
 
     def resolve_ladder(root, info, region=None):

@@ -212,42 +212,56 @@ class FirmType(ScopedObjectType):
     def visible_to(cls, user, queryset):
         return permissions.firms_visible_to(user, queryset)
 
-    # GraphQL field → the columns it needs; relations resolved by loaders need only their key.
+    # GraphQL field → the columns it needs; to-many relations resolved by loaders need only the id.
     COLUMNS = {
         "id": (), "uscc": ("uscc",), "name": ("name",), "formerNames": ("former_names",), "foundedOn": ("founded_on",),
-        "region": ("region_id",), "chains": (), "industryCode": ("industry_code",),
+        "region": ("region",), "chains": (), "industryCode": ("industry_code",),
         "registeredCapital": ("registered_capital",), "description": ("description",),
         "mainProducts": ("main_products",), "technologies": ("technologies",), "listingStatus": ("listing_status",),
-        "currentStage": ("current_stage_id",), "currentTier": ("current_tier_id",),
-        "latestIndicators": ("latest_indicators_id",), "createdAt": ("created_at",), "updatedAt": ("updated_at",),
+        "currentStage": ("current_stage",), "currentTier": ("current_tier",),
+        "latestIndicators": ("latest_indicators",), "createdAt": ("created_at",), "updatedAt": ("updated_at",),
         "certifications": (), "timeline": (), "indicators": (), "__typename": (),
     }
+    # To-one relations joined into the page query when selected (no loader round trip, no futures).
+    JOINED = {"region": "region", "currentStage": "current_stage", "currentTier": "current_tier",
+              "latestIndicators": "latest_indicators"}
 
     @classmethod
-    def columns_for(cls, selected):
-        """Columns for these selected fields, or None (all columns) when a field is not in COLUMNS.
+    def plan(cls, queryset, selected):
+        """Shape a firm queryset for the fields a query selected (a prefetch plan from the selection set).
 
-        Reading only what the page shows makes a page of 100 firms several times cheaper; an
-        unknown field (another domain's addition) falls back to every column, never to N+1.
+        Joins the selected to-one relations and reads only the needed firm columns; when a field is
+        not in COLUMNS (another domain's addition) every column is read. To-many relations stay
+        with the per-request loaders, so the plan never causes N+1 whatever is selected.
         """
-        if not selected or any(name not in cls.COLUMNS for name in selected):
-            return None
-        return sorted({"id", "region_id"} | {c for name in selected for c in cls.COLUMNS[name]})
+        joined = sorted(cls.JOINED[name] for name in selected if name in cls.JOINED)
+        if joined:
+            queryset = queryset.select_related(*joined)
+        if selected and all(name in cls.COLUMNS for name in selected):
+            columns = {"id", "region"} | {c for name in selected for c in cls.COLUMNS[name]}
+            queryset = queryset.only(*sorted(columns))
+        return queryset
 
     def resolve_former_names(self, info):
         return list(self.former_names or [])
 
     def resolve_region(self, info):
+        if "region" in self._state.fields_cache:
+            return self.region
         return loaders.RegionByCodeLoader.for_request(info).load(self.region_id)
 
     def resolve_chains(self, info):
         return loaders.ChainsByFirmLoader.for_request(info).load(self.id)
 
     def resolve_current_stage(self, info):
-        return None if not self.current_stage_id else loaders.StageByIdLoader.for_request(info).load(self.current_stage_id)
+        if not self.current_stage_id or "current_stage" in self._state.fields_cache:
+            return self.current_stage if self.current_stage_id else None
+        return loaders.StageByIdLoader.for_request(info).load(self.current_stage_id)
 
     def resolve_current_tier(self, info):
-        return None if not self.current_tier_id else loaders.TierByIdLoader.for_request(info).load(self.current_tier_id)
+        if not self.current_tier_id or "current_tier" in self._state.fields_cache:
+            return self.current_tier if self.current_tier_id else None
+        return loaders.TierByIdLoader.for_request(info).load(self.current_tier_id)
 
     def resolve_certifications(self, info):
         return loaders.CertificationsByFirmLoader.for_request(info).load(self.id)
@@ -259,6 +273,6 @@ class FirmType(ScopedObjectType):
         return loaders.IndicatorsByFirmLoader.for_request(info).load(self.id)
 
     def resolve_latest_indicators(self, info):
-        if not self.latest_indicators_id:
-            return None
+        if not self.latest_indicators_id or "latest_indicators" in self._state.fields_cache:
+            return self.latest_indicators if self.latest_indicators_id else None
         return loaders.IndicatorByIdLoader.for_request(info).load(self.latest_indicators_id)
