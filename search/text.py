@@ -15,6 +15,7 @@ every token keeps the offsets of the original text — the highlighter needs the
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -150,21 +151,25 @@ def pinyin_keys(names: Iterable[str]) -> tuple[list[str], list[str]]:
     return full, initials
 
 
-def tokenize(text: str) -> list[Token]:
-    """Han bigrams and whole letter/digit words, with offsets into ``text`` (see module doc)."""
-    text = text or ""
+@functools.lru_cache(maxsize=65536)
+def _fold_char(char: str) -> str:
+    return unicodedata.normalize("NFKC", char).lower()
+
+
+def _fold(text: str):
+    """NFKC + lower case, and a function mapping a [start, end) span of the result back to ``text``."""
     folded = text.lower()
     if len(folded) == len(text) and unicodedata.is_normalized("NFKC", folded):
-        offsets = None  # the common case: folding kept every character in place
-    else:  # fold character by character so each folded character knows where it came from
-        pieces = [unicodedata.normalize("NFKC", char).lower() for char in text]
-        folded = "".join(pieces)
-        offsets = [index for index, piece in enumerate(pieces) for _ in piece]
-        offsets.append(len(text))
+        return folded, lambda start, end: (start, end)  # the common case: nothing moved
+    # Fold character by character so each folded character knows where it came from.
+    pieces = [_fold_char(char) for char in text]
+    offsets = [index for index, piece in enumerate(pieces) for _ in piece]
+    return "".join(pieces), lambda start, end: (offsets[start], offsets[end - 1] + 1)
 
-    def span(start, end):
-        return (start, end) if offsets is None else (offsets[start], offsets[end - 1] + 1)
 
+def tokenize(text: str) -> list[Token]:
+    """Han bigrams and whole letter/digit words, with offsets into ``text`` (see module doc)."""
+    folded, span = _fold(text or "")
     tokens: list[Token] = []
     for run in _RUN.finditer(folded):
         word, start = run.group(), run.start()
@@ -230,6 +235,13 @@ def analyze_query(query: str) -> AnalyzedQuery:
     )
 
 
+def _occurrences(text: str, term: str):
+    at = text.find(term)
+    while at != -1:
+        yield at
+        at = text.find(term, at + 1)
+
+
 def highlight(text: str, wanted: Iterable[str], fragment_chars: int | None = None,
               max_fragments: int = 3) -> list[str]:
     """HTML fragments of ``text`` with every token in ``wanted`` wrapped in ``<em>…</em>``.
@@ -239,17 +251,21 @@ def highlight(text: str, wanted: Iterable[str], fragment_chars: int | None = Non
     windows around the hits, in text order; without it the whole text is one fragment.
     Returns [] when nothing matched.
     """
-    wanted = set(wanted)
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if not any(term in folded for term in wanted):
+    folded, span = _fold(text)
+    wanted = {term for term in wanted if term in folded}
+    if not wanted:
         return []  # cheap exit: most fields of a hit do not contain the query
+    if all(len(term) == 2 and _HAN.match(term[0]) and _HAN.match(term[1]) for term in wanted):
+        # Fast path: every occurrence of two Han characters is a bigram token; no need to tokenize.
+        hits = sorted(span(at, at + 2) for term in wanted for at in _occurrences(folded, term))
+    else:
+        hits = [(token.start, token.end) for token in tokenize(text) if token.text in wanted]
     spans: list[list[int]] = []
-    for token in tokenize(text):
-        if token.text in wanted:
-            if spans and token.start <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], token.end)
-            else:
-                spans.append([token.start, token.end])
+    for start, end in hits:
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
     if not spans:
         return []
     if fragment_chars is None or len(text) <= fragment_chars:
