@@ -10,6 +10,7 @@
 """
 
 import json
+import logging
 from collections import OrderedDict
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from api_graphql.core.auth import TokenError, authenticate_token, token_from_hea
 from api_graphql.core.limits import validation_rules
 from api_graphql.core.permissions import FieldPermissionMiddleware, request_role
 
+logger = logging.getLogger(__name__)
 AUTH_HELP = "Authentication required: sign in, or send 'Authorization: Token <key>' (see docs/api.md)."
 
 
@@ -82,6 +84,18 @@ class CultivarGraphQLView(GraphQLView):
                 return error_response(403, "CSRF check failed: send the csrftoken cookie and X-CSRFToken header, "
                                            "or use an API token.")
         return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def format_error(error):
+        """Errors we raise on purpose keep their message; an unexpected Python exception is logged with its
+        traceback and answered with a neutral message (no exception text, paths or SQL leak to clients)."""
+        original = getattr(error, "original_error", None)
+        if isinstance(error, GraphQLError) and original is not None and not isinstance(original, GraphQLError):
+            logger.error("GraphQL resolver failed at %s", error.path, exc_info=original)
+            formatted = GraphQLView.format_error(error)
+            formatted["message"] = "Internal error while resolving this field; it has been logged."
+            return formatted
+        return GraphQLView.format_error(error)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         """graphene-django's flow, with parse + validation cached per (query, variables, limits).

@@ -169,3 +169,14 @@ def test_node_lookup_by_global_id(gql, admin, registry_data):
     firm_id = gql.data(f'{{ firm(uscc: "{KS_USCC}") {{ id }} }}', user=admin)["firm"]["id"]
     node = gql.data("query($id: ID!) { node(id: $id) { ... on FirmType { uscc } } }", {"id": firm_id}, user=admin)
     assert node == {"node": {"uscc": KS_USCC}}
+
+
+def test_unexpected_exceptions_are_masked(gql, admin, monkeypatch, db):
+    def broken(region=None):
+        raise RuntimeError("/srv/secret/path leaked")
+
+    monkeypatch.setattr("api_graphql.registry.schema.ladder_for", broken)
+    status, body = gql("{ ladder { code } }", user=admin)
+    assert status == 200
+    assert body["errors"][0]["message"] == "Internal error while resolving this field; it has been logged."
+    assert "secret" not in str(body)

@@ -57,3 +57,18 @@ def test_query_count_pinned(gql, many_firms, analyst, django_assert_max_num_quer
     gql.client.force_login(analyst)
     with django_assert_max_num_queries(EXPECTED_QUERIES):
         gql.data(PAGE, {"n": 100})
+
+
+def test_total_count_only_when_selected_and_pages_are_keyset_not_offset(gql, analyst, db):
+    FirmFactory.create_batch(5)
+    gql.client.force_login(analyst)
+    with CaptureQueriesContext(connection) as queries:
+        first = gql.data("{ firms(first: 2) { pageInfo { endCursor } edges { node { uscc } } } }")
+    assert not any("COUNT(" in q["sql"] for q in queries.captured_queries)
+    with CaptureQueriesContext(connection) as queries:
+        gql.data("query($a: String) { firms(first: 2, after: $a) { totalCount edges { node { uscc } } } }",
+                 {"a": first["firms"]["pageInfo"]["endCursor"]})
+    sql = [q["sql"] for q in queries.captured_queries if "registry_firm" in q["sql"]]
+    assert sum("COUNT(" in s for s in sql) == 1
+    page = next(s for s in sql if "LIMIT 3" in s)
+    assert '"registry_firm"."id" >' in page and "OFFSET" not in page
