@@ -16,7 +16,8 @@ from django.dispatch import receiver
 
 from search.backends.base import SearchBackend
 
-_SETTINGS = {"SEARCH_BACKEND", "SEARCH_EMBEDDED_PATH", "ELASTICSEARCH_URL", "SEARCH_INDEX_PREFIX"}
+_SETTINGS = {"SEARCH_BACKEND", "SEARCH_EMBEDDED_PATH", "ELASTICSEARCH_URL", "SEARCH_INDEX_PREFIX",
+             "SEARCH_ELASTICSEARCH_REPLICAS", "SEARCH_ELASTICSEARCH_WORD_ANALYZER"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,7 +30,14 @@ def get_backend() -> SearchBackend:
     if kind == "elasticsearch":
         from search.backends.elasticsearch import ElasticsearchBackend
 
-        return ElasticsearchBackend(url=settings.ELASTICSEARCH_URL, prefix=settings.SEARCH_INDEX_PREFIX)
+        return ElasticsearchBackend(
+            url=settings.ELASTICSEARCH_URL,
+            prefix=settings.SEARCH_INDEX_PREFIX,
+            # Optional; not in settings.py yet: a single-node cluster wants 0 replicas, a cluster
+            # with the IK or smartcn plugin may name it to add word-level ranking.
+            replicas=getattr(settings, "SEARCH_ELASTICSEARCH_REPLICAS", 1),
+            word_analyzer=getattr(settings, "SEARCH_ELASTICSEARCH_WORD_ANALYZER", None),
+        )
     raise ImproperlyConfigured(f"SEARCH_BACKEND must be 'embedded' or 'elasticsearch', not {kind!r}")
 
 

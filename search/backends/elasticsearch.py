@@ -20,7 +20,7 @@ import logging
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, ContextManager, Iterable, Iterator, Mapping
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
@@ -91,7 +91,8 @@ class ElasticsearchBackend(SearchBackend):
 
     def __init__(self, client: Elasticsearch | None = None, *, url: str = "", prefix: str = "cultivar",
                  replicas: int = 1, word_analyzer: str | None = None,
-                 lock: Callable[[], object] | None = None, vocabulary: Vocabulary | None = None,
+                 lock: Callable[[], ContextManager] | None = None,
+                 vocabulary: Vocabulary | Callable[[], Vocabulary] | None = None,
                  clock: Callable[[], float] = time.time, request_timeout: float = 10.0):
         super().__init__(vocabulary)
         if client is None:

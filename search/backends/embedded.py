@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, ContextManager, Iterable, Mapping
 
 import tantivy
 from tantivy import Occur, Order, Query
@@ -108,7 +108,8 @@ def build_schema() -> tantivy.Schema:
 class EmbeddedBackend(SearchBackend):
     name = "embedded"
 
-    def __init__(self, path: str | Path, vocabulary: Vocabulary | None = None, lock=None):
+    def __init__(self, path: str | Path, vocabulary: Vocabulary | Callable[[], Vocabulary] | None = None,
+                 lock: Callable[[], ContextManager] | None = None):
         super().__init__(vocabulary)
         self.path = Path(path) / f"firms-v{SCHEMA_VERSION}"
         self.path.mkdir(parents=True, exist_ok=True)

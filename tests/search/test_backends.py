@@ -24,6 +24,9 @@ def test_elasticsearch_from_settings():
         backend = get_backend()
         assert isinstance(backend, ElasticsearchBackend)
         assert (backend.read_alias, backend.write_alias) == ("district-firms", "district-firms-write")
+        assert (backend.replicas, backend.word_analyzer) == (1, None)
+        with override_settings(SEARCH_ELASTICSEARCH_REPLICAS=0, SEARCH_ELASTICSEARCH_WORD_ANALYZER="ik"):
+            assert (get_backend().replicas, get_backend().word_analyzer) == (0, "ik")
     get_backend.cache_clear()
 
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from search.backends.base import SearchRequest
+from search.backends.base import SearchError, SearchRequest, Vocabulary
 from search.backends.embedded import SCHEMA_VERSION, EmbeddedBackend
 from tests.search.profiles import profiles
 
@@ -95,3 +95,11 @@ def test_search_after_does_not_repeat_hits_when_documents_arrive_between_pages(t
     backend.index([firm(1)])  # sorts before the cursor
     second = backend.search(SearchRequest(first=4, after=first.next_cursor))
     assert [h.id for h in second.hits] == [14, 15, 16, 17]
+
+
+def test_the_vocabulary_may_come_from_a_callable(tmp_path):
+    backend = EmbeddedBackend(tmp_path, vocabulary=lambda: Vocabulary(stage=frozenset({"tech_sme", "eaglet"})))
+    backend.index([firm(1, stage="eaglet")])
+    assert [h.id for h in backend.search(SearchRequest(stage="eaglet")).hits] == [1]
+    with pytest.raises(SearchError, match="^stage: unknown code 'hnte'"):
+        backend.search(SearchRequest(stage="hnte"))
