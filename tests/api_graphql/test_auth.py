@@ -54,8 +54,11 @@ def test_bad_and_revoked_tokens_are_refused(analyst):
     token.save()
     status, body = post(Client(), HTTP_AUTHORIZATION=f"Token {key}")
     assert status == 401 and "revoked" in body["errors"][0]["message"]
+    _, fresh = ApiToken.issue(analyst)
     analyst.is_active = False
     analyst.save()
+    assert post(Client(), HTTP_AUTHORIZATION=f"Token {fresh}")[0] == 401  # a deactivated user's tokens stop
+    assert post(Client(), HTTP_AUTHORIZATION="Token")[0] == 401  # malformed header
 
 
 def test_session_posts_need_csrf_but_token_posts_do_not(analyst, registry_data):
