@@ -72,6 +72,19 @@ def decode_cursor(kind, cursor):
     return value, row_id
 
 
+class _Edge:
+    """A connection edge; the cursor is encoded only if the query asks for it."""
+
+    __slots__ = ("node", "_kind", "_ordering")
+
+    def __init__(self, node, kind, ordering):
+        self.node, self._kind, self._ordering = node, kind, ordering
+
+    @property
+    def cursor(self):
+        return encode_cursor(self._kind, self._ordering.value_of(self.node), self.node.id)
+
+
 def keyset_connection(connection_type, queryset, *, first=None, after=None, ordering=None, kind="id",
                       count_queryset=None):
     """One page of `queryset` as a `connection_type` (a CountableConnection subclass).
@@ -88,9 +101,7 @@ def keyset_connection(connection_type, queryset, *, first=None, after=None, orde
     rows = list(page_qs[: size + 1])
     has_next = len(rows) > size
     rows = rows[:size]
-    edges = [
-        connection_type.Edge(node=row, cursor=encode_cursor(kind, ordering.value_of(row), row.id)) for row in rows
-    ]
+    edges = [_Edge(row, kind, ordering) for row in rows]
     connection = connection_type(
         edges=edges,
         page_info=relay.PageInfo(
