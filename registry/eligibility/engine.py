@@ -298,8 +298,9 @@ def band_lookup(value, bands_spec, index):
     for edge in edges:
         beyond = (by >= edge - EPS) if upper_closed else (by > edge + EPS)
         position = position + beyond.astype(int)
-    required = position.map(lambda i: np.nan if values[i] is None else values[i]).astype("float64").where(by.notna())
-    label = position.map(lambda i: labels[i]).where(by.notna())
+    table = np.array([np.nan if v is None else v for v in values], dtype="float64")
+    required = pd.Series(table[position.to_numpy()], index=index).where(by.notna())
+    label = pd.Series(np.array(labels, dtype=object)[position.to_numpy()], index=index).where(by.notna())
     return required, label
 
 

@@ -1,10 +1,24 @@
-"""Load the national default eligibility rule sets (registry.eligibility.defaults) as data.
+"""Load the national default eligibility rule sets (registry.eligibility.defaults) as data, and add
+two indexes the pipeline analytics need.
 
-Upserts by code, so correcting a threshold in defaults.py and re-running `load_rule_sets`
-(see registry.eligibility.loader) updates the row; regional rule sets are never touched.
+Rule sets upsert by code, so correcting a threshold in defaults.py and calling
+registry.eligibility.loader.load_rule_sets again updates the row; regional rule sets are never touched.
+
+Indexes (raw SQL valid on SQLite and PostgreSQL, so the models' state is unchanged; measured with
+bench/analytics.py on 200k firms / 736k recognitions, SQLite):
+- cert_firm_stage_issued (firm_id, stage_id, issued_on, status): the per-firm "first date at each
+  stage" aggregation of the funnel, cohort table and FLOW targets reads only this index
+  (funnel 1.1 s → 0.39 s);
+- cert_validity_cover (valid_until, valid_from, firm_id, stage_id, status, revoked_on): "held on a
+  day" for transitions and STOCK targets becomes an index-only range scan (0.67 s → 0.42 s).
 """
 
 from django.db import migrations
+
+INDEXES = {
+    "cert_firm_stage_issued": "registry_certification (firm_id, stage_id, issued_on, status)",
+    "cert_validity_cover": "registry_certification (valid_until, valid_from, firm_id, stage_id, status, revoked_on)",
+}
 
 
 def load(apps, schema_editor):
@@ -22,4 +36,7 @@ def unload(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("registry", "0003_reference_data")]
-    operations = [migrations.RunPython(load, unload)]
+    operations = [migrations.RunPython(load, unload)] + [
+        migrations.RunSQL(f"CREATE INDEX IF NOT EXISTS {name} ON {target}", f"DROP INDEX IF EXISTS {name}")
+        for name, target in INDEXES.items()
+    ]
