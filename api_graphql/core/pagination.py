@@ -29,16 +29,15 @@ class CountableConnection(relay.Connection):
 
 
 class Ordering:
-    """One ordering: a model field (nulls last) with `id` as tie-breaker; `field=None` is plain id."""
+    """One ordering: a model field (nulls last) with `id` as tie-breaker; `field=None` is plain id.
+
+    Each page is one index range scan: `id > last` for the id orders; for a field, the rows with a
+    value are read first (`field >= v AND (field > v OR id > last)`, a range on the field's index),
+    then — only when those run out — the rows without one, by id. No OR with IS NULL, no OFFSET.
+    """
 
     def __init__(self, field=None, descending=False):
         self.field, self.descending = field, descending
-
-    def order_by(self):
-        if self.field is None:
-            return ("-id",) if self.descending else ("id",)
-        expression = F(self.field).desc(nulls_last=True) if self.descending else F(self.field).asc(nulls_last=True)
-        return (expression, "id")
 
     def value_of(self, row):
         value = getattr(row, self.field) if self.field else None
@@ -46,15 +45,28 @@ class Ordering:
             return value.isoformat()
         return None if value is None else str(value) if not isinstance(value, (int, float)) else value
 
-    def after(self, cursor):
-        value, last_id = cursor
+    def page(self, queryset, cursor, limit):
+        """Up to `limit` rows after `cursor` ((value, id) or None)."""
         if self.field is None:
-            return Q(id__lt=last_id) if self.descending else Q(id__gt=last_id)
+            if cursor is not None:
+                queryset = queryset.filter(id__lt=cursor[1]) if self.descending else queryset.filter(id__gt=cursor[1])
+            return list(queryset.order_by("-id" if self.descending else "id")[:limit])
         f = self.field
-        if value is None:
-            return Q(**{f"{f}__isnull": True, "id__gt": last_id})
-        beyond = Q(**{f"{f}__lt" if self.descending else f"{f}__gt": value})
-        return beyond | Q(**{f: value, "id__gt": last_id}) | Q(**{f"{f}__isnull": True})
+        rows = []
+        if cursor is None or cursor[0] is not None:
+            valued = queryset.filter(**{f"{f}__isnull": False})
+            if cursor is not None:
+                value, last_id = cursor
+                bound, beyond = (f"{f}__lte", f"{f}__lt") if self.descending else (f"{f}__gte", f"{f}__gt")
+                valued = valued.filter(Q(**{bound: value}) & (Q(**{beyond: value}) | Q(id__gt=last_id)))
+            order = F(f).desc() if self.descending else F(f).asc()
+            rows = list(valued.order_by(order, "id")[:limit])
+            if len(rows) >= limit:
+                return rows
+        unvalued = queryset.filter(**{f"{f}__isnull": True})
+        if cursor is not None and cursor[0] is None:
+            unvalued = unvalued.filter(id__gt=cursor[1])
+        return rows + list(unvalued.order_by("id")[: limit - len(rows)])
 
 
 def encode_cursor(kind, value, row_id):
@@ -95,10 +107,7 @@ def keyset_connection(connection_type, queryset, *, first=None, after=None, orde
     """
     ordering = ordering or Ordering()
     size = check_page_size(first)
-    page_qs = queryset.order_by(*ordering.order_by())
-    if after:
-        page_qs = page_qs.filter(ordering.after(decode_cursor(kind, after)))
-    rows = list(page_qs[: size + 1])
+    rows = ordering.page(queryset, decode_cursor(kind, after) if after else None, size + 1)
     has_next = len(rows) > size
     rows = rows[:size]
     edges = [_Edge(row, kind, ordering) for row in rows]

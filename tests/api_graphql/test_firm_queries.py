@@ -180,3 +180,15 @@ def test_unexpected_exceptions_are_masked(gql, admin, monkeypatch, db):
     assert status == 200
     assert body["errors"][0]["message"] == "Internal error while resolving this field; it has been logged."
     assert "secret" not in str(body)
+
+
+def test_order_by_name_and_newest(gql, admin, registry_data):
+    names = [e["node"]["name"] for e in gql.data("{ firms(orderBy: NAME) { edges { node { name } } } }",
+                                                 user=admin)["firms"]["edges"]]
+    assert names == sorted(names)
+    first = gql.data("{ firms(first: 1, orderBy: NEWEST) { pageInfo { endCursor } edges { node { uscc } } } }",
+                     user=admin)["firms"]
+    assert first["edges"] == [{"node": {"uscc": BH_USCC}}]
+    rest = gql.data("query($a: String) { firms(after: $a, orderBy: NEWEST) { edges { node { uscc } } } }",
+                    {"a": first["pageInfo"]["endCursor"]}, user=admin)["firms"]
+    assert rest["edges"] == [{"node": {"uscc": KS_USCC}}]
