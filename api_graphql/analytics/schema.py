@@ -15,13 +15,15 @@ from graphql_relay import cursor_to_offset, from_global_id, offset_to_cursor
 
 from api_graphql.analytics.types import (
     CandidateConnection, CandidateType, CohortFirmsType, CohortFirmType, CohortTableType, CultivationEntryType,
-    FunnelType, StageTransitionType, TargetProgressType, UnmetCriterionType,
+    EligibilityType, FunnelType, StageTransitionType, TargetProgressType, UnmetCriterionType,
 )
 from api_graphql.core.limits import check_page_size
 from api_graphql.core.mutations import MutationError, ServiceMutation, parse_date
 from api_graphql.core.permissions import request_role, request_user
 from api_graphql.registry.mutations import require_writer, writable_firm
 from registry import analytics, eligibility, permissions
+from registry import uscc as uscc_codes
+from registry.analytics.scope import firm_scope
 from registry.models import CultivationEntry
 from registry.services import cultivation
 from registry.services.cultivation import UNSET
@@ -76,6 +78,43 @@ class AnalyticsQuery(graphene.ObjectType):
         on=graphene.Date(description="Evaluation date (default today): picks the rules in force"),
         description="Firms one rung below the target, eligible or nearest first.",
     )
+
+    eligibility = graphene.Field(
+        EligibilityType, uscc=graphene.String(required=True), stage=graphene.String(required=True),
+        tier=graphene.String(), on=graphene.Date(description="Evaluation date (default today)"),
+        description="Is this firm eligible for the target? Score and unmet criteria; null when out of your scope.",
+    )
+    cultivation_pool = graphene.List(
+        graphene.NonNull(CultivationEntryType), required=True, region=graphene.String(), status=graphene.String(),
+        target_stage=graphene.String(), target_year=graphene.Int(), first=graphene.Int(),
+        description="Pool entries (培育库) in your regions, newest first. Not available to investors.",
+    )
+
+    def resolve_eligibility(root, info, uscc, stage, tier=None, on=None):
+        require_internal(info, "eligibility")
+        firm = permissions.firms_visible_to(request_user(info)).filter(uscc=uscc_codes.normalize(uscc)).first()
+        if firm is None:
+            return None
+        result = answer(eligibility.evaluate_firm, firm, stage, tier, on=on)
+        return EligibilityType(
+            firm=firm, stage=result.stage, tier=result.tier, eligible=result.eligible, outcome=result.outcome,
+            score=result.score, rule_set=result.rule_set, evaluation_year=result.year,
+            unmet=[UnmetCriterionType(**u) for u in result.unmet],
+        )
+
+    def resolve_cultivation_pool(root, info, region=None, status=None, target_stage=None, target_year=None,
+                                 first=None):
+        require_internal(info, "cultivationPool")
+        first = check_page_size(first)
+        entries = CultivationEntryType.get_queryset(CultivationEntry.objects.select_related("firm"), info)
+        entries = entries.filter(answer(firm_scope, region, None, None))
+        if status:
+            entries = entries.filter(status=status)
+        if target_stage:
+            entries = entries.filter(target_stage__code=target_stage)
+        if target_year:
+            entries = entries.filter(target_year=target_year)
+        return list(entries.order_by("-created_at", "-id")[:first])
 
     def resolve_funnel(root, info, stages, cohort_year=None, region=None, chain=None, window_years=None):
         from django.utils import timezone

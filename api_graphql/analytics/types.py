@@ -92,6 +92,20 @@ class CandidateType(graphene.ObjectType):
     rule_set = graphene.String(required=True)
 
 
+class EligibilityType(graphene.ObjectType):
+    """One firm judged against a target stage/tier on a date."""
+
+    firm = graphene.Field(FirmType, required=True)
+    stage = graphene.String(required=True)
+    tier = graphene.String()
+    eligible = graphene.Boolean(required=True)
+    outcome = graphene.String(required=True, description="eligible, not_eligible or missing_data")
+    score = graphene.Float()
+    unmet = graphene.List(graphene.NonNull(UnmetCriterionType), required=True)
+    rule_set = graphene.String(required=True)
+    evaluation_year = graphene.Int(required=True)
+
+
 class CandidateConnection(relay.Connection):
     class Meta:
         node = CandidateType

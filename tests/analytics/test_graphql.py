@@ -175,3 +175,31 @@ def test_candidates_page_costs_constant_queries(gql, analyst, tech_candidates):
         page = gql.data(query, {"first": 10})
     assert len(page["candidates"]["edges"]) == 10
     assert len(large.captured_queries) == len(small.captured_queries) <= 16
+
+
+ELIGIBILITY = """query($uscc: String!, $stage: String!, $tier: String, $on: Date) {
+  eligibility(uscc: $uscc, stage: $stage, tier: $tier, on: $on) {
+    firm { uscc } eligible outcome score ruleSet evaluationYear unmet { criterion text } } }"""
+POOL = """query($region: String, $status: String) { cultivationPool(region: $region, status: $status) {
+  status targetYear firm { uscc } notes { text } } }"""
+
+
+def test_eligibility_of_one_firm(gql, officer, wuxi_officer, tech_candidates):
+    good, near, _, _ = tech_candidates
+    result = gql.data(ELIGIBILITY, {"uscc": near.uscc, "stage": "tech_sme", "on": "2026-06-30"}, user=officer)
+    assert result["eligibility"] == {
+        "firm": {"uscc": near.uscc}, "eligible": False, "outcome": "not_eligible", "score": 54.0,
+        "ruleSet": "national-tech_sme-2017", "evaluationYear": 2025,
+        "unmet": [{"criterion": "score", "text": "score 54 < 60 (科技人员 share of employees 12/20, "
+                                                 "研发投入 R&D 30/50, 科技成果 IP 12/30)"}]}
+    # out of scope: null, as if absent
+    assert gql.data(ELIGIBILITY, {"uscc": good.uscc, "stage": "tech_sme"}, user=wuxi_officer)["eligibility"] is None
+
+
+def test_pool_list_scope_and_investors(gql, officer, city_officer, investor, firm):
+    gql.data(ADD, {"uscc": firm.uscc, "stage": "hnte", "year": 2026, "note": "园区推荐"}, user=officer)
+    assert gql.data(POOL, {"region": "320500"}, user=city_officer)["cultivationPool"] == [
+        {"status": "pooled", "targetYear": 2026, "firm": {"uscc": firm.uscc}, "notes": [{"text": "园区推荐"}]}]
+    assert gql.data(POOL, {"status": "applied"}, user=officer)["cultivationPool"] == []
+    status, body = gql(POOL, {}, user=investor)
+    assert "not available to the investor role" in body["errors"][0]["message"]
