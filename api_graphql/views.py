@@ -6,7 +6,10 @@
   `{"errors": [...]}` body and no data. GET with a browser shows GraphiQL to signed-in users and
   redirects others to the login page.
 - Validation rules: graphql-core's standard ones plus depth, alias, page-size and cost limits.
-- Execution uses DeferredExecutionContext so per-request dataloaders batch.
+- Execution uses DeferredExecutionContext (CultivarExecutionContext) so per-request dataloaders batch.
+- Parse + validation results are cached per (query, variables, limits); mutations run in one
+  transaction (each service call in its own savepoint, see core/mutations.py).
+- Unexpected exceptions are logged and answered with a neutral message.
 """
 
 import json
@@ -14,21 +17,19 @@ import logging
 from collections import OrderedDict
 
 from django.conf import settings
-from django.db import transaction
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
-from graphene_django.settings import graphene_settings
-from graphene_django.views import HttpError
-from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
-from graphql.type import validate_schema
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
-from api_graphql.core.execution import CultivarExecutionContext
+from graphene_django.settings import graphene_settings
+from graphene_django.views import GraphQLView, HttpError
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql.type import validate_schema
 
 from api_graphql.core.auth import TokenError, authenticate_token, token_from_header
+from api_graphql.core.execution import CultivarExecutionContext
 from api_graphql.core.limits import validation_rules
 from api_graphql.core.permissions import FieldPermissionMiddleware, request_role
 
