@@ -360,11 +360,11 @@ def evaluate_score(spec, metrics, df):
     components = {}
     for comp in spec["components"]:
         alts = [points(metrics[alt["metric"]], alt) for alt in comp["best_of"]]
-        known_any = pd.concat(alts, axis=1).notna().any(axis=1)
+        known_each = [alt.notna() for alt in alts]
         lower = pd.concat(alts, axis=1).max(axis=1).fillna(0.0)
         all_known = pd.concat(alts, axis=1).notna().all(axis=1)
         comp_complete = all_known | (lower >= comp["max"] - EPS)
-        components[comp["name"]] = (lower, comp_complete, known_any, comp)
+        components[comp["name"]] = (lower, comp_complete, known_each, comp)
         total = total + lower
         complete = complete & comp_complete
     passes = total >= spec["min_total"] - EPS
@@ -538,7 +538,8 @@ def describe_score(result, position, year):
                       "text": f"{prefix} {total:g} < {minimum:g} ({parts})"})
     for name, (lower, comp_complete, _, comp) in components.items():
         if not bool(comp_complete.iloc[position]) and (total < minimum - EPS or name in result.extra["nonzero"]):
-            metrics_missing = [alt["metric"] for alt in comp["best_of"]]
+            metrics_missing = [alt["metric"] for alt, known in zip(comp["best_of"], components[name][2])
+                               if not bool(known.iloc[position])]
             items.append({"criterion": f"score_{name}", "required": None, "actual": None, "gap": None, "unit": "points",
                           "missing": True, "text": f"{comp['label']}: " + "; ".join(
                               missing_text({"metric": m}, year) for m in metrics_missing)})
