@@ -1,0 +1,81 @@
+"""The set-based path (registry.services.bulk) gives exactly what the per-row services give."""
+
+import pytest
+
+from importers import services as import_services
+from importers.services import import_file
+from registry.models import AuditEvent, Certification, Firm
+from tests.factories import make_uscc
+
+pytestmark = pytest.mark.django_db
+
+X, Y, Z, W = (make_uscc("320583", serial=n) for n in (9001, 9002, 9003, 9004))
+HEADER = "企业名称,统一社会信用代码,所在地区,证书编号,发证日期,有效期至\n"
+FIRST = [
+    ("昆山甲科技有限公司", X, "昆山市", "GR201832000001", "2018-01-10", ""),
+    ("昆山乙科技有限公司", Y, "昆山市", "GR202132000002", "2021-03-01", ""),
+    ("昆山丙科技有限公司", Z, "昆山市", "", "2022-06-01", "2025-05-31"),
+]
+SECOND = [
+    ("昆山甲科技有限公司", X, "昆山市", "GR202432000003", "2024-02-01", ""),   # renews the 2021 one (below)
+    ("昆山甲科技有限公司", X, "昆山市", "GR202132000004", "2021-01-05", ""),   # out of order: between 2018 and 2024
+    ("昆山甲科技有限公司", X, "昆山市", "GR201532000005", "2015-01-05", ""),   # older still
+    ("昆山乙科技有限公司", Y, "昆山市", "GR202132000002", "2021-03-01", "2023-12-31"),  # corrected validity
+    ("昆山乙科技有限公司", Y, "昆山市", "GR202132000099", "2021-03-01", ""),   # same start, other number: conflict
+    ("昆山丙科技有限公司", Z, "昆山市", "GR202232000006", "2022-06-01", ""),   # numberless record gets its number
+    ("昆山丁科技有限公司", W, "昆山市", "GR202532000007", "2025-01-01", ""),   # new firm, two records in one file
+    ("昆山丁科技有限公司", W, "昆山市", "GR202232000008", "2022-01-01", ""),
+    ("昆山丙科技有限公司", Z, "昆山市", "", "2019-01-01", "2022-05-31"),
+]
+
+
+def write(tmp_path, name, rows):
+    path = tmp_path / name
+    path.write_text(HEADER + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def snapshot():
+    by_id = {c.id: c for c in Certification.objects.select_related("firm", "tier")}
+
+    def ref(cert):
+        return (cert.firm.uscc, cert.tier.code, cert.valid_from) if cert else None
+
+    certs = sorted(
+        (c.firm.uscc, c.tier.code, c.certificate_no, c.issued_on, c.valid_from, c.valid_until, c.status, c.level,
+         c.batch, c.source_row, ref(by_id.get(c.renews_id)))
+        for c in by_id.values()
+    )
+    firms = sorted(Firm.objects.values_list("uscc", "name", "name_normalized", "region_id", "current_stage__code",
+                                            "current_tier__code"))
+    audit = sorted(AuditEvent.objects.values_list("action", "model").distinct())
+    return certs, firms, audit, AuditEvent.objects.filter(model="certification").count()
+
+
+def run_both(tmp_path, per_row):
+    outcomes = []
+    for name, rows in (("first.csv", FIRST), ("second.csv", SECOND), ("second_again.csv", SECOND)):
+        job = import_file(write(tmp_path, name, rows), kind="recognitions", options={"tier": "hnte"}, per_row=per_row)
+        outcomes.append((job.created, job.updated, job.unchanged, job.errors, job.firms_created))
+    return outcomes, snapshot()
+
+
+@pytest.mark.parametrize("chunksize", [2, 5000])
+def test_bulk_and_per_row_give_the_same_registry(tmp_path, monkeypatch, chunksize):
+    monkeypatch.setattr(import_services, "CHUNKSIZE", chunksize)
+    per_row = run_both(tmp_path, per_row=True)
+    Certification.objects.all().delete()
+    Firm.objects.all().delete()
+    AuditEvent.objects.all().delete()
+    bulk = run_both(tmp_path, per_row=False)
+    assert bulk == per_row
+    outcomes, (certs, firms, _, _) = bulk
+    assert outcomes[0] == (3, 0, 0, 0, 3)
+    assert outcomes[1] == (6, 2, 0, 1, 1)
+    assert outcomes[2] == (0, 0, 8, 1, 0)
+    x = [c for c in certs if c[0] == X]
+    assert [c[6] for c in x] == ["superseded", "superseded", "superseded", x[-1][6]]
+    assert [c[10] and c[10][2].year for c in x] == [None, 2015, 2018, 2021]
+    stages = {f[0]: f[4] for f in firms}
+    assert stages[X] == stages[W] == "hnte" or stages[X] is None  # hnte while the 2024/2025 records run
+    assert stages[Y] is None and stages[Z] is None  # lapsed
