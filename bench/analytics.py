@@ -33,15 +33,17 @@ from registry.eligibility import find_candidates  # noqa: E402
 from registry.models import Certification, Firm, Stage  # noqa: E402
 
 
-def timed(fn, repeat):
-    """(median seconds, last result) over `repeat` runs after one warm-up."""
-    result = fn()
-    times = []
+def timed_pair(ours, theirs, repeat):
+    """Median seconds of each over `repeat` runs after a warm-up, interleaved (ours, theirs, ours, …)
+    so that load from other processes on a shared machine hits both alike. Returns (t1, r1, t2, r2)."""
+    results = [ours(), theirs()]
+    times = ([], [])
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        for i, fn in enumerate((ours, theirs)):
+            started = time.perf_counter()
+            results[i] = fn()
+            times[i].append(time.perf_counter() - started)
+    return statistics.median(times[0]), results[0], statistics.median(times[1]), results[1]
 
 
 def sql(query, params):
@@ -68,12 +70,13 @@ def funnel_sql(stages, year):
           FROM registry_certification c JOIN registry_stage s ON s.id = c.stage_id
           WHERE c.status <> 'revoked' AND s.rank >= %s AND c.firm_id IN (
             SELECT e.firm_id FROM registry_certification e
-            WHERE e.tier_id IN (SELECT t.id FROM registry_tier t WHERE t.stage_id = %s)
-              AND e.status <> 'revoked' AND e.issued_on BETWEEN %s AND %s)
+            WHERE e.stage_id = %s AND e.status <> 'revoked' AND e.issued_on BETWEEN %s AND %s
+              AND NOT EXISTS (SELECT 1 FROM registry_certification b WHERE b.firm_id = e.firm_id
+                              AND b.stage_id = e.stage_id AND b.status <> 'revoked' AND b.issued_on < %s))
           GROUP BY c.firm_id
           HAVING MIN(CASE WHEN c.stage_id = %s THEN c.issued_on END) BETWEEN %s AND %s) t"""
     first = ids[stages[0]]
-    row = sql(query, [first, rank[stages[0]], first, start, end, first, start, end])[0]
+    row = sql(query, [first, rank[stages[0]], first, start, end, start, first, start, end])[0]
     return list(row)
 
 
@@ -150,13 +153,13 @@ def main():
           f"median of {args.repeat} runs after a warm-up")
 
     stages = ["tech_sme", "hnte", "gazelle", "srdi"]
-    ours, result = timed(lambda: funnel(stages, args.cohort_year), args.repeat)
-    theirs, counts = timed(lambda: funnel_sql(stages, args.cohort_year), args.repeat)
+    ours, result, theirs, counts = timed_pair(
+        lambda: funnel(stages, args.cohort_year), lambda: funnel_sql(stages, args.cohort_year), args.repeat)
     report("funnel", ours, theirs, [s["count"] for s in result["steps"]] == counts)
     print(f"    cohort {args.cohort_year}: " + " → ".join(f"{s['stage']} {s['count']}" for s in result["steps"]))
 
-    ours, result = timed(lambda: stage_transitions(args.year), args.repeat)
-    theirs, matrix = timed(lambda: transitions_sql(args.year), args.repeat)
+    ours, result, theirs, matrix = timed_pair(
+        lambda: stage_transitions(args.year), lambda: transitions_sql(args.year), args.repeat)
     rank, _ = ranks()
     mine = {}
     for row in result:
@@ -165,8 +168,8 @@ def main():
     report("transition matrix", ours, theirs, mine == matrix)
     print(f"    {args.year}: {sum(matrix.values()):,} firms in {len(matrix)} from→to cells")
 
-    ours, page = timed(lambda: find_candidates("hnte", on=args.on, first=20), args.repeat)
-    theirs, (eligible, total, top) = timed(lambda: hnte_candidates_sql(args.on, 20), args.repeat)
+    ours, page, theirs, (eligible, total, top) = timed_pair(
+        lambda: find_candidates("hnte", on=args.on, first=20), lambda: hnte_candidates_sql(args.on, 20), args.repeat)
     full = find_candidates("hnte", on=args.on, first=100)
     eligible_ours = sum(1 for c in full.items if c.eligible) if eligible <= 100 else None
     same = full.total == total and [c.firm.pk for c in page.items if c.eligible] == [

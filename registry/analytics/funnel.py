@@ -15,12 +15,12 @@ Definitions (docs/analytics.md):
 """
 
 import pandas as pd
-from django.db.models import Case, F, Min, When
+from django.db.models import Case, Exists, F, Min, OuterRef, When
 
 from registry.analytics.scope import (
     NOT_REVOKED, add_years, counted_certifications, firm_scope, stages_in_order, year_bounds,
 )
-from registry.models import Certification, Tier
+from registry.models import Certification
 
 DAYS_PER_YEAR = 365.25
 
@@ -29,9 +29,14 @@ def reach_query(stages, cohort_year, region=None, chain=None, user=None):
     """One grouped query: per cohort firm, the entry date and the first date at/above each later stage."""
     first = stages[0]
     start, end = year_bounds(cohort_year)
-    entered = Certification.objects.filter(
-        NOT_REVOKED, tier__in=Tier.objects.filter(stage=first).values("id"), issued_on__gte=start, issued_on__lte=end,
-    ).values("firm_id")
+    # Firms with a recognition at the first stage in the cohort year and none before it: an index-only
+    # range scan on (stage, issued_on, firm, status) plus an anti-join on (firm, stage, issued_on).
+    earlier = Certification.objects.filter(NOT_REVOKED, firm_id=OuterRef("firm_id"), stage_id=first.id,
+                                           issued_on__lt=start)
+    entered = (
+        Certification.objects.filter(NOT_REVOKED, stage_id=first.id, issued_on__gte=start, issued_on__lte=end)
+        .filter(~Exists(earlier)).values("firm_id")
+    )
     annotations = {"entry": Min(Case(When(stage_id=first.id, then=F("issued_on"))))}
     for k, stage in enumerate(stages[1:], start=1):
         annotations[f"s{k}"] = Min(Case(When(stage__rank__gte=stage.rank, then=F("issued_on"))))
