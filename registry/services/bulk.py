@@ -31,7 +31,7 @@ from registry.services.certifications import RENEWABLE, RENEWAL_GRACE, status_fo
 from registry.services.errors import field_error
 from registry.services.firms import typed
 from registry.services.ladder import default_valid_until, get_tier
-from registry.services.stage import refresh_current_stage
+from registry.services.stage import CHUNK, current_of, held_on
 from registry.signals import certification_recorded, firms_changed
 
 COMPARED = ("issued_on", "valid_from", "valid_until", "authority", "level", "batch", "batch_year", "certificate_no")
@@ -78,6 +78,30 @@ def write_audit(events, *, actor=None, via=""):
         (now, actor_id, via, action, model, str(object_id), firm_id, json.dumps(changes, ensure_ascii=False))
         for action, model, object_id, firm_id, changes in events
     ])
+
+
+def refresh_current_stages(firm_ids, today=None):
+    """registry.services.stage.refresh_current_stage, set-based: the same `current_of` decides,
+    then one UPDATE per distinct (stage, tier) instead of a CASE per firm. Returns changed ids."""
+    today = today or timezone.localdate()
+    firm_ids = list(firm_ids)
+    changed = []
+    step = CHUNK * 10
+    for start in range(0, len(firm_ids), step):
+        chunk = firm_ids[start:start + step]
+        current = current_of(
+            Certification.objects.filter(held_on(today), firm_id__in=chunk).values_list(
+                "firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank"))
+        moves = defaultdict(list)
+        for firm_id, stage_id, tier_id in Firm.objects.filter(id__in=chunk).values_list(
+                "id", "current_stage_id", "current_tier_id"):
+            target = current.get(firm_id, (None, None))
+            if (stage_id, tier_id) != target:
+                moves[target].append(firm_id)
+        for (stage_id, tier_id), ids in moves.items():
+            Firm.objects.filter(id__in=ids).update(current_stage_id=stage_id, current_tier_id=tier_id)
+            changed.extend(ids)
+    return changed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +333,7 @@ def bulk_record_certifications(items, *, actor=None, via="", today=None, send_si
             out.append((result[0].values["id"], result[1]))
     changed_firms = sorted({rec.values["firm_id"] for rec, _, _ in touched})
     if changed_firms:
-        refresh_current_stage(changed_firms, today=today)
+        refresh_current_stages(changed_firms, today=today)
     write_audit([("record" if outcome == "created" else "update", "certification", rec.values["id"],
                   rec.values["firm_id"], changes) for rec, outcome, changes in touched], actor=actor, via=via)
     if send_signals and changed_firms:
