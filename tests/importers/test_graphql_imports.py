@@ -1,0 +1,91 @@
+"""startImport (multipart upload or base64) and importJob over HTTP."""
+
+import base64
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from registry.models import ApiToken, Certification, Region, Role, RoleAssignment
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.importers.upload_urls")]
+
+START = """mutation Start($kind: String!, $file: Upload, $b64: String, $name: String, $tier: String, $dry: Boolean) {
+  startImport(kind: $kind, file: $file, fileBase64: $b64, fileName: $name, tier: $tier, dryRun: $dry) {
+    importJob { id status total processed created updated unchanged needsReview errors { row field message } }
+    errors { field message }
+  }
+}"""
+JOB = "query($id: ID!) { importJob(id: $id) { status total created errors { row field message } reviewItems { row reason } } }"
+
+
+def user_with(username, role, regions=()):
+    user = get_user_model().objects.create_user(username, password="x")
+    assignment = RoleAssignment.objects.create(user=user, role=role)
+    assignment.regions.set(Region.objects.filter(code__in=regions))
+    return user
+
+
+def post(client, query, variables, path="/graphql"):
+    response = client.post(path, data=json.dumps({"query": query, "variables": variables}),
+                           content_type="application/json")
+    return response.status_code, response.json()
+
+
+def test_base64_upload_reports_rows_and_import_job_reads_it_back(data_dir):
+    officer = user_with("js", Role.OFFICER, ["320000"])
+    client = Client()
+    client.force_login(officer)
+    data = base64.b64encode((data_dir / "bad_rows_example.csv").read_bytes()).decode()
+    status, body = post(client, START, {"kind": "recognitions", "b64": data, "name": "bad_rows_example.csv", "tier": "hnte"})
+    assert status == 200, body
+    result = body["data"]["startImport"]
+    assert result["errors"] == []
+    job = result["importJob"]
+    assert (job["status"], job["total"], job["created"], job["needsReview"]) == ("SUCCEEDED", 7, 3, 1)
+    assert {e["row"] for e in job["errors"]} == {4, 6, 8}
+    status, body = post(client, JOB, {"id": job["id"]})
+    assert body["data"]["importJob"]["reviewItems"] == [{"row": 3, "reason": "checksum"}]
+    # Another user does not see the job.
+    other = Client()
+    other.force_login(user_with("other", Role.OFFICER, ["320500"]))
+    assert post(other, JOB, {"id": job["id"]})[1]["data"]["importJob"] is None
+
+
+def test_multipart_upload_with_a_token(data_dir):
+    admin = get_user_model().objects.create_superuser("boss", password="x")
+    _, key = ApiToken.issue(admin)
+    operations = {"query": START, "variables": {"kind": "recognitions", "file": None, "tier": "hnte"}}
+    upload = SimpleUploadedFile("hnte.xlsx", (data_dir / "hnte_2024_jiangsu_batch1.xlsx").read_bytes())
+    client = Client()
+    response = client.post("/graphql/upload", data={
+        "operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]}), "0": upload,
+    }, HTTP_AUTHORIZATION=f"Token {key}")
+    body = response.json()
+    assert response.status_code == 200, body
+    job = body["data"]["startImport"]["importJob"]
+    # No issue date given: every row says so, nothing is written.
+    assert job["total"] == 40 and job["created"] == 0 and job["errors"][0]["field"] == "issued_on"
+    assert Certification.objects.count() == 0
+
+
+def test_analysts_cannot_import_and_oversized_files_are_refused(settings, data_dir):
+    analyst = user_with("an", Role.ANALYST)
+    client = Client()
+    client.force_login(analyst)
+    data = base64.b64encode(b"a,b\n1,2\n").decode()
+    result = post(client, START, {"kind": "firms", "b64": data, "name": "x.csv"})[1]["data"]["startImport"]
+    assert result["importJob"] is None and "officers and administrators" in result["errors"][0]["message"]
+    settings.IMPORT_MAX_UPLOAD_BYTES = 100
+    admin = get_user_model().objects.create_superuser("boss", password="x")
+    client.force_login(admin)
+    data = base64.b64encode((data_dir / "firms_master.csv").read_bytes()).decode()
+    result = post(client, START, {"kind": "firms", "b64": data, "name": "f.csv"})[1]["data"]["startImport"]
+    assert result["importJob"] is None and "100 bytes" in result["errors"][0]["message"]
+    upload = SimpleUploadedFile("f.csv", (data_dir / "firms_master.csv").read_bytes())
+    operations = {"query": START, "variables": {"kind": "firms", "file": None}}
+    body = client.post("/graphql/upload", data={"operations": json.dumps(operations),
+                                                 "map": json.dumps({"0": ["variables.file"]}), "0": upload}).json()
+    assert "IMPORT_MAX_UPLOAD_BYTES" in body["data"]["startImport"]["errors"][0]["message"]

@@ -1,0 +1,8 @@
+"""The project's URLs plus the upload endpoint (until cultivar/urls.py carries it)."""
+
+from django.urls import path
+
+from api_graphql.imports.views import UploadGraphQLView
+from cultivar.urls import urlpatterns as base
+
+urlpatterns = [path("graphql/upload", UploadGraphQLView.as_view(), name="graphql-upload"), *base]
