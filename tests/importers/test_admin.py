@@ -1,0 +1,43 @@
+"""Admin: the job list with counts, and review items accepted or rejected by action."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from importers.models import ImportReviewItem, ReviewStatus
+from importers.services import import_file
+from registry.models import Firm
+
+pytestmark = pytest.mark.django_db
+
+
+def test_job_list_and_accepting_a_bad_check_digit_with_the_reason_in_the_note(data_dir):
+    job = import_file(data_dir / "bad_rows_example.csv", kind="recognitions", options={"tier": "hnte"})
+    admin = get_user_model().objects.create_superuser("boss", password="x")
+    client = Client()
+    client.force_login(admin)
+    page = client.get("/admin/importers/importjob/")
+    assert page.status_code == 200 and "bad_rows_example.csv" in page.content.decode()
+    detail = client.get(f"/admin/importers/importjob/{job.pk}/change/").content.decode()
+    assert "火星市" in detail and "check digit" in detail
+    item = job.review_items.get()
+    # Without a reason the action refuses; with one (written in the decision note) it applies the row.
+    client.post("/admin/importers/importreviewitem/", {"action": "accept", "_selected_action": [item.pk]})
+    item.refresh_from_db()
+    assert item.status == ReviewStatus.PENDING
+    ImportReviewItem.objects.filter(pk=item.pk).update(decision_note="paper certificate checked")
+    client.post("/admin/importers/importreviewitem/", {"action": "accept", "_selected_action": [item.pk]})
+    item.refresh_from_db()
+    assert item.status == ReviewStatus.ACCEPTED
+    assert Firm.objects.get(uscc="913202116J81J37T60").uscc_override_reason == "paper certificate checked"
+
+
+def test_reject_action(data_dir):
+    job = import_file(data_dir / "bad_rows_example.csv", kind="recognitions", options={"tier": "hnte"})
+    admin = get_user_model().objects.create_superuser("boss", password="x")
+    client = Client()
+    client.force_login(admin)
+    item = job.review_items.get()
+    client.post("/admin/importers/importreviewitem/", {"action": "reject", "_selected_action": [item.pk]})
+    item.refresh_from_db()
+    assert item.status == ReviewStatus.REJECTED and not Firm.objects.filter(uscc="913202116J81J37T60").exists()
