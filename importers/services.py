@@ -539,16 +539,13 @@ class Run:
             item["firm_id"] = firm_id or (known[uscc][0] if uscc in known else created[uscc])
             items.append(item)
             rows.append(row)
-        results = bulk.bulk_record_certifications(items, actor=self.user, via=self.via, today=self.today)
+        results = bulk.bulk_record_certifications(items, actor=self.user, via=self.via, today=self.today,
+                                                  created_firm_ids=created.values())
         for row, result in zip(rows, results):
             if result[1] == "error":
                 self.reject(row, [("", result[2], "conflict")])
             else:
                 self.counts[result[1]] += 1
-        if created:
-            from registry.signals import firms_changed
-
-            firms_changed.send(sender=Firm, firm_ids=sorted(created.values()))
 
 
 def _save_progress(job, counts):

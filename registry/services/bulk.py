@@ -234,16 +234,19 @@ def _conflict(group, rec):
     return None
 
 
-def bulk_record_certifications(items, *, actor=None, via="", today=None, send_signals=True):
+def bulk_record_certifications(items, *, actor=None, via="", today=None, send_signals=True, created_firm_ids=()):
     """Record many recognitions at once; the per-row equivalent is record_certification per item.
 
     items: dicts with firm_id plus what prepare_certification returns (tier, dates, details,
-    provenance). Returns a list aligned with items: (certification_id, "created" | "updated" |
+    provenance). `created_firm_ids`: firms the caller created for this chunk (create_firms), announced
+    in the same single firms_changed. Returns a list aligned with items: (certification_id, "created" | "updated" |
     "unchanged") or (None, "error", message) for an item that breaks a uniqueness rule.
     """
     today = today or timezone.localdate()
     results = [None] * len(items)
     if not items:
+        if send_signals and created_firm_ids:
+            firms_changed.send(sender=Firm, firm_ids=sorted(created_firm_ids))
         return results
     pairs = {(it["firm_id"], it["tier"].id) for it in items}
     firm_ids = sorted({f for f, _ in pairs})
@@ -336,8 +339,9 @@ def bulk_record_certifications(items, *, actor=None, via="", today=None, send_si
         refresh_current_stages(changed_firms, today=today)
     write_audit([("record" if outcome == "created" else "update", "certification", rec.values["id"],
                   rec.values["firm_id"], changes) for rec, outcome, changes in touched], actor=actor, via=via)
-    if send_signals and changed_firms:
-        firms_changed.send(sender=Certification, firm_ids=changed_firms)
+    announced = sorted(set(changed_firms) | set(created_firm_ids))
+    if send_signals and announced:
+        firms_changed.send(sender=Certification, firm_ids=announced)
     if send_signals and touched and certification_recorded.has_listeners(Certification):
         certs = Certification.objects.select_related("tier").in_bulk([rec.values["id"] for rec, _, _ in touched])
         for rec, outcome, _ in touched:

@@ -79,3 +79,20 @@ def test_bulk_and_per_row_give_the_same_registry(tmp_path, monkeypatch, chunksiz
     stages = {f[0]: f[4] for f in firms}
     assert stages[X] == stages[W] == "hnte" or stages[X] is None  # hnte while the 2024/2025 records run
     assert stages[Y] is None and stages[Z] is None  # lapsed
+
+
+def test_bulk_path_announces_each_chunk_once(tmp_path, monkeypatch):
+    from registry.signals import firms_changed
+
+    sent = []
+
+    def receiver(sender, firm_ids, **kwargs):
+        sent.append(sorted(firm_ids))
+
+    firms_changed.connect(receiver)
+    try:
+        import_file(write(tmp_path, "second.csv", SECOND), kind="recognitions", options={"tier": "hnte"})
+    finally:
+        firms_changed.disconnect(receiver)
+    assert len(sent) == 1  # a small file is one chunk (the reader hands the rows under the header over at once)
+    assert set().union(*map(set, sent)) == set(Firm.objects.values_list("id", flat=True))
