@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -651,11 +650,3 @@ def reject_review_item(item, user, note=""):
         raise ImportRefused(f"This item is already {item.status}.")
     _decide(item, ReviewStatus.REJECTED, user, note)
     return item
-
-
-def stored_file(job):
-    return Path(job.file_path)
-
-
-def copy_to(job, path):
-    shutil.copyfile(job.file_path, path)
