@@ -113,7 +113,7 @@ def main():
         job = import_file(path, kind="recognitions", options={"tier": "hnte", "authority": "江苏省科技厅"})
         seconds = time.perf_counter() - t
         print(f"{label}: job {job.pk} {job.status} {job.message[:200]} — {job.total:,} rows in {seconds:.1f} s = "
-              f"{job.total / seconds:,.0f} rows/s ({copy_s / seconds:.2f} of COPY's speed); created {job.created:,}, "
+              f"{job.total / seconds:,.0f} rows/s ({copy_s / seconds:.4f} of COPY's speed, 1/{seconds / copy_s:,.0f}); created {job.created:,}, "
               f"unchanged {job.unchanged:,}, firms created {job.firms_created:,}, errors {job.errors:,}; "
               f"peak RSS {peak_mb():,.0f} MB")
 
