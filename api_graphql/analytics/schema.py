@@ -10,6 +10,7 @@ import graphene
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from graphene import relay
+from graphene.utils.str_converters import to_camel_case
 from graphql import GraphQLError
 from graphql_relay import cursor_to_offset, from_global_id, offset_to_cursor
 
@@ -35,7 +36,7 @@ def answer(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except ValidationError as error:
         if hasattr(error, "message_dict"):
-            raise GraphQLError(" ".join(f"Invalid argument '{graphene.utils.str_converters.to_camel_case(f)}': "
+            raise GraphQLError(" ".join(f"Invalid argument '{to_camel_case(f)}': "
                                         f"{' '.join(m)}" for f, m in error.message_dict.items())) from None
         raise GraphQLError(" ".join(error.messages)) from None
 

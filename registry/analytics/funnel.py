@@ -18,7 +18,7 @@ import pandas as pd
 from django.db.models import Case, Exists, F, Min, OuterRef, When
 
 from registry.analytics.scope import (
-    NOT_REVOKED, add_years, counted_certifications, firm_scope, stages_in_order, year_bounds,
+    NOT_REVOKED, add_years, counted_certifications, stages_in_order, year_bounds,
 )
 from registry.models import Certification
 
@@ -92,4 +92,4 @@ def funnel(stages, cohort_year, region=None, chain=None, window_years=None, user
     return {"cohort_year": int(cohort_year), "window_years": window_years, "steps": steps}
 
 
-__all__ = ["funnel", "reach_frame", "reach_query", "firm_scope"]
+__all__ = ["funnel", "reach_frame", "reach_query"]
