@@ -89,3 +89,12 @@ def test_analysts_cannot_import_and_oversized_files_are_refused(settings, data_d
     body = client.post("/graphql/upload", data={"operations": json.dumps(operations),
                                                  "map": json.dumps({"0": ["variables.file"]}), "0": upload}).json()
     assert "IMPORT_MAX_UPLOAD_BYTES" in body["data"]["startImport"]["errors"][0]["message"]
+
+
+def test_malformed_multipart_request_is_a_400():
+    admin = get_user_model().objects.create_superuser("boss", password="x")
+    client = Client()
+    client.force_login(admin)
+    response = client.post("/graphql/upload", data={"operations": json.dumps({"query": START, "variables": {}}),
+                                                     "map": json.dumps({"0": ["variables.file"]})})
+    assert response.status_code == 400 and "missing" in response.content.decode()
