@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Cultivar registry 企业库"
+
+    def ready(self):
+        from registry import receivers  # noqa: F401  (closes pool entries when recognitions are recorded)

@@ -7,7 +7,7 @@ transaction, so a rolled-back import never closes an entry.
 
 from django.dispatch import receiver
 
-from registry.signals import certification_recorded
+from registry.signals import certification_recorded, certifications_recorded
 
 
 @receiver(certification_recorded, dispatch_uid="registry.receivers.close_cultivation_entries")
@@ -15,3 +15,16 @@ def close_cultivation_entries(sender, certification, created=False, **kwargs):
     from registry.services.cultivation import close_entries_for
 
     close_entries_for(certification)
+
+
+@receiver(certifications_recorded, dispatch_uid="registry.receivers.close_cultivation_entries_bulk")
+def close_cultivation_entries_bulk(sender, certification_ids, **kwargs):
+    """Bulk imports: one query finds the few recognitions whose firm has an open pool entry."""
+    from registry.models import Certification, CultivationEntry, OPEN_POOL_STATUSES
+    from registry.services.cultivation import close_entries_for
+
+    pooled = CultivationEntry.objects.filter(status__in=OPEN_POOL_STATUSES).values("firm_id")
+    for start in range(0, len(certification_ids), 5000):
+        chunk = certification_ids[start : start + 5000]
+        for certification in Certification.objects.filter(id__in=chunk, firm_id__in=pooled).select_related("tier"):
+            close_entries_for(certification)

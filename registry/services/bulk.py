@@ -11,7 +11,7 @@ of a dozen per row:
    `link_renewals` (same order as the per-row path, so the same result);
 3. new rows are inserted in bulk (COPY on PostgreSQL), changed ones bulk-updated;
 4. current stages are refreshed once for the chunk's firms, audit rows written in bulk (one per
-   created/changed record), `firms_changed` sent once, `certification_recorded` per record only
+   created/changed record), `firms_changed` sent once, `certifications_recorded` once per chunk (receivers
    when someone listens.
 
 tests/importers/test_bulk.py imports the same rows both ways and compares the results.
@@ -32,7 +32,7 @@ from registry.services.errors import field_error
 from registry.services.firms import typed
 from registry.services.ladder import default_valid_until, get_tier
 from registry.services.stage import CHUNK, current_of, held_on
-from registry.signals import certification_recorded, firms_changed
+from registry.signals import certifications_recorded, firms_changed
 
 COMPARED = ("issued_on", "valid_from", "valid_until", "authority", "level", "batch", "batch_year", "certificate_no")
 PROVENANCE = ("source_name", "source_row", "source_checksum", "import_job_id")
@@ -342,9 +342,6 @@ def bulk_record_certifications(items, *, actor=None, via="", today=None, send_si
     announced = sorted(set(changed_firms) | set(created_firm_ids))
     if send_signals and announced:
         firms_changed.send(sender=Certification, firm_ids=announced)
-    if send_signals and touched and certification_recorded.has_listeners(Certification):
-        certs = Certification.objects.select_related("tier").in_bulk([rec.values["id"] for rec, _, _ in touched])
-        for rec, outcome, _ in touched:
-            certification_recorded.send(sender=Certification, certification=certs[rec.values["id"]],
-                                        created=outcome == "created")
+    if send_signals and touched:
+        certifications_recorded.send(sender=Certification, certification_ids=[rec.values["id"] for rec, _, _ in touched])
     return out

@@ -4,7 +4,10 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from registry.models import ApiToken, Region, Role, RoleAssignment
+from pathlib import Path
+
+import registry.data as registry_data
+from registry.models import ApiToken, PolicyTarget, Region, Role, RoleAssignment
 
 # (username, role, regions): one login per role, so the demo shows what each may see.
 DEMO_USERS = (
@@ -37,5 +40,11 @@ class Command(BaseCommand):
             ApiToken.objects.filter(user=user, name="demo").update(revoked=True)
             _, key = ApiToken.issue(user, name="demo")
             lines.append(f"  {username:<14} {role:<9} password {password:<14} token {key}")
+        if not PolicyTarget.objects.exists():
+            # The targets written in the Kunshan, Wuxi and Jiangsu plans (a copy of shared/data/policy_targets.csv).
+            from importers.services import import_file
+
+            job = import_file(Path(registry_data.__file__).with_name("policy_targets.csv"), kind="targets")
+            self.stdout.write(f"Imported {job.created} policy targets.")
         self.stdout.write("Demo logins (admin at http://127.0.0.1:8000/admin/, GraphQL at /graphql):")
         self.stdout.write("\n".join(lines))
