@@ -20,13 +20,20 @@ _SETTINGS = {"SEARCH_BACKEND", "SEARCH_EMBEDDED_PATH", "ELASTICSEARCH_URL", "SEA
              "SEARCH_ELASTICSEARCH_REPLICAS", "SEARCH_ELASTICSEARCH_WORD_ANALYZER"}
 
 
+def _registry_vocabulary():
+    # The registry's own codes (regional rungs included), read at search time.
+    from search.indexing import registry_vocabulary
+
+    return registry_vocabulary()
+
+
 @functools.lru_cache(maxsize=1)
 def get_backend() -> SearchBackend:
     kind = getattr(settings, "SEARCH_BACKEND", "embedded")
     if kind == "embedded":
         from search.backends.embedded import EmbeddedBackend
 
-        return EmbeddedBackend(settings.SEARCH_EMBEDDED_PATH)
+        return EmbeddedBackend(settings.SEARCH_EMBEDDED_PATH, vocabulary=_registry_vocabulary)
     if kind == "elasticsearch":
         from search.backends.elasticsearch import ElasticsearchBackend
 
@@ -37,6 +44,7 @@ def get_backend() -> SearchBackend:
             # with the IK or smartcn plugin may name it to add word-level ranking.
             replicas=getattr(settings, "SEARCH_ELASTICSEARCH_REPLICAS", 1),
             word_analyzer=getattr(settings, "SEARCH_ELASTICSEARCH_WORD_ANALYZER", None),
+            vocabulary=_registry_vocabulary,
         )
     raise ImproperlyConfigured(f"SEARCH_BACKEND must be 'embedded' or 'elasticsearch', not {kind!r}")
 

@@ -1,0 +1,28 @@
+"""Rebuild the search index from the registry: `manage.py search_reindex [--chunk-size N]`."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from search.backends import get_backend
+from search.backends.base import SearchUnavailable
+from search.indexing import firm_documents
+
+
+class Command(BaseCommand):
+    help = "Rebuild the firm search index from the registry (readers never see a half-built index)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--chunk-size", type=int, default=2000)
+
+    def handle(self, *args, chunk_size, **options):
+        if chunk_size < 1:
+            raise CommandError("--chunk-size must be at least 1")
+        backend = get_backend()
+        docs = firm_documents(chunk_size=chunk_size)
+        try:
+            if hasattr(backend, "reindex"):  # Elasticsearch: new version + alias swap, under a lock
+                count = backend.reindex(docs, chunk_size=min(chunk_size, 1000)).written
+            else:
+                count = backend.rebuild(docs, chunk_size=chunk_size)
+        except SearchUnavailable as error:
+            raise CommandError(f"search_reindex: {error}") from None
+        self.stdout.write(f"Indexed {count} firms.")

@@ -1,0 +1,105 @@
+"""Phase 2: documents from the registry, live indexing on commit, search_reindex (embedded backend)."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from registry.services import record_certification, upsert_firm
+from search.backends import get_backend
+from search.backends.base import SearchRequest
+from search.indexing import firm_documents, registry_vocabulary, suspend_indexing
+from tests.factories import make_uscc
+
+# Plain django_db (a transaction=True flush would drop the ladder/region rows the migrations seed):
+# on_commit callbacks run through django_capture_on_commit_callbacks(execute=True), and a rolled-back
+# savepoint discards its callbacks exactly as a rolled-back transaction does.
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture(autouse=True)
+def embedded_index(settings, tmp_path):
+    settings.SEARCH_BACKEND = "embedded"
+    settings.SEARCH_EMBEDDED_PATH = tmp_path / "search"
+    get_backend.cache_clear()
+    yield
+    get_backend.cache_clear()
+
+
+def ids(query, **filters):
+    return [hit.id for hit in get_backend().search(SearchRequest(query=query, **filters)).hits]
+
+
+def make_firm(serial, name, region="320583", **values):
+    firm, _ = upsert_firm(make_uscc(region, serial=serial), name=name, region=region, **values)
+    return firm
+
+
+def test_committed_firm_is_searchable_by_name_pinyin_and_place(committed):
+    with committed(), transaction.atomic():
+        firm = make_firm(910001, "昆山芯动生物科技有限公司", founded_on="2018-05-01", chains=["ic.design"],
+                         main_products="合成生物 酶制剂")
+        record_certification(firm, "hnte", datetime.date(2025, 11, 20), certificate_no="GR2025001")
+    assert ids("芯动生物") == [firm.id]
+    assert ids("ksxd") == [firm.id]
+    assert ids("合成生物 苏州") == [firm.id]  # the city name comes from region_names
+    assert ids("", stage=["hnte"], chain=["ic"]) == [firm.id]  # parent chain code indexed too
+
+
+def test_document_fields(committed):
+    with committed():
+        firm = make_firm(910002, "无锡滨湖智造有限公司", region="320211", founded_on="2020-08-01", chains=["ict.iot"])
+        record_certification(firm, "tech_sme", datetime.date(2026, 5, 6), certificate_no="X1")
+    assert ids("滨湖智造") == [firm.id]
+    (doc,) = list(firm_documents([firm.id]))
+    assert doc["region_path"] == ["320000", "320200", "320211"]
+    assert doc["region_names"][-1] and len(doc["region_names"]) == 3
+    assert doc["chains"] == ["ict", "ict.iot"]
+    assert (doc["stage"], doc["tier"], doc["founded_year"]) == ("tech_sme", "tech_sme", 2020)
+    assert "hnte" in registry_vocabulary().stage
+
+
+def test_rolled_back_write_leaves_no_document(committed):
+    with committed() as callbacks, pytest.raises(RuntimeError):
+        with transaction.atomic():
+            make_firm(910003, "回滚测试科技有限公司")
+            raise RuntimeError("abort")
+    assert callbacks == []
+    assert ids("回滚测试") == []
+    assert get_backend().count() == 0
+
+
+def test_engine_down_does_not_break_registry_writes(monkeypatch, committed):
+    from search.backends.base import SearchUnavailable
+
+    def down(*args, **kwargs):
+        raise SearchUnavailable()
+
+    monkeypatch.setattr("search.tasks.index_firms.delay", down)
+    with committed() as callbacks:
+        firm = make_firm(910004, "引擎宕机科技有限公司")
+    assert len(callbacks) == 1 and firm.pk and ids("引擎宕机") == []
+
+
+def test_search_reindex_rebuilds_and_deleted_firms_go():
+    with suspend_indexing():
+        first = make_firm(910005, "重建索引甲科技有限公司")
+        make_firm(910006, "重建索引乙科技有限公司")
+    assert get_backend().count() == 0
+    out = io.StringIO()
+    call_command("search_reindex", "--chunk-size", "1", stdout=out)
+    assert "Indexed 2 firms" in out.getvalue()
+    assert len(ids("重建索引")) == 2
+    gone = first.id
+    first.delete()
+    from search.tasks import index_firms
+
+    assert index_firms([gone]) == {"indexed": 0, "deleted": 1}
+    assert len(ids("重建索引")) == 1
