@@ -1,10 +1,9 @@
 import secrets
+from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-
-from pathlib import Path
 
 import registry.data as registry_data
 from registry.models import ApiToken, PolicyTarget, Region, Role, RoleAssignment
