@@ -25,7 +25,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from registry.demo.generator import DemoGenerator, insert_rows  # noqa: E402
+from registry.demo.generator import DemoGenerator  # noqa: E402
+from registry.services.bulk import copy_rows  # noqa: E402
 from registry.models import Firm  # noqa: E402
 
 
@@ -34,7 +35,7 @@ def peak_rss_mb():
 
 
 class Baseline:
-    """Stands in for a model: insert_rows only needs the table name."""
+    """Stands in for a model: copy_rows only needs the table name."""
 
     class _meta:
         db_table = "bench_baseline"
@@ -50,7 +51,7 @@ def baseline_insert(n_rows, chunk=5000):
     for start in range(0, n_rows, chunk):
         rows = [(i, f"91320583{i:010d}", f"苏州测试{i}科技有限公司", day) for i in range(start, min(n_rows, start + chunk))]
         with transaction.atomic():
-            insert_rows(Baseline, ("id", "code", "name", "d"), rows)
+            copy_rows(Baseline, ("id", "code", "name", "d"), rows)
     elapsed = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_baseline")

@@ -22,6 +22,7 @@ from registry.models import (
 from registry.names import normalize_name
 from registry.services.ladder import add_months, default_valid_until
 from registry.services.certifications import RENEWAL_GRACE
+from registry.services.bulk import copy_rows
 from registry.services.stage import HOLDING_STATUSES, current_of
 
 D = datetime.date
@@ -286,10 +287,10 @@ class DemoGenerator:
         current = current_of(holdings)
         for row in firms:
             row[14], row[15] = current.get(row[0], (None, None))
-        insert_rows(Firm, FIRM_COLUMNS, firms)
-        insert_rows(Certification, CERT_COLUMNS, certs)
-        insert_rows(IndicatorYear, ("id", "firm_id", *INDICATOR_COLUMNS, "source_name", "updated_at"), indicators)
-        insert_rows(Firm.chains.through, ("firm_id", "industrychain_id"), links)
+        copy_rows(Firm, FIRM_COLUMNS, firms)
+        copy_rows(Certification, CERT_COLUMNS, certs)
+        copy_rows(IndicatorYear, ("id", "firm_id", *INDICATOR_COLUMNS, "source_name", "updated_at"), indicators)
+        copy_rows(Firm.chains.through, ("firm_id", "industrychain_id"), links)
         counts["firms"] += len(firms)
         counts["certifications"] += len(certs)
         counts["indicators"] += len(indicators)
@@ -311,20 +312,6 @@ CERT_COLUMNS = (
     "issued_on", "valid_from", "valid_until", "status", "revoked_on", "revocation_reason", "renews_id",
     "source_name", "source_checksum", "created_at", "updated_at",
 )
-
-
-def insert_rows(model, columns, rows):
-    """COPY on PostgreSQL, plain executemany elsewhere: bulk_create spends most of its time building SQL."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
 
 
 def reset_sequences():

@@ -27,10 +27,7 @@ from django.utils import timezone
 from registry.models import AuditEvent, Certification, CertificationStatus, Firm
 from registry.names import normalize_name
 from registry.services import audit
-from registry.services.certifications import RENEWABLE, RENEWAL_GRACE, status_for
-from registry.services.errors import field_error
-from registry.services.firms import typed
-from registry.services.ladder import default_valid_until, get_tier
+from registry.services.certifications import RENEWABLE, RENEWAL_GRACE, prepare_certification, status_for
 from registry.services.stage import CHUNK, current_of, held_on
 from registry.signals import certifications_recorded, firms_changed
 
@@ -38,11 +35,10 @@ COMPARED = ("issued_on", "valid_from", "valid_until", "authority", "level", "bat
 PROVENANCE = ("source_name", "source_row", "source_checksum", "import_job_id")
 CERT_COLUMNS = ("id", "firm_id", "stage_id", "tier_id", "status", "renews_id", "revoked_on", "revocation_reason",
                 "created_at", "updated_at") + COMPARED + PROVENANCE
-BLANK_IF_NONE = ("authority", "batch", "source_name", "source_checksum")
 
 
 def copy_rows(model, columns, rows):
-    """COPY on PostgreSQL (as registry/demo/generator.insert_rows), executemany elsewhere."""
+    """COPY on PostgreSQL, executemany elsewhere: bulk_create spends most of its time building SQL."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
@@ -145,32 +141,6 @@ def create_firms(rows, *, actor=None, via=""):
 
 # ---------------------------------------------------------------------------------------------
 # Certifications
-
-
-def prepare_certification(tier, issued_on, *, valid_from=None, valid_until=None, **details):
-    """The checks and defaults of record_certification, without touching the database.
-
-    Returns the item bulk_record_certifications takes; ValidationError naming the field if not valid.
-    """
-    tier = get_tier(tier)
-    dates = typed(Certification, {"issued_on": issued_on, "valid_from": valid_from, "valid_until": valid_until})
-    issued_on = dates["issued_on"]
-    if issued_on is None:
-        raise field_error("issued_on", "The issue date is required.", code="required")
-    valid_from = dates["valid_from"] or issued_on
-    valid_until = dates["valid_until"] or default_valid_until(tier, valid_from, details.get("batch_year"))
-    if valid_until < issued_on or valid_until < valid_from:
-        raise field_error(
-            "valid_until",
-            f"Validity ends {valid_until.isoformat()}, before the issue date {issued_on.isoformat()}"
-            f"{'' if valid_from == issued_on else f' or start {valid_from.isoformat()}'}.",
-            code="invalid_validity",
-        )
-    details = typed(Certification, details)
-    details["certificate_no"] = (details.get("certificate_no") or "").strip()
-    details.setdefault("level", tier.level)
-    details = {k: ("" if v is None and k in BLANK_IF_NONE else v) for k, v in details.items()}
-    return {"tier": tier, "issued_on": issued_on, "valid_from": valid_from, "valid_until": valid_until, **details}
 
 
 @dataclass

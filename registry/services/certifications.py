@@ -55,6 +55,35 @@ def link_renewals(cert):
             cert.save(update_fields=["status", "updated_at"])
 
 
+BLANK_IF_NONE = ("authority", "batch", "source_name", "source_checksum")
+
+
+def prepare_certification(tier, issued_on, *, valid_from=None, valid_until=None, **details):
+    """The checks and defaults of record_certification, without touching the database.
+
+    Returns the item bulk_record_certifications takes; ValidationError naming the field if not valid.
+    """
+    tier = get_tier(tier)
+    dates = typed(Certification, {"issued_on": issued_on, "valid_from": valid_from, "valid_until": valid_until})
+    issued_on = dates["issued_on"]
+    if issued_on is None:
+        raise field_error("issued_on", "The issue date is required.", code="required")
+    valid_from = dates["valid_from"] or issued_on
+    valid_until = dates["valid_until"] or default_valid_until(tier, valid_from, details.get("batch_year"))
+    if valid_until < issued_on or valid_until < valid_from:
+        raise field_error(
+            "valid_until",
+            f"Validity ends {valid_until.isoformat()}, before the issue date {issued_on.isoformat()}"
+            f"{'' if valid_from == issued_on else f' or start {valid_from.isoformat()}'}.",
+            code="invalid_validity",
+        )
+    details = typed(Certification, details)
+    details["certificate_no"] = (details.get("certificate_no") or "").strip()
+    details.setdefault("level", tier.level)
+    details = {k: ("" if v is None and k in BLANK_IF_NONE else v) for k, v in details.items()}
+    return {"tier": tier, "issued_on": issued_on, "valid_from": valid_from, "valid_until": valid_until, **details}
+
+
 @transaction.atomic
 def record_certification(
     firm, tier, issued_on, *, valid_from=None, valid_until=None, actor=None, via="", today=None, **details
@@ -69,25 +98,10 @@ def record_certification(
     if unknown:
         raise field_error(sorted(unknown)[0], "Not a recognition field.")
     today = today or timezone.localdate()
-    tier = get_tier(tier)
-    typed_dates = typed(Certification, {"issued_on": issued_on, "valid_from": valid_from, "valid_until": valid_until})
-    issued_on = typed_dates["issued_on"]
-    if issued_on is None:
-        raise field_error("issued_on", "The issue date is required.", code="required")
-    valid_from = typed_dates["valid_from"] or issued_on
-    valid_until = typed_dates["valid_until"] or default_valid_until(tier, valid_from, details.get("batch_year"))
-    if valid_until < issued_on or valid_until < valid_from:
-        raise field_error(
-            "valid_until",
-            f"Validity ends {valid_until.isoformat()}, before the issue date {issued_on.isoformat()}"
-            f"{'' if valid_from == issued_on else f' or start {valid_from.isoformat()}'}.",
-            code="invalid_validity",
-        )
-    details = typed(Certification, details)
-    details["certificate_no"] = (details.get("certificate_no") or "").strip()
-    details.setdefault("level", tier.level)
-    details = {k: ("" if v is None and k in ("authority", "batch", "source_name", "source_checksum") else v)
-               for k, v in details.items()}
+    prepared = prepare_certification(tier, issued_on, valid_from=valid_from, valid_until=valid_until, **details)
+    tier = prepared.pop("tier")
+    issued_on, valid_from, valid_until = prepared.pop("issued_on"), prepared.pop("valid_from"), prepared.pop("valid_until")
+    details = prepared
 
     existing = Certification.objects.select_for_update().filter(firm=firm, tier=tier)
     if details["certificate_no"]:
