@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from typing import Iterable, Iterator
 
 from django.db import transaction
@@ -88,6 +89,24 @@ def firm_document(firm, region_names: dict[str, str]) -> dict:
     if stage is not None:
         doc["stage_rank"] = stage.rank
     return doc
+
+
+VOCABULARY_TTL = 60.0  # seconds; other processes' code changes reach this one within it
+_vocabulary_cache: list = []  # [(read at, Vocabulary)]
+
+
+def cached_registry_vocabulary() -> Vocabulary:
+    """``registry_vocabulary()`` read at most once per VOCABULARY_TTL per process: it is four
+    queries, and every search validates its filters against it. A Stage/Tier/Region/IndustryChain
+    saved or deleted in this process drops the copy at once (``forget_vocabulary``)."""
+    now = time.monotonic()
+    if not _vocabulary_cache or now - _vocabulary_cache[0][0] > VOCABULARY_TTL:
+        _vocabulary_cache[:] = [(now, registry_vocabulary())]
+    return _vocabulary_cache[0][1]
+
+
+def forget_vocabulary(**kwargs) -> None:
+    _vocabulary_cache.clear()
 
 
 def registry_vocabulary() -> Vocabulary:

@@ -21,10 +21,10 @@ _SETTINGS = {"SEARCH_BACKEND", "SEARCH_EMBEDDED_PATH", "ELASTICSEARCH_URL", "SEA
 
 
 def _registry_vocabulary():
-    # The registry's own codes (regional rungs included), read at search time.
-    from search.indexing import registry_vocabulary
+    # The registry's own codes (regional rungs included), cached briefly (see indexing).
+    from search.indexing import cached_registry_vocabulary
 
-    return registry_vocabulary()
+    return cached_registry_vocabulary()
 
 
 @functools.lru_cache(maxsize=1)

@@ -87,6 +87,36 @@ def test_pages_stay_complete_when_every_score_ties(tmp_path):
     assert seen == list(range(1, 151))
 
 
+def test_pages_walk_a_tie_group_that_is_interleaved_with_better_hits(tmp_path):
+    # Every third firm says 测试 twice (a higher score); the rest tie. Pages must serve the better
+    # group by id, then the tie group by id, skipping the better firms while walking it by id.
+    backend = EmbeddedBackend(tmp_path)
+    better = [firm_id for firm_id in range(1, 601) if firm_id % 3 == 0]
+    backend.rebuild(firm(firm_id, description="测试" if firm_id in better else "") for firm_id in range(1, 601))
+    expected = better + [firm_id for firm_id in range(1, 601) if firm_id % 3]
+    seen, after = [], None
+    while True:
+        result = backend.search(SearchRequest(query="测试", first=70, after=after))
+        assert result.total == 600
+        seen += [hit.id for hit in result.hits]
+        after = result.next_cursor
+        if after is None:
+            break
+    assert seen == expected
+    scores = [hit.score for hit in backend.search(SearchRequest(query="测试", first=100)).hits]
+    assert len(set(scores[:100])) == 1 and scores[0] > backend.search(
+        SearchRequest(query="测试", first=1, after=_cursor_at(backend, 200))).hits[0].score
+
+
+def _cursor_at(backend, position):
+    after = None
+    while position:
+        step = min(position, 100)
+        after = backend.search(SearchRequest(query="测试", first=step, after=after)).next_cursor
+        position -= step
+    return after
+
+
 def test_search_after_does_not_repeat_hits_when_documents_arrive_between_pages(tmp_path):
     backend = EmbeddedBackend(tmp_path)
     backend.rebuild(firm(firm_id) for firm_id in range(10, 20))

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from registry.services import record_certification, upsert_firm
 from search.backends import get_backend
-from search.backends.base import SearchRequest
+from search.backends.base import SearchError, SearchRequest
 from search.indexing import firm_documents, registry_vocabulary, suspend_indexing
 from tests.factories import make_uscc
 
@@ -103,3 +103,16 @@ def test_search_reindex_rebuilds_and_deleted_firms_go():
 
     assert index_firms([gone]) == {"indexed": 0, "deleted": 1}
     assert len(ids("重建索引")) == 1
+
+
+def test_filter_codes_are_read_once_and_a_new_rung_counts_at_once(django_assert_num_queries):
+    from registry.models import Stage
+
+    backend = get_backend()
+    backend.search(SearchRequest(stage="hnte"))
+    with django_assert_num_queries(0):  # the vocabulary (4 queries) is cached
+        backend.search(SearchRequest(stage="hnte"))
+    with pytest.raises(SearchError, match="^stage: unknown code 'eaglet'"):
+        backend.search(SearchRequest(stage="eaglet"))
+    Stage.objects.create(code="eaglet", name="雏鹰", rank=Stage.objects.get(code="hnte").rank + 1)
+    assert backend.search(SearchRequest(stage="eaglet")).total == 0
