@@ -133,3 +133,19 @@ def test_the_vocabulary_may_come_from_a_callable(tmp_path):
     assert [h.id for h in backend.search(SearchRequest(stage="eaglet")).hits] == [1]
     with pytest.raises(SearchError, match="^stage: unknown code 'hnte'"):
         backend.search(SearchRequest(stage="hnte"))
+
+
+def test_a_rebuild_with_worker_processes_builds_the_same_index(tmp_path):
+    serial, parallel = EmbeddedBackend(tmp_path / "serial"), EmbeddedBackend(tmp_path / "parallel")
+    assert serial.rebuild(profiles()) == parallel.rebuild(profiles(), chunk_size=7, workers=2) == 30
+    for query in ("", "wxxd", "合成生物 昆山", "碳化硅 功率器件", "91320211DL"):
+        request = SearchRequest(query=query, first=30, facets=("stage", "tier", "region", "chain"))
+        assert parallel.search(request) == serial.search(request)
+
+
+def test_a_bad_document_in_a_worker_process_writes_nothing(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild([firm(1)])
+    with pytest.raises(ValueError, match="name is required"):
+        backend.rebuild([firm(2), firm(3, name="")], workers=2)
+    assert [h.id for h in backend.search(SearchRequest()).hits] == [1]

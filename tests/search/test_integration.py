@@ -94,7 +94,7 @@ def test_search_reindex_rebuilds_and_deleted_firms_go():
         make_firm(910006, "重建索引乙科技有限公司")
     assert get_backend().count() == 0
     out = io.StringIO()
-    call_command("search_reindex", "--chunk-size", "1", stdout=out)
+    call_command("search_reindex", "--chunk-size", "1", "--workers", "2", stdout=out)
     assert "Indexed 2 firms" in out.getvalue()
     assert len(ids("重建索引")) == 2
     gone = first.id
