@@ -83,7 +83,39 @@ def _codes(value):
     return tuple(v.strip() for v in value)
 
 
+def _engine(call):
+    """Run a backend call; bad arguments and engine failures become GraphQL errors that are safe to show."""
+    try:
+        return call()
+    except SearchError as error:
+        raise GraphQLError(f"Invalid argument {error}") from None
+    except SearchUnavailable:
+        raise GraphQLError(UNAVAILABLE) from None
+    except Exception:  # an engine failure the backend did not wrap: log it, say nothing of it
+        log.exception("search failed")
+        raise GraphQLError(UNAVAILABLE) from None
+
+
+def _searcher(info):
+    user = request_user(info)
+    if not permissions.role_of(user):
+        raise GraphQLError("Authentication required.")
+    return user
+
+
+def _scoped_firms(ids, info):
+    """The firms of ``ids`` the caller may see (FirmType's row scope), by id."""
+    queryset = FirmType.get_queryset(Firm.objects.filter(id__in=ids), info)
+    return {firm.id: firm for firm in queryset.select_related("region", "current_stage", "current_tier")}
+
+
 class SearchQuery(graphene.ObjectType):
+    search_suggest = graphene.List(
+        graphene.NonNull(FirmType), required=True,
+        prefix=graphene.String(required=True), first=graphene.Int(),
+        description="Firms whose name, former name, fingerprint or pinyin starts with the prefix "
+                    "(\"无锡芯\", \"wxx\"), best first; limited to your regions.",
+    )
     search = graphene.Field(
         SearchResults, required=True,
         query=graphene.String(required=True), first=graphene.Int(), after=graphene.String(),
@@ -95,26 +127,12 @@ class SearchQuery(graphene.ObjectType):
 
     def resolve_search(root, info, query, first=None, after=None, stage=None, tier=None, region=None, chain=None):
         first = check_page_size(first)
-        user = request_user(info)
-        if not permissions.role_of(user):
-            raise GraphQLError("Authentication required.")
-        try:
-            request = SearchRequest(
-                query=query, stage=_codes(stage), tier=_codes(tier), region=_codes(region), chain=_codes(chain),
-                allowed_region_codes=allowed_region_codes(user), first=first, after=after, facets=FACETS,
-            )
-            result = get_backend().search(request)
-        except SearchError as error:
-            raise GraphQLError(f"Invalid argument {error}") from None
-        except SearchUnavailable:
-            raise GraphQLError(UNAVAILABLE) from None
-        except Exception:  # an engine failure the backend did not wrap: log it, say nothing of it
-            log.exception("search failed")
-            raise GraphQLError(UNAVAILABLE) from None
-
-        ids = [hit.id for hit in result.hits]
-        queryset = FirmType.get_queryset(Firm.objects.filter(id__in=ids), info)
-        firms = {firm.id: firm for firm in queryset.select_related("region", "current_stage", "current_tier")}
+        user = _searcher(info)
+        result = _engine(lambda: get_backend().search(SearchRequest(
+            query=query, stage=_codes(stage), tier=_codes(tier), region=_codes(region), chain=_codes(chain),
+            allowed_region_codes=allowed_region_codes(user), first=first, after=after, facets=FACETS,
+        )))
+        firms = _scoped_firms([hit.id for hit in result.hits], info)
         hits = [
             SearchHit(firm=firms[hit.id], score=hit.score,
                       highlights=[SearchHighlight(field=name, fragments=list(fragments))
@@ -131,3 +149,11 @@ class SearchQuery(graphene.ObjectType):
             total=result.total, hits=hits, facets=facets, next_cursor=result.next_cursor,
             page_info=SearchPageInfo(has_next_page=result.next_cursor is not None, end_cursor=result.next_cursor),
         )
+
+    def resolve_search_suggest(root, info, prefix, first=None):
+        first = 10 if first is None else check_page_size(first)
+        user = _searcher(info)
+        suggestions = _engine(lambda: get_backend().suggest(
+            prefix, limit=first, allowed_region_codes=allowed_region_codes(user)))
+        firms = _scoped_firms([s.id for s in suggestions], info)
+        return [firms[s.id] for s in suggestions if s.id in firms]

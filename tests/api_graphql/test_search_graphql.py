@@ -96,3 +96,28 @@ def test_user_without_role_sees_nothing(gql, indexed, db):
 
 
 del Role
+
+
+SUGGEST = """
+query($prefix: String!, $first: Int) { searchSuggest(prefix: $prefix, first: $first) { name region { code } } }
+"""
+
+
+def test_suggest_completes_names_and_pinyin_within_scope(gql, indexed, officer, analyst):
+    everyone = gql.data(SUGGEST, {"prefix": "无锡芯"}, user=analyst)["searchSuggest"]
+    assert [f["name"] for f in everyone][0] == "无锡芯微半导体有限公司"
+    assert [f["name"] for f in gql.data(SUGGEST, {"prefix": "wxxw"}, user=analyst)["searchSuggest"]] == [
+        "无锡芯微半导体有限公司"]
+    assert gql.data(SUGGEST, {"prefix": "wxxw"}, user=officer)["searchSuggest"] == []  # Kunshan only
+    assert [f["region"]["code"] for f in gql.data(SUGGEST, {"prefix": "芯微"}, user=officer)["searchSuggest"]] == [
+        "320583"]
+
+
+def test_suggest_arguments_are_checked(gql, indexed, analyst):
+    _, body = gql(SUGGEST, {"prefix": "芯", "first": 5000}, user=analyst)
+    assert "first" in body["errors"][0]["message"]
+
+
+def test_suggest_needs_a_role(gql, indexed):
+    _, body = gql(SUGGEST, {"prefix": "芯"})
+    assert body.get("errors") and not (body.get("data") or {}).get("searchSuggest")
