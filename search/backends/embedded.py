@@ -66,10 +66,10 @@ from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, terms
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: chain_set
+SCHEMA_VERSION = 2  # 2: chain_set, rank_key
 KEYWORD_FIELDS = (
     "names_exact", "fingerprints", "pinyin_full", "pinyin_initials", "uscc", "uscc_grams",
-    "stage", "tier", "region_path", "region_city", "chains", "chain_set",
+    "stage", "tier", "region_path", "region_city", "chains", "chain_set", "rank_key",
 )
 # The column each facet is counted on. Chains are many per firm, and tantivy counts a multi-valued
 # column ~18x slower than a single-valued one (1M firms: ~28 ms against 1.5 ms when every firm
@@ -136,6 +136,7 @@ def document_fields(firm: Mapping) -> tuple[int, int, bytes, list[tuple[str, str
                 texts.append((f"t_{name}", " ".join(tokens)))
     data["uscc_grams"] = _grams(data["uscc"])
     data["chain_set"] = CHAIN_SEPARATOR.join(sorted(set(data["chains"])))
+    data["rank_key"] = str(data["stage_rank"])  # the stage ranks present, for browsing
     for name in KEYWORD_FIELDS:
         texts += [(name, value) for value in _listed(data[name]) if value]
     return data["id"], browse_key, src, texts
@@ -347,20 +348,31 @@ class EmbeddedBackend(SearchBackend):
         )
 
     def _browse_page(self, searcher, parts, cursor, size) -> tuple[int, list[tuple]]:
-        """Browse order is one unique fast field (browse_key), so tantivy serves the page itself:
-        the cursor becomes a range filter and only ``size`` hits are fetched."""
-        query = self._all(*parts)
-        if cursor is not None:
-            total = searcher.search(query, limit=1, count=True).count
-            query = self._all(*parts, Query.range_query(self.schema, "browse_key", tantivy.FieldType.Integer,
-                                                        None, int(cursor.sort[0]), include_upper=False))
-        result = searcher.search(query, limit=max(size, 1), count=cursor is None,
-                                 order_by_field="browse_key", order=Order.Desc)
-        if cursor is None:
-            total = result.count
-        found = result.hits[:size]
-        ids = searcher.fast_field_values("id", [address for _, address in found])
-        return total, [(key, firm_id, address) for (key, address), firm_id in zip(found, ids)]
+        """Browse order is the browse key (stage rank, then id), unique per firm, so the cursor is
+        a bound on it. Ordering every match by the key is a pass over all of them (19 ms for
+        1,000,000 firms), so the page is filled one stage rank at a time from the top — ranks
+        present are the ``rank_key`` terms — and tantivy orders only that rank's firms (1.4 ms
+        for the 1 % unicorns)."""
+        total = (searcher.num_docs if len(parts) == 1  # everything: nothing to count
+                 else searcher.search(self._all(*parts), limit=1, count=True).count)
+        rows: list[tuple] = []
+        upper = int(cursor.sort[0]) if cursor is not None else None  # exclusive
+        ranks = sorted((int(term) for term, _ in searcher.terms_with_prefix("rank_key", "")), reverse=True)
+        for rank in ranks:
+            if len(rows) >= size or not total:
+                break
+            low, high = rank * ID_LIMIT, (rank + 1) * ID_LIMIT
+            if upper is not None:
+                if upper <= low:
+                    continue
+                high = min(high, upper)
+            band = Query.range_query(self.schema, "browse_key", tantivy.FieldType.Integer, low, high,
+                                     include_upper=False)
+            found = searcher.search(self._all(*parts, band), limit=size - len(rows), count=False,
+                                    order_by_field="browse_key", order=Order.Desc).hits
+            ids = searcher.fast_field_values("id", [address for _, address in found])
+            rows += [(key, firm_id, address) for (key, address), firm_id in zip(found, ids)]
+        return total, rows
 
     def _scored_page(self, searcher, parts, cursor, size) -> tuple[int, list[tuple]]:
         """The next ``size`` hits in (score desc, id asc) order after the cursor, search_after style.
