@@ -1,0 +1,48 @@
+"""Precomputed pipeline tables, maintained by registry.analytics.precomputed (never written elsewhere).
+
+They hold exactly what the live grouped queries over recognitions compute (the funnel/cohort
+"first date at a stage" and the per-year transition of each firm), so the analytics read a small
+indexed table instead of aggregating every recognition. PipelineState says whether they are
+complete; while they are not (never built, or a ladder rank changed) the analytics run live.
+"""
+
+from django.db import models
+
+
+class FirmStageReach(models.Model):
+    """A firm's first non-revoked recognition at a stage (the MIN(issued_on) the funnel aggregates)."""
+
+    firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey("registry.Stage", on_delete=models.CASCADE, related_name="+")
+    issued_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["firm", "stage"], name="reach_unique_firm_stage")]
+        indexes = [models.Index(fields=["stage", "issued_on", "firm"], name="reach_stage_issued")]
+
+
+class FirmYearTransition(models.Model):
+    """A firm's stage rank at the start (31 Dec of year − 1) and end (31 Dec) of a year.
+
+    Only firms holding something on either day have a row. `revoked`: a recognition at the start
+    rank was revoked during the year (registry.analytics.transitions.kind_of reads it).
+    """
+
+    firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    from_rank = models.PositiveIntegerField(null=True)
+    to_rank = models.PositiveIntegerField(null=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["firm", "year"], name="transition_unique_firm_year")]
+        indexes = [models.Index(fields=["year", "from_rank", "to_rank", "revoked"], name="transition_year_cells")]
+
+
+class PipelineState(models.Model):
+    """One row (name "pipeline"): whether the precomputed tables are complete, and since when."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    complete = models.BooleanField(default=False)
+    rebuilt_at = models.DateTimeField(null=True)
+    note = models.CharField(max_length=200, blank=True)

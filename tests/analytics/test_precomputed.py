@@ -1,0 +1,89 @@
+"""The precomputed pipeline tables give exactly the live numbers (registry.analytics.precomputed).
+
+Hand-computed expectations run over both paths in test_pipeline.py; here random generated
+registries are compared path against path for every year, region and stage pair, before and after
+random writes through the services (which must keep the tables current), and staleness is shown.
+"""
+
+import datetime
+import random
+
+import pytest
+from django.core.management import call_command
+
+from registry.analytics import cohort_table, funnel, precomputed, stage_transitions
+from registry.analytics.cohorts import cohort_firms
+from registry.models import Certification, CertificationStatus, Firm, FirmStageReach, FirmYearTransition, Stage
+from registry.services import record_certification, revoke_certification
+
+TODAY = datetime.date(2026, 11, 23)
+pytestmark = pytest.mark.django_db
+STAGES = ["tech_sme", "hnte", "gazelle", "srdi"]
+REGIONS = [None, "320500", "320583"]
+
+
+def assert_same_as_live():
+    years = range(2015, 2032)
+    for region in REGIONS:
+        for year in years:
+            assert stage_transitions(year, region) == stage_transitions(year, region, live=True), (year, region)
+            assert funnel(STAGES, year, region) == funnel(STAGES, year, region, live=True), (year, region)
+            assert funnel(STAGES[1:], year, region, window_years=2) == funnel(
+                STAGES[1:], year, region, window_years=2, live=True), (year, region)
+        for stage, following in (("tech_sme", None), ("hnte", "srdi")):
+            table = cohort_table(stage, following, region, as_of=TODAY)
+            assert table == cohort_table(stage, following, region, as_of=TODAY, live=True)
+    firms = cohort_firms("tech_sme", 2022, years_since_entry=2, reached=True)
+    assert [r["firm"].pk for r in firms] == [r["firm"].pk for r in cohort_firms(
+        "tech_sme", 2022, years_since_entry=2, reached=True, live=True)]
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_generated_registry_same_numbers_both_ways_and_after_writes(seed):
+    call_command("seed_demo", firms=300, seed=seed, today=TODAY, no_index=True, chunk_size=120)
+    assert precomputed.is_complete()  # the generator rebuilt the tables after its COPY
+    assert FirmYearTransition.objects.count() > 300 and FirmStageReach.objects.count() > 300
+    # Something to compare: the national 2024 matrix has entries, upgrades and lapses.
+    kinds = {r["kind"] for r in stage_transitions(2024)}
+    assert {"entry", "upgrade", "lapse", "stay"} <= kinds
+    assert_same_as_live()
+
+    rng = random.Random(seed)
+    firm_ids = list(Firm.objects.values_list("id", flat=True))
+    active = list(Certification.objects.exclude(status=CertificationStatus.REVOKED).values_list("id", flat=True))
+    for cert in Certification.objects.filter(id__in=rng.sample(active, 25)):
+        revoke_certification(cert, "抽查不合格", revoked_on=max(cert.valid_from, min(cert.valid_until, TODAY)),
+                             today=TODAY)
+    for firm in Firm.objects.filter(id__in=rng.sample(firm_ids, 25)):
+        tier = rng.choice(["tech_sme", "hnte", "gazelle_municipal"])
+        record_certification(firm, tier, datetime.date(rng.randint(2018, 2026), rng.randint(1, 12), 1), today=TODAY)
+    assert precomputed.is_complete()
+    assert_same_as_live()
+
+
+def test_counts_from_the_tables_not_live(db):
+    """The tables really are what the analytics read: a row edited behind the registry's back shows."""
+    call_command("seed_demo", firms=60, seed=5, today=TODAY, no_index=True)
+    before = {(r["from_stage"], r["to_stage"], r["kind"]): r["count"] for r in stage_transitions(2024)}
+    row = FirmYearTransition.objects.filter(year=2024, from_rank__isnull=True).first()
+    FirmYearTransition.objects.filter(pk=row.pk).delete()
+    after = {(r["from_stage"], r["to_stage"], r["kind"]): r["count"] for r in stage_transitions(2024)}
+    assert sum(after.values()) == sum(before.values()) - 1
+    call_command("analytics_rebuild", verbosity=0)
+    assert {(r["from_stage"], r["to_stage"], r["kind"]): r["count"] for r in stage_transitions(2024)} == before
+
+
+def test_stage_edit_marks_tables_stale_and_analytics_go_live(db, capsys):
+    call_command("seed_demo", firms=150, seed=5, today=TODAY, no_index=True)
+    assert funnel(STAGES, 2022)["steps"][0]["count"] > 0
+    FirmStageReach.objects.all().delete()  # would make the funnel empty if it were still read
+    stage = Stage.objects.get(code="srdi")
+    stage.name_en = "Specialised SME"
+    stage.save()
+    assert not precomputed.is_complete()
+    assert funnel(STAGES, 2022) == funnel(STAGES, 2022, live=True)
+    assert funnel(STAGES, 2022)["steps"][0]["count"] > 0
+    call_command("analytics_rebuild", status=True)
+    assert "STALE" in capsys.readouterr().out
+    call_command("analytics_rebuild")
+    assert precomputed.is_complete() and "complete" in capsys.readouterr().out
