@@ -8,7 +8,7 @@ firms_changed from a certification write → refresh the precomputed pipeline ta
 (registry.analytics.precomputed), also inside the writing transaction.
 """
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from registry.signals import certification_recorded, certifications_recorded, firms_changed
@@ -53,3 +53,24 @@ def stage_rank_changed(sender, instance, created=False, raw=False, **kwargs):
 
     if not created and not raw and is_complete():
         mark_stale(f"stage {instance.code} edited; run manage.py analytics_rebuild")
+    rules_changed(sender, instance, created, raw)
+
+
+@receiver(firms_changed, dispatch_uid="registry.receivers.refresh_candidate_ranks")
+def refresh_candidate_ranks(sender, firm_ids=(), **kwargs):
+    """Any firm change (recognitions, indicators, firm facts) can move it in a candidates ranking."""
+    from registry.eligibility.precomputed import refresh_firms
+
+    refresh_firms(firm_ids)
+
+
+def rules_changed(sender, instance, created=False, raw=False, **kwargs):
+    from registry.eligibility.precomputed import mark_stale
+
+    if not raw:
+        mark_stale(f"{sender.__name__} {instance} changed; run manage.py analytics_rebuild")
+
+
+for _model in ("EligibilityRuleSet", "Tier", "Region"):
+    post_save.connect(rules_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_stale")
+    post_delete.connect(rules_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_gone")

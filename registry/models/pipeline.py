@@ -18,7 +18,10 @@ class FirmStageReach(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["firm", "stage"], name="reach_unique_firm_stage")]
-        indexes = [models.Index(fields=["stage", "issued_on", "firm"], name="reach_stage_issued")]
+        indexes = [
+            models.Index(fields=["stage", "issued_on", "firm"], name="reach_stage_issued"),  # the cohort
+            models.Index(fields=["firm", "stage", "issued_on"], name="reach_firm_cover"),  # its later stages
+        ]
 
 
 class FirmYearTransition(models.Model):
@@ -39,10 +42,27 @@ class FirmYearTransition(models.Model):
         indexes = [models.Index(fields=["year", "from_rank", "to_rank", "revoked"], name="transition_year_cells")]
 
 
+class CandidateRank(models.Model):
+    """A candidate's place for a target on one evaluation date (PipelineState "candidates".evaluated_on):
+    the sort key of registry.eligibility.candidates — outcome, score, gap — for firms one rung below."""
+
+    target = models.CharField(max_length=90)  # "stage" or "stage/tier", as asked
+    firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="+")
+    outcome_rank = models.PositiveSmallIntegerField()  # 0 eligible, 1 not eligible, 2 missing data
+    score_key = models.FloatField()  # −score, or 1e18 where the rules do not score
+    gap = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["target", "firm"], name="candidate_unique_target_firm")]
+        indexes = [models.Index(fields=["target", "outcome_rank", "score_key", "gap", "firm"], name="candidate_order")]
+
+
 class PipelineState(models.Model):
-    """One row (name "pipeline"): whether the precomputed tables are complete, and since when."""
+    """Whether a group of precomputed tables is complete, and since when: "pipeline" (reach and
+    transitions) and "candidates" (CandidateRank, for `evaluated_on`)."""
 
     name = models.CharField(max_length=40, primary_key=True)
     complete = models.BooleanField(default=False)
     rebuilt_at = models.DateTimeField(null=True)
+    evaluated_on = models.DateField(null=True)
     note = models.CharField(max_length=200, blank=True)
