@@ -99,26 +99,29 @@ def target_key(stage, tier):
     return stage.code if tier is None else f"{stage.code}/{tier.code}"
 
 
-def judge(stage, tier, on, firms=None):
+def judge(stage, tier, on, firms=None, rule_sets=None):
     """Judge every firm one rung below the target (optionally only among `firms`), ranked.
 
     Returns (table, evaluations, year): table has firm_id, outcome, eligible, outcome_rank, score,
     score_key, gap, rule_index, row, sorted most promising first (the module's ranking).
     """
     year = evaluation_year(on)
-    rule_sets = rule_sets_for(stage, tier, on)
+    rule_sets = rule_sets_for(stage, tier, on) if rule_sets is None else rule_sets
     if not rule_sets:
         raise field_error("stage", f"No eligibility rules for {tier.code if tier else stage.code} in force on {on}.",
                           code="no_rules")
     scope = Firm.objects.filter(candidate_scope(rule_sets, stage, tier))
+    empty = pd.DataFrame(columns=["firm_id", "outcome_rank", "score_key", "gap"]), {}, year
     if firms is not None:
         scope = scope.filter(id__in=firms.values("id"))
+        if not scope.exists():  # a refreshed firm is below one or two rungs, not all fifteen
+            return empty
     needed = set().union(*(tiers_needed(r.thresholds) for r in rule_sets))
     wanted = [columns_needed(r.thresholds) for r in rule_sets]
     columns = set().union(*(c for c, _ in wanted))
     frame = load_facts(scope, on, year, needed, columns=columns, history=max(h for _, h in wanted))
     if frame.empty:
-        return pd.DataFrame(columns=["firm_id", "outcome_rank", "score_key", "gap"]), {}, year
+        return empty
     table, evaluations = evaluate_frame(frame, rule_sets, on, year)
     table = table.assign(firm_id=frame.loc[table.index, "firm_id"].to_numpy())
     table = table.assign(score_key=-table["score"].fillna(-1e18))

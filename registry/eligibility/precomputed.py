@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from registry.analytics.scope import firm_scope
-from registry.eligibility.candidates import judge, target_key
+from registry.eligibility.candidates import candidate_scope, judge, target_key
 from registry.eligibility.rules import in_force, rule_sets_for
 from registry.models import CandidateRank, EligibilityRuleSet, Firm, PipelineState, Stage, Tier
 from registry.services.bulk import copy_rows
@@ -41,17 +41,22 @@ def mark_stale(note):
 
 
 def targets(on):
-    """(stage, tier) for each stage with rules in force on `on` (tier None) and each of its tiers."""
+    """(stage, tier, rule sets) for each stage with rules in force on `on` (tier None) and each of its tiers."""
     stage_ids = EligibilityRuleSet.objects.filter(in_force(on)).values("stage_id")
     for stage in Stage.objects.filter(id__in=stage_ids).order_by("rank"):
         for tier in [None, *Tier.objects.filter(stage=stage).order_by("rank")]:
-            if rule_sets_for(stage, tier, on):
-                yield stage, tier
+            rule_sets = rule_sets_for(stage, tier, on)
+            if rule_sets:
+                yield stage, tier, rule_sets
 
 
 def _insert(on, firms=None):
-    for stage, tier in targets(on):
-        table, _, _ = judge(stage, tier, on, firms)
+    judged = {}  # a stage and its lowest tier often share rules and rung: judge those once
+    for stage, tier, rule_sets in targets(on):
+        same = (tuple(r.id for r in rule_sets), str(candidate_scope(rule_sets, stage, tier)))
+        if same not in judged:
+            judged[same] = judge(stage, tier, on, firms, rule_sets)[0]
+        table = judged[same]
         key = target_key(stage, tier)
         copy_rows(CandidateRank, COLUMNS, [
             (key, int(f), int(o), float(s), float(g))

@@ -109,7 +109,7 @@ def candidate_pages(stage, tier, region, live):
 def assert_candidates_same_as_live():
     assert candidate_ranks.ready_for(TODAY)
     compared = 0
-    for stage, tier in candidate_ranks.targets(TODAY):
+    for stage, tier, _ in candidate_ranks.targets(TODAY):
         for region in REGIONS:
             ranked = candidate_pages(stage.code, tier and tier.code, region, live=False)
             assert ranked == candidate_pages(stage.code, tier and tier.code, region, live=True), (stage, tier, region)
