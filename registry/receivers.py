@@ -36,13 +36,13 @@ def close_cultivation_entries_bulk(sender, certification_ids, **kwargs):
 
 @receiver(firms_changed, dispatch_uid="registry.receivers.refresh_pipeline_tables")
 def refresh_pipeline_tables(sender, firm_ids=(), **kwargs):
-    """Recognitions changed (every certification write path sends sender=Certification): re-derive
-    those firms' precomputed funnel/transition rows inside the same transaction. Firm and
-    indicator edits do not touch them (regions and chains are joined live, not copied)."""
+    """Recognitions changed (every certification write path sends sender=Certification) or a firm
+    (its region is copied into the rows): re-derive those firms' precomputed funnel/transition rows
+    inside the same transaction. Indicator edits do not touch them."""
     from registry.analytics.precomputed import refresh_firms
-    from registry.models import Certification
+    from registry.models import Certification, Firm
 
-    if sender is Certification:
+    if sender in (Certification, Firm):
         refresh_firms(firm_ids)
 
 

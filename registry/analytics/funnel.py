@@ -17,7 +17,7 @@ Definitions (docs/analytics.md):
 import pandas as pd
 from django.db.models import Case, Exists, F, Min, OuterRef, When
 
-from registry.analytics.precomputed import reach_rows, use_live
+from registry.analytics.precomputed import in_scope, reach_rows, use_live
 from registry.analytics.scope import NOT_REVOKED, add_years, stages_in_order, year_bounds
 from registry.models import Certification, FirmStageReach
 
@@ -41,7 +41,8 @@ def reach_query(stages, cohort_year, region=None, chain=None, user=None, live=No
             .filter(~Exists(earlier)).values("firm_id")
         )
     else:  # one row per firm and stage, holding the first date: a range scan on (stage, issued_on, firm)
-        entered = FirmStageReach.objects.filter(stage_id=first.id, issued_on__gte=start, issued_on__lte=end).values("firm_id")
+        entered = in_scope(FirmStageReach.objects.filter(stage_id=first.id, issued_on__gte=start, issued_on__lte=end),
+                           region).values("firm_id")
     annotations = {"entry": Min(Case(When(stage_id=first.id, then=F("issued_on"))))}
     for k, stage in enumerate(stages[1:], start=1):
         annotations[f"s{k}"] = Min(Case(When(stage__rank__gte=stage.rank, then=F("issued_on"))))

@@ -9,8 +9,9 @@ Both are filled by the same grouped queries the live computation runs (funnel/tr
 modules), wrapped in INSERT … SELECT, so the numbers cannot differ by construction; tests compare
 both paths anyway. Freshness:
 - every registry write path sends `firms_changed` inside its transaction (record/revoke, bulk
-  imports, indicator and firm edits, the expiry sweep); the receiver re-derives those firms' rows
-  in the same transaction, so a reader never sees recognitions and tables disagree;
+  imports, firm edits — a firm's region is copied into its rows —, the expiry sweep); the
+  receiver re-derives those firms' rows in the same transaction, so a reader never sees
+  recognitions and tables disagree;
 - writes that bypass the services (the demo generator's COPY, raw SQL, a data migration) leave
   the tables stale: the generator calls `rebuild()`, anything else must run
   `manage.py analytics_rebuild`. Editing a stage's rank marks them incomplete too;
@@ -24,9 +25,13 @@ from django.utils import timezone
 
 from registry.analytics.scope import NOT_REVOKED, counted_certifications, firm_scope
 from registry.models import Certification, FirmStageReach, FirmYearTransition, PipelineState
+from registry.services.firms import resolve_region
 
 STATE = "pipeline"
 CHUNK = 5000
+# The region path of the firm of row t (a correlated lookup through two primary keys).
+REGION_OF = ("(SELECT r.path FROM registry_firm f JOIN registry_region r ON r.code = f.region_id "
+             "WHERE f.id = t.firm_id)")
 
 
 def state():
@@ -53,7 +58,8 @@ def _insert_reach(firm_ids=None):
     query = query.values("firm_id", "stage_id").annotate(first=Min("issued_on")).order_by()
     sql, params = query.query.sql_with_params()
     table = FirmStageReach._meta.db_table
-    _execute(f"INSERT INTO {table} (firm_id, stage_id, issued_on) {sql}", params)
+    _execute(f"INSERT INTO {table} (firm_id, stage_id, issued_on, region_path) "
+             f"SELECT t.*, {REGION_OF} FROM ({sql}) t", params)
 
 
 def _insert_transitions(firm_ids=None):
@@ -72,9 +78,9 @@ def _insert_transitions(firm_ids=None):
             query = query.filter(firm_id__in=firm_ids)
         sql, params = query.query.sql_with_params()
         _execute(
-            f"INSERT INTO {table} (firm_id, year, from_rank, to_rank, revoked) "
-            f"SELECT t.firm_id, %s, t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN %s ELSE %s END "
-            f"FROM ({sql}) t WHERE t.from_rank IS NOT NULL OR t.to_rank IS NOT NULL",
+            f"INSERT INTO {table} (firm_id, year, from_rank, to_rank, revoked, region_path) "
+            f"SELECT t.firm_id, %s, t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN %s ELSE %s END, "
+            f"{REGION_OF} FROM ({sql}) t WHERE t.from_rank IS NOT NULL OR t.to_rank IS NOT NULL",
             [year, True, False, *params],
         )
 
@@ -114,9 +120,17 @@ def use_live(live=None):
     return (not is_complete()) if live is None else live
 
 
+def in_scope(rows, region=None, chain=None, user=None):
+    """A precomputed table's rows in scope: region on the copied path, chain and user through firm."""
+    rows = rows.filter(firm_scope(None, chain, user))
+    if region not in (None, ""):
+        rows = rows.filter(region_path__startswith=resolve_region(region).path)
+    return rows
+
+
 def reach_rows(region=None, chain=None, user=None, live=None):
     """Rows with firm, stage, issued_on whose MIN(issued_on) per firm and stage is the first
     non-revoked recognition at that stage: the precomputed table, or every counted recognition."""
     if use_live(live):
         return counted_certifications(region, chain, user)
-    return FirmStageReach.objects.filter(firm_scope(region, chain, user))
+    return in_scope(FirmStageReach.objects.all(), region, chain, user)

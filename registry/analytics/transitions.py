@@ -21,7 +21,7 @@ import datetime
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Max, Q, When
 
-from registry.analytics.precomputed import use_live
+from registry.analytics.precomputed import in_scope, use_live
 from registry.analytics.scope import firm_scope, held_on, year_bounds
 from registry.models import Certification, CertificationStatus, FirmYearTransition, Stage
 
@@ -49,7 +49,7 @@ def transition_counts(year, region=None, user=None, live=None):
     (`live=True` forces the live query, the reference the tests compare with)."""
     if not use_live(live):
         rows = (
-            FirmYearTransition.objects.filter(firm_scope(region, None, user), year=year)
+            in_scope(FirmYearTransition.objects.filter(year=year), region, None, user)
             .values_list("from_rank", "to_rank", "revoked").annotate(n=Count("*")).order_by()
         )
         return [(f, t, int(r), n) for f, t, r, n in rows]

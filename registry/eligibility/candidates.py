@@ -111,7 +111,7 @@ def judge(stage, tier, on, firms=None, rule_sets=None):
         raise field_error("stage", f"No eligibility rules for {tier.code if tier else stage.code} in force on {on}.",
                           code="no_rules")
     scope = Firm.objects.filter(candidate_scope(rule_sets, stage, tier))
-    empty = pd.DataFrame(columns=["firm_id", "outcome_rank", "score_key", "gap"]), {}, year
+    empty = pd.DataFrame(columns=["firm_id", "outcome_rank", "score_key", "gap", "region_path"]), {}, year
     if firms is not None:
         scope = scope.filter(id__in=firms.values("id"))
         if not scope.exists():  # a refreshed firm is below one or two rungs, not all fifteen
@@ -123,7 +123,8 @@ def judge(stage, tier, on, firms=None, rule_sets=None):
     if frame.empty:
         return empty
     table, evaluations = evaluate_frame(frame, rule_sets, on, year)
-    table = table.assign(firm_id=frame.loc[table.index, "firm_id"].to_numpy())
+    table = table.assign(firm_id=frame.loc[table.index, "firm_id"].to_numpy(),
+                         region_path=frame.loc[table.index, "region_path"].to_numpy())
     table = table.assign(score_key=-table["score"].fillna(-1e18))
     return table.sort_values(["outcome_rank", "score_key", "gap", "firm_id"], kind="stable"), evaluations, year
 

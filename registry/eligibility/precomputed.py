@@ -9,15 +9,15 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 - the ranking answers only for `evaluated_on`; any other date (tomorrow, a past date) is judged
   live. `analytics_rebuild` (and the daily Celery task after the expiry sweep) builds it for today;
 - every registry write sends `firms_changed` in its transaction — recognitions (current stage,
-  held tiers), indicators, firm facts (region, founding date, listing) — and the receiver re-judges
-  those firms for every target in the same transaction;
+  held tiers), indicators, firm facts (region, copied into the rows; founding date, listing) — and
+  the receiver re-judges those firms for every target in the same transaction;
 - editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
 """
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from registry.analytics.scope import firm_scope
+from registry.analytics.precomputed import in_scope
 from registry.eligibility.candidates import candidate_scope, judge, target_key
 from registry.eligibility.rules import in_force, rule_sets_for
 from registry.models import CandidateRank, EligibilityRuleSet, Firm, PipelineState, Stage, Tier
@@ -25,7 +25,7 @@ from registry.services.bulk import copy_rows
 
 STATE = "candidates"
 CHUNK = 5000
-COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap")
+COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap", "region_path")
 
 
 def state():
@@ -59,8 +59,8 @@ def _insert(on, firms=None):
         table = judged[same]
         key = target_key(stage, tier)
         copy_rows(CandidateRank, COLUMNS, [
-            (key, int(f), int(o), float(s), float(g))
-            for f, o, s, g in zip(table["firm_id"], table["outcome_rank"], table["score_key"], table["gap"])
+            (key, int(f), int(o), float(s), float(g), r) for f, o, s, g, r in zip(
+                table["firm_id"], table["outcome_rank"], table["score_key"], table["gap"], table["region_path"])
         ])
 
 
@@ -92,5 +92,5 @@ def refresh_firms(firm_ids):
 
 def ranked(key, region=None, user=None):
     """The firms of a target in the finder's order, in the region and the user's scope."""
-    return (CandidateRank.objects.filter(firm_scope(region, None, user), target=key)
-            .order_by("outcome_rank", "score_key", "gap", "firm_id"))
+    return in_scope(CandidateRank.objects.filter(target=key), region, None, user).order_by(
+        "outcome_rank", "score_key", "gap", "firm_id")

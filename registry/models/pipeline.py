@@ -4,6 +4,8 @@ They hold exactly what the live grouped queries over recognitions compute (the f
 "first date at a stage" and the per-year transition of each firm), so the analytics read a small
 indexed table instead of aggregating every recognition. PipelineState says whether they are
 complete; while they are not (never built, or a ladder rank changed) the analytics run live.
+Each row carries its firm's region path, so a city or district is a filter on the table itself
+(a join through a million firms cost more than the whole national count).
 """
 
 from django.db import models
@@ -15,11 +17,12 @@ class FirmStageReach(models.Model):
     firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="+")
     stage = models.ForeignKey("registry.Stage", on_delete=models.CASCADE, related_name="+")
     issued_on = models.DateField()
+    region_path = models.CharField(max_length=80)  # the firm's, copied (refreshed when the firm changes)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["firm", "stage"], name="reach_unique_firm_stage")]
         indexes = [
-            models.Index(fields=["stage", "issued_on", "firm"], name="reach_stage_issued"),  # the cohort
+            models.Index(fields=["stage", "issued_on", "region_path", "firm"], name="reach_stage_issued"),  # the cohort
             models.Index(fields=["firm", "stage", "issued_on"], name="reach_firm_cover"),  # its later stages
         ]
 
@@ -36,10 +39,12 @@ class FirmYearTransition(models.Model):
     from_rank = models.PositiveIntegerField(null=True)
     to_rank = models.PositiveIntegerField(null=True)
     revoked = models.BooleanField(default=False)
+    region_path = models.CharField(max_length=80)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["firm", "year"], name="transition_unique_firm_year")]
-        indexes = [models.Index(fields=["year", "from_rank", "to_rank", "revoked"], name="transition_year_cells")]
+        indexes = [models.Index(fields=["year", "region_path", "from_rank", "to_rank", "revoked"],
+                                name="transition_year_cells")]
 
 
 class CandidateRank(models.Model):
@@ -51,10 +56,12 @@ class CandidateRank(models.Model):
     outcome_rank = models.PositiveSmallIntegerField()  # 0 eligible, 1 not eligible, 2 missing data
     score_key = models.FloatField()  # −score, or 1e18 where the rules do not score
     gap = models.FloatField()
+    region_path = models.CharField(max_length=80)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["target", "firm"], name="candidate_unique_target_firm")]
-        indexes = [models.Index(fields=["target", "outcome_rank", "score_key", "gap", "firm"], name="candidate_order")]
+        indexes = [models.Index(fields=["target", "outcome_rank", "score_key", "gap", "firm", "region_path"],
+                                name="candidate_order")]
 
 
 class PipelineState(models.Model):

@@ -65,6 +65,8 @@ def test_generated_registry_same_numbers_both_ways_and_after_writes(seed):
     for firm in Firm.objects.filter(id__in=rng.sample(firm_ids, 25)):
         tier = rng.choice(["tech_sme", "hnte", "gazelle_municipal"])
         record_certification(firm, tier, datetime.date(rng.randint(2018, 2026), rng.randint(1, 12), 1), today=TODAY)
+    for firm in Firm.objects.filter(id__in=rng.sample(firm_ids, 10)):  # rows carry the firm's region
+        upsert_firm(firm.uscc, region=rng.choice(["320583", "320506", "320214"]))
     assert precomputed.is_complete()
     assert_same_as_live()
 
