@@ -46,7 +46,7 @@ def assert_same_as_live():
         "tech_sme", 2022, years_since_entry=2, reached=True, live=True)]
 
 
-@pytest.mark.parametrize("seed", [11, 12])
+@pytest.mark.parametrize("seed", [11])
 def test_generated_registry_same_numbers_both_ways_and_after_writes(seed):
     call_command("seed_demo", firms=300, seed=seed, today=TODAY, no_index=True, chunk_size=120)
     assert precomputed.is_complete()  # the generator rebuilt the tables after its COPY
