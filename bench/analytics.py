@@ -142,12 +142,19 @@ def hnte_candidates_sql(on, first, region=None):
 
 # --------------------------------------------------------------------------- hand-written queries, precomputed tables
 
+def on_path(alias, region):
+    """The precomputed rows carry the firm's region path: filter it in place."""
+    if region is None:
+        return "", []
+    return f" AND {alias}.region_path LIKE %s", [sql("SELECT path FROM registry_region WHERE code = %s", [region])[0][0] + "%"]
+
+
 def funnel_precomputed_sql(stages, year, region=None):
     rank, ids = ranks()
     later = ", ".join(f"MIN(CASE WHEN s.rank >= {rank[code]} THEN r.issued_on END) AS s{k}"
                       for k, code in enumerate(stages[1:], start=1))
     counts = ", ".join(f"COUNT(s{k})" for k in range(1, len(stages)))
-    scope, scope_params = in_region("r.firm_id", region)
+    scope, scope_params = on_path("r", region)
     query = f"""
         SELECT COUNT(*), {counts} FROM (
           SELECT r.firm_id, {later}
@@ -160,14 +167,14 @@ def funnel_precomputed_sql(stages, year, region=None):
 
 
 def transitions_precomputed_sql(year, region=None):
-    scope, scope_params = in_region("t.firm_id", region)
+    scope, scope_params = on_path("t", region)
     rows = sql(f"SELECT from_rank, to_rank, COUNT(*) FROM registry_firmyeartransition t WHERE year = %s{scope} "
                "GROUP BY from_rank, to_rank", [year, *scope_params])
     return {(f, t): n for f, t, n in rows}
 
 
 def candidates_precomputed_sql(first, region=None):
-    scope, scope_params = in_region("c.firm_id", region)
+    scope, scope_params = on_path("c", region)
     where = f"FROM registry_candidaterank c WHERE c.target = 'hnte'{scope}"
     total = sql(f"SELECT COUNT(*) {where}", scope_params)[0][0]
     top = sql(f"SELECT c.firm_id {where} ORDER BY c.outcome_rank, c.score_key, c.gap, c.firm_id LIMIT %s",
