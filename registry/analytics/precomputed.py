@@ -24,7 +24,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from registry.analytics.scope import NOT_REVOKED, counted_certifications, firm_scope
-from registry.models import Certification, FirmStageReach, FirmYearTransition, PipelineState
+from registry.models import Certification, Firm, FirmStageReach, FirmYearTransition, PipelineState, Region
 from registry.services.firms import resolve_region
 
 STATE = "pipeline"
@@ -85,13 +85,21 @@ def _insert_transitions(firm_ids=None):
         )
 
 
+def analyze(*models):
+    """PostgreSQL: refresh planner statistics (allowed inside a transaction, unlike VACUUM)."""
+    if connection.vendor == "postgresql":
+        _execute("ANALYZE " + ", ".join(m._meta.db_table for m in models), [])
+
+
 def rebuild():
     """Recompute both tables from all recognitions in one transaction, then mark them complete."""
     with transaction.atomic():
+        analyze(Certification, Firm, Region)  # after a bulk load the planner has no statistics yet
         for model in (FirmStageReach, FirmYearTransition):
             _execute(f"DELETE FROM {model._meta.db_table}", [])
         _insert_reach()
         _insert_transitions()
+        analyze(FirmStageReach, FirmYearTransition)
         PipelineState.objects.update_or_create(
             name=STATE, defaults={"complete": True, "rebuilt_at": timezone.now(), "note": ""})
     if connection.vendor == "postgresql" and not connection.in_atomic_block:

@@ -17,10 +17,12 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 from django.db import connection, transaction
 from django.utils import timezone
 
-from registry.analytics.precomputed import in_scope
+from registry.analytics.precomputed import analyze, in_scope
 from registry.eligibility.candidates import candidate_scope, judge, target_key
 from registry.eligibility.rules import in_force, rule_sets_for
-from registry.models import CandidateRank, EligibilityRuleSet, Firm, PipelineState, Stage, Tier
+from registry.models import (
+    CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Stage, Tier,
+)
 from registry.services.bulk import copy_rows
 
 STATE = "candidates"
@@ -68,8 +70,10 @@ def rebuild(on=None):
     """Judge every candidate of every target for `on` (default today) and mark the ranking complete."""
     on = on or timezone.localdate()
     with transaction.atomic():
+        analyze(Firm, IndicatorYear, Certification)
         CandidateRank.objects.all().delete()
         _insert(on)
+        analyze(CandidateRank)
         PipelineState.objects.update_or_create(name=STATE, defaults={
             "complete": True, "evaluated_on": on, "rebuilt_at": timezone.now(), "note": ""})
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
