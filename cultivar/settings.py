@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -118,6 +119,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-lapsed-recognitions": {
         "task": "registry.tasks.expire_lapsed_recognitions",
         "schedule": 60 * 60 * 24,
+    },
+    "rebuild-candidate-ranks": {
+        "task": "registry.tasks.rebuild_candidate_ranks",
+        "schedule": crontab(hour=0, minute=5),  # soon after midnight: until then candidates are judged live
     },
 }
 

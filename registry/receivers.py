@@ -3,11 +3,15 @@
 certification_recorded → close the matching open cultivation-pool entries as 已认定
 (registry.services.cultivation.close_entries_for). It runs inside record_certification's
 transaction, so a rolled-back import never closes an entry.
+
+firms_changed from a certification write → refresh the precomputed pipeline tables of those firms
+(registry.analytics.precomputed), also inside the writing transaction.
 """
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from registry.signals import certification_recorded, certifications_recorded
+from registry.signals import certification_recorded, certifications_recorded, firms_changed
 
 
 @receiver(certification_recorded, dispatch_uid="registry.receivers.close_cultivation_entries")
@@ -28,3 +32,45 @@ def close_cultivation_entries_bulk(sender, certification_ids, **kwargs):
         chunk = certification_ids[start : start + 5000]
         for certification in Certification.objects.filter(id__in=chunk, firm_id__in=pooled).select_related("tier"):
             close_entries_for(certification)
+
+
+@receiver(firms_changed, dispatch_uid="registry.receivers.refresh_pipeline_tables")
+def refresh_pipeline_tables(sender, firm_ids=(), **kwargs):
+    """Recognitions changed (every certification write path sends sender=Certification) or a firm
+    (its region is copied into the rows): re-derive those firms' precomputed funnel/transition rows
+    inside the same transaction. Indicator edits do not touch them."""
+    from registry.analytics.precomputed import refresh_firms
+    from registry.models import Certification, Firm
+
+    if sender in (Certification, Firm):
+        refresh_firms(firm_ids)
+
+
+@receiver(post_save, sender="registry.Stage", dispatch_uid="registry.receivers.stage_rank_changed")
+def stage_rank_changed(sender, instance, created=False, raw=False, **kwargs):
+    """The tables store ranks: an edited stage may have moved, so they wait for a rebuild (live meanwhile)."""
+    from registry.analytics.precomputed import is_complete, mark_stale
+
+    if not created and not raw and is_complete():
+        mark_stale(f"stage {instance.code} edited; run manage.py analytics_rebuild")
+    rules_changed(sender, instance, created, raw)
+
+
+@receiver(firms_changed, dispatch_uid="registry.receivers.refresh_candidate_ranks")
+def refresh_candidate_ranks(sender, firm_ids=(), **kwargs):
+    """Any firm change (recognitions, indicators, firm facts) can move it in a candidates ranking."""
+    from registry.eligibility.precomputed import refresh_firms
+
+    refresh_firms(firm_ids)
+
+
+def rules_changed(sender, instance, created=False, raw=False, **kwargs):
+    from registry.eligibility.precomputed import mark_stale
+
+    if not raw:
+        mark_stale(f"{sender.__name__} {instance} changed; run manage.py analytics_rebuild")
+
+
+for _model in ("EligibilityRuleSet", "Tier", "Region"):
+    post_save.connect(rules_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_stale")
+    post_delete.connect(rules_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_gone")

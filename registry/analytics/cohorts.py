@@ -17,7 +17,8 @@ import pandas as pd
 from django.db.models import Case, F, Min, When
 from django.utils import timezone
 
-from registry.analytics.scope import counted_certifications, year_bounds
+from registry.analytics.precomputed import reach_rows
+from registry.analytics.scope import year_bounds
 from registry.models import Firm, Stage
 from registry.services.errors import field_error
 from registry.services.ladder import get_stage
@@ -30,14 +31,14 @@ def next_stage_of(stage):
     return following
 
 
-def entry_reach_frame(stage, next_stage=None, region=None, chain=None, user=None, entry_years=None):
+def entry_reach_frame(stage, next_stage=None, region=None, chain=None, user=None, entry_years=None, live=None):
     """DataFrame per firm that entered `stage`: firm_id, entry, reached (NaT when not reached)."""
     stage = get_stage(stage)
     next_stage = get_stage(next_stage) if next_stage else next_stage_of(stage)
     if next_stage.rank <= stage.rank:
         raise field_error("next_stage", "The next stage must be above the entry stage.", code="stage_order")
     query = (
-        counted_certifications(region, chain, user)
+        reach_rows(region, chain, user, live)
         .filter(stage__rank__gte=stage.rank)
         .values("firm_id")
         .annotate(
@@ -61,12 +62,12 @@ def entry_reach_frame(stage, next_stage=None, region=None, chain=None, user=None
 
 
 def cohort_table(stage, next_stage=None, region=None, chain=None, user=None, first_year=None, last_year=None,
-                 as_of=None):
+                 as_of=None, live=None):
     """{stage, next_stage, rows: [{entry_year, size, cells: [{years_since_entry, reached, share}]}]}."""
     as_of = as_of or timezone.localdate()
     last_year = last_year or as_of.year
     years = (first_year or 1900, last_year)
-    frame, stage, next_stage = entry_reach_frame(stage, next_stage, region, chain, user, years)
+    frame, stage, next_stage = entry_reach_frame(stage, next_stage, region, chain, user, years, live)
     rows = []
     for entry_year, group in frame.groupby("entry_year", sort=True):
         size = len(group)
@@ -79,13 +80,13 @@ def cohort_table(stage, next_stage=None, region=None, chain=None, user=None, fir
 
 
 def cohort_firms(stage, entry_year, next_stage=None, years_since_entry=None, reached=None, region=None, chain=None,
-                 user=None):
+                 user=None, live=None):
     """The firms behind a cohort number.
 
     `years_since_entry=None, reached=None`: the whole cohort; `reached=True` with k: those that
     reached the next stage within k years (the cell's numerator); `reached=False`: the others.
     """
-    frame, _, _ = entry_reach_frame(stage, next_stage, region, chain, user, (entry_year, entry_year))
+    frame, _, _ = entry_reach_frame(stage, next_stage, region, chain, user, (entry_year, entry_year), live)
     if reached is not None:
         hit = frame["reached"].notna()
         if years_since_entry is not None:

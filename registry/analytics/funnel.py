@@ -17,31 +17,37 @@ Definitions (docs/analytics.md):
 import pandas as pd
 from django.db.models import Case, Exists, F, Min, OuterRef, When
 
-from registry.analytics.scope import (
-    NOT_REVOKED, add_years, counted_certifications, stages_in_order, year_bounds,
-)
-from registry.models import Certification
+from registry.analytics.precomputed import in_scope, reach_rows, use_live
+from registry.analytics.scope import NOT_REVOKED, add_years, stages_in_order, year_bounds
+from registry.models import Certification, FirmStageReach
 
 DAYS_PER_YEAR = 365.25
 
 
-def reach_query(stages, cohort_year, region=None, chain=None, user=None):
-    """One grouped query: per cohort firm, the entry date and the first date at/above each later stage."""
+def reach_query(stages, cohort_year, region=None, chain=None, user=None, live=None):
+    """One grouped query: per cohort firm, the entry date and the first date at/above each later stage.
+
+    Over the precomputed first date per firm and stage (registry.analytics.precomputed) or, live,
+    over every counted recognition: MIN of the per-stage MINs is the same MIN."""
     first = stages[0]
     start, end = year_bounds(cohort_year)
-    # Firms with a recognition at the first stage in the cohort year and none before it: an index-only
-    # range scan on (stage, issued_on, firm, status) plus an anti-join on (firm, stage, issued_on).
-    earlier = Certification.objects.filter(NOT_REVOKED, firm_id=OuterRef("firm_id"), stage_id=first.id,
-                                           issued_on__lt=start)
-    entered = (
-        Certification.objects.filter(NOT_REVOKED, stage_id=first.id, issued_on__gte=start, issued_on__lte=end)
-        .filter(~Exists(earlier)).values("firm_id")
-    )
+    if use_live(live):
+        # Firms with a recognition at the first stage in the cohort year and none before it: an index-only
+        # range scan on (stage, issued_on, firm, status) plus an anti-join on (firm, stage, issued_on).
+        earlier = Certification.objects.filter(NOT_REVOKED, firm_id=OuterRef("firm_id"), stage_id=first.id,
+                                               issued_on__lt=start)
+        entered = (
+            Certification.objects.filter(NOT_REVOKED, stage_id=first.id, issued_on__gte=start, issued_on__lte=end)
+            .filter(~Exists(earlier)).values("firm_id")
+        )
+    else:  # one row per firm and stage, holding the first date: a range scan on (stage, issued_on, firm)
+        entered = in_scope(FirmStageReach.objects.filter(stage_id=first.id, issued_on__gte=start, issued_on__lte=end),
+                           region).values("firm_id")
     annotations = {"entry": Min(Case(When(stage_id=first.id, then=F("issued_on"))))}
     for k, stage in enumerate(stages[1:], start=1):
         annotations[f"s{k}"] = Min(Case(When(stage__rank__gte=stage.rank, then=F("issued_on"))))
     return (
-        counted_certifications(region, chain, user)
+        reach_rows(region, chain, user, live)
         .filter(firm_id__in=entered, stage__rank__gte=first.rank)
         .values("firm_id")
         .annotate(**annotations)
@@ -50,9 +56,9 @@ def reach_query(stages, cohort_year, region=None, chain=None, user=None):
     )
 
 
-def reach_frame(stages, cohort_year, region=None, chain=None, window_years=None, user=None):
+def reach_frame(stages, cohort_year, region=None, chain=None, window_years=None, user=None, live=None):
     """DataFrame per cohort firm: firm_id, d0 (entry), d1…dn (reach dates after the rules above; NaT = not reached)."""
-    rows = list(reach_query(stages, cohort_year, region, chain, user).values_list(
+    rows = list(reach_query(stages, cohort_year, region, chain, user, live).values_list(
         "firm_id", "entry", *[f"s{k}" for k in range(1, len(stages))]))
     columns = ["firm_id"] + [f"d{k}" for k in range(len(stages))]
     frame = pd.DataFrame.from_records(rows, columns=columns)
@@ -68,11 +74,11 @@ def reach_frame(stages, cohort_year, region=None, chain=None, window_years=None,
     return frame
 
 
-def funnel(stages, cohort_year, region=None, chain=None, window_years=None, user=None):
+def funnel(stages, cohort_year, region=None, chain=None, window_years=None, user=None, live=None):
     """{cohort_year, window_years, steps: [{stage, count, conversion_from_previous, conversion_from_first,
     median_years_from_previous}]}."""
     stages = stages_in_order(stages)
-    frame = reach_frame(stages, int(cohort_year), region, chain, window_years, user)
+    frame = reach_frame(stages, int(cohort_year), region, chain, window_years, user, live)
     steps, first_count, previous_count = [], len(frame), None
     for k, stage in enumerate(stages):
         reached = frame[f"d{k}"].notna()

@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from registry.analytics import precomputed
+from registry.eligibility import precomputed as candidate_ranks
 from registry.demo import names
 from registry.models import (
     Certification, CertificationStatus, Firm, IndicatorYear, IndustryChain, Region, Tier,
@@ -231,6 +233,9 @@ class DemoGenerator:
         next_id = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1 for m in (Firm, Certification, IndicatorYear)}
         counts = {"firms": 0, "certifications": 0, "indicators": 0, "chain_links": 0}
         stage_rank = {t.id: (t.stage.rank, t.rank) for t in self.tiers.values()}
+        # COPY bypasses the services' firms_changed: the pipeline tables are stale until rebuilt below.
+        precomputed.mark_stale("demo generation running")
+        candidate_ranks.mark_stale("demo generation running")
         for start in range(0, n_firms, chunk_size):
             size = min(chunk_size, n_firms - start)
             with transaction.atomic():
@@ -238,6 +243,8 @@ class DemoGenerator:
             if progress:
                 progress(size)
         reset_sequences()
+        precomputed.rebuild()
+        candidate_ranks.rebuild(self.today)
         return counts
 
     def _write_chunk(self, size, next_id, counts, stage_rank):

@@ -2,7 +2,9 @@
 
 Facts are fetched column-wise for the whole candidate set (registry.eligibility.facts), judged
 with pandas (registry.eligibility.engine), ranked, and only the requested page is turned into
-explanations and Firm objects.
+explanations and Firm objects. Normally the ranking itself is precomputed for today
+(registry.eligibility.precomputed: CandidateRank, kept current by firms_changed) and only the
+page is judged live.
 
 Ranking, most promising first: eligible, then not eligible, then missing data (a firm we cannot
 judge is listed last, never ranked as if its unknowns were zero); inside each group the higher
@@ -92,35 +94,72 @@ def evaluate_frame(frame, rule_sets, on, year):
     return pd.concat(tables), evaluations
 
 
-def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=20, offset=0):
-    """Rank the candidates for a target stage/tier in a region, for the user's scope."""
+def target_key(stage, tier):
+    """How CandidateRank names a target: the stage code, or "stage/tier" when a tier was asked."""
+    return stage.code if tier is None else f"{stage.code}/{tier.code}"
+
+
+def judge(stage, tier, on, firms=None, rule_sets=None):
+    """Judge every firm one rung below the target (optionally only among `firms`), ranked.
+
+    Returns (table, evaluations, year): table has firm_id, outcome, eligible, outcome_rank, score,
+    score_key, gap, rule_index, row, sorted most promising first (the module's ranking).
+    """
+    year = evaluation_year(on)
+    rule_sets = rule_sets_for(stage, tier, on) if rule_sets is None else rule_sets
+    if not rule_sets:
+        raise field_error("stage", f"No eligibility rules for {tier.code if tier else stage.code} in force on {on}.",
+                          code="no_rules")
+    scope = Firm.objects.filter(candidate_scope(rule_sets, stage, tier))
+    empty = pd.DataFrame(columns=["firm_id", "outcome_rank", "score_key", "gap", "region_path"]), {}, year
+    if firms is not None:
+        scope = scope.filter(id__in=firms.values("id"))
+        if not scope.exists():  # a refreshed firm is below one or two rungs, not all fifteen
+            return empty
+    needed = set().union(*(tiers_needed(r.thresholds) for r in rule_sets))
+    wanted = [columns_needed(r.thresholds) for r in rule_sets]
+    columns = set().union(*(c for c, _ in wanted))
+    frame = load_facts(scope, on, year, needed, columns=columns, history=max(h for _, h in wanted))
+    if frame.empty:
+        return empty
+    table, evaluations = evaluate_frame(frame, rule_sets, on, year)
+    table = table.assign(firm_id=frame.loc[table.index, "firm_id"].to_numpy(),
+                         region_path=frame.loc[table.index, "region_path"].to_numpy())
+    table = table.assign(score_key=-table["score"].fillna(-1e18))
+    return table.sort_values(["outcome_rank", "score_key", "gap", "firm_id"], kind="stable"), evaluations, year
+
+
+def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=20, offset=0, live=None):
+    """Rank the candidates for a target stage/tier in a region, for the user's scope.
+
+    The ranking comes from CandidateRank when it was built for this evaluation date and is complete
+    (registry.eligibility.precomputed), else from judging every candidate live (`live=True` forces
+    that: the reference the tests compare with). Either way only the page is explained, live.
+    """
+    from registry.eligibility import precomputed
+
     on = on or timezone.localdate()
     if first is None:
         first = 20
     if first < 0 or first > MAX_PAGE:
         raise field_error("first", f"first must be between 0 and {MAX_PAGE}.", code="page_size")
     stage, tier = resolve_target(stage, tier)
-    year = evaluation_year(on)
-    rule_sets = rule_sets_for(stage, tier, on)
-    if not rule_sets:
-        raise field_error("stage", f"No eligibility rules for {tier.code if tier else stage.code} in force on {on}.",
-                          code="no_rules")
-    firms = Firm.objects.filter(candidate_scope(rule_sets, stage, tier))
+    firms = Firm.objects.all()
     if region not in (None, ""):
         firms = firms.filter(region__path__startswith=resolve_region(region).path)
     if user is not None:
         firms = firms_visible_to(user, firms)
-    needed = set().union(*(tiers_needed(r.thresholds) for r in rule_sets))
-    wanted = [columns_needed(r.thresholds) for r in rule_sets]
-    columns = set().union(*(c for c, _ in wanted))
-    frame = load_facts(firms, on, year, needed, columns=columns, history=max(h for _, h in wanted))
-    if frame.empty:
+    if precomputed.ready_for(on) if live is None else not live:
+        ranks = precomputed.ranked(target_key(stage, tier), region, user)
+        total, page_ids = ranks.count(), list(ranks.values_list("firm_id", flat=True)[offset: offset + first])
+        table, evaluations, year = judge(stage, tier, on, Firm.objects.filter(id__in=page_ids))
+        order = {firm_id: k for k, firm_id in enumerate(page_ids)}
+        page = table.sort_values("firm_id", key=lambda ids: ids.map(order))
+    else:
+        table, evaluations, year = judge(stage, tier, on, firms)
+        total, page = len(table), table.iloc[offset: offset + first]
+    if not total:
         return CandidatePage([], 0, offset, year)
-    table, evaluations = evaluate_frame(frame, rule_sets, on, year)
-    table = table.assign(firm_id=frame.loc[table.index, "firm_id"].to_numpy())
-    table = table.assign(score_key=-table["score"].fillna(-1e18))
-    ranked = table.sort_values(["outcome_rank", "score_key", "gap", "firm_id"], kind="stable")
-    page = ranked.iloc[offset: offset + first]
     objects = Firm.objects.select_related("region", "current_stage", "current_tier").in_bulk(list(page["firm_id"]))
     items = []
     for _, row in page.iterrows():
@@ -130,4 +169,4 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
             score=None if pd.isna(row["score"]) else float(row["score"]), gap=float(row["gap"]),
             unmet=ev.unmet(int(row["row"])), rule_set=ev.rule_set.code,
         ))
-    return CandidatePage(items, len(ranked), offset, year)
+    return CandidatePage(items, total, offset, year)

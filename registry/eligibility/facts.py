@@ -6,6 +6,7 @@ rules ask about (held on the evaluation date: valid that day and not revoked by 
 """
 
 import pandas as pd
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import CharField, F, FilteredRelation, FloatField, Q
 from django.db.models.functions import Cast
@@ -40,7 +41,10 @@ def raw_rows(queryset):
     Money is cast to float and dates to ISO text in SQL, so a million values cost one C-level fetch
     instead of a Decimal or date construction each.
     """
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. firms id__in an empty page
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

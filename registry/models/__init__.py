@@ -11,11 +11,12 @@ from registry.models.cultivation import (
 from registry.models.firm import Firm, ListingStatus
 from registry.models.indicators import IndicatorYear
 from registry.models.ladder import Level, Stage, Tier, ValidityRule
+from registry.models.pipeline import CandidateRank, FirmStageReach, FirmYearTransition, PipelineState
 from registry.models.region import IndustryChain, Region
 from registry.models.targets import PolicyTarget, TargetKind
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
-    "EligibilityRuleSet", "Firm", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
-    "PolicyTarget", "PoolStatus", "Region", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
+    "ApiToken", "AuditEvent", "CandidateRank", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
+    "EligibilityRuleSet", "Firm", "FirmStageReach", "FirmYearTransition", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
+    "PipelineState", "PolicyTarget", "PoolStatus", "Region", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
 ]

@@ -78,9 +78,24 @@ def test_bad_arguments_are_errors_not_500(gql, analyst, db):
     assert "Unknown region code" in body["errors"][0]["message"]
 
 
-@pytest.fixture
-def tech_candidates(db):
-    """Three firms with no stage in 昆山 and one in 吴中, judged for 科小 on 2026-06-30 (2025 indicators)."""
+@pytest.fixture(params=["live", "refreshed", "rebuilt"])
+def tech_candidates(request, db):
+    """Three firms with no stage in 昆山 and one in 吴中, judged for 科小 on 2026-06-30 (2025 indicators).
+
+    Three ways, same expectations: judged live; ranked in CandidateRank built for 2026-06-30 before
+    the firms got their facts (kept current by firms_changed); ranked by a rebuild afterwards."""
+    from registry.eligibility import precomputed
+
+    if request.param == "refreshed":
+        precomputed.rebuild(D(2026, 6, 30))
+    firms = _tech_candidates()
+    if request.param == "rebuilt":
+        precomputed.rebuild(D(2026, 6, 30))
+    assert precomputed.ready_for(D(2026, 6, 30)) == (request.param != "live")
+    return firms
+
+
+def _tech_candidates():
     good = FirmFactory(name="甲")    # 20 + 50 + 30 = 100
     near = FirmFactory(name="乙")    # 12 + 30 + 12 = 54: 6 points short
     unknown = FirmFactory(name="丙")  # no 2025 indicators

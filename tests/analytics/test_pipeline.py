@@ -19,7 +19,8 @@ import datetime
 import pytest
 
 from registry.analytics import cohort_firms, cohort_table, firms_csv, funnel, stage_transitions, target_progress
-from registry.models import PolicyTarget, Region, Stage, Tier
+from registry.analytics import precomputed
+from registry.models import FirmYearTransition, PolicyTarget, Region, Stage, Tier
 from registry.services import record_certification, revoke_certification
 from tests.factories import FirmFactory
 
@@ -33,8 +34,22 @@ def rec(firm, tier, day):
     return cert
 
 
-@pytest.fixture
-def registry_firms(db):
+@pytest.fixture(params=["live", "refreshed", "rebuilt"])
+def registry_firms(request, db):
+    """Every test below runs three ways, and must get the same hand-computed numbers each time:
+    live (no precomputed tables), refreshed (tables built empty first, then kept current by the
+    services' firms_changed as the firms are recorded), rebuilt (tables built after recording)."""
+    if request.param == "refreshed":
+        precomputed.rebuild()
+    f = _record_firms()
+    if request.param == "rebuilt":
+        precomputed.rebuild()
+    assert precomputed.is_complete() == (request.param != "live")
+    assert FirmYearTransition.objects.exists() == (request.param != "live")
+    return f
+
+
+def _record_firms():
     region = {code: Region.objects.get(code=code) for code in ("320583", "320506", "320509", "320214")}
     f = {n: FirmFactory(region=region["320583"]) for n in (1, 2, 3, 4, 5, 7)}
     f[6] = FirmFactory(region=region["320506"])

@@ -1,0 +1,144 @@
+"""The precomputed pipeline tables (registry.models.pipeline): full rebuild and per-firm refresh.
+
+- FirmStageReach: per firm and stage, the first non-revoked issue date — what the funnel and the
+  cohort table aggregate from every recognition.
+- FirmYearTransition: per firm and year, the stage rank held at the start and end of the year and
+  whether a start-rank recognition was revoked during it — the per-firm row of stage_transitions.
+
+Both are filled by the same grouped queries the live computation runs (funnel/transitions
+modules), wrapped in INSERT … SELECT, so the numbers cannot differ by construction; tests compare
+both paths anyway. Freshness:
+- every registry write path sends `firms_changed` inside its transaction (record/revoke, bulk
+  imports, firm edits — a firm's region is copied into its rows —, the expiry sweep); the
+  receiver re-derives those firms' rows in the same transaction, so a reader never sees
+  recognitions and tables disagree;
+- writes that bypass the services (the demo generator's COPY, raw SQL, a data migration) leave
+  the tables stale: the generator calls `rebuild()`, anything else must run
+  `manage.py analytics_rebuild`. Editing a stage's rank marks them incomplete too;
+- the analytics read the tables only while PipelineState says complete; otherwise they compute
+  live (same numbers, slower). `state()` shows which and since when.
+"""
+
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from registry.analytics.scope import NOT_REVOKED, counted_certifications, firm_scope
+from registry.models import Certification, Firm, FirmStageReach, FirmYearTransition, PipelineState, Region
+from registry.services.firms import resolve_region
+
+STATE = "pipeline"
+CHUNK = 5000
+# The region path of the firm of row t (a correlated lookup through two primary keys).
+REGION_OF = ("(SELECT r.path FROM registry_firm f JOIN registry_region r ON r.code = f.region_id "
+             "WHERE f.id = t.firm_id)")
+
+
+def state():
+    return PipelineState.objects.filter(name=STATE).first()
+
+
+def is_complete():
+    return PipelineState.objects.filter(name=STATE, complete=True).exists()
+
+
+def mark_stale(note):
+    PipelineState.objects.update_or_create(name=STATE, defaults={"complete": False, "note": note[:200]})
+
+
+def _execute(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insert_reach(firm_ids=None):
+    query = Certification.objects.filter(NOT_REVOKED)
+    if firm_ids is not None:
+        query = query.filter(firm_id__in=firm_ids)
+    query = query.values("firm_id", "stage_id").annotate(first=Min("issued_on")).order_by()
+    sql, params = query.query.sql_with_params()
+    table = FirmStageReach._meta.db_table
+    _execute(f"INSERT INTO {table} (firm_id, stage_id, issued_on, region_path) "
+             f"SELECT t.*, {REGION_OF} FROM ({sql}) t", params)
+
+
+def _insert_transitions(firm_ids=None):
+    from registry.analytics.transitions import per_firm_query
+
+    scope = Certification.objects.all() if firm_ids is None else Certification.objects.filter(firm_id__in=firm_ids)
+    span = scope.aggregate(first=Min("valid_from"), last=Max("valid_until"))
+    if span["first"] is None:
+        return
+    table = FirmYearTransition._meta.db_table
+    # A firm has a row in year Y when it held something on 31 Dec Y−1 or 31 Dec Y: from the first
+    # year any recognition starts to the year after the last one ends.
+    for year in range(span["first"].year, span["last"].year + 2):
+        query = per_firm_query(year)
+        if firm_ids is not None:
+            query = query.filter(firm_id__in=firm_ids)
+        sql, params = query.query.sql_with_params()
+        _execute(
+            f"INSERT INTO {table} (firm_id, year, from_rank, to_rank, revoked, region_path) "
+            f"SELECT t.firm_id, %s, t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN %s ELSE %s END, "
+            f"{REGION_OF} FROM ({sql}) t WHERE t.from_rank IS NOT NULL OR t.to_rank IS NOT NULL",
+            [year, True, False, *params],
+        )
+
+
+def analyze(*models):
+    """PostgreSQL: refresh planner statistics (allowed inside a transaction, unlike VACUUM)."""
+    if connection.vendor == "postgresql":
+        _execute("ANALYZE " + ", ".join(m._meta.db_table for m in models), [])
+
+
+def rebuild():
+    """Recompute both tables from all recognitions in one transaction, then mark them complete."""
+    with transaction.atomic():
+        analyze(Certification, Firm, Region)  # after a bulk load the planner has no statistics yet
+        for model in (FirmStageReach, FirmYearTransition):
+            _execute(f"DELETE FROM {model._meta.db_table}", [])
+        _insert_reach()
+        _insert_transitions()
+        analyze(FirmStageReach, FirmYearTransition)
+        PipelineState.objects.update_or_create(
+            name=STATE, defaults={"complete": True, "rebuilt_at": timezone.now(), "note": ""})
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Fresh statistics and visibility map: the planner picks index-only scans on the new rows.
+        with connection.cursor() as cursor:
+            for model in (FirmStageReach, FirmYearTransition):
+                cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+
+
+def refresh_firms(firm_ids):
+    """Re-derive the rows of these firms (set-based, CHUNK firms per statement); no-op while incomplete."""
+    firm_ids = sorted(set(firm_ids))
+    if not firm_ids or not is_complete():
+        return
+    with transaction.atomic():
+        for start in range(0, len(firm_ids), CHUNK):
+            chunk = firm_ids[start : start + CHUNK]
+            FirmStageReach.objects.filter(firm_id__in=chunk).delete()
+            FirmYearTransition.objects.filter(firm_id__in=chunk).delete()
+            _insert_reach(chunk)
+            _insert_transitions(chunk)
+
+
+def use_live(live=None):
+    """The analytics' switch: `live` as given, else live only while the tables are incomplete."""
+    return (not is_complete()) if live is None else live
+
+
+def in_scope(rows, region=None, chain=None, user=None):
+    """A precomputed table's rows in scope: region on the copied path, chain and user through firm."""
+    rows = rows.filter(firm_scope(None, chain, user))
+    if region not in (None, ""):
+        rows = rows.filter(region_path__startswith=resolve_region(region).path)
+    return rows
+
+
+def reach_rows(region=None, chain=None, user=None, live=None):
+    """Rows with firm, stage, issued_on whose MIN(issued_on) per firm and stage is the first
+    non-revoked recognition at that stage: the precomputed table, or every counted recognition."""
+    if use_live(live):
+        return counted_certifications(region, chain, user)
+    return in_scope(FirmStageReach.objects.all(), region, chain, user)

@@ -1,0 +1,100 @@
+"""CandidateRank: the candidate finder's ranking, precomputed for one evaluation date.
+
+For every target the finder can be asked about (each stage with rules in force, and each of its
+tiers) and every firm one rung below it: outcome, score and gap — the sort key — computed by the
+same `judge` the live finder runs, so `candidates` is an ordered index scan with LIMIT and only
+the page returned is judged again live, for its explanations.
+
+Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`):
+- the ranking answers only for `evaluated_on`; any other date (tomorrow, a past date) is judged
+  live. `analytics_rebuild` (and the daily Celery task after the expiry sweep) builds it for today;
+- every registry write sends `firms_changed` in its transaction — recognitions (current stage,
+  held tiers), indicators, firm facts (region, copied into the rows; founding date, listing) — and
+  the receiver re-judges those firms for every target in the same transaction;
+- editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
+"""
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from registry.analytics.precomputed import analyze, in_scope
+from registry.eligibility.candidates import candidate_scope, judge, target_key
+from registry.eligibility.rules import in_force, rule_sets_for
+from registry.models import (
+    CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Stage, Tier,
+)
+from registry.services.bulk import copy_rows
+
+STATE = "candidates"
+CHUNK = 5000
+COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap", "region_path")
+
+
+def state():
+    return PipelineState.objects.filter(name=STATE).first()
+
+
+def ready_for(on):
+    return PipelineState.objects.filter(name=STATE, complete=True, evaluated_on=on).exists()
+
+
+def mark_stale(note):
+    PipelineState.objects.filter(name=STATE).update(complete=False, note=note[:200])
+
+
+def targets(on):
+    """(stage, tier, rule sets) for each stage with rules in force on `on` (tier None) and each of its tiers."""
+    stage_ids = EligibilityRuleSet.objects.filter(in_force(on)).values("stage_id")
+    for stage in Stage.objects.filter(id__in=stage_ids).order_by("rank"):
+        for tier in [None, *Tier.objects.filter(stage=stage).order_by("rank")]:
+            rule_sets = rule_sets_for(stage, tier, on)
+            if rule_sets:
+                yield stage, tier, rule_sets
+
+
+def _insert(on, firms=None):
+    judged = {}  # a stage and its lowest tier often share rules and rung: judge those once
+    for stage, tier, rule_sets in targets(on):
+        same = (tuple(r.id for r in rule_sets), str(candidate_scope(rule_sets, stage, tier)))
+        if same not in judged:
+            judged[same] = judge(stage, tier, on, firms, rule_sets)[0]
+        table = judged[same]
+        key = target_key(stage, tier)
+        copy_rows(CandidateRank, COLUMNS, [
+            (key, int(f), int(o), float(s), float(g), r) for f, o, s, g, r in zip(
+                table["firm_id"], table["outcome_rank"], table["score_key"], table["gap"], table["region_path"])
+        ])
+
+
+def rebuild(on=None):
+    """Judge every candidate of every target for `on` (default today) and mark the ranking complete."""
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        analyze(Firm, IndicatorYear, Certification)
+        CandidateRank.objects.all().delete()
+        _insert(on)
+        analyze(CandidateRank)
+        PipelineState.objects.update_or_create(name=STATE, defaults={
+            "complete": True, "evaluated_on": on, "rebuilt_at": timezone.now(), "note": ""})
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {CandidateRank._meta.db_table}")
+
+
+def refresh_firms(firm_ids):
+    """Re-judge these firms for every target (their rows leave a target they are no longer below)."""
+    firm_ids = sorted(set(firm_ids))
+    current = PipelineState.objects.filter(name=STATE, complete=True).first()
+    if not firm_ids or current is None:
+        return
+    with transaction.atomic():
+        for start in range(0, len(firm_ids), CHUNK):
+            chunk = firm_ids[start : start + CHUNK]
+            CandidateRank.objects.filter(firm_id__in=chunk).delete()
+            _insert(current.evaluated_on, Firm.objects.filter(id__in=chunk))
+
+
+def ranked(key, region=None, user=None):
+    """The firms of a target in the finder's order, in the region and the user's scope."""
+    return in_scope(CandidateRank.objects.filter(target=key), region, None, user).order_by(
+        "outcome_rank", "score_key", "gap", "firm_id")

@@ -1,0 +1,75 @@
+"""Precomputed pipeline tables, maintained by registry.analytics.precomputed (never written elsewhere).
+
+They hold exactly what the live grouped queries over recognitions compute (the funnel/cohort
+"first date at a stage" and the per-year transition of each firm), so the analytics read a small
+indexed table instead of aggregating every recognition. PipelineState says whether they are
+complete; while they are not (never built, or a ladder rank changed) the analytics run live.
+Each row carries its firm's region path, so a city or district is a filter on the table itself
+(a join through a million firms cost more than the whole national count).
+"""
+
+from django.db import models
+
+
+class FirmStageReach(models.Model):
+    """A firm's first non-revoked recognition at a stage (the MIN(issued_on) the funnel aggregates)."""
+
+    firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey("registry.Stage", on_delete=models.CASCADE, related_name="+")
+    issued_on = models.DateField()
+    region_path = models.CharField(max_length=80)  # the firm's, copied (refreshed when the firm changes)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["firm", "stage"], name="reach_unique_firm_stage")]
+        indexes = [
+            models.Index(fields=["stage", "issued_on", "region_path", "firm"], name="reach_stage_issued"),  # the cohort
+            models.Index(fields=["firm", "stage", "issued_on"], name="reach_firm_cover"),  # its later stages
+        ]
+
+
+class FirmYearTransition(models.Model):
+    """A firm's stage rank at the start (31 Dec of year − 1) and end (31 Dec) of a year.
+
+    Only firms holding something on either day have a row. `revoked`: a recognition at the start
+    rank was revoked during the year (registry.analytics.transitions.kind_of reads it).
+    """
+
+    firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    from_rank = models.PositiveIntegerField(null=True)
+    to_rank = models.PositiveIntegerField(null=True)
+    revoked = models.BooleanField(default=False)
+    region_path = models.CharField(max_length=80)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["firm", "year"], name="transition_unique_firm_year")]
+        indexes = [models.Index(fields=["year", "region_path", "from_rank", "to_rank", "revoked"],
+                                name="transition_year_cells")]
+
+
+class CandidateRank(models.Model):
+    """A candidate's place for a target on one evaluation date (PipelineState "candidates".evaluated_on):
+    the sort key of registry.eligibility.candidates — outcome, score, gap — for firms one rung below."""
+
+    target = models.CharField(max_length=90)  # "stage" or "stage/tier", as asked
+    firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="+")
+    outcome_rank = models.PositiveSmallIntegerField()  # 0 eligible, 1 not eligible, 2 missing data
+    score_key = models.FloatField()  # −score, or 1e18 where the rules do not score
+    gap = models.FloatField()
+    region_path = models.CharField(max_length=80)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["target", "firm"], name="candidate_unique_target_firm")]
+        indexes = [models.Index(fields=["target", "outcome_rank", "score_key", "gap", "firm", "region_path"],
+                                name="candidate_order")]
+
+
+class PipelineState(models.Model):
+    """Whether a group of precomputed tables is complete, and since when: "pipeline" (reach and
+    transitions) and "candidates" (CandidateRank, for `evaluated_on`)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    complete = models.BooleanField(default=False)
+    rebuilt_at = models.DateTimeField(null=True)
+    evaluated_on = models.DateField(null=True)
+    note = models.CharField(max_length=200, blank=True)

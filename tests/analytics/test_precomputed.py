@@ -1,0 +1,150 @@
+"""The precomputed tables give exactly the live numbers: registry.analytics.precomputed (funnel,
+cohorts, transitions) and registry.eligibility.precomputed (the candidates ranking).
+
+Hand-computed expectations run over both paths in test_pipeline.py and test_graphql.py; here
+random generated registries are compared path against path for every year, region, stage pair and
+target, before and after random writes through the services (which must keep the tables
+current), and staleness is shown.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from registry.analytics import cohort_table, funnel, precomputed, stage_transitions
+from registry.analytics.cohorts import cohort_firms
+from registry.eligibility import find_candidates
+from registry.eligibility import precomputed as candidate_ranks
+from registry.models import (
+    CandidateRank, Certification, CertificationStatus, EligibilityRuleSet, Firm, FirmStageReach, FirmYearTransition,
+    Stage,
+)
+from registry.services import record_certification, revoke_certification, upsert_firm, upsert_indicators
+
+TODAY = datetime.date(2026, 11, 23)
+pytestmark = pytest.mark.django_db
+STAGES = ["tech_sme", "hnte", "gazelle", "srdi"]
+REGIONS = [None, "320500", "320583"]
+
+
+def assert_same_as_live():
+    years = range(2015, 2032)
+    for region in REGIONS:
+        for year in years:
+            assert stage_transitions(year, region) == stage_transitions(year, region, live=True), (year, region)
+            assert funnel(STAGES, year, region) == funnel(STAGES, year, region, live=True), (year, region)
+            assert funnel(STAGES[1:], year, region, window_years=2) == funnel(
+                STAGES[1:], year, region, window_years=2, live=True), (year, region)
+        for stage, following in (("tech_sme", None), ("hnte", "srdi")):
+            table = cohort_table(stage, following, region, as_of=TODAY)
+            assert table == cohort_table(stage, following, region, as_of=TODAY, live=True)
+    firms = cohort_firms("tech_sme", 2022, years_since_entry=2, reached=True)
+    assert [r["firm"].pk for r in firms] == [r["firm"].pk for r in cohort_firms(
+        "tech_sme", 2022, years_since_entry=2, reached=True, live=True)]
+
+
+@pytest.mark.parametrize("seed", [11])
+def test_generated_registry_same_numbers_both_ways_and_after_writes(seed):
+    call_command("seed_demo", firms=300, seed=seed, today=TODAY, no_index=True, chunk_size=120)
+    assert precomputed.is_complete()  # the generator rebuilt the tables after its COPY
+    assert FirmYearTransition.objects.count() > 300 and FirmStageReach.objects.count() > 300
+    # Something to compare: the national 2024 matrix has entries, upgrades and lapses.
+    kinds = {r["kind"] for r in stage_transitions(2024)}
+    assert {"entry", "upgrade", "lapse", "stay"} <= kinds
+    assert_same_as_live()
+
+    rng = random.Random(seed)
+    firm_ids = list(Firm.objects.values_list("id", flat=True))
+    active = list(Certification.objects.exclude(status=CertificationStatus.REVOKED).values_list("id", flat=True))
+    for cert in Certification.objects.filter(id__in=rng.sample(active, 25)):
+        revoke_certification(cert, "抽查不合格", revoked_on=max(cert.valid_from, min(cert.valid_until, TODAY)),
+                             today=TODAY)
+    for firm in Firm.objects.filter(id__in=rng.sample(firm_ids, 25)):
+        tier = rng.choice(["tech_sme", "hnte", "gazelle_municipal"])
+        record_certification(firm, tier, datetime.date(rng.randint(2018, 2026), rng.randint(1, 12), 1), today=TODAY)
+    for firm in Firm.objects.filter(id__in=rng.sample(firm_ids, 10)):  # rows carry the firm's region
+        upsert_firm(firm.uscc, region=rng.choice(["320583", "320506", "320214"]))
+    assert precomputed.is_complete()
+    assert_same_as_live()
+
+
+def test_counts_from_the_tables_not_live(db):
+    """The tables really are what the analytics read: a row edited behind the registry's back shows."""
+    call_command("seed_demo", firms=60, seed=5, today=TODAY, no_index=True)
+    before = {(r["from_stage"], r["to_stage"], r["kind"]): r["count"] for r in stage_transitions(2024)}
+    row = FirmYearTransition.objects.filter(year=2024, from_rank__isnull=True).first()
+    FirmYearTransition.objects.filter(pk=row.pk).delete()
+    after = {(r["from_stage"], r["to_stage"], r["kind"]): r["count"] for r in stage_transitions(2024)}
+    assert sum(after.values()) == sum(before.values()) - 1
+    call_command("analytics_rebuild", verbosity=0)
+    assert {(r["from_stage"], r["to_stage"], r["kind"]): r["count"] for r in stage_transitions(2024)} == before
+
+
+def test_stage_edit_marks_tables_stale_and_analytics_go_live(db, capsys):
+    call_command("seed_demo", firms=150, seed=5, today=TODAY, no_index=True)
+    assert funnel(STAGES, 2022)["steps"][0]["count"] > 0
+    FirmStageReach.objects.all().delete()  # would make the funnel empty if it were still read
+    stage = Stage.objects.get(code="srdi")
+    stage.name_en = "Specialised SME"
+    stage.save()
+    assert not precomputed.is_complete()
+    assert funnel(STAGES, 2022) == funnel(STAGES, 2022, live=True)
+    assert funnel(STAGES, 2022)["steps"][0]["count"] > 0
+    call_command("analytics_rebuild", status=True)
+    assert "Pipeline tables: STALE" in capsys.readouterr().out
+    call_command("analytics_rebuild")
+    assert precomputed.is_complete() and "Pipeline tables: complete" in capsys.readouterr().out
+
+
+def candidate_pages(stage, tier, region, live):
+    out = []
+    for offset in (0, 100):
+        page = find_candidates(stage, tier, region, on=TODAY, first=100, offset=offset, live=live)
+        out.append((page.total, page.year, [(c.firm.pk, c.outcome, c.score, c.gap, c.unmet, c.rule_set)
+                                             for c in page.items]))
+    return out
+
+
+def assert_candidates_same_as_live():
+    assert candidate_ranks.ready_for(TODAY)
+    compared = 0
+    for stage, tier, _ in candidate_ranks.targets(TODAY):
+        for region in REGIONS:
+            ranked = candidate_pages(stage.code, tier and tier.code, region, live=False)
+            assert ranked == candidate_pages(stage.code, tier and tier.code, region, live=True), (stage, tier, region)
+            compared += ranked[0][0]
+    assert compared > 300  # the comparison saw real rankings
+
+
+@pytest.mark.parametrize("seed", [21])
+def test_candidate_ranking_same_as_live_and_after_writes(seed):
+    call_command("seed_demo", firms=300, seed=seed, today=TODAY, no_index=True, chunk_size=120)
+    assert_candidates_same_as_live()
+
+    rng = random.Random(seed)
+    firms = list(Firm.objects.order_by("id"))
+    for firm in rng.sample(firms, 12):  # facts change: a ranked firm moves
+        upsert_indicators(firm, TODAY.year - 1, {"revenue": Decimal(rng.randint(500, 30000)),
+                                                 "rd_expense": Decimal(rng.randint(0, 2000)), "employees": 80,
+                                                 "rd_staff": rng.randint(0, 30), "ip_class1": rng.randint(0, 3),
+                                                 "hightech_revenue": Decimal(rng.randint(100, 20000))})
+    for firm in rng.sample(firms, 12):  # a new recognition: the firm leaves one target's rung for another
+        record_certification(firm, rng.choice(["tech_sme", "hnte"]), datetime.date(2026, rng.randint(1, 10), 1),
+                             today=TODAY)
+    for firm in rng.sample(firms, 6):  # a move to another region: other rule sets, other region filters
+        upsert_firm(firm.uscc, region=rng.choice(["320583", "320506", "320214"]))
+    assert_candidates_same_as_live()
+
+
+def test_rule_change_makes_ranking_stale(db):
+    call_command("seed_demo", firms=60, seed=5, today=TODAY, no_index=True)
+    assert candidate_ranks.ready_for(TODAY) and not candidate_ranks.ready_for(TODAY + datetime.timedelta(days=1))
+    rule = EligibilityRuleSet.objects.filter(stage__code="hnte").first()
+    rule.name = rule.name + " (corrected)"
+    rule.save()
+    assert not candidate_ranks.ready_for(TODAY)
+    CandidateRank.objects.all().delete()  # would empty the ranking if it were still read
+    assert find_candidates("hnte", on=TODAY).total == find_candidates("hnte", on=TODAY, live=True).total > 0
