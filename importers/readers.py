@@ -436,7 +436,7 @@ def _csv_frames(source: Source, encoding: str, delimiter: str, ncols: int, chunk
                 height = np.ones(len(chunk), dtype=np.int64)
                 for col in chunk.columns:
                     cells = chunk[col]
-                    if cells.str.contains("\n", regex=False).any():
+                    if "\n" in "".join(cells.tolist()):
                         height += cells.str.count("\n").to_numpy(dtype=np.int64)
                 lines = line + np.concatenate(([0], np.cumsum(height)[:-1]))
                 line += int(height.sum())
