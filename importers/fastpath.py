@@ -43,7 +43,7 @@ from django.db import connection
 from django.utils import timezone
 
 from registry.data import resolve_region
-from registry.models import Certification, Firm
+from registry.models import Certification
 from registry.names import normalize_name
 from registry.services import audit, bulk
 from registry.signals import certifications_recorded, firms_changed
@@ -379,6 +379,11 @@ class FastImport:
                               AND c.in_scope AND c.line < s.line)""")
         self._report(cursor, "scope", lambda _, code: (
             "region", f"Region {code} is outside the regions you may import into.", "out_of_scope"))
+
+    # Audit: one AuditEvent per created firm, created or changed certification, with the per-row
+    # services' `changes` — not one per job. An auditor reads a firm's history record by record
+    # (who changed what, from what to what); a single job row would hide which records an import
+    # touched. Unchanged rows write nothing; provenance (file, line, checksum, job) is on each record.
 
     def create_firms(self, cursor, params):
         """Firms named by the list and not in the registry, from their first row; upsert_firm's record

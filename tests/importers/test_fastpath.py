@@ -50,7 +50,6 @@ def test_name_keys_agree_with_normalize_name():
 
 # --- PostgreSQL: fast path against the per-row path ---------------------------------------------
 
-pytestmark_db = pytest.mark.django_db
 X, Y, Z = (make_uscc("320583", serial=n) for n in (9101, 9102, 9103))
 HEADER = "序号,企业名称,统一社会信用代码,所在地区,证书编号,发证日期\n"
 
@@ -127,7 +126,10 @@ def test_fast_path_matches_the_bulk_comparison_files(tmp_path, monkeypatch):
 
     per_row = test_bulk.run_both(tmp_path, per_row=True)
     reset_registry()
+    used = []
+    monkeypatch.setattr(fastpath, "run_table", lambda run, table, real=fastpath.run_table: (used.append(1), real(run, table)))
     fast = test_bulk.run_both(tmp_path, per_row=False)
+    assert used == [1, 1, 1]
     assert fast == per_row
 
 
