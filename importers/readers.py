@@ -113,6 +113,7 @@ class Table:
     skipped: list[tuple[int, str]] = dc_field(default_factory=list)  # (line, reason)
     _rows: Iterator[list[tuple[int, list[Cell]]]] | None = dc_field(default=None, repr=False)
     _pending: list[tuple[int, list[Cell]]] = dc_field(default_factory=list, repr=False)
+    _frames: Any = dc_field(default=None, repr=False)  # CSV: () -> iterator of (lines, DataFrame)
 
     @property
     def fields(self) -> list[str]:
@@ -136,46 +137,7 @@ class Table:
             raise RuntimeError("Table.batches() can only be iterated once")
         raw_batches, self._rows = self._rows, None
         pending, self._pending = self._pending, []
-
-        field_pos = [(c.field, c.index) for c in self.columns if c.field]
-        raw_pos = []
-        seen_headers: set[str] = set()
-        for c in self.columns:
-            key = c.header if c.header not in seen_headers else f"{c.header}#{c.index + 1}"
-            seen_headers.add(key)
-            raw_pos.append((key, c.index))
-        content_pos = frozenset(c.index for c in self.columns if not c.is_index)
-        header_texts = {c.index: c.header for c in self.columns}
-        first_col = min((c.index for c in self.columns), default=0)
-        from_sheet = self.from_sheet
-        sheet = self.sheet
-        skipped = self.skipped
-        state = {"footer": False, "prev_blank": False, "data_seen": False}
-
-        def convert(batch: list[tuple[int, list[Cell]]]) -> list[SourceRow]:
-            out = []
-            for line, cells in batch:
-                reason = self._classify(cells, content_pos, header_texts, first_col, state)
-                if reason:
-                    skipped.append((line, reason))
-                    state["prev_blank"] = reason == "blank"
-                    continue
-                state["prev_blank"] = False
-                state["data_seen"] = True
-                n = len(cells)
-                values: dict[str, Cell] = {}
-                for fld, i in field_pos:
-                    v = cells[i] if i < n else None
-                    if v.__class__ is str:
-                        v = v.strip() or None
-                    values[fld] = v
-                for fld, v in from_sheet.items():
-                    if values.get(fld) is None:
-                        values[fld] = v
-                raw = {key: (cells[i] if i < n else None) for key, i in raw_pos}
-                out.append(SourceRow(line, sheet, values, raw))
-            return out
-
+        convert = self.converter()
         if pending:
             first = convert(pending)
             if first:
@@ -184,6 +146,26 @@ class Table:
             rows = convert(batch)
             if rows:
                 yield rows
+
+    def frames(self) -> Iterator[tuple[Any, pd.DataFrame]]:
+        """CSV only: the raw cells under the header as (line numbers, DataFrame of text cells indexed by
+        column position), about ``chunksize`` rows each, for vectorised importers (importers.fastpath).
+        Rows are not classified here: hand the ones you do not take to a :meth:`converter`. One pass,
+        instead of :meth:`batches`."""
+        if self._frames is None or self._rows is None:
+            raise RuntimeError("Table.frames() is for CSV tables whose rows were not read yet")
+        self._rows.close()  # the row reader only served to find the header
+        self._rows, self._pending = None, []
+        for lines, frame in self._frames():
+            keep = lines > self.header_line
+            if not keep.all():
+                lines, frame = lines[keep], frame[keep]
+            if len(lines):
+                yield lines, frame
+
+    def converter(self) -> "RowConverter":
+        """Turns raw (line, cells) into SourceRows, leaving out title, blank, total and footnote rows."""
+        return RowConverter(self)
 
     @staticmethod
     def _classify(cells, content_pos, header_texts, first_col, state) -> str | None:
@@ -217,6 +199,56 @@ class Table:
             state["footer"] = True
             return "footnote"
         return None
+
+
+class RowConverter:
+    """Table.batches' row filter as an object, so a caller that takes some rows itself (the fast
+    path) can hand over the rest in file order; ``saw_data()`` tells it a data row it did not see
+    came before the next ones (the footnote rules look at the previous row)."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.field_pos = [(c.field, c.index) for c in table.columns if c.field]
+        self.raw_pos = []
+        seen_headers: set[str] = set()
+        for c in table.columns:
+            key = c.header if c.header not in seen_headers else f"{c.header}#{c.index + 1}"
+            seen_headers.add(key)
+            self.raw_pos.append((key, c.index))
+        self.content_pos = frozenset(c.index for c in table.columns if not c.is_index)
+        self.header_texts = {c.index: c.header for c in table.columns}
+        self.first_col = min((c.index for c in table.columns), default=0)
+        self.state = {"footer": False, "prev_blank": False, "data_seen": False}
+
+    def saw_data(self) -> None:
+        self.state["prev_blank"] = False
+        self.state["data_seen"] = True
+
+    def __call__(self, batch: list[tuple[int, list[Cell]]]) -> list[SourceRow]:
+        table, state = self.table, self.state
+        field_pos, raw_pos, from_sheet, sheet = self.field_pos, self.raw_pos, table.from_sheet, table.sheet
+        out = []
+        for line, cells in batch:
+            reason = table._classify(cells, self.content_pos, self.header_texts, self.first_col, state)
+            if reason:
+                table.skipped.append((line, reason))
+                state["prev_blank"] = reason == "blank"
+                continue
+            state["prev_blank"] = False
+            state["data_seen"] = True
+            n = len(cells)
+            values: dict[str, Cell] = {}
+            for fld, i in field_pos:
+                v = cells[i] if i < n else None
+                if v.__class__ is str:
+                    v = v.strip() or None
+                values[fld] = v
+            for fld, v in from_sheet.items():
+                if values.get(fld) is None:
+                    values[fld] = v
+            raw = {key: (cells[i] if i < n else None) for key, i in raw_pos}
+            out.append(SourceRow(line, sheet, values, raw))
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,7 +419,10 @@ def _sniff_delimiter(text: str) -> tuple[str, int]:
     return delim, max(width, 1)
 
 
-def _csv_raw_batches(source: Source, encoding: str, delimiter: str, ncols: int, chunksize: int, name: str):
+def _csv_frames(source: Source, encoding: str, delimiter: str, ncols: int, chunksize: int, name: str):
+    """(line numbers, DataFrame of text cells) per chunk of the whole file, pandas' C parser."""
+    import numpy as np
+
     if not isinstance(source, (str, os.PathLike)):
         source.seek(0)
     line = 1
@@ -397,20 +432,26 @@ def _csv_raw_batches(source: Source, encoding: str, delimiter: str, ncols: int, 
             skip_blank_lines=False, sep=delimiter, encoding=encoding, chunksize=chunksize, engine="c",
         ) as reader:
             for chunk in reader:
-                rows = chunk.to_numpy(dtype=object).tolist()
-                multiline = any("\n" in c for r in rows for c in r)
-                batch = []
-                for cells in rows:
-                    batch.append((line, cells))
-                    # a quoted cell with line breaks spans several physical lines
-                    line += 1 + (sum(c.count("\n") for c in cells) if multiline else 0)
-                yield batch
+                # a quoted cell with line breaks spans several physical lines
+                height = np.ones(len(chunk), dtype=np.int64)
+                for col in chunk.columns:
+                    cells = chunk[col]
+                    if "\n" in "".join(cells.tolist()):
+                        height += cells.str.count("\n").to_numpy(dtype=np.int64)
+                lines = line + np.concatenate(([0], np.cumsum(height)[:-1]))
+                line += int(height.sum())
+                yield lines, chunk
     except UnicodeDecodeError as exc:
         raise EncodingError(
             f"{name}: bytes after line {line} are not valid {encoding} ({exc.reason}); the file mixes encodings"
         ) from None
     except pd.errors.ParserError as exc:
         raise CorruptFileError(f"{name}: cannot parse the CSV near line {line}: {exc}") from None
+
+
+def _csv_raw_batches(source: Source, encoding: str, delimiter: str, ncols: int, chunksize: int, name: str):
+    for lines, chunk in _csv_frames(source, encoding, delimiter, ncols, chunksize, name):
+        yield list(zip(lines.tolist(), chunk.to_numpy(dtype=object).tolist()))
 
 
 def _cell_text(v: Any) -> Cell:
@@ -534,8 +575,10 @@ class SourceFile:
         required = list(required)
         opts = dict(required=required, chunksize=chunksize, fill_from_sheet=fill_from_sheet, header_rows=header_rows)
         if self.format == "csv":
-            raw = _csv_raw_batches(self.source, self._read_as, self._delimiter, self._ncols, chunksize, self.name)
-            yield self._table(raw, None, **opts)
+            args = (self.source, self._read_as, self._delimiter, self._ncols)
+            table = self._table(_csv_raw_batches(*args, chunksize, self.name), None, **opts)
+            table._frames = lambda size=chunksize: _csv_frames(*args, size, self.name)
+            yield table
             return
         wb = self._load_workbook()
         try:

@@ -30,7 +30,10 @@ from registry.services import record_certification, upsert_firm, upsert_indicato
 from registry.services import bulk
 from registry.services.indicators import INDICATOR_FIELDS
 from registry.services.targets import upsert_policy_target
+from registry.signals import firms_changed
+from search.indexing import schedule_index, suspend_indexing
 
+from . import fastpath
 from .cleaning import clean_values, parse_date
 from .errors import CellError, ReaderError
 from .models import ImportJob, ImportKind, ImportReviewItem, ImportRowError, JobStatus, ReviewReason, ReviewStatus
@@ -197,7 +200,7 @@ def _messages(error):
 class Run:
     """One pass over a job's file: counts, errors and review items collected in memory."""
 
-    def __init__(self, job, *, progress=None, per_row=None):
+    def __init__(self, job, *, progress=None, per_row=None, fast=True):
         self.job = job
         self.kind = job.kind
         self.options = dict(job.options)
@@ -206,6 +209,7 @@ class Run:
         self.today = timezone.localdate()
         self.progress = progress
         self.per_row = per_row if per_row is not None else bool(self.options.get("per_row"))
+        self.fast = fast  # importers.fastpath where it applies
         self.counts = dict.fromkeys(
             ("total", "processed", "created", "updated", "unchanged", "needs_review", "errors", "duplicates",
              "skipped", "firms_created"), 0)
@@ -327,6 +331,10 @@ class Run:
         fill = ("year", "region") if self.kind == ImportKind.RECOGNITIONS else ("year",)
         for table in source.tables(sheet=self.options.get("sheet"), required=REQUIRED[self.kind],
                                    chunksize=CHUNKSIZE, fill_from_sheet=fill):
+            if fastpath.applies(self, table):
+                fastpath.run_table(self, table)
+                self.counts["skipped"] += len([s for s in table.skipped if s[1] != "above header"])
+                continue
             sheet_region_ok = "region" not in table.from_sheet or resolve_region(table.from_sheet["region"])
             for batch in table.batches():
                 ready = []
@@ -497,8 +505,16 @@ class Run:
 
     # -- recognitions, set-based (registry.services.bulk) ------------------------------------
 
+    def create_firms(self, to_create, known):
+        """bulk.create_firms for {uscc: (uscc, name, region)}; adds them to `known`."""
+        created = bulk.create_firms(list(to_create.values()), actor=self.user, via=self.via)
+        self.counts["firms_created"] += len(created)
+        self.chunk_firms.extend(created.values())
+        known.update({uscc: (firm_id, to_create[uscc][2]) for uscc, firm_id in created.items()})
+
     def apply_recognitions_bulk(self, ready):
         items, rows = [], []
+        self.chunk_firms = []
         known = bulk.firm_ids_by_uscc([v["uscc"] for _, v in ready if v.get("uscc")])
         to_create = {}
         staged = []
@@ -509,6 +525,9 @@ class Run:
                 self.region_code(values.get("region"), required=False)
                 uscc = values.get("uscc")
                 if not uscc:
+                    if to_create:  # a name is matched against the firms the rows above created, as per row
+                        self.create_firms(to_create, known)
+                        to_create = {}
                     with transaction.atomic():
                         firm = self.firm_for(values, create=False)
                     self.check_scope(firm.region_id)
@@ -532,14 +551,13 @@ class Run:
                 self.review(row, values, review.reason, review.message, review.candidate, review.score)
             except ValidationError as error:
                 self.reject(row, [(f, m, "invalid") for f, m in _messages(error)])
-        created = bulk.create_firms(list(to_create.values()), actor=self.user, via=self.via)
-        self.counts["firms_created"] += len(created)
+        self.create_firms(to_create, known)
         for row, item, firm_id, uscc in staged:
-            item["firm_id"] = firm_id or (known[uscc][0] if uscc in known else created[uscc])
+            item["firm_id"] = firm_id or known[uscc][0]
             items.append(item)
             rows.append(row)
         results = bulk.bulk_record_certifications(items, actor=self.user, via=self.via, today=self.today,
-                                                  created_firm_ids=created.values())
+                                                  created_firm_ids=self.chunk_firms)
         for row, result in zip(rows, results):
             if result[1] == "error":
                 self.reject(row, [("", result[2], "conflict")])
@@ -562,25 +580,46 @@ def _save_progress(job, counts):
         _save_progress.conn = None
 
 
-def run_job(job, *, progress=None, per_row=None):
-    """Run a queued job to the end; returns the job with its counts, errors and review items."""
+def run_job(job, *, progress=None, per_row=None, fast=True):
+    """Run a queued job to the end; returns the job with its counts, errors and review items.
+
+    Live search indexing is off while the job runs; the firms it changed are indexed in one pass
+    once it has committed (search.indexing.schedule_index, in chunks on the search queue).
+    """
     if not isinstance(job, ImportJob):
         job = ImportJob.objects.get(pk=job)
     job.status, job.started_at, job.message = JobStatus.RUNNING, timezone.now(), ""
     job.save(update_fields=["status", "started_at", "message"])
-    run = Run(job, progress=(lambda r: (_save_progress(job, r.counts), progress and progress(r))), per_row=per_row)
+    report = lambda r: (_save_progress(job, r.counts), progress and progress(r))  # noqa: E731
+    run = Run(job, progress=report, per_row=per_row, fast=fast)
+    changed = set()
+
+    def collect(sender, firm_ids=(), **kwargs):
+        changed.update(firm_ids)
+
+    firms_changed.connect(collect, weak=False, dispatch_uid=("import job", job.pk))
     try:
-        with transaction.atomic():
-            run.execute()
+        with suspend_indexing(), transaction.atomic():
+            try:
+                with transaction.atomic():
+                    run.execute()
+            except fastpath.OrderSensitive:  # rolled back to the savepoint: apply the file in order
+                changed.clear()
+                run = Run(job, progress=report, per_row=per_row, fast=False)
+                run.execute()
             if job.dry_run:
                 transaction.set_rollback(True)
         job.status = JobStatus.SUCCEEDED
+        if not job.dry_run:
+            schedule_index(changed)
     except ReaderError as error:
         job.status, job.message = JobStatus.FAILED, str(error)
     except Exception as error:  # the registry is rolled back; say what happened
         job.status, job.message = JobStatus.FAILED, f"{type(error).__name__}: {error}"
         if settings.DEBUG and getattr(settings, "IMPORT_RAISE", False):
             raise
+    finally:
+        firms_changed.disconnect(dispatch_uid=("import job", job.pk))
     for name, value in run.counts.items():
         setattr(job, name, value)
     job.finished_at = timezone.now()
@@ -593,10 +632,11 @@ def run_job(job, *, progress=None, per_row=None):
     return job
 
 
-def import_file(source, *, kind, user=None, options=None, dry_run=False, file_name=None, per_row=None, progress=None):
+def import_file(source, *, kind, user=None, options=None, dry_run=False, file_name=None, per_row=None, progress=None,
+                fast=True):
     """create_job + run_job in one call (command line, tests)."""
     job = create_job(source, kind=kind, user=user, options=options, dry_run=dry_run, file_name=file_name)
-    return run_job(job, per_row=per_row, progress=progress)
+    return run_job(job, per_row=per_row, progress=progress, fast=fast)
 
 
 # ---------------------------------------------------------------------------------------------

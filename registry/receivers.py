@@ -28,10 +28,13 @@ def close_cultivation_entries_bulk(sender, certification_ids, **kwargs):
     from registry.services.cultivation import close_entries_for
 
     pooled = CultivationEntry.objects.filter(status__in=OPEN_POOL_STATUSES).values("firm_id")
-    for start in range(0, len(certification_ids), 5000):
-        chunk = certification_ids[start : start + 5000]
-        for certification in Certification.objects.filter(id__in=chunk, firm_id__in=pooled).select_related("tier"):
-            close_entries_for(certification)
+    ids = set(certification_ids)
+    if len(ids) <= 5000:
+        found = Certification.objects.filter(id__in=ids, firm_id__in=pooled).select_related("tier")
+    else:  # a whole list at once (importers.fastpath): the pooled firms' few recognitions, kept if just recorded
+        found = (c for c in Certification.objects.filter(firm_id__in=pooled).select_related("tier").order_by("id") if c.id in ids)
+    for certification in found:
+        close_entries_for(certification)
 
 
 @receiver(firms_changed, dispatch_uid="registry.receivers.refresh_pipeline_tables")

@@ -21,6 +21,7 @@ from search.backends.base import Vocabulary
 
 log = logging.getLogger(__name__)
 _state = threading.local()
+INDEX_TASK_SIZE = 5000
 
 
 def _split_path(path: str) -> list[str]:
@@ -141,7 +142,8 @@ def _enqueue(ids: list[int]) -> None:
     from search import tasks
 
     try:
-        tasks.index_firms.delay(ids)
+        for chunk in _chunks(ids, INDEX_TASK_SIZE):  # a 1,000,000-firm import: many small tasks, bounded memory
+            tasks.index_firms.delay(chunk)
     except Exception:  # the engine or the broker is down: the registry write already committed
         log.exception("search: could not index firms %s; run search_reindex once search is back", ids[:20])
 

@@ -1,4 +1,5 @@
-"""GraphQL fields of the imports domain: `importJob(id)` and the `startImport` mutation.
+"""GraphQL fields of the imports domain: `importJob(id)`, `startImport`, and the review list's
+`acceptReviewItem` / `rejectReviewItem`.
 
 File upload, two ways (docs/importers.md):
 - multipart per the GraphQL multipart request spec (operations + map + files) at
@@ -16,8 +17,9 @@ from django.db import transaction
 
 from api_graphql.core.mutations import ErrorType
 from api_graphql.core.permissions import request_user
-from importers.models import ImportJob, ImportKind
-from importers.services import ImportRefused, create_job, run_job
+from importers.models import ImportJob, ImportKind, ImportReviewItem
+from importers.services import ImportRefused, accept_review_item, can_import, create_job, reject_review_item, run_job
+from registry.models import Firm
 from registry import permissions
 
 
@@ -180,5 +182,72 @@ class StartImport(graphene.Mutation):
         return StartImport(import_job=job, errors=[])
 
 
+def _review_item(user, id):
+    """A pending or decided item of a job the user can see, if the user may decide items at all."""
+    if user is None or not user.is_authenticated or not can_import(user):
+        return None
+    try:
+        return ImportReviewItem.objects.filter(job__in=visible_jobs(user), pk=int(id)).select_related("job").first()
+    except (TypeError, ValueError):
+        return None
+
+
+class AcceptReviewItem(graphene.Mutation):
+    """Apply a row held for review: to the candidate firm (or `firmUscc`), or — administrators only,
+    with a reason — a USCC that fails its check digit. Officers only within their regions."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        firm_uscc = graphene.String(description="The firm the row belongs to, if not the candidate.")
+        override_reason = graphene.String(description="Why a code failing its check digit is accepted.")
+
+    review_item = graphene.Field(ImportReviewItemType)
+    outcome = graphene.String(description="created, updated or unchanged.")
+    errors = graphene.List(graphene.NonNull(ErrorType), required=True)
+
+    @staticmethod
+    def mutate(root, info, id, firm_uscc=None, override_reason=""):
+        user = request_user(info)
+        item = _review_item(user, id)
+        if item is None:
+            return AcceptReviewItem(errors=[ErrorType(field="id", message="No such review item for you.")])
+        firm = None
+        if firm_uscc:
+            firm = Firm.objects.filter(uscc=firm_uscc.strip().upper()).first()
+            if firm is None:
+                return AcceptReviewItem(errors=[ErrorType(field="firmUscc", message=f"No firm with USCC {firm_uscc}.")])
+        try:
+            outcome = accept_review_item(item, user, override_reason=override_reason or "", firm=firm)
+        except ImportRefused as error:
+            field = {"override_reason": "overrideReason", "firm": "firmUscc"}.get(error.field, error.field or "id")
+            return AcceptReviewItem(review_item=item, errors=[ErrorType(field=field, message=str(error))])
+        return AcceptReviewItem(review_item=item, outcome=outcome, errors=[])
+
+
+class RejectReviewItem(graphene.Mutation):
+    """Reject a row held for review (nothing is imported); the note says why."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        note = graphene.String()
+
+    review_item = graphene.Field(ImportReviewItemType)
+    errors = graphene.List(graphene.NonNull(ErrorType), required=True)
+
+    @staticmethod
+    def mutate(root, info, id, note=""):
+        user = request_user(info)
+        item = _review_item(user, id)
+        if item is None:
+            return RejectReviewItem(errors=[ErrorType(field="id", message="No such review item for you.")])
+        try:
+            reject_review_item(item, user, note or "")
+        except ImportRefused as error:
+            return RejectReviewItem(review_item=item, errors=[ErrorType(field="id", message=str(error))])
+        return RejectReviewItem(review_item=item, errors=[])
+
+
 class ImportMutation:
     start_import = StartImport.Field()
+    accept_review_item = AcceptReviewItem.Field()
+    reject_review_item = RejectReviewItem.Field()

@@ -98,3 +98,47 @@ def test_malformed_multipart_request_is_a_400():
     response = client.post("/graphql/upload", data={"operations": json.dumps({"query": START, "variables": {}}),
                                                      "map": json.dumps({"0": ["variables.file"]})})
     assert response.status_code == 400 and "missing" in response.content.decode()
+
+
+ACCEPT = """mutation($id: ID!, $reason: String, $uscc: String) {
+  acceptReviewItem(id: $id, overrideReason: $reason, firmUscc: $uscc) { outcome reviewItem { status } errors { field message } }
+}"""
+REJECT = """mutation($id: ID!, $note: String) {
+  rejectReviewItem(id: $id, note: $note) { reviewItem { status } errors { field message } }
+}"""
+
+
+def start(client, data_dir):
+    data = base64.b64encode((data_dir / "bad_rows_example.csv").read_bytes()).decode()
+    body = post(client, START, {"kind": "recognitions", "b64": data, "name": "bad_rows_example.csv", "tier": "hnte"})[1]
+    job = body["data"]["startImport"]["importJob"]
+    from importers.models import ImportReviewItem
+
+    return ImportReviewItem.objects.get(job_id=job["id"])
+
+
+def test_review_items_are_decided_by_their_officer_and_checksums_by_an_administrator(data_dir):
+    officer = Client()
+    officer.force_login(user_with("js", Role.OFFICER, ["320000"]))
+    item = start(officer, data_dir)
+    answer = post(officer, ACCEPT, {"id": item.id, "reason": "seen the certificate"})[1]["data"]["acceptReviewItem"]
+    assert answer["outcome"] is None and "administrator" in answer["errors"][0]["message"]
+    for who in (user_with("other", Role.OFFICER, ["320000"]), user_with("an", Role.ANALYST, ["320000"])):
+        stranger = Client()
+        stranger.force_login(who)
+        answer = post(stranger, REJECT, {"id": item.id})[1]["data"]["rejectReviewItem"]
+        assert answer["errors"] == [{"field": "id", "message": "No such review item for you."}]
+    answer = post(officer, REJECT, {"id": item.id, "note": "typo in the list"})[1]["data"]["rejectReviewItem"]
+    assert answer == {"reviewItem": {"status": "rejected"}, "errors": []}
+    answer = post(officer, REJECT, {"id": item.id})[1]["data"]["rejectReviewItem"]
+    assert "already rejected" in answer["errors"][0]["message"]
+
+    admin = Client()
+    admin.force_login(get_user_model().objects.create_superuser("boss", password="x"))
+    item = start(admin, data_dir)
+    answer = post(admin, ACCEPT, {"id": item.id})[1]["data"]["acceptReviewItem"]
+    assert answer["errors"][0]["field"] == "overrideReason"
+    answer = post(admin, ACCEPT, {"id": item.id, "reason": "seen the certificate"})[1]["data"]["acceptReviewItem"]
+    assert answer == {"outcome": "created", "reviewItem": {"status": "accepted"}, "errors": []}
+    item.refresh_from_db()
+    assert Certification.objects.filter(firm__uscc=item.values["uscc"]).exists()
