@@ -124,3 +124,24 @@ class ScopedObjectType(DjangoObjectType):
     @classmethod
     def get_queryset(cls, queryset, info):
         return cls.visible_to(request_user(info), queryset)
+
+    # GraphQL field → model columns its resolver reads. None: each concrete model field under its
+    # camelCase name reads its own column. KEY_COLUMNS are always read (None: pk and foreign keys,
+    # which resolvers and loaders follow).
+    COLUMNS = None
+    KEY_COLUMNS = None
+
+    @classmethod
+    def columns(cls, selected):
+        """The set of columns to load for these selected field names, or None when one of them is unknown (load all)."""
+        fields = cls._meta.model._meta.concrete_fields
+        mapping = cls.COLUMNS
+        if mapping is None:
+            mapping = {to_camel_case(f.name): (f.attname,) for f in fields}
+            mapping["__typename"] = ()
+        keys = cls.KEY_COLUMNS
+        if keys is None:
+            keys = [f.attname for f in fields if f.primary_key or f.is_relation]
+        if not all(name in mapping for name in selected):
+            return None
+        return set(keys) | {column for name in selected for column in mapping[name]}

@@ -13,7 +13,7 @@ from graphene_django.filter.utils import get_filtering_args_from_filterset
 from graphql import GraphQLError
 
 from api_graphql.core.limits import check_page_size
-from api_graphql.core.selection import selected_names
+from api_graphql.core.selection import selection_tree
 from api_graphql.core.pagination import CountableConnection, Ordering, keyset_connection
 from api_graphql.registry.mutations import RecordCertification, RevokeCertification, UpsertFirm, UpsertIndicators
 from api_graphql.registry.types import CertificationType, FirmType, StageType
@@ -107,7 +107,7 @@ class RegistryQuery(graphene.ObjectType):
         first = check_page_size(first)
         order_key = getattr(order_by, "value", order_by)
         queryset = filtered(FirmFilterSet, FirmType.get_queryset(Firm.objects.all(), info), filters)
-        page = FirmType.plan(queryset, selected_names(info, ("edges", "node")))
+        page = FirmType.plan(queryset, selection_tree(info, ("edges", "node")))
         return keyset_connection(
             FirmConnection, page, count_queryset=queryset, first=first, after=after, ordering=ORDERINGS[order_key], kind=f"firms{order_key}"
         )

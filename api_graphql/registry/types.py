@@ -213,6 +213,7 @@ class FirmType(ScopedObjectType):
         return permissions.firms_visible_to(user, queryset)
 
     # GraphQL field → the columns it needs; to-many relations resolved by loaders need only the id.
+    KEY_COLUMNS = ("id", "region")
     COLUMNS = {
         "id": (), "uscc": ("uscc",), "name": ("name",), "formerNames": ("former_names",), "foundedOn": ("founded_on",),
         "region": ("region",), "chains": (), "industryCode": ("industry_code",),
@@ -223,24 +224,29 @@ class FirmType(ScopedObjectType):
         "certifications": (), "timeline": (), "indicators": (), "__typename": (),
     }
     # To-one relations joined into the page query when selected (no loader round trip, no futures).
-    JOINED = {"region": "region", "currentStage": "current_stage", "currentTier": "current_tier",
-              "latestIndicators": "latest_indicators"}
+    JOINED = {"region": ("region", RegionType), "currentStage": ("current_stage", StageType),
+              "currentTier": ("current_tier", TierType), "latestIndicators": ("latest_indicators", IndicatorYearType)}
 
     @classmethod
     def plan(cls, queryset, selected):
-        """Shape a firm queryset for the fields a query selected (a prefetch plan from the selection set).
+        """Shape a firm queryset for the fields a query selected (a prefetch plan from the selection tree).
 
-        Joins the selected to-one relations and reads only the needed firm columns; when a field is
-        not in COLUMNS (another domain's addition) every column is read. To-many relations stay
-        with the per-request loaders, so the plan never causes N+1 whatever is selected.
+        Joins the selected to-one relations and reads only the columns the selected fields need, on
+        the firm and on each joined row (see ScopedObjectType.columns); a field of unknown needs
+        (another domain's addition) means every column of that row. To-many relations stay with
+        the per-request loaders, so the plan never causes N+1 whatever is selected.
         """
-        joined = sorted(cls.JOINED[name] for name in selected if name in cls.JOINED)
+        joined = sorted((relation, node_type, selected[name]) for name, (relation, node_type) in cls.JOINED.items()
+                        if name in selected)
         if joined:
-            queryset = queryset.select_related(*joined)
-        if selected and all(name in cls.COLUMNS for name in selected):
-            columns = {"id", "region"} | {c for name in selected for c in cls.COLUMNS[name]}
-            queryset = queryset.only(*sorted(columns))
-        return queryset
+            queryset = queryset.select_related(*(relation for relation, _, _ in joined))
+        columns = cls.columns(selected)
+        if columns is None:
+            return queryset
+        for relation, node_type, below in joined:
+            related = node_type.columns(below)
+            columns |= {relation} if related is None else {f"{relation}__{c}" for c in related}
+        return queryset.only(*sorted(columns))
 
     def resolve_former_names(self, info):
         return list(self.former_names or [])
