@@ -125,6 +125,11 @@ class ScopedObjectType(DjangoObjectType):
     def get_queryset(cls, queryset, info):
         return cls.visible_to(request_user(info), queryset)
 
+    @classmethod
+    def is_type_of(cls, root, info):
+        # Asked for every object of a page: answer the common case (an instance of exactly our model) first.
+        return type(root) is cls._meta.model or super().is_type_of(root, info)
+
     # GraphQL field → model columns its resolver reads. None: each concrete model field under its
     # camelCase name reads its own column. KEY_COLUMNS are always read (None: pk and foreign keys,
     # which resolvers and loaders follow).
