@@ -89,19 +89,46 @@ class CultivarExecutionContext(DeferredExecutionContext):
         self._plans = {}
 
     def field_plans(self, parent_type, fields):
-        """[(response name, field nodes, FieldPlan)] for one selection set (graphql-core caches `fields` per request)."""
-        key = (parent_type.name, id(fields))
-        cached = self._plans.get(key)
+        """[(response name, field nodes, FieldPlan)] for one selection set.
+
+        graphql-core builds `fields` once per (object type, field nodes) and request and keeps it,
+        so its id is a stable key for the request.
+        """
+        cached = self._plans.get(id(fields))
         if cached is None or cached[0] is not fields:
-            cached = self._plans[key] = (fields, [(name, nodes, FieldPlan(self, parent_type, nodes))
-                                                  for name, nodes in fields.items()])
+            cached = self._plans[id(fields)] = (fields, [(name, nodes, FieldPlan(self, parent_type, nodes))
+                                                         for name, nodes in fields.items()])
         return cached[1]
 
     def execute_fields(self, parent_type, source_value, path, fields):
         """DeferredExecutionContext.execute_fields with planned fields and plain leaves completed inline."""
         results = {}
-        unresolved = 0
-        future = None
+        pending = None
+        for response_name, field_nodes, plan in self.field_plans(parent_type, fields):
+            if plan.leaf is not None:
+                value = plan.leaf(source_value)
+                if value is not Undefined:
+                    results[response_name] = value
+                    continue
+            result = self.execute_planned(parent_type, source_value, field_nodes,
+                                          Path(path, response_name, parent_type.name), plan)
+            if isinstance(result, SyncFuture):
+                if result.done():
+                    result = result.result()
+                else:
+                    results[response_name] = PENDING_FUTURE  # keeps the field order
+                    pending = pending or []
+                    pending.append((response_name, result))
+                    continue
+            if result is not Undefined:
+                results[response_name] = result
+        return results if pending is None else self.gather(results, pending)
+
+    @staticmethod
+    def gather(results, pending):
+        """A future for `results` once every pending field has its value (Undefined drops the field)."""
+        future = SyncFuture()
+        unresolved = len(pending)
 
         def process_result(response_name, result):
             nonlocal unresolved
@@ -114,29 +141,8 @@ class CultivarExecutionContext(DeferredExecutionContext):
             if not unresolved:
                 future.set_result(results)
 
-        for response_name, field_nodes, plan in self.field_plans(parent_type, fields):
-            if plan.leaf is not None:
-                value = plan.leaf(source_value)
-                if value is not Undefined:
-                    results[response_name] = value
-                    continue
-            result = self.execute_planned(parent_type, source_value, field_nodes,
-                                          Path(path, response_name, parent_type.name), plan)
-            if isinstance(result, SyncFuture):
-                if result.done():
-                    result = result.result()
-                    if result is not Undefined:
-                        results[response_name] = result
-                else:
-                    results[response_name] = PENDING_FUTURE  # keeps the field order
-                    unresolved += 1
-                    result.add_done_callback(partial(process_result, response_name, result))
-            elif result is not Undefined:
-                results[response_name] = result
-
-        if not unresolved:
-            return results
-        future = SyncFuture()
+        for response_name, result in pending:
+            result.add_done_callback(partial(process_result, response_name, result))
         return future
 
     def execute_field(self, parent_type, source, field_nodes, path):
@@ -212,6 +218,13 @@ class CultivarExecutionContext(DeferredExecutionContext):
             if is_object_type(object_type):
                 return self.complete_object_value(object_type, field_nodes, info, path, result)
         return super().complete_value(return_type, field_nodes, info, path, result)
+
+    def complete_object_value(self, return_type, field_nodes, info, path, result):
+        """graphql-core's, without the awaitable test of a plain True from is_type_of."""
+        is_type_of = return_type.is_type_of
+        if is_type_of is not None and is_type_of(result, info) is not True:
+            return super().complete_object_value(return_type, field_nodes, info, path, result)
+        return self.execute_fields(return_type, result, path, self.collect_subfields(return_type, field_nodes))
 
     def handle_field_error(self, error, return_type, path=None):
         # graphql-sync-dataloaders calls this without `path` (graphql-core 3.2 requires it): the error
