@@ -12,6 +12,9 @@ from registry.models import ApiToken
 
 TOUCH_INTERVAL = datetime.timedelta(minutes=1)
 KEYWORD = "token"
+# The token, its user and role in one query; the password hash and profile columns stay in the database.
+TOKEN_COLUMNS = ("revoked", "last_used_at", "user__username", "user__is_active", "user__is_superuser",
+                 "user__cultivar_role__user", "user__cultivar_role__role")
 
 
 class TokenError(Exception):
@@ -31,8 +34,9 @@ def token_from_header(request):
 
 def authenticate_token(key):
     """The active user behind a key, or TokenError (unknown, revoked, or inactive user)."""
-    try:  # get() on the unique hash: no ORDER BY to compile, unlike first()
-        token = ApiToken.objects.select_related("user", "user__cultivar_role").get(key_hash=ApiToken.hash_key(key))
+    try:  # get() on the unique hash (no ORDER BY to compile, unlike first()), reading only what auth and scope need
+        token = ApiToken.objects.select_related("user", "user__cultivar_role").only(*TOKEN_COLUMNS).get(
+            key_hash=ApiToken.hash_key(key))
     except ApiToken.DoesNotExist:
         token = None
     if token is None or token.revoked or not token.user.is_active:
