@@ -41,7 +41,7 @@ class RegionType(ScopedObjectType):
     def resolve_parent(self, info):
         if not self.parent_id:
             return None
-        return loaders.RegionByCodeLoader.for_request(info).load(self.parent_id)
+        return loaders.region(info, self.parent_id)
 
     def resolve_aliases(self, info):
         return self.aliases or []
@@ -105,7 +105,7 @@ class StageType(ScopedObjectType):
     def resolve_region(self, info):
         if not self.region_id:
             return None
-        return loaders.RegionByCodeLoader.for_request(info).load(self.region_id)
+        return loaders.region(info, self.region_id)
 
 
 class IndicatorYearType(ScopedObjectType):
@@ -224,7 +224,8 @@ class FirmType(ScopedObjectType):
         "certifications": (), "timeline": (), "indicators": (), "__typename": (),
     }
     # To-one relations joined into the page query when selected (no loader round trip, no futures).
-    JOINED = {"region": ("region", RegionType), "currentStage": ("current_stage", StageType),
+    # (Not regions: reference data, see loaders.region.)
+    JOINED = {"currentStage": ("current_stage", StageType),
               "currentTier": ("current_tier", TierType), "latestIndicators": ("latest_indicators", IndicatorYearType)}
 
     @classmethod
@@ -252,9 +253,7 @@ class FirmType(ScopedObjectType):
         return list(self.former_names or [])
 
     def resolve_region(self, info):
-        if "region" in self._state.fields_cache:
-            return self.region
-        return loaders.RegionByCodeLoader.for_request(info).load(self.region_id)
+        return loaders.region(info, self.region_id)
 
     def resolve_chains(self, info):
         return loaders.ChainsByFirmLoader.for_request(info).load(self.id)
