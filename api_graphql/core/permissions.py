@@ -139,14 +139,22 @@ class ScopedObjectType(DjangoObjectType):
     @classmethod
     def columns(cls, selected):
         """The set of columns to load for these selected field names, or None when one of them is unknown (load all)."""
-        fields = cls._meta.model._meta.concrete_fields
-        mapping = cls.COLUMNS
-        if mapping is None:
-            mapping = {to_camel_case(f.name): (f.attname,) for f in fields}
-            mapping["__typename"] = ()
-        keys = cls.KEY_COLUMNS
-        if keys is None:
-            keys = [f.attname for f in fields if f.primary_key or f.is_relation]
+        mapping, keys = cls._column_maps()
         if not all(name in mapping for name in selected):
             return None
         return set(keys) | {column for name in selected for column in mapping[name]}
+
+    @classmethod
+    def _column_maps(cls):
+        """(COLUMNS, KEY_COLUMNS) with the defaults filled in from the model, worked out once per type."""
+        if "_columns_cache" not in cls.__dict__:
+            fields = cls._meta.model._meta.concrete_fields
+            mapping = cls.COLUMNS
+            if mapping is None:
+                mapping = {to_camel_case(f.name): (f.attname,) for f in fields}
+                mapping["__typename"] = ()
+            keys = cls.KEY_COLUMNS
+            if keys is None:
+                keys = tuple(f.attname for f in fields if f.primary_key or f.is_relation)
+            cls._columns_cache = (mapping, keys)
+        return cls._columns_cache
