@@ -2,7 +2,7 @@
 
 Relations resolve through per-request loaders (api_graphql/registry/dataloaders.py), so any list
 of firms — a `firms` page, search hits, candidates — costs a constant number of queries.
-Rows are scoped by ScopedObjectType.get_queryset; restricted fields by the permission middleware.
+Rows are scoped by ScopedObjectType.get_queryset; restricted fields by FieldScope (core/permissions.py).
 """
 
 import graphene
