@@ -13,6 +13,7 @@ more than the SQL of the page. This context keeps graphql-core's semantics and d
   ResolveInfo, Path and completion chain each. Anything unusual (null in a non-null field, a
   failing serializer, an exception) falls back to the ordinary path, which reports it as usual.
 - Object values go straight to their sub-selection (no scalar/list/abstract type tests first).
+- A resolver may return `Completed(value)`: a value already in response form (core/rows.py).
 """
 
 from functools import partial
@@ -31,8 +32,18 @@ from api_graphql.core.permissions import FieldScope, request_role
 DEFAULT_RESOLVERS = (dict_or_attr_resolver, attr_resolver)
 
 
-def plain_leaf(field_def, node):
-    """A function source → serialized value (Undefined: take the ordinary path), or None if the field is not plain."""
+class Completed:
+    """A field value already in its response form, returned as is (see core/rows.py)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def leaf_spec(field_def, node):
+    """(attribute, default, from_dict, serialize, non_null) of a plain leaf — a scalar or enum field without
+    arguments read by graphene's default resolver — else None."""
     resolve, field_type = field_def.resolve, field_def.type
     if not (isinstance(resolve, partial) and resolve.func in DEFAULT_RESOLVERS and len(resolve.args) == 2):
         return None
@@ -40,8 +51,16 @@ def plain_leaf(field_def, node):
             or not is_leaf_type(get_named_type(field_type)):
         return None
     attname, default = resolve.args
-    serialize, non_null = get_named_type(field_type).serialize, is_non_null_type(field_type)
-    from_dict = resolve.func is dict_or_attr_resolver
+    return (attname, default, resolve.func is dict_or_attr_resolver, get_named_type(field_type).serialize,
+            is_non_null_type(field_type))
+
+
+def plain_leaf(field_def, node):
+    """A function source → serialized value (Undefined: take the ordinary path), or None if the field is not plain."""
+    spec = leaf_spec(field_def, node)
+    if spec is None:
+        return None
+    attname, default, from_dict, serialize, non_null = spec
 
     def complete(source):
         try:
@@ -212,7 +231,9 @@ class CultivarExecutionContext(DeferredExecutionContext):
         return future
 
     def complete_value(self, return_type, field_nodes, info, path, result):
-        """Objects (nullable or not) go straight to their sub-selection; everything else the usual way."""
+        """Completed values as they are; objects (nullable or not) straight to their sub-selection; the rest the usual way."""
+        if type(result) is Completed:
+            return result.value
         if result is not None and not isinstance(result, Exception):
             object_type = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
             if is_object_type(object_type):

@@ -15,6 +15,7 @@ from graphene_django.filter.utils import get_filtering_args_from_filterset
 from graphql import GraphQLError
 
 from api_graphql.core.limits import check_page_size
+from api_graphql.core.rows import NotPlain, row_page
 from api_graphql.core.selection import selection_tree
 from api_graphql.core.pagination import CountableConnection, Ordering, keyset_connection
 from api_graphql.registry.mutations import RecordCertification, RevokeCertification, UpsertFirm, UpsertIndicators
@@ -122,10 +123,16 @@ class RegistryQuery(graphene.ObjectType):
         first = check_page_size(first)
         order_key = getattr(order_by, "value", order_by)
         queryset = filtered(FirmFilterSet, FirmType.get_queryset(Firm.objects.all(), info), filters)
-        page = FirmType.plan(queryset, selection_tree(info, ("edges", "node")))
-        return keyset_connection(
-            FirmConnection, page, count_queryset=queryset, first=first, after=after, ordering=ORDERINGS[order_key], kind=f"firms{order_key}"
-        )
+        ordering = ORDERINGS[order_key]
+        page_of = functools.partial(keyset_connection, FirmConnection, count_queryset=queryset, first=first, after=after,
+                                    ordering=ordering, kind=f"firms{order_key}")
+        rows = row_page(info, FirmType, extra_columns=[ordering.field] if ordering.field else [])
+        if rows is not None:
+            try:  # only columns selected: complete the page from plain rows (core/rows.py)
+                return page_of(queryset.values(*sorted(rows.columns)), complete_edge=rows.edge)
+            except NotPlain:
+                pass  # e.g. a null where the schema says non-null: the ordinary path reports it
+        return page_of(FirmType.plan(queryset, selection_tree(info, ("edges", "node"))))
 
     def resolve_ladder(root, info, region=None):
         return list(ladder_for(region_or_error(region)))

@@ -228,6 +228,11 @@ class FirmType(ScopedObjectType):
     JOINED = {"currentStage": ("current_stage", StageType),
               "currentTier": ("current_tier", TierType), "latestIndicators": ("latest_indicators", IndicatorYearType)}
 
+    # To-one relations whose resolver answers the related row (null when the foreign key is): a page
+    # selecting only their columns is read from `values()` rows (core/rows.py).
+    ROW_RELATIONS = {"region": "region", "currentStage": "current_stage", "currentTier": "current_tier",
+                     "latestIndicators": "latest_indicators"}
+
     @classmethod
     def plan(cls, queryset, selected):
         """Shape a firm queryset for the fields a query selected (a prefetch plan from the selection tree).
