@@ -59,13 +59,13 @@ class VerifiedTokens:
 
     def get(self, key_hash):
         entry = self.entries.get(key_hash)
-        ttl = getattr(settings, "API_TOKEN_CACHE_SECONDS", 30)
+        ttl = settings.API_TOKEN_CACHE_SECONDS
         if entry is None or time.monotonic() - entry[0] >= ttl:
             return None
         return entry
 
     def put(self, key_hash, token_id, last_used_at, user_values, role_values):
-        if getattr(settings, "API_TOKEN_CACHE_SECONDS", 30) > 0:
+        if settings.API_TOKEN_CACHE_SECONDS > 0:
             self.entries[key_hash] = (time.monotonic(), token_id, last_used_at, user_values, role_values)
 
     def touched(self, key_hash, last_used_at):
