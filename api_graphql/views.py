@@ -6,7 +6,8 @@
   `{"errors": [...]}` body and no data. GET with a browser shows GraphiQL to signed-in users and
   redirects others to the login page.
 - Validation rules: graphql-core's standard ones plus depth, alias, page-size and cost limits.
-- Execution uses DeferredExecutionContext (CultivarExecutionContext) so per-request dataloaders batch.
+- Execution uses CultivarExecutionContext (core/execution.py): per-request dataloaders batch, field
+  scope is checked once per field of the query, plain leaves complete inline.
 - Parse + validation results are cached per (query, variables, limits); mutations run in one
   transaction (each service call in its own savepoint, see core/mutations.py).
 - Unexpected exceptions are logged and answered with a neutral message.
@@ -31,7 +32,7 @@ from graphql.type import validate_schema
 from api_graphql.core.auth import TokenError, authenticate_token, token_from_header
 from api_graphql.core.execution import CultivarExecutionContext
 from api_graphql.core.limits import validation_rules
-from api_graphql.core.permissions import FieldPermissionMiddleware, request_role
+from api_graphql.core.permissions import request_role
 
 logger = logging.getLogger(__name__)
 AUTH_HELP = "Authentication required: sign in, or send 'Authorization: Token <key>' (see docs/api.md)."
@@ -60,7 +61,9 @@ class CultivarGraphQLView(GraphQLView):
     graphiql = True
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("middleware", [FieldPermissionMiddleware()])
+        # No graphene middleware (not even DjangoDebugMiddleware under DEBUG): one would wrap every
+        # resolved field; field scope lives in the execution context instead.
+        kwargs.setdefault("middleware", [])
         super().__init__(**kwargs)
 
     def dispatch(self, request, *args, **kwargs):

@@ -2,16 +2,38 @@
 
 Only the SHA-256 of a key is stored (ApiToken.hash_key). `last_used_at` is written at most once a
 minute per token, so a busy notebook does not turn every read into a write.
+
+Verified tokens are remembered in this process for `API_TOKEN_CACHE_SECONDS` (default 30 s; 0 turns
+it off), saving a query per request. Revoking a token, changing a role, its regions or a user in
+this process forgets them all at once (signals below); another process (e.g. `manage.py`, another
+worker) notices at the latest when its entry expires: that TTL is the revocation delay.
 """
 
 import datetime
+import time
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from registry.models import ApiToken
+from registry.models import ApiToken, RoleAssignment
 
 TOUCH_INTERVAL = datetime.timedelta(minutes=1)
 KEYWORD = "token"
+# What auth and scope need of the user and role; the password hash and profile columns stay in the database.
+TOKEN_COLUMNS = ("revoked", "last_used_at", "user__username", "user__is_active", "user__is_superuser",
+                 "user__cultivar_role__user", "user__cultivar_role__role")
+
+
+def _in_model_order(model, names):
+    # Model.from_db takes a subset of columns in the model's field order.
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)
+
+
+USER_COLUMNS = _in_model_order(get_user_model(), {"id", "username", "is_active", "is_superuser"})
+ROLE_COLUMNS = _in_model_order(RoleAssignment, {"id", "user_id", "role"})
 
 
 class TokenError(Exception):
@@ -29,12 +51,84 @@ def token_from_header(request):
     return parts[1]
 
 
-def authenticate_token(key):
-    """The active user behind a key, or TokenError (unknown, revoked, or inactive user)."""
-    token = ApiToken.objects.select_related("user", "user__cultivar_role").filter(key_hash=ApiToken.hash_key(key)).first()
+class VerifiedTokens:
+    """key hash → (verified at, token id, last_used_at, user columns, role columns or None), per process."""
+
+    def __init__(self):
+        self.entries = {}
+
+    def get(self, key_hash):
+        entry = self.entries.get(key_hash)
+        ttl = settings.API_TOKEN_CACHE_SECONDS
+        if entry is None or time.monotonic() - entry[0] >= ttl:
+            return None
+        return entry
+
+    def put(self, key_hash, token_id, last_used_at, user_values, role_values):
+        if settings.API_TOKEN_CACHE_SECONDS > 0:
+            self.entries[key_hash] = (time.monotonic(), token_id, last_used_at, user_values, role_values)
+
+    def touched(self, key_hash, last_used_at):
+        entry = self.entries.get(key_hash)
+        if entry is not None:
+            self.entries[key_hash] = entry[:2] + (last_used_at,) + entry[3:]
+
+    def clear(self, **_signal_kwargs):
+        self.entries.clear()
+
+
+verified_tokens = VerifiedTokens()
+
+# Whatever can change who a token is (revocation, a role or its regions, deactivation) forgets every
+# verified token of this process: rare admin events, so forgetting all keeps this simple and safe.
+for _model in (ApiToken, RoleAssignment, get_user_model()):
+    post_save.connect(verified_tokens.clear, sender=_model, dispatch_uid=f"token-cache-save-{_model.__name__}")
+    post_delete.connect(verified_tokens.clear, sender=_model, dispatch_uid=f"token-cache-delete-{_model.__name__}")
+m2m_changed.connect(verified_tokens.clear, sender=RoleAssignment.regions.through, dispatch_uid="token-cache-regions")
+
+
+def _user(user_values, role_values):
+    """A fresh user (with its role attached, or none) for this request, built from verified columns.
+
+    Fresh per request, so nothing a request caches on its user outlives it; the other columns are
+    deferred (loaded on access), as with `only()`.
+    """
+    User = get_user_model()
+    user = User.from_db(DEFAULT_DB_ALIAS, USER_COLUMNS, user_values)
+    role = None if role_values is None else RoleAssignment.from_db(DEFAULT_DB_ALIAS, ROLE_COLUMNS, role_values)
+    user._state.fields_cache["cultivar_role"] = role  # None: accessing it raises DoesNotExist, as Django does
+    return user
+
+
+def _verify(key_hash):
+    """(token id, last_used_at, user columns, role columns or None) from the database, or TokenError."""
+    try:  # get() on the unique hash (no ORDER BY to compile, unlike first()), reading only what auth and scope need
+        token = ApiToken.objects.select_related("user", "user__cultivar_role").only(*TOKEN_COLUMNS).get(
+            key_hash=key_hash)
+    except ApiToken.DoesNotExist:
+        token = None
     if token is None or token.revoked or not token.user.is_active:
         raise TokenError("Invalid or revoked API token.")
+    user = token.user
+    try:
+        role = user.cultivar_role
+        role_values = tuple(getattr(role, c) for c in ROLE_COLUMNS)
+    except RoleAssignment.DoesNotExist:
+        role_values = None
+    return token.pk, token.last_used_at, tuple(getattr(user, c) for c in USER_COLUMNS), role_values
+
+
+def authenticate_token(key):
+    """The active user behind a key, or TokenError (unknown, revoked, or inactive user)."""
+    key_hash = ApiToken.hash_key(key)
+    entry = verified_tokens.get(key_hash)
+    if entry is not None:
+        _, token_id, last_used_at, user_values, role_values = entry
+    else:
+        token_id, last_used_at, user_values, role_values = _verify(key_hash)
+        verified_tokens.put(key_hash, token_id, last_used_at, user_values, role_values)
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        verified_tokens.touched(key_hash, now)
+    return _user(user_values, role_values)

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from graphene import relay
 from graphql import GraphQLError
 
+from api_graphql.core.execution import Completed
 from api_graphql.core.limits import check_page_size
 
 
@@ -40,7 +41,7 @@ class Ordering:
         self.field, self.descending = field, descending
 
     def value_of(self, row):
-        value = getattr(row, self.field) if self.field else None
+        value = read(row, self.field) if self.field else None
         if isinstance(value, (datetime.date, datetime.datetime)):
             return value.isoformat()
         return None if value is None else str(value) if not isinstance(value, (int, float)) else value
@@ -69,6 +70,11 @@ class Ordering:
         return rows + list(unvalued.order_by("id")[: limit - len(rows)])
 
 
+def read(row, name):
+    """A column of a page row: a model instance, or a dict from `values()` (core/rows.py)."""
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
 def encode_cursor(kind, value, row_id):
     raw = json.dumps([kind, value, row_id], separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode()
@@ -94,13 +100,15 @@ class _Edge:
 
     @property
     def cursor(self):
-        return encode_cursor(self._kind, self._ordering.value_of(self.node), self.node.id)
+        return encode_cursor(self._kind, self._ordering.value_of(self.node), read(self.node, "id"))
 
 
 def keyset_connection(connection_type, queryset, *, first=None, after=None, ordering=None, kind="id",
-                      count_queryset=None):
+                      count_queryset=None, complete_edge=None):
     """One page of `queryset` as a `connection_type` (a CountableConnection subclass).
 
+    With `complete_edge` (row → response dict, core/rows.py), `queryset` is a `values()` queryset and
+    the edges are completed here, from the rows.
     `count_queryset` (default: `queryset`) is what `totalCount` counts — pass the queryset before
     joins and column plans so the COUNT stays lean.
     `kind` names the list and ordering inside the cursor, so a cursor from another ordering is refused.
@@ -112,7 +120,7 @@ def keyset_connection(connection_type, queryset, *, first=None, after=None, orde
     rows = rows[:size]
     edges = [_Edge(row, kind, ordering) for row in rows]
     connection = connection_type(
-        edges=edges,
+        edges=edges if complete_edge is None else Completed([complete_edge(row) for row in rows]),
         page_info=relay.PageInfo(
             has_next_page=has_next,
             has_previous_page=bool(after),

@@ -4,15 +4,15 @@ Row scope: every Django-backed type derives from `ScopedObjectType`, whose `get_
 graphene-django calls for nodes and connections, NetBox's BaseObjectType) narrows rows with the
 type's `visible_to(user, queryset)`; the registry resolvers start from the same method.
 
-Field scope: `FieldPermissionMiddleware` consults `FIELD_RULES` (type name → rule) and
-`ARGUMENT_RULES` ((type, field) → rule) before any resolver runs. A field the role may not read
-resolves to null with an error naming the field and the role; the rest of the response is kept.
+Field scope: `FieldScope` consults `FIELD_RULES` (type name → rule) and `ARGUMENT_RULES`
+((type, field) → rule); the execution context asks it before any resolver runs (no per-field
+middleware). A field the role may not read resolves to null with an error naming the field and the
+role; the rest of the response is kept.
 Other domains register their own rules with `restrict_fields` / `restrict_arguments`.
 """
 
 from graphene.utils.str_converters import to_camel_case
 from graphene_django import DjangoObjectType
-from graphql import GraphQLError
 
 from registry import permissions
 from registry.models import Role
@@ -75,27 +75,39 @@ restrict_arguments(
 )
 
 
-class FieldPermissionMiddleware:
-    """graphene middleware: refuses restricted fields and arguments before their resolvers run."""
+class FieldScope:
+    """The field scope of one request: why a field (or an argument given to it) is refused, or None.
 
-    def resolve(self, next_, root, info, **args):
-        parent = info.parent_type.name
-        rule = FIELD_RULES.get(parent)
-        if rule is not None:
-            role = request_role(info)
-            if rule.forbids(role, info.field_name):
-                raise GraphQLError(f"Field '{info.field_name}' of {parent} is not available to the {role} role.")
-        if args:
-            arg_rule = ARGUMENT_RULES.get((parent, info.field_name))
-            if arg_rule is not None:
-                role = request_role(info)
-                if role in arg_rule[0]:
-                    used = sorted(to_camel_case(a) for a in args if to_camel_case(a) in arg_rule[1] and args[a] is not None)
-                    if used:
-                        raise GraphQLError(
-                            f"Argument '{used[0]}' of {info.field_name} is not available to the {role} role."
-                        )
-        return next_(root, info, **args)
+    The execution context (api_graphql/core/execution.py) asks before any field resolves; the
+    verdict on a field is kept for the request, so a page of 100 firms checks each field once.
+    """
+
+    def __init__(self, role):
+        self.role = role
+        self._fields = {}
+
+    def field_refusal(self, type_name, field_name):
+        key = (type_name, field_name)
+        if key not in self._fields:
+            rule = FIELD_RULES.get(type_name)
+            refused = rule is not None and rule.forbids(self.role, field_name)
+            self._fields[key] = (f"Field '{field_name}' of {type_name} is not available to the {self.role} role."
+                                 if refused else None)
+        return self._fields[key]
+
+    def restricts_arguments(self, type_name, field_name):
+        rule = ARGUMENT_RULES.get((type_name, field_name))
+        return rule is not None and self.role in rule[0]
+
+    def argument_refusal(self, type_name, field_name, args):
+        """`args` as the resolver receives them (snake_case names); None values count as not given."""
+        if not self.restricts_arguments(type_name, field_name):
+            return None
+        restricted = ARGUMENT_RULES[(type_name, field_name)][1]
+        used = sorted(to_camel_case(a) for a in args if to_camel_case(a) in restricted and args[a] is not None)
+        if used:
+            return f"Argument '{used[0]}' of {field_name} is not available to the {self.role} role."
+        return None
 
 
 class ScopedObjectType(DjangoObjectType):
@@ -112,3 +124,37 @@ class ScopedObjectType(DjangoObjectType):
     @classmethod
     def get_queryset(cls, queryset, info):
         return cls.visible_to(request_user(info), queryset)
+
+    @classmethod
+    def is_type_of(cls, root, info):
+        # Asked for every object of a page: answer the common case (an instance of exactly our model) first.
+        return type(root) is cls._meta.model or super().is_type_of(root, info)
+
+    # GraphQL field → model columns its resolver reads. None: each concrete model field under its
+    # camelCase name reads its own column. KEY_COLUMNS are always read (None: pk and foreign keys,
+    # which resolvers and loaders follow).
+    COLUMNS = None
+    KEY_COLUMNS = None
+
+    @classmethod
+    def columns(cls, selected):
+        """The set of columns to load for these selected field names, or None when one of them is unknown (load all)."""
+        mapping, keys = cls._column_maps()
+        if not all(name in mapping for name in selected):
+            return None
+        return set(keys) | {column for name in selected for column in mapping[name]}
+
+    @classmethod
+    def _column_maps(cls):
+        """(COLUMNS, KEY_COLUMNS) with the defaults filled in from the model, worked out once per type."""
+        if "_columns_cache" not in cls.__dict__:
+            fields = cls._meta.model._meta.concrete_fields
+            mapping = cls.COLUMNS
+            if mapping is None:
+                mapping = {to_camel_case(f.name): (f.attname,) for f in fields}
+                mapping["__typename"] = ()
+            keys = cls.KEY_COLUMNS
+            if keys is None:
+                keys = tuple(f.attname for f in fields if f.primary_key or f.is_relation)
+            cls._columns_cache = (mapping, keys)
+        return cls._columns_cache

@@ -13,9 +13,18 @@ def _fields(selection_set, fragments):
             yield from _fields(fragments[selection.name.value].selection_set, fragments)
 
 
-def selected_names(info, path=()):
-    """GraphQL field names selected under the current field, following `path` (e.g. ("edges", "node"))."""
+def selection_tree(info, path=()):
+    """The fields selected under the current field, following `path` (e.g. ("edges", "node")), as a tree
+    {name: {sub-field name: {...}}} (leaves map to {})."""
     nodes = list(info.field_nodes)
     for step in path:
         nodes = [f for node in nodes for f in _fields(node.selection_set, info.fragments) if f.name.value == step]
-    return {f.name.value for node in nodes for f in _fields(node.selection_set, info.fragments)}
+    return _tree(nodes, info.fragments)
+
+
+def _tree(nodes, fragments):
+    children = {}
+    for node in nodes:
+        for field in _fields(node.selection_set, fragments):
+            children.setdefault(field.name.value, []).append(field)
+    return {name: _tree(fields, fragments) for name, fields in children.items()}

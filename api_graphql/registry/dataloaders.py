@@ -2,12 +2,24 @@
 
 from api_graphql.core.dataloaders import ByKeyLoader, ListByKeyLoader
 from registry import permissions
+from registry.filtersets import codes
 from registry.models import Certification, Firm, IndicatorYear, IndustryChain, Region, Stage, Tier
 
 
 class RegionByCodeLoader(ByKeyLoader):
     def queryset(self, keys):
         return Region.objects.filter(code__in=keys)
+
+
+def region(info, code):
+    """The region with this code: from the process's copy of the region table (reference data, ~150 rows,
+    re-read after CodeCache.ttl), else — a region added since — through the loader.
+
+    A page of firms then needs no join on regions (PostgreSQL took ~0.5 ms longer to plan the page
+    with it) and no region query at all once the table is cached.
+    """
+    found = codes.get(("region-table",), lambda: {row.code: row for row in Region.objects.all()}).get(code)
+    return found if found is not None else RegionByCodeLoader.for_request(info).load(code)
 
 
 class StageByIdLoader(ByKeyLoader):

@@ -4,6 +4,8 @@ Every list starts from the type's scoped queryset (ScopedObjectType.get_queryset
 region scope holds for lists, single lookups, totals and errors alike.
 """
 
+import functools
+
 import graphene
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +15,8 @@ from graphene_django.filter.utils import get_filtering_args_from_filterset
 from graphql import GraphQLError
 
 from api_graphql.core.limits import check_page_size
-from api_graphql.core.selection import selected_names
+from api_graphql.core.rows import NotPlain, row_page
+from api_graphql.core.selection import selection_tree
 from api_graphql.core.pagination import CountableConnection, Ordering, keyset_connection
 from api_graphql.registry.mutations import RecordCertification, RevokeCertification, UpsertFirm, UpsertIndicators
 from api_graphql.registry.types import CertificationType, FirmType, StageType
@@ -54,9 +57,32 @@ def invalid_argument(error):
     return GraphQLError(" ".join(messages) or "Invalid arguments.")
 
 
+@functools.lru_cache(maxsize=256)
+def narrowed(filterset_class, names):
+    """`filterset_class` with only the filters named (and the required ones), its form class built once.
+
+    A FilterSet deep-copies every declared filter and builds a form class with a field for each, per
+    request; a filter without a value is skipped anyway, so leaving it out changes nothing but the
+    cost. The form class can be shared: each form deep-copies its fields.
+    """
+    keep = {name: f for name, f in filterset_class.base_filters.items() if name in names or f.extra.get("required")}
+    form_class = None
+
+    def get_form_class(self):
+        nonlocal form_class
+        if form_class is None:
+            form_class = filterset_class.get_form_class(self)
+        return form_class
+
+    narrow = type(filterset_class.__name__, (filterset_class,),
+                  {"__module__": filterset_class.__module__, "get_form_class": get_form_class})
+    narrow.base_filters = keep
+    return narrow
+
+
 def filtered(filterset_class, queryset, arguments):
     data = {name: value for name, value in arguments.items() if value is not None}
-    filterset = filterset_class(data=data, queryset=queryset)
+    filterset = narrowed(filterset_class, frozenset(data))(data=data, queryset=queryset)
     if not filterset.is_valid():
         raise invalid_argument(filterset.errors)
     try:
@@ -107,10 +133,16 @@ class RegistryQuery(graphene.ObjectType):
         first = check_page_size(first)
         order_key = getattr(order_by, "value", order_by)
         queryset = filtered(FirmFilterSet, FirmType.get_queryset(Firm.objects.all(), info), filters)
-        page = FirmType.plan(queryset, selected_names(info, ("edges", "node")))
-        return keyset_connection(
-            FirmConnection, page, count_queryset=queryset, first=first, after=after, ordering=ORDERINGS[order_key], kind=f"firms{order_key}"
-        )
+        ordering = ORDERINGS[order_key]
+        page_of = functools.partial(keyset_connection, FirmConnection, count_queryset=queryset, first=first, after=after,
+                                    ordering=ordering, kind=f"firms{order_key}")
+        rows = row_page(info, FirmType, extra_columns=[ordering.field] if ordering.field else [])
+        if rows is not None:
+            try:  # only columns selected: complete the page from plain rows (core/rows.py)
+                return page_of(queryset.values(*sorted(rows.columns)), complete_edge=rows.edge)
+            except NotPlain:
+                pass  # e.g. a null where the schema says non-null: the ordinary path reports it
+        return page_of(FirmType.plan(queryset, selection_tree(info, ("edges", "node"))))
 
     def resolve_ladder(root, info, region=None):
         return list(ladder_for(region_or_error(region)))

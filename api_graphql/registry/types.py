@@ -2,7 +2,7 @@
 
 Relations resolve through per-request loaders (api_graphql/registry/dataloaders.py), so any list
 of firms — a `firms` page, search hits, candidates — costs a constant number of queries.
-Rows are scoped by ScopedObjectType.get_queryset; restricted fields by the permission middleware.
+Rows are scoped by ScopedObjectType.get_queryset; restricted fields by FieldScope (core/permissions.py).
 """
 
 import graphene
@@ -41,7 +41,7 @@ class RegionType(ScopedObjectType):
     def resolve_parent(self, info):
         if not self.parent_id:
             return None
-        return loaders.RegionByCodeLoader.for_request(info).load(self.parent_id)
+        return loaders.region(info, self.parent_id)
 
     def resolve_aliases(self, info):
         return self.aliases or []
@@ -105,7 +105,7 @@ class StageType(ScopedObjectType):
     def resolve_region(self, info):
         if not self.region_id:
             return None
-        return loaders.RegionByCodeLoader.for_request(info).load(self.region_id)
+        return loaders.region(info, self.region_id)
 
 
 class IndicatorYearType(ScopedObjectType):
@@ -213,6 +213,7 @@ class FirmType(ScopedObjectType):
         return permissions.firms_visible_to(user, queryset)
 
     # GraphQL field → the columns it needs; to-many relations resolved by loaders need only the id.
+    KEY_COLUMNS = ("id", "region")
     COLUMNS = {
         "id": (), "uscc": ("uscc",), "name": ("name",), "formerNames": ("former_names",), "foundedOn": ("founded_on",),
         "region": ("region",), "chains": (), "industryCode": ("industry_code",),
@@ -223,32 +224,41 @@ class FirmType(ScopedObjectType):
         "certifications": (), "timeline": (), "indicators": (), "__typename": (),
     }
     # To-one relations joined into the page query when selected (no loader round trip, no futures).
-    JOINED = {"region": "region", "currentStage": "current_stage", "currentTier": "current_tier",
-              "latestIndicators": "latest_indicators"}
+    # (Not regions: reference data, see loaders.region.)
+    JOINED = {"currentStage": ("current_stage", StageType),
+              "currentTier": ("current_tier", TierType), "latestIndicators": ("latest_indicators", IndicatorYearType)}
+
+    # To-one relations whose resolver answers the related row (null when the foreign key is): a page
+    # selecting only their columns is read from `values()` rows (core/rows.py).
+    ROW_RELATIONS = {"region": "region", "currentStage": "current_stage", "currentTier": "current_tier",
+                     "latestIndicators": "latest_indicators"}
 
     @classmethod
     def plan(cls, queryset, selected):
-        """Shape a firm queryset for the fields a query selected (a prefetch plan from the selection set).
+        """Shape a firm queryset for the fields a query selected (a prefetch plan from the selection tree).
 
-        Joins the selected to-one relations and reads only the needed firm columns; when a field is
-        not in COLUMNS (another domain's addition) every column is read. To-many relations stay
-        with the per-request loaders, so the plan never causes N+1 whatever is selected.
+        Joins the selected to-one relations and reads only the columns the selected fields need, on
+        the firm and on each joined row (see ScopedObjectType.columns); a field of unknown needs
+        (another domain's addition) means every column of that row. To-many relations stay with
+        the per-request loaders, so the plan never causes N+1 whatever is selected.
         """
-        joined = sorted(cls.JOINED[name] for name in selected if name in cls.JOINED)
+        joined = sorted((relation, node_type, selected[name]) for name, (relation, node_type) in cls.JOINED.items()
+                        if name in selected)
         if joined:
-            queryset = queryset.select_related(*joined)
-        if selected and all(name in cls.COLUMNS for name in selected):
-            columns = {"id", "region"} | {c for name in selected for c in cls.COLUMNS[name]}
-            queryset = queryset.only(*sorted(columns))
-        return queryset
+            queryset = queryset.select_related(*(relation for relation, _, _ in joined))
+        columns = cls.columns(selected)
+        if columns is None:
+            return queryset
+        for relation, node_type, below in joined:
+            related = node_type.columns(below)
+            columns |= {relation} if related is None else {f"{relation}__{c}" for c in related}
+        return queryset.only(*sorted(columns))
 
     def resolve_former_names(self, info):
         return list(self.former_names or [])
 
     def resolve_region(self, info):
-        if "region" in self._state.fields_cache:
-            return self.region
-        return loaders.RegionByCodeLoader.for_request(info).load(self.region_id)
+        return loaders.region(info, self.region_id)
 
     def resolve_chains(self, info):
         return loaders.ChainsByFirmLoader.for_request(info).load(self.id)

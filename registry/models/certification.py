@@ -1,6 +1,8 @@
 """Recognitions (认定/入库/评价/名单): what a firm holds or held, with where the record came from."""
 
 from django.db import models
+
+from registry.models.base import BulkReadModel
 from django.db.models import F, Q
 
 from registry.models.ladder import Level
@@ -13,7 +15,7 @@ class CertificationStatus(models.TextChoices):
     SUPERSEDED = "superseded", "已换证 superseded by a renewal"
 
 
-class Certification(models.Model):
+class Certification(BulkReadModel):
     firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="certifications")
     stage = models.ForeignKey("registry.Stage", on_delete=models.PROTECT, related_name="+")
     tier = models.ForeignKey("registry.Tier", on_delete=models.PROTECT, related_name="+")

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from registry.models.base import BulkReadModel
+
 
 class ListingStatus(models.TextChoices):
     UNLISTED = "unlisted", "未上市 unlisted"
@@ -12,7 +14,7 @@ class ListingStatus(models.TextChoices):
     DEREGISTERED = "deregistered", "注销 deregistered"
 
 
-class Firm(models.Model):
+class Firm(BulkReadModel):
     uscc = models.CharField("统一社会信用代码 USCC", max_length=18, unique=True)
     # A code that fails the GB 32100 check digit is only stored when an administrator accepts it.
     uscc_override_reason = models.TextField(blank=True)

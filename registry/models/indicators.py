@@ -2,6 +2,8 @@
 
 from django.core.validators import MinValueValidator
 from django.db import models
+
+from registry.models.base import BulkReadModel
 from django.db.models import Case, F, FloatField, Value, When
 from django.db.models.functions import Cast
 
@@ -16,7 +18,7 @@ def count(label):
     return models.PositiveIntegerField(label, null=True, blank=True)
 
 
-class IndicatorYear(models.Model):
+class IndicatorYear(BulkReadModel):
     firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="indicators")
     year = models.PositiveSmallIntegerField()
     revenue = money("营业收入（万元）")

@@ -6,6 +6,8 @@ with `region` set; it then appears in the ladder of that region and every region
 
 from django.db import models
 
+from registry.models.base import BulkReadModel
+
 
 class Level(models.TextChoices):
     NATIONAL = "national", "国家级 national"
@@ -22,7 +24,7 @@ class ValidityRule(models.TextChoices):
     LIST_YEAR = "list_year", "until 31 December of the list year"
 
 
-class Stage(models.Model):
+class Stage(BulkReadModel):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=60)  # 中文 name shown to officers
     name_en = models.CharField(max_length=80, blank=True)
@@ -43,7 +45,7 @@ class Stage(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Tier(models.Model):
+class Tier(BulkReadModel):
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="tiers")
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=60)

@@ -6,8 +6,10 @@ under it" is one indexed prefix match instead of a recursive query.
 
 from django.db import models
 
+from registry.models.base import BulkReadModel
 
-class Region(models.Model):
+
+class Region(BulkReadModel):
     class Kind(models.TextChoices):
         PROVINCE = "province", "省 province"
         CITY = "city", "市 city"
@@ -39,7 +41,7 @@ def build_path(parent_path, code):
     return f"{parent_path}{code}/"
 
 
-class IndustryChain(models.Model):
+class IndustryChain(BulkReadModel):
     """An industry chain (产业链) node; a firm can sit on several chains."""
 
     code = models.CharField(max_length=60, unique=True)

@@ -61,6 +61,16 @@ def cold_code_cache():
     codes.clear()
 
 
+@pytest.fixture(autouse=True)
+def no_verified_tokens():
+    """Verified tokens are cached per process too; no test sees another's."""
+    from api_graphql.core.auth import verified_tokens
+
+    verified_tokens.clear()
+    yield
+    verified_tokens.clear()
+
+
 @pytest.fixture
 def officer(db):
     return make_user("ks_officer", Role.OFFICER, regions=["320583"])

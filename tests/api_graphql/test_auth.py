@@ -6,7 +6,8 @@ import json
 from django.test import Client
 from django.utils import timezone
 
-from registry.models import ApiToken
+from api_graphql.core.auth import verified_tokens
+from registry.models import ApiToken, Role, RoleAssignment
 from tests.api_graphql.conftest import make_user
 
 QUERY = "{ firms { totalCount } }"
@@ -41,6 +42,7 @@ def test_token_authentication_and_last_used_throttle(analyst, registry_data):
     token.refresh_from_db()
     assert token.last_used_at == first_use  # not rewritten within a minute
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - datetime.timedelta(minutes=2))
+    verified_tokens.clear()  # this process remembers when it last wrote last_used_at; start afresh
     post(Client(), HTTP_AUTHORIZATION=f"Token {key}")
     token.refresh_from_db()
     assert token.last_used_at > first_use
@@ -50,15 +52,45 @@ def test_token_authentication_and_last_used_throttle(analyst, registry_data):
 def test_bad_and_revoked_tokens_are_refused(analyst):
     token, key = ApiToken.issue(analyst)
     assert post(Client(), HTTP_AUTHORIZATION="Token nope")[0] == 401
+    assert post(Client(), HTTP_AUTHORIZATION=f"Token {key}")[0] == 200  # verified, so remembered
     token.revoked = True
     token.save()
     status, body = post(Client(), HTTP_AUTHORIZATION=f"Token {key}")
     assert status == 401 and "revoked" in body["errors"][0]["message"]
     _, fresh = ApiToken.issue(analyst)
+    assert post(Client(), HTTP_AUTHORIZATION=f"Token {fresh}")[0] == 200
     analyst.is_active = False
     analyst.save()
     assert post(Client(), HTTP_AUTHORIZATION=f"Token {fresh}")[0] == 401  # a deactivated user's tokens stop
     assert post(Client(), HTTP_AUTHORIZATION="Token")[0] == 401  # malformed header
+
+
+def test_verified_tokens_are_remembered_until_something_changes(analyst, registry_data, django_assert_num_queries,
+                                                               settings):
+    _, key = ApiToken.issue(analyst)
+    headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    assert post(Client(), **headers)[0] == 200
+    with django_assert_num_queries(0):  # the token query (and the last_used_at write) are not repeated
+        from api_graphql.core.auth import authenticate_token
+        user = authenticate_token(key)
+    assert (user.username, user.cultivar_role.role) == ("analyst", Role.ANALYST)
+    assert user.email == analyst.email  # columns not cached are read on access, not made up
+
+    assignment = RoleAssignment.objects.get(user=analyst)
+    assignment.role = Role.INVESTOR
+    assignment.save()  # a role change in this process is seen by the next request
+    assert authenticate_token(key).cultivar_role.role == Role.INVESTOR
+    assignment.delete()
+    status, body = post(Client(), **headers)
+    assert status == 403 and "no Cultivar role" in body["errors"][0]["message"]
+
+    RoleAssignment.objects.create(user=analyst, role=Role.ANALYST)
+    assert post(Client(), **headers)[0] == 200
+    ApiToken.objects.filter(key_hash=ApiToken.hash_key(key)).update(revoked=True)  # no signal: as another process
+    assert post(Client(), **headers)[0] == 200  # still remembered: the TTL is the revocation delay
+    settings.API_TOKEN_CACHE_SECONDS = 0  # expired (or cache off): verified again
+    status, body = post(Client(), **headers)
+    assert status == 401 and "revoked" in body["errors"][0]["message"]
 
 
 def test_session_posts_need_csrf_but_token_posts_do_not(analyst, registry_data):

@@ -17,10 +17,11 @@ PAGE = """query($n: Int) { firms(first: $n, region: "320500") { totalCount edges
   latestIndicators { year revenue } indicators { year rdIntensity } } } } }"""
 
 # Auth: session, user, role (+ the officer's regions) = 3 (4); the `region` filter: the codes under it
-# = 1 (0 once cached); the page — region, stage, tier and latest indicators joined in (the prefetch
-# plan) — and its count = 2; one loader batch per to-many relation or second level: parent regions,
-# chains, certifications (stage and tier joined), indicators = 4. Total 10 for an analyst, 11 for an
-# officer, whatever the page size (timeline reuses the certifications batch).
+# = 1 (0 once cached); the page — stage, tier and latest indicators joined in (the prefetch plan) —
+# and its count = 2; regions and their parents: the region table = 1 (0 once cached, see
+# loaders.region); one loader batch per to-many relation: chains, certifications (stage and tier
+# joined), indicators = 3. Total 10 for an analyst, 11 for an officer, whatever the page size
+# (timeline reuses the certifications batch); 8 and 9 with the reference caches warm.
 EXPECTED_QUERIES = 11
 
 
@@ -72,3 +73,25 @@ def test_total_count_only_when_selected_and_pages_are_keyset_not_offset(gql, ana
     assert sum("COUNT(" in s for s in sql) == 1
     page = next(s for s in sql if "LIMIT 3" in s)
     assert '"registry_firm"."id" >' in page and "OFFSET" not in page
+
+
+def test_regions_come_from_the_cached_region_table_and_a_new_region_still_resolves(gql, analyst, db):
+    from registry.models import Region
+    from registry.models.region import build_path
+
+    FirmFactory()
+    query = "{ firms(first: 5) { edges { node { uscc region { code name parent { code } } } } } }"
+    gql.client.force_login(analyst)
+    gql.data(query)  # reads the region table once
+    with CaptureQueriesContext(connection) as queries:
+        data = gql.data(query)
+    assert not any("registry_region" in q["sql"] for q in queries.captured_queries)
+    assert data["firms"]["edges"][0]["node"]["region"] == {"code": "320583", "name": "昆山市", "parent": {"code": "320500"}}
+
+    suzhou = Region.objects.get(code="320500")
+    new = Region.objects.create(code="320599", name="测试新区", level="park", parent=suzhou,
+                                path=build_path(suzhou.path, "320599"))
+    firm = FirmFactory(region=new)
+    node = gql.data("query($u: String!) { firm(uscc: $u) { region { code name parent { code } } } }",
+                    {"u": firm.uscc})["firm"]
+    assert node["region"] == {"code": "320599", "name": "测试新区", "parent": {"code": "320500"}}
