@@ -126,6 +126,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Analytics: a write touching more firms than this (a big import) does not refresh the precomputed
+# tables inline; it marks them stale (analytics compute live meanwhile) and rebuilds them after commit.
+ANALYTICS_INLINE_REFRESH_MAX_FIRMS = int(os.environ.get("ANALYTICS_INLINE_REFRESH_MAX_FIRMS", "20000"))
+
 # Search.
 SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")

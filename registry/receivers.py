@@ -8,6 +8,8 @@ firms_changed from a certification write → refresh the precomputed pipeline ta
 (registry.analytics.precomputed), also inside the writing transaction.
 """
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -45,7 +47,7 @@ def refresh_pipeline_tables(sender, firm_ids=(), **kwargs):
     from registry.analytics.precomputed import refresh_firms
     from registry.models import Certification, Firm
 
-    if sender in (Certification, Firm):
+    if sender in (Certification, Firm) and not rebuild_instead(firm_ids):
         refresh_firms(firm_ids)
 
 
@@ -64,7 +66,29 @@ def refresh_candidate_ranks(sender, firm_ids=(), **kwargs):
     """Any firm change (recognitions, indicators, firm facts) can move it in a candidates ranking."""
     from registry.eligibility.precomputed import refresh_firms
 
-    refresh_firms(firm_ids)
+    if not rebuild_instead(firm_ids):
+        refresh_firms(firm_ids)
+
+
+def rebuild_instead(firm_ids):
+    """A change to more firms than ANALYTICS_INLINE_REFRESH_MAX_FIRMS (a large import) would spend
+    minutes re-deriving rows inside the writer's transaction: mark both groups of tables stale instead
+    (the analytics answer live meanwhile) and rebuild them once the write has committed."""
+    if len(firm_ids) <= settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS:
+        return False
+    from registry.analytics import precomputed as pipeline
+    from registry.eligibility import precomputed as candidates
+    from registry.models import PipelineState
+    from registry.tasks import rebuild_precomputed_tables
+
+    pipeline_complete = pipeline.is_complete()
+    candidates_complete = PipelineState.objects.filter(name=candidates.STATE, complete=True).exists()
+    if pipeline_complete or candidates_complete:  # once stale, later signals in this write add nothing
+        note = f"{len(firm_ids):,} firms changed at once; rebuilding after commit"
+        pipeline.mark_stale(note)
+        candidates.mark_stale(note)
+        transaction.on_commit(rebuild_precomputed_tables.delay)
+    return True
 
 
 def rules_changed(sender, instance, created=False, raw=False, **kwargs):

@@ -15,3 +15,13 @@ def rebuild_candidate_ranks():
     from registry.eligibility.precomputed import rebuild
 
     rebuild()
+
+
+@shared_task
+def rebuild_precomputed_tables():
+    """After a write too large to refresh inline (registry.receivers): rebuild both precomputed groups."""
+    from registry.analytics.precomputed import rebuild as rebuild_pipeline
+    from registry.eligibility.precomputed import rebuild as rebuild_candidates
+
+    rebuild_pipeline()
+    rebuild_candidates()

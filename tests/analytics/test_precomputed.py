@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from registry.analytics import cohort_table, funnel, precomputed, stage_transitions
 from registry.analytics.cohorts import cohort_firms
@@ -23,6 +24,8 @@ from registry.models import (
     Stage,
 )
 from registry.services import record_certification, revoke_certification, upsert_firm, upsert_indicators
+from registry.signals import firms_changed
+from registry.tasks import rebuild_precomputed_tables
 
 TODAY = datetime.date(2026, 11, 23)
 pytestmark = pytest.mark.django_db
@@ -148,3 +151,21 @@ def test_rule_change_makes_ranking_stale(db):
     assert not candidate_ranks.ready_for(TODAY)
     CandidateRank.objects.all().delete()  # would empty the ranking if it were still read
     assert find_candidates("hnte", on=TODAY).total == find_candidates("hnte", on=TODAY, live=True).total > 0
+
+
+def test_large_change_marks_stale_and_rebuilds_after_commit(db, settings, django_capture_on_commit_callbacks):
+    """A write over ANALYTICS_INLINE_REFRESH_MAX_FIRMS is not refreshed inline: both groups go stale
+    (live answers meanwhile) and one rebuild runs after commit, giving the live numbers again."""
+    call_command("seed_demo", firms=60, seed=5, today=TODAY, no_index=True)
+    call_command("analytics_rebuild", on=TODAY, verbosity=0)
+    assert precomputed.is_complete() and candidate_ranks.ready_for(TODAY)
+    settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS = 10
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        firms_changed.send(sender=Certification, firm_ids=list(Firm.objects.values_list("id", flat=True)))
+        firms_changed.send(sender=Certification, firm_ids=list(Firm.objects.values_list("id", flat=True)))
+        assert not precomputed.is_complete() and not candidate_ranks.ready_for(TODAY)
+    rebuilds = [callback for callback in callbacks if callback == rebuild_precomputed_tables.delay]
+    assert len(rebuilds) == 1  # one rebuild, however many signals the write sent
+    rebuilds[0]()
+    assert precomputed.is_complete() and candidate_ranks.ready_for(timezone.localdate())
+    assert_same_as_live()
