@@ -78,12 +78,9 @@ def rebuild_instead(firm_ids):
         return False
     from registry.analytics import precomputed as pipeline
     from registry.eligibility import precomputed as candidates
-    from registry.models import PipelineState
     from registry.tasks import rebuild_precomputed_tables
 
-    pipeline_complete = pipeline.is_complete()
-    candidates_complete = PipelineState.objects.filter(name=candidates.STATE, complete=True).exists()
-    if pipeline_complete or candidates_complete:  # once stale, later signals in this write add nothing
+    if pipeline.is_complete() or candidates.is_complete():  # once stale, later signals in this write add nothing
         note = f"{len(firm_ids):,} firms changed at once; rebuilding after commit"
         pipeline.mark_stale(note)
         candidates.mark_stale(note)

@@ -35,15 +35,15 @@ REGION_OF = ("(SELECT r.path FROM registry_firm f JOIN registry_region r ON r.co
 
 
 def state():
-    return PipelineState.objects.filter(name=STATE).first()
+    return PipelineState.objects.of(STATE)
 
 
 def is_complete():
-    return PipelineState.objects.filter(name=STATE, complete=True).exists()
+    return PipelineState.objects.is_complete(STATE)
 
 
 def mark_stale(note):
-    PipelineState.objects.update_or_create(name=STATE, defaults={"complete": False, "note": note[:200]})
+    PipelineState.objects.mark_stale(STATE, note)
 
 
 def _execute(sql, params):

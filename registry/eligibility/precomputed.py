@@ -31,15 +31,19 @@ COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap", "region_path
 
 
 def state():
-    return PipelineState.objects.filter(name=STATE).first()
+    return PipelineState.objects.of(STATE)
+
+
+def is_complete():
+    return PipelineState.objects.is_complete(STATE)
 
 
 def ready_for(on):
-    return PipelineState.objects.filter(name=STATE, complete=True, evaluated_on=on).exists()
+    return PipelineState.objects.is_complete(STATE, evaluated_on=on)
 
 
 def mark_stale(note):
-    PipelineState.objects.filter(name=STATE).update(complete=False, note=note[:200])
+    PipelineState.objects.mark_stale(STATE, note)
 
 
 def targets(on):

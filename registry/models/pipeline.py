@@ -64,9 +64,24 @@ class CandidateRank(models.Model):
                                 name="candidate_order")]
 
 
+class PipelineStateQuerySet(models.QuerySet):
+    """The freshness bookkeeping both groups share; a group without a row was never built."""
+
+    def of(self, group):
+        return self.filter(name=group).first()
+
+    def is_complete(self, group, **extra):
+        return self.filter(name=group, complete=True, **extra).exists()
+
+    def mark_stale(self, group, note):
+        self.filter(name=group).update(complete=False, note=note[:200])
+
+
 class PipelineState(models.Model):
     """Whether a group of precomputed tables is complete, and since when: "pipeline" (reach and
     transitions) and "candidates" (CandidateRank, for `evaluated_on`)."""
+
+    objects = PipelineStateQuerySet.as_manager()
 
     name = models.CharField(max_length=40, primary_key=True)
     complete = models.BooleanField(default=False)
