@@ -42,6 +42,9 @@ class CodeCache:
             self.entries[key] = (now, value)
         return value
 
+    def forget(self, key):
+        self.entries.pop(key, None)
+
     def clear(self):
         self.entries.clear()
 

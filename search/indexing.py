@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
 from typing import Iterable, Iterator
 
 from django.db import transaction
@@ -92,22 +91,23 @@ def firm_document(firm, region_names: dict[str, str]) -> dict:
     return doc
 
 
-VOCABULARY_TTL = 60.0  # seconds; other processes' code changes reach this one within it
-_vocabulary_cache: list = []  # [(read at, Vocabulary)]
+VOCABULARY_KEY = ("search-vocabulary",)
 
 
 def cached_registry_vocabulary() -> Vocabulary:
-    """``registry_vocabulary()`` read at most once per VOCABULARY_TTL per process: it is four
-    queries, and every search validates its filters against it. A Stage/Tier/Region/IndustryChain
-    saved or deleted in this process drops the copy at once (``forget_vocabulary``)."""
-    now = time.monotonic()
-    if not _vocabulary_cache or now - _vocabulary_cache[0][0] > VOCABULARY_TTL:
-        _vocabulary_cache[:] = [(now, registry_vocabulary())]
-    return _vocabulary_cache[0][1]
+    """``registry_vocabulary()`` through the registry's reference-code cache (``registry.filtersets.codes``,
+    re-read after ``CodeCache.ttl`` per process): it is four queries, and every search validates its
+    filters against it. A Stage/Tier/Region/IndustryChain saved or deleted in this process drops the
+    copy at once (``forget_vocabulary``)."""
+    from registry.filtersets import codes
+
+    return codes.get(VOCABULARY_KEY, registry_vocabulary)
 
 
 def forget_vocabulary(**kwargs) -> None:
-    _vocabulary_cache.clear()
+    from registry.filtersets import codes
+
+    codes.forget(VOCABULARY_KEY)
 
 
 def registry_vocabulary() -> Vocabulary:
