@@ -10,20 +10,16 @@ import datetime
 from types import SimpleNamespace
 
 import graphene
-from graphql import execute, is_non_null_type, parse
+from graphql import execute, parse
 from graphql_sync_dataloaders import DeferredExecutionContext, SyncDataLoader
 
 from api_graphql.core.execution import CultivarExecutionContext
 
 
 class Reference(DeferredExecutionContext):
-    def handle_field_error(self, error, return_type, path=None):
-        if is_non_null_type(return_type):
-            raise error
-        if path is not None:
-            self.collected_errors.add(error, path)
-        else:
-            self.collected_errors.errors.append(error)
+    """The plain deferred execution, with only our fix for graphql-sync-dataloaders' path-less error calls."""
+
+    handle_field_error = CultivarExecutionContext.handle_field_error
 
 
 class Color(graphene.Enum):
