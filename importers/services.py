@@ -565,19 +565,31 @@ class Run:
                 self.counts[result[1]] += 1
 
 
-def _save_progress(job, counts):
-    """Counts written on a second connection (PostgreSQL), so importJob shows progress mid-run."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block is False:
-        return
-    side = getattr(_save_progress, "conn", None)
-    try:
-        if side is None:
-            side = _save_progress.conn = connections.create_connection("default")
-        with side.cursor() as cursor:
-            cursor.execute("UPDATE importers_importjob SET total = %s, processed = %s WHERE id = %s",
-                           [counts["total"], counts["processed"], job.pk])
-    except Exception:  # progress is a courtesy; never fail an import over it
-        _save_progress.conn = None
+class ProgressWriter:
+    """A job's counts written on a second connection (PostgreSQL), so importJob shows progress while the
+    job's own transaction is still open. One per job, closed when the job ends."""
+
+    def __init__(self, job):
+        self.job, self.side = job, None
+        self.enabled = connection.vendor == "postgresql"
+
+    def __call__(self, counts):
+        if not self.enabled or not connection.in_atomic_block:
+            return
+        try:
+            if self.side is None:
+                self.side = connections.create_connection("default")
+            with self.side.cursor() as cursor:
+                cursor.execute("UPDATE importers_importjob SET total = %s, processed = %s WHERE id = %s",
+                               [counts["total"], counts["processed"], self.job.pk])
+        except Exception:  # progress is a courtesy; never fail an import over it
+            self.enabled = False
+            self.close()
+
+    def close(self):
+        if self.side is not None:
+            self.side.close()
+            self.side = None
 
 
 def run_job(job, *, progress=None, per_row=None, fast=True):
@@ -590,7 +602,8 @@ def run_job(job, *, progress=None, per_row=None, fast=True):
         job = ImportJob.objects.get(pk=job)
     job.status, job.started_at, job.message = JobStatus.RUNNING, timezone.now(), ""
     job.save(update_fields=["status", "started_at", "message"])
-    report = lambda r: (_save_progress(job, r.counts), progress and progress(r))  # noqa: E731
+    save_progress = ProgressWriter(job)
+    report = lambda r: (save_progress(r.counts), progress and progress(r))  # noqa: E731
     run = Run(job, progress=report, per_row=per_row, fast=fast)
     changed = set()
 
@@ -620,6 +633,7 @@ def run_job(job, *, progress=None, per_row=None, fast=True):
             raise
     finally:
         firms_changed.disconnect(dispatch_uid=("import job", job.pk))
+        save_progress.close()
     for name, value in run.counts.items():
         setattr(job, name, value)
     job.finished_at = timezone.now()

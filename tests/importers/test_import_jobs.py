@@ -7,6 +7,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection, connections
 
 from importers.models import ImportJob, ImportReviewItem, JobStatus, ReviewStatus
 from importers.services import ImportRefused, accept_review_item, create_job, import_file, reject_review_item, run_job
@@ -315,3 +316,32 @@ def test_celery_task_runs_the_job_and_keeps_the_file(data_dir, settings):
     assert run_import.delay(job.pk).get() == "succeeded"
     job.refresh_from_db()
     assert (job.status, job.processed, job.created) == ("succeeded", 26, 26)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="progress on a second connection is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_progress_shows_outside_the_job_and_its_connection_is_closed_after(data_dir):
+    """importJob reads the counts while the job's transaction is open; the side connection that writes
+    them lives as long as the job (a leaked one kept the test database busy at teardown)."""
+
+    def sessions():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    seen = []
+
+    def peek(run):  # another session's view of the job row, mid-run
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT processed FROM importers_importjob WHERE id = %s", [run.job.pk])
+                seen.append(cursor.fetchone()[0])
+        finally:
+            other.close()
+
+    before = sessions()
+    job = import_file(data_dir / "firms_master.csv", kind="firms", progress=peek)
+    assert job.status == JobStatus.SUCCEEDED and job.processed > 0
+    assert seen and seen[-1] == job.processed
+    assert sessions() == before
