@@ -160,7 +160,7 @@ class FastImport:
                 region_id text NOT NULL, in_scope boolean NOT NULL, issued_on date NOT NULL,
                 valid_from date NOT NULL, valid_until date NOT NULL, certificate_no text NOT NULL, dkey text NOT NULL,
                 problem text, first_line integer, firm_region text) ON COMMIT DROP""")
-            for lines, frame in self.table.frames():
+            for lines, frame in self.table.frames(FRAME_ROWS):
                 fast, staged = self.clean(lines, frame)
                 self.copy(cursor, lines, staged)
                 slow = np.flatnonzero(~fast)

@@ -147,16 +147,17 @@ class Table:
             if rows:
                 yield rows
 
-    def frames(self) -> Iterator[tuple[Any, pd.DataFrame]]:
+    def frames(self, size: int | None = None) -> Iterator[tuple[Any, pd.DataFrame]]:
         """CSV only: the raw cells under the header as (line numbers, DataFrame of text cells indexed by
-        column position), about ``chunksize`` rows each, for vectorised importers (importers.fastpath).
+        column position), about ``size`` rows each (the table's chunksize by default), for vectorised
+        importers (importers.fastpath).
         Rows are not classified here: hand the ones you do not take to a :meth:`converter`. One pass,
         instead of :meth:`batches`."""
         if self._frames is None or self._rows is None:
             raise RuntimeError("Table.frames() is for CSV tables whose rows were not read yet")
         self._rows.close()  # the row reader only served to find the header
         self._rows, self._pending = None, []
-        for lines, frame in self._frames():
+        for lines, frame in self._frames(size) if size else self._frames():
             keep = lines > self.header_line
             if not keep.all():
                 lines, frame = lines[keep], frame[keep]

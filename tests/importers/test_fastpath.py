@@ -103,7 +103,9 @@ MIXED = [
 
 @postgres_only
 @pytest.mark.django_db
-def test_fast_path_gives_the_per_row_report_and_registry(tmp_path, monkeypatch):
+@pytest.mark.parametrize("frame_rows", [3, fastpath.FRAME_ROWS])
+def test_fast_path_gives_the_per_row_report_and_registry(tmp_path, monkeypatch, frame_rows):
+    monkeypatch.setattr(fastpath, "FRAME_ROWS", frame_rows)  # 3: rows of every kind fall in several frames
     used = []
     monkeypatch.setattr(fastpath, "run_table", lambda run, table, real=fastpath.run_table: (used.append(1), real(run, table)))
     corrected = [line.replace("GR2024001,2024-01-10", "GR2024001,2024-01-11") for line in MIXED]

@@ -383,6 +383,20 @@ def test_repeated_header_and_quoted_line_breaks(tmp_path):
     assert table.skipped == [(4, "repeated header")]
 
 
+def test_frames_come_in_the_size_asked_with_file_line_numbers(tmp_path):
+    path = tmp_path / "x.csv"
+    body = "".join(f"公司{i},91320571T6748MKWW3,\"电池\n储能\"\n" if i == 3 else f"公司{i},91320571T6748MKWW3,芯片\n"
+                   for i in range(1, 8))
+    path.write_text("名单\n企业名称,统一社会信用代码,主营产品\n" + body, encoding="utf-8")
+    [table] = open_source(path).tables(chunksize=5000)
+    frames = list(table.frames(3))
+    # chunks of the file's records (title and header lines are dropped from the first one)
+    assert [len(frame) for _, frame in frames] == [1, 3, 3]
+    # line numbers are the file's: the header is line 2, and row 3's quoted line break takes a line
+    assert [int(n) for lines, _ in frames for n in lines] == [3, 4, 5, 7, 8, 9, 10]
+    assert frames[1][1].iloc[1, 2] == "电池\n储能"
+
+
 def test_tab_separated_and_file_object(tmp_path):
     data = "企业名称\t统一社会信用代码\nA公司\t91320571T6748MKWW3\n".encode("gb18030")
     rows = list(iter_rows(io.BytesIO(data)))
