@@ -16,9 +16,11 @@ class CertificationStatus(models.TextChoices):
 
 
 class Certification(BulkReadModel):
-    firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="certifications")
-    stage = models.ForeignKey("registry.Stage", on_delete=models.PROTECT, related_name="+")
-    tier = models.ForeignKey("registry.Tier", on_delete=models.PROTECT, related_name="+")
+    # Indexed by the composite indexes below, which lead with them (cert_unique_start, cert_stage_from,
+    # cert_tier_issued).
+    firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="certifications", db_index=False)
+    stage = models.ForeignKey("registry.Stage", on_delete=models.PROTECT, related_name="+", db_index=False)
+    tier = models.ForeignKey("registry.Tier", on_delete=models.PROTECT, related_name="+", db_index=False)
     authority = models.CharField("认定机构", max_length=120, blank=True)
     level = models.CharField(max_length=12, choices=Level.choices)
     batch = models.CharField("批次", max_length=60, blank=True)
@@ -31,7 +33,7 @@ class Certification(BulkReadModel):
     revoked_on = models.DateField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
     renews = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewals",
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewals", db_index=False,
         help_text="The earlier recognition of the same tier that this one renews (重新认定).",
     )
     # Provenance: which imported list, which row, which file.
@@ -67,6 +69,7 @@ class Certification(BulkReadModel):
             models.Index(fields=["status", "valid_until"], name="cert_status_until"),
             models.Index(fields=["tier", "issued_on"], name="cert_tier_issued"),
             models.Index(fields=["stage", "valid_from"], name="cert_stage_from"),
+            models.Index(fields=["renews"], condition=Q(renews__isnull=False), name="cert_renews"),
         ]
 
     def __str__(self):
