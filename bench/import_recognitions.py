@@ -11,6 +11,9 @@ firms created from the rows, certifications, current stages, audit rows), then i
    schema (every column, default, check, index, unique constraint and foreign key), dropped
    afterwards. The COPY files are written beforehand by a child process: only the COPY is timed.
 
+Between them it prints the floor of any importer built on the issue's stack: the import's own reader
+(importers.readers, pandas' C parser, chunks of text cells) reading the file and doing nothing else.
+
 Peak memory is resource.getrusage(RUSAGE_SELF).ru_maxrss of this process (files are generated in
 child processes so they do not count). Search indexing is not in the import's time: an import
 indexes the firms it changed in one pass after it commits, on the Celery "search" queue; --index
@@ -186,6 +189,18 @@ def main():
         cursor.execute("DROP TABLE bench_import_baseline")
     print(f"baseline 1, COPY of the CSV into a scratch text table: {args.rows:,} rows in {copy_s:.2f} s = "
           f"{args.rows / copy_s:,.0f} rows/s")
+
+    # Floor: the import's reader alone (header detection, pandas chunks of text cells), nothing checked or written.
+    from importers.readers import open_source
+    from importers.fastpath import FRAME_ROWS
+    from importers.services import CHUNKSIZE, REQUIRED
+
+    t = time.perf_counter()
+    table = next(open_source(path).tables(required=REQUIRED["recognitions"], chunksize=CHUNKSIZE))
+    read_rows = sum(len(lines) for lines, _ in table.frames(FRAME_ROWS))
+    read_s = time.perf_counter() - t
+    print(f"floor, the importer's reader alone (pandas, nothing checked or written): {read_rows:,} rows in "
+          f"{read_s:.2f} s = {read_rows / read_s:,.0f} rows/s = {copy_s / read_s:.3f} of baseline 1")
 
     tables_s = None
     if connection.vendor == "postgresql":
