@@ -35,6 +35,7 @@ import csv
 import datetime
 import io
 import re
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,7 @@ FRAME_ROWS = 100_000
 ROWS_BATCH = 20_000  # staged rows handed to bulk_record_certifications at a time
 STAGE = "import_fast_rows"
 PLAN = "import_fast_plan"
+TOUCHED = "import_fast_touched"  # firms and records the job wrote: ids stay in the database, not in Python sets
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
@@ -325,17 +327,17 @@ class FastImport:
             self.duplicates(cursor)
             if run.scope is not None:
                 self.out_of_scope(cursor)
-            new_firm_ids = self.create_firms(cursor, params)
-            run.counts["firms_created"] += len(new_firm_ids)
+            cursor.execute(f"""CREATE TEMP TABLE {TOUCHED} (firm_id bigint NOT NULL, cert_id bigint,
+                               new_firm boolean NOT NULL DEFAULT false) ON COMMIT DROP""")
+            run.counts["firms_created"] += self.create_firms(cursor, params)
             self.plan(cursor, params)
-            changed_firms, cert_ids = self.update_matching(cursor, params)
-            created_firms, more = self.insert_new(cursor, params)
-            cert_ids += more
-            self.refresh_stages(cursor, params, sorted((changed_firms | created_firms) - new_firm_ids))
-            rows_firms, more = self.apply_rows(cursor)
-            cert_ids += more
-            cursor.execute(f"DROP TABLE {STAGE}, {PLAN}")
-        announced = sorted(changed_firms | created_firms | rows_firms | new_firm_ids)
+            self.update_matching(cursor, params)
+            self.insert_new(cursor, params)
+            self.refresh_stages(cursor, params)
+            self.apply_rows(cursor)
+            announced = _ids(cursor, f"SELECT DISTINCT firm_id FROM {TOUCHED} ORDER BY 1")
+            cert_ids = _ids(cursor, f"SELECT cert_id FROM {TOUCHED} WHERE cert_id IS NOT NULL ORDER BY 1")
+            cursor.execute(f"DROP TABLE {STAGE}, {PLAN}, {TOUCHED}")
         if announced:
             firms_changed.send(sender=Certification, firm_ids=announced)
         if cert_ids:
@@ -387,7 +389,8 @@ class FastImport:
 
     def create_firms(self, cursor, params):
         """Firms named by the list and not in the registry, from their first row; upsert_firm's record
-        and audit row. A firm with a single row gets its current stage here (no second write)."""
+        and audit row. A firm with a single row gets its current stage here (no second write).
+        Returns how many were created."""
         cursor.execute(f"""
             WITH creators AS (
                 SELECT DISTINCT ON (uscc) uscc, name, name_norm, region_id, line, valid_from, valid_until,
@@ -409,9 +412,11 @@ class FastImport:
                 SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', id::text, id,
                        jsonb_build_object('name', jsonb_build_array(NULL, name), 'region', jsonb_build_array(NULL, region_id))
                 FROM firms
+            ), touched AS (
+                INSERT INTO {TOUCHED} (firm_id, new_firm) SELECT id, true FROM firms
             )
-            SELECT id FROM firms""", params)
-        return {r[0] for r in cursor.fetchall()}
+            SELECT count(*) FROM firms""", params)
+        return cursor.fetchone()[0]
 
     def plan(self, cursor, params):
         """insert: the firm's only row, no record of the tier; match: its only row, naming its only
@@ -470,14 +475,15 @@ class FastImport:
             ), audit AS (
                 INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
                 SELECT %(now)s, %(actor)s, %(via)s, 'update', 'certification', id::text, firm_id, changes FROM updated
+            ), touched AS (
+                INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT firm_id, id FROM updated
             )
-            SELECT id, firm_id FROM updated""", {**params, **constants, **self._provenance()})
-        rows = cursor.fetchall()
+            SELECT count(*) FROM updated""", {**params, **constants, **self._provenance()})
+        updated = cursor.fetchone()[0]
         cursor.execute(f"SELECT count(*) FROM {PLAN} WHERE path = 'match'")
         matched = cursor.fetchone()[0]
-        self.run.counts["updated"] += len(rows)
-        self.run.counts["unchanged"] += matched - len(rows)
-        return {firm_id for _, firm_id in rows}, [cert_id for cert_id, _ in rows]
+        self.run.counts["updated"] += updated
+        self.run.counts["unchanged"] += matched - updated
 
     def insert_new(self, cursor, params):
         """A firm's first record of the tier: one INSERT … SELECT and its audit rows."""
@@ -498,20 +504,22 @@ class FastImport:
                 INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
                 SELECT %(now)s, %(actor)s, %(via)s, 'record', 'certification', id::text, firm_id,
                        jsonb_build_object({", ".join(f"'{k}', to_jsonb({k})" for k in values)}) FROM created
+            ), touched AS (
+                INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT firm_id, id FROM created
             )
-            SELECT id, firm_id FROM created""", {
+            SELECT count(*) FROM created""", {
             **params, **constants, **self._provenance(), "authority": self.base.get("authority", ""),
             "level": self.base["level"], "batch": self.base.get("batch", ""), "batch_year": self.base.get("batch_year")})
-        rows = cursor.fetchall()
-        self.run.counts["created"] += len(rows)
-        return {firm_id for _, firm_id in rows}, [cert_id for cert_id, _ in rows]
+        self.run.counts["created"] += cursor.fetchone()[0]
 
-    def refresh_stages(self, cursor, params, firm_ids):
-        """registry.services.stage.current_of in SQL: the highest stage, then tier, held today."""
-        if not firm_ids:
-            return
-        cursor.execute("""
-            WITH firms AS (SELECT unnest(%(ids)s::bigint[]) AS id),
+    def refresh_stages(self, cursor, params):
+        """registry.services.stage.current_of in SQL: the highest stage, then tier, held today, for the
+        firms whose records were written (a firm created here already has it)."""
+        cursor.execute(f"""
+            WITH firms AS (
+                SELECT DISTINCT t.firm_id AS id FROM {TOUCHED} t
+                WHERE t.cert_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM {TOUCHED} n WHERE n.new_firm AND n.firm_id = t.firm_id)),
             best AS (
                 SELECT DISTINCT ON (c.firm_id) c.firm_id, c.stage_id, c.tier_id
                 FROM registry_certification c JOIN registry_stage st ON st.id = c.stage_id
@@ -522,29 +530,41 @@ class FastImport:
             UPDATE registry_firm f SET current_stage_id = b.stage_id, current_tier_id = b.tier_id
             FROM firms LEFT JOIN best b ON b.firm_id = firms.id
             WHERE f.id = firms.id AND (f.current_stage_id, f.current_tier_id) IS DISTINCT FROM (b.stage_id, b.tier_id)""",
-                       {**params, "ids": firm_ids})
+                       params)
 
     def apply_rows(self, cursor):
         """Firms with several rows or records of the tier: bulk_record_certifications, in file order."""
         run = self.run
         cursor.execute(f"""SELECT s.line, p.firm_id, s.issued_on, s.valid_from, s.valid_until, s.certificate_no
                            FROM {PLAN} p JOIN {STAGE} s ON s.line = p.line WHERE p.path = 'rows' ORDER BY s.line""")
-        firms, cert_ids = set(), []
-        while batch := cursor.fetchmany(ROWS_BATCH):
-            items = [dict(self.base, firm_id=firm_id, issued_on=issued_on, valid_from=valid_from, valid_until=until,
-                          certificate_no=number, source_row=line)
-                     for line, firm_id, issued_on, valid_from, until, number in batch]
-            results = bulk.bulk_record_certifications(items, actor=run.user, via=run.via, today=run.today,
-                                                      send_signals=False)
-            for (line, firm_id, *_), result in zip(batch, results):
-                if result[1] == "error":
-                    run.reject(_Row(line), [("", result[2], "conflict")])
-                    continue
-                run.counts[result[1]] += 1
-                if result[1] != "unchanged":
-                    firms.add(firm_id)
-                    cert_ids.append(result[0])
-        return firms, cert_ids
+        with connection.cursor() as out:  # `cursor` is still handing out the rows
+            while batch := cursor.fetchmany(ROWS_BATCH):
+                items = [dict(self.base, firm_id=firm_id, issued_on=issued_on, valid_from=valid_from,
+                              valid_until=until, certificate_no=number, source_row=line)
+                         for line, firm_id, issued_on, valid_from, until, number in batch]
+                results = bulk.bulk_record_certifications(items, actor=run.user, via=run.via, today=run.today,
+                                                          send_signals=False)
+                firm_ids, cert_ids = [], []
+                for (line, firm_id, *_), result in zip(batch, results):
+                    if result[1] == "error":
+                        run.reject(_Row(line), [("", result[2], "conflict")])
+                        continue
+                    run.counts[result[1]] += 1
+                    if result[1] != "unchanged":
+                        firm_ids.append(firm_id)
+                        cert_ids.append(result[0])
+                if firm_ids:
+                    out.execute(f"INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+                                [firm_ids, cert_ids])
+
+
+def _ids(cursor, sql) -> array:
+    """A query's single bigint column as a compact array (8 bytes an id: a whole list's ids fit easily)."""
+    cursor.execute(sql)
+    ids = array("q")
+    while batch := cursor.fetchmany(100_000):
+        ids.extend(row[0] for row in batch)
+    return ids
 
 
 def run_table(run, table):

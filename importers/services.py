@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+from array import array
 from decimal import Decimal
 from pathlib import Path
 
@@ -605,10 +606,10 @@ def run_job(job, *, progress=None, per_row=None, fast=True):
     save_progress = ProgressWriter(job)
     report = lambda r: (save_progress(r.counts), progress and progress(r))  # noqa: E731
     run = Run(job, progress=report, per_row=per_row, fast=fast)
-    changed = set()
+    changed = array("q")  # every firm the job wrote, repeats allowed: 8 bytes an id, for lists of any length
 
     def collect(sender, firm_ids=(), **kwargs):
-        changed.update(firm_ids)
+        changed.extend(firm_ids)
 
     firms_changed.connect(collect, weak=False, dispatch_uid=("import job", job.pk))
     try:
@@ -617,7 +618,7 @@ def run_job(job, *, progress=None, per_row=None, fast=True):
                 with transaction.atomic():
                     run.execute()
             except fastpath.OrderSensitive:  # rolled back to the savepoint: apply the file in order
-                changed.clear()
+                del changed[:]
                 run = Run(job, progress=report, per_row=per_row, fast=False)
                 run.execute()
             if job.dry_run:

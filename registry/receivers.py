@@ -8,6 +8,7 @@ firms_changed from a certification write → refresh the precomputed pipeline ta
 (registry.analytics.precomputed), also inside the writing transaction.
 """
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -30,11 +31,12 @@ def close_cultivation_entries_bulk(sender, certification_ids, **kwargs):
     from registry.services.cultivation import close_entries_for
 
     pooled = CultivationEntry.objects.filter(status__in=OPEN_POOL_STATUSES).values("firm_id")
-    ids = set(certification_ids)
-    if len(ids) <= 5000:
-        found = Certification.objects.filter(id__in=ids, firm_id__in=pooled).select_related("tier")
+    if len(certification_ids) <= 5000:
+        found = Certification.objects.filter(id__in=set(certification_ids), firm_id__in=pooled).select_related("tier")
     else:  # a whole list at once (importers.fastpath): the pooled firms' few recognitions, kept if just recorded
-        found = (c for c in Certification.objects.filter(firm_id__in=pooled).select_related("tier").order_by("id") if c.id in ids)
+        pooled_records = list(Certification.objects.filter(firm_id__in=pooled).select_related("tier").order_by("id"))
+        recorded = np.isin([c.id for c in pooled_records], np.asarray(certification_ids, dtype=np.int64))
+        found = [c for c, just_recorded in zip(pooled_records, recorded) if just_recorded]
     for certification in found:
         close_entries_for(certification)
 

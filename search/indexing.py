@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Prefetch
 
@@ -27,7 +28,7 @@ def _split_path(path: str) -> list[str]:
     return [part for part in (path or "").split("/") if part]
 
 
-def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
@@ -138,12 +139,12 @@ def suspend_indexing():
         _state.suspended -= 1
 
 
-def _enqueue(ids: list[int]) -> None:
+def _enqueue(ids: Sequence[int]) -> None:
     from search import tasks
 
     try:
         for chunk in _chunks(ids, INDEX_TASK_SIZE):  # a 1,000,000-firm import: many small tasks, bounded memory
-            tasks.index_firms.delay(chunk)
+            tasks.index_firms.delay([int(i) for i in chunk])
     except Exception:  # the engine or the broker is down: the registry write already committed
         log.exception("search: could not index firms %s; run search_reindex once search is back", ids[:20])
 
@@ -152,8 +153,8 @@ def schedule_index(firm_ids: Iterable[int]) -> None:
     """Index these firms once the current transaction commits (at once outside a transaction)."""
     if indexing_suspended():
         return
-    ids = sorted({int(i) for i in firm_ids or ()})
-    if ids:
+    ids = np.unique(np.fromiter(firm_ids or (), dtype=np.int64))  # sorted, once each; compact for big imports
+    if len(ids):
         transaction.on_commit(lambda: _enqueue(ids))
 
 
