@@ -153,7 +153,7 @@ def schedule_index(firm_ids: Iterable[int]) -> None:
     """Index these firms once the current transaction commits (at once outside a transaction)."""
     if indexing_suspended():
         return
-    ids = np.unique(np.fromiter(firm_ids or (), dtype=np.int64))  # sorted, once each; compact for big imports
+    ids = np.unique(np.fromiter(firm_ids if firm_ids is not None else (), dtype=np.int64))  # sorted, once each; compact
     if len(ids):
         transaction.on_commit(lambda: _enqueue(ids))
 

@@ -116,3 +116,19 @@ def test_filter_codes_are_read_once_and_a_new_rung_counts_at_once(django_assert_
         backend.search(SearchRequest(stage="eaglet"))
     Stage.objects.create(code="eaglet", name="雏鹰", rank=Stage.objects.get(code="hnte").rank + 1)
     assert backend.search(SearchRequest(stage="eaglet")).total == 0
+
+
+def test_scheduled_ids_reach_the_tasks_sorted_once_each_in_chunks(monkeypatch, committed):
+    """A large import hands its ids over as a compact array with repeats; tasks get plain int lists."""
+    from array import array
+
+    from search import indexing
+
+    sent = []
+    monkeypatch.setattr("search.tasks.index_firms.delay", lambda chunk: sent.append(chunk))
+    monkeypatch.setattr(indexing, "INDEX_TASK_SIZE", 2)
+    with committed() as callbacks:
+        with transaction.atomic():
+            indexing.schedule_index(array("q", [7, 3, 7, 5, 1]))
+    assert len(callbacks) == 1
+    assert sent == [[1, 3], [5, 7]] and all(type(i) is int for chunk in sent for i in chunk)
