@@ -20,7 +20,9 @@ How (``FastImport``):
    FROM compared with IS DISTINCT FROM (so a re-import writes nothing); the rest (several rows or
    records of one firm and tier: matching, conflicts and renewal links decided in order) go
    through registry.services.bulk.bulk_record_certifications in file order. Current stages are
-   refreshed with one UPDATE; registry signals are sent once.
+   refreshed with one UPDATE; registry signals are sent once. The ids of the firms and records
+   written are kept in a TEMP table (TOUCHED) and reach Python once, as compact arrays, so memory
+   stays flat however long the list.
 
 The result is the per-row path's (counts, reports, registry), which tests/importers/test_bulk.py
 checks. Two cases would depend on the order the two kinds of rows are applied in: a row handled per
