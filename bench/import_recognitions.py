@@ -11,8 +11,8 @@ firms created from the rows, certifications, current stages, audit rows), then i
    schema (every column, default, check, index, unique constraint and foreign key), dropped
    afterwards. The COPY files are written beforehand by a child process: only the COPY is timed.
 
-Between them it prints the floor of any importer built on the issue's stack: the import's own reader
-(importers.readers, pandas' C parser, chunks of text cells) reading the file and doing nothing else.
+Between them it prints a floor: the import's own reader (importers.readers, pandas' C parser, chunks
+of text cells) going through the file and doing nothing else, what the import pays before any check.
 
 Peak memory is resource.getrusage(RUSAGE_SELF).ru_maxrss of this process (files are generated in
 child processes so they do not count). Search indexing is not in the import's time: an import
