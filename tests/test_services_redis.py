@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_expiry_sweep_runs_on_a_real_worker_through_redis(firm, settings):
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun

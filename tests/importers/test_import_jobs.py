@@ -319,10 +319,12 @@ def test_celery_task_runs_the_job_and_keeps_the_file(data_dir, settings):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="progress on a second connection is PostgreSQL's")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_progress_shows_outside_the_job_and_its_connection_is_closed_after(data_dir):
     """importJob reads the counts while the job's transaction is open; the side connection that writes
-    them lives as long as the job (a leaked one kept the test database busy at teardown)."""
+    them lives as long as the job (a leaked one kept the test database busy at teardown). Transactional:
+    the other sessions must see the job row; serialized_rollback brings back the regions the migrations
+    seeded, which the flush after a transactional test removes."""
 
     def sessions():
         with connection.cursor() as cursor:
