@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,3 +32,30 @@ def test_production_starts_with_a_real_key_and_postgres_url():
 def test_embedded_defaults_need_no_variables():
     result = load_settings()
     assert result.stdout.split() == ["True", "django.db.backends.sqlite3"]
+
+
+def postgres_options(**env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "POSTGRES_"))}
+    environment.update(DATABASE_URL="postgres://u:p@db/cultivar", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", "import cultivar.settings as s; print(s.DATABASES['default'].get('OPTIONS', {}))"],
+        cwd=ROOT, env=environment, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_postgres_connections_start_without_jit_unless_asked():
+    assert postgres_options() == "{'options': '-c jit=off'}"
+    assert postgres_options(POSTGRES_JIT="on") == "{}"
+
+
+@pytest.mark.django_db
+def test_the_live_connection_has_jit_off():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
