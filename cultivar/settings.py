@@ -96,7 +96,7 @@ elif (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
       and os.environ.get("POSTGRES_JIT", "off") == "off"):
     # PostgreSQL's JIT compiles every plan whose estimated cost passes jit_above_cost, 0.3-0.5 s a time
     # on these machines: longer than most of our statements run. 1M firms: national funnel 612 -> 294 ms,
-    # a 10,000-row import 11-14 -> 8 s with it off (bench/analytics.py, docs/analytics.md).
+    # a 10,000-row import 12.6-14.8 -> 9.7-11.6 s with it off (bench/analytics.py, docs/analytics.md).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
