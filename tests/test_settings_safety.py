@@ -8,11 +8,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_settings(**env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+def load_settings(show="s.DEBUG, s.DATABASES['default']['ENGINE']", **env):
+    """Import the settings in a fresh process with only these deployment variables; print `show`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "POSTGRES_"))}
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import cultivar.settings as s; print(s.DEBUG, s.DATABASES['default']['ENGINE'])"],
+        [sys.executable, "-c", f"import cultivar.settings as s; print({show})"],
         cwd=ROOT, env=environment, capture_output=True, text=True,
     )
 
@@ -35,12 +36,7 @@ def test_embedded_defaults_need_no_variables():
 
 
 def postgres_options(**env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "POSTGRES_"))}
-    environment.update(DATABASE_URL="postgres://u:p@db/cultivar", **env)
-    result = subprocess.run(
-        [sys.executable, "-c", "import cultivar.settings as s; print(s.DATABASES['default'].get('OPTIONS', {}))"],
-        cwd=ROOT, env=environment, capture_output=True, text=True,
-    )
+    result = load_settings("s.DATABASES['default'].get('OPTIONS', {})", DATABASE_URL="postgres://u:p@db/cultivar", **env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
