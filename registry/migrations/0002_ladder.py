@@ -1,4 +1,4 @@
-"""The default ladder from shared/domain/ladder.md (Kunshan 2025–2027 order)."""
+"""The default ladder as the published policies describe it (Kunshan 2025–2027 order)."""
 
 from django.db import migrations
 

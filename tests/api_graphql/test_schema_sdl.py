@@ -15,7 +15,7 @@ def test_committed_schema_matches_the_code():
     committed = SDL.read_text(encoding="utf-8") if SDL.exists() else ""
     assert committed == printed, (
         f"schema.graphql is out of date with the code. If the change is intended, regenerate it with\n"
-        f"    {REGENERATE}\nand commit it (check that no contract name changed: shared/api/CONTRACT.md)."
+        f"    {REGENERATE}\nand commit it (check that no contract name changed: test_contract_names_are_in_the_schema below)."
     )
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-# In CI the clone has shared/ beside it; locally /work/main sits beside /work/shared.
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+# Sample files shaped like published lists (fictional firms, valid USCCs); see tests/data/README.md.
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Reading every sample list, and the bad inputs officers will upload sooner or later.
 
-Counts and line numbers below were checked by hand against the files (see shared/data/README.md;
+Counts and line numbers below were checked by hand against the files (see tests/data/README.md;
 "line" is what a person sees in Excel or an editor, header and title rows included).
 """
 

@@ -18,7 +18,7 @@ from registry.data import (
 )
 from registry.demo import names
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data"
 JIANGSU_CITIES = {
     "320100": "南京市", "320200": "无锡市", "320300": "徐州市", "320400": "常州市", "320500": "苏州市",
     "320600": "南通市", "320700": "连云港市", "320800": "淮安市", "320900": "盐城市", "321000": "扬州市",
@@ -151,7 +151,7 @@ def test_resolve_region_rejects_unknown_and_ambiguous():
     assert region_index()[normalize_region_text("鼓楼区")] is None
 
 
-# --- every region text in the shared sample files -------------------------------------------------
+# --- every region text in the sample files (tests/data) -------------------------------------------------
 
 
 def _read_csv(path):
@@ -168,12 +168,10 @@ _REGION_HEADER = re.compile(r"(所在地区|所属地区|地区|省份|region_na
 _SHEET_TITLE = re.compile(r"名单[（(]([^（）()]+)[）)]\s*$")
 
 
-def _shared_region_texts():
+def _sample_region_texts():
     """(file, text) for every non-blank value in a region column, plus district sheet names."""
-    if not SHARED_DATA.is_dir():
-        return []
     found = set()
-    for path in sorted(SHARED_DATA.glob("*.csv")):
+    for path in sorted(SAMPLE_DATA.glob("*.csv")):
         rows = _read_csv(path)
         header = [h.strip() for h in rows[0]]
         columns = [i for i, h in enumerate(header) if _REGION_HEADER.fullmatch(h)]
@@ -185,7 +183,7 @@ def _shared_region_texts():
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl is a project dependency
         return sorted(found)
-    for path in sorted(SHARED_DATA.glob("*.xlsx")):
+    for path in sorted(SAMPLE_DATA.glob("*.xlsx")):
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             for sheet in workbook.worksheets:
@@ -209,19 +207,18 @@ def _shared_region_texts():
     return sorted(found)
 
 
-SHARED_REGION_TEXTS = _shared_region_texts()
+SAMPLE_REGION_TEXTS = _sample_region_texts()
 
 
-@pytest.mark.skipif(not SHARED_REGION_TEXTS, reason="shared sample data not present")
-def test_shared_region_texts_found():
-    texts = {text for _, text in SHARED_REGION_TEXTS}
+def test_sample_region_texts_found():
+    texts = {text for _, text in SAMPLE_REGION_TEXTS}
     assert {"苏州工业园区", "无锡市滨湖区", "宜兴市", "昆山市", "南京市江宁区", "无锡高新区（新吴区）", "江苏省"} <= texts
     assert NOT_A_REGION in texts
-    assert {"苏州市虎丘区", "江阴市"} <= {t for f, t in SHARED_REGION_TEXTS if f.startswith("gazelle")}
+    assert {"苏州市虎丘区", "江阴市"} <= {t for f, t in SAMPLE_REGION_TEXTS if f.startswith("gazelle")}
 
 
-@pytest.mark.parametrize("source,text", SHARED_REGION_TEXTS)
-def test_shared_region_text_resolves(source, text):
+@pytest.mark.parametrize("source,text", SAMPLE_REGION_TEXTS)
+def test_sample_region_text_resolves(source, text):
     if text == NOT_A_REGION:
         assert resolve_region(text) is None
     else:
@@ -229,9 +226,7 @@ def test_shared_region_text_resolves(source, text):
 
 
 def test_policy_target_codes_match_names():
-    path = SHARED_DATA / "policy_targets.csv"
-    if not path.exists():
-        pytest.skip("shared sample data not present")
+    path = SAMPLE_DATA / "policy_targets.csv"
     rows = _read_csv(path)
     header = rows[0]
     code_i, name_i = header.index("region_code"), header.index("region_name")

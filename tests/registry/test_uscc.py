@@ -3,7 +3,7 @@ import pytest
 from registry import uscc
 from tests.factories import bad_check_digit, make_uscc
 
-VALID = "91320211DL8P3MR19U"  # from shared/data/firms_master.csv
+VALID = "91320211DL8P3MR19U"  # from tests/data/firms_master.csv
 
 
 @pytest.mark.parametrize(

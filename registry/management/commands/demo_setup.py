@@ -40,7 +40,7 @@ class Command(BaseCommand):
             _, key = ApiToken.issue(user, name="demo")
             lines.append(f"  {username:<14} {role:<9} password {password:<14} token {key}")
         if not PolicyTarget.objects.exists():
-            # The targets written in the Kunshan, Wuxi and Jiangsu plans (a copy of shared/data/policy_targets.csv).
+            # The targets written in the Kunshan, Wuxi and Jiangsu plans (registry/data/policy_targets.csv).
             from importers.services import import_file
 
             job = import_file(Path(registry_data.__file__).with_name("policy_targets.csv"), kind="targets")
