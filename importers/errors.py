@@ -61,3 +61,39 @@ class CellError(ValueError):
 
     def __repr__(self):
         return f"CellError({self.field!r}, {self.message!r}, code={self.code!r})"
+
+
+class LimitExceeded(ReaderError):
+    """The file is larger than a reader limit (columns, cells, inflated size); refused before parsing."""
+
+
+class RowProblem(Exception):
+    """A row the importer cannot apply; ``code`` is stored with the row error (out_of_scope, required…)."""
+
+    def __init__(self, field, message, code="invalid"):
+        super().__init__(message)
+        self.field, self.message, self.code = field, message, code
+
+
+class NeedsReview(Exception):
+    """A row a person must confirm (a similar or shared name, a bad check digit)."""
+
+    def __init__(self, reason, message, candidate=None, score=None):
+        super().__init__(message)
+        self.reason, self.message, self.candidate, self.score = reason, message, candidate, score
+
+
+PENDING = "pending"
+
+
+class UnknownName(NeedsReview):
+    """A name-only row whose name matches no firm: held as a pending row (importers.models.ImportPendingRow),
+    not rejected. A NeedsReview, so every applier that holds rows for review holds these too."""
+
+    def __init__(self, name):
+        super().__init__(PENDING, f"No firm is named “{name}” (nor has it as a former name or alias); "
+                                  f"kept as a pending row until an officer attaches it to a firm or creates the firm.")
+
+
+class JobTimedOut(Exception):
+    """The job ran past IMPORT_TIMEOUT_SECONDS; it stops and ends failed (nothing written)."""

@@ -9,13 +9,18 @@ class ImportKind(models.TextChoices):
     RECOGNITIONS = "recognitions", "认定/入库名单 recognitions"
     INDICATORS = "indicators", "年度指标 indicators"
     TARGETS = "targets", "目标任务 policy targets"
+    ALIASES = "aliases", "企业别名 aliases"  # brand, English and short names (零一万物, "Moonshot AI")
 
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "排队 queued"
     RUNNING = "running", "导入中 running"
     SUCCEEDED = "succeeded", "完成 succeeded"
-    FAILED = "failed", "失败 failed"
+    PARTIAL = "partial", "部分完成 partial"  # some rows rejected, held for review or pending
+    FAILED = "failed", "失败 failed"  # the file could not be read, the job stopped, or every row failed
+
+
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED)
 
 
 class ImportJob(models.Model):
@@ -43,6 +48,13 @@ class ImportJob(models.Model):
     duplicates = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0, help_text="Blank rows, footnotes, totals.")
     firms_created = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0, help_text="Name-only rows waiting for an officer (待匹配).")
+    skipped_lines = models.JSONField(default=list, blank=True,
+                                     help_text="[[sheet, line, reason], …] of the lines left out (capped).")
+    skipped_sheets = models.JSONField(default=list, blank=True, help_text="[[sheet, reason], …].")
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Written by the running job; a stale one means it stopped.")
+    worker = models.CharField(max_length=100, blank=True, help_text="host:pid of the process running the job.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -57,7 +69,7 @@ class ImportJob(models.Model):
     @property
     def clean(self):
         """True when every row imported: nothing rejected, nothing waiting for review."""
-        return self.status == JobStatus.SUCCEEDED and not self.errors and not self.needs_review
+        return self.status == JobStatus.SUCCEEDED and not self.errors and not self.needs_review and not self.pending
 
 
 class ImportRowError(models.Model):
@@ -114,3 +126,39 @@ class ImportReviewItem(models.Model):
 
     def __str__(self):
         return f"job {self.job_id} line {self.line}: {self.get_reason_display()} ({self.status})"
+
+
+class PendingStatus(models.TextChoices):
+    PENDING = "pending", "待处理 pending"
+    ATTACHED = "attached", "已关联 attached to a firm"
+    CREATED = "created", "已建档 firm created"
+    DISMISSED = "dismissed", "已忽略 dismissed"
+
+
+class ImportPendingRow(models.Model):
+    """A name-only row (unicorn list, MIIT name list) whose name matches no firm, alias or former name:
+    kept until an officer attaches it to a firm or creates the firm once its USCC is known.
+    Counted as pending, never as failed."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="pending_rows")
+    line = models.PositiveIntegerField()
+    sheet = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200)
+    name_normalized = models.CharField(max_length=200, db_index=True)
+    region = models.ForeignKey("registry.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               help_text="The row's own region, when it names one (scope).")
+    values = models.JSONField(default=dict, help_text="The cleaned row, as the import would apply it.")
+    raw = models.JSONField(default=dict, blank=True, help_text="The row as published.")
+    status = models.CharField(max_length=10, choices=PendingStatus.choices, default=PendingStatus.PENDING,
+                              db_index=True)
+    firm = models.ForeignKey("registry.Firm", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "sheet", "line", "id"]
+
+    def __str__(self):
+        return f"job {self.job_id} line {self.line}: {self.name} ({self.status})"

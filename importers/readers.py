@@ -37,11 +37,11 @@ import pandas as pd
 
 from .columns import (
     FIELD_KINDS, TABLE_UNIT_RE, UNITS, Column, Requirement, check_required, header_score, map_columns,
-    missing_fields,
+    missing_fields, normalize_header,
 )
 from .errors import (
-    CorruptFileError, EmptyFileError, EncodingError, HeaderNotFoundError, MissingColumnsError, ReaderError,
-    SheetNotFoundError, UnsupportedFormatError,
+    CorruptFileError, EmptyFileError, EncodingError, HeaderNotFoundError, LimitExceeded, MissingColumnsError,
+    ReaderError, SheetNotFoundError, UnsupportedFormatError,
 )
 
 __all__ = [
@@ -53,9 +53,40 @@ __all__ = [
 HEADER_SCAN_ROWS = 20  # the header must be among the first rows of a sheet
 DEFAULT_CHUNKSIZE = 5000
 SNIFF_BYTES = 64 * 1024
-# Above this size an XLSX is streamed (openpyxl read-only). Read-only mode cannot see merged
-# cells, so vertically merged data cells are only filled down in files below it.
-XLSX_FULL_LOAD_MAX_BYTES = 4 * 1024 * 1024
+# Above this many inflated bytes an XLSX is streamed (openpyxl read-only). Read-only mode cannot see
+# merged cells, so vertically merged data cells are only filled down in workbooks below it.
+XLSX_FULL_LOAD_MAX_BYTES = 16 * 1024 * 1024
+
+
+def limit(name: str, default: int) -> int:
+    """A reader limit from the settings (IMPORT_MAX_COLUMNS, IMPORT_MAX_CELLS, IMPORT_MAX_INFLATED_BYTES);
+    every refusal names the setting. Read per file, so tests and deployments can change them."""
+    try:
+        from django.conf import settings
+
+        return int(getattr(settings, name, default))
+    except Exception:  # readers also work without Django (scripts)
+        return default
+
+
+def _too_many_columns(where: str, width: int) -> LimitExceeded:
+    most = limit("IMPORT_MAX_COLUMNS", 500)
+    return LimitExceeded(f"{where}: {width:,} columns; lists may have at most {most:,} (IMPORT_MAX_COLUMNS). "
+                         f"Remove the empty or extra columns and upload it again.")
+
+
+class CellBudget:
+    """Counts the cells read from one file; past IMPORT_MAX_CELLS the read stops (a few billion
+    empty cells are as slow as real ones)."""
+
+    def __init__(self, where: str):
+        self.where, self.left = where, limit("IMPORT_MAX_CELLS", 50_000_000)
+
+    def take(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            most = limit("IMPORT_MAX_CELLS", 50_000_000)
+            raise LimitExceeded(f"{self.where}: more than {most:,} cells (IMPORT_MAX_CELLS); split the list.")
 
 Cell = str | dt.datetime | dt.date | dt.time | None
 Source = str | os.PathLike | IO[bytes]
@@ -95,6 +126,14 @@ def _is_empty(cell: Any) -> bool:
 
 def _looks_like_number(text: str) -> bool:
     return text.strip().replace(".", "", 1).isdigit()
+
+
+def _has_valid_uscc(cells, pos) -> bool:
+    if pos is None or pos >= len(cells) or not isinstance(cells[pos], str):
+        return False
+    from registry.uscc import is_valid
+
+    return is_valid(cells[pos])
 
 
 @dataclass
@@ -177,7 +216,8 @@ class Table:
         first = cells[filled[0]]
         if first.__class__ is str:
             text = first.strip()
-            if text[:1] in _FOOTNOTE_START and _FOOTNOTE_RE.match(unicodedata.normalize("NFKC", text)):
+            if text[:1] in _FOOTNOTE_START and _FOOTNOTE_RE.match(unicodedata.normalize("NFKC", text)) \
+                    and not _has_valid_uscc(cells, state.get("uscc_pos")):  # 备注 in 序号's place, then a firm
                 state["footer"] = True
                 return "footnote"
             if text[:1] in _TOTAL_START and re.sub(r"\s+", "", text) in _TOTAL_WORDS:
@@ -219,7 +259,8 @@ class RowConverter:
         self.content_pos = frozenset(c.index for c in table.columns if not c.is_index)
         self.header_texts = {c.index: c.header for c in table.columns}
         self.first_col = min((c.index for c in table.columns), default=0)
-        self.state = {"footer": False, "prev_blank": False, "data_seen": False}
+        uscc_pos = next((c.index for c in table.columns if c.field == "uscc"), None)
+        self.state = {"footer": False, "prev_blank": False, "data_seen": False, "uscc_pos": uscc_pos}
 
     def saw_data(self) -> None:
         self.state["prev_blank"] = False
@@ -294,12 +335,18 @@ def _zip_kind(source: Source, name: str) -> str:
         if not isinstance(source, (str, os.PathLike)):
             source.seek(0)
         with zipfile.ZipFile(source) as zf:
-            names = set(zf.namelist())
+            infos = zf.infolist()
+            names = {info.filename for info in infos}
+            inflated = sum(info.file_size for info in infos)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise CorruptFileError(f"{name}: truncated or damaged XLSX file (the ZIP container is unreadable: {exc})") from None
     finally:
         if not isinstance(source, (str, os.PathLike)):
             source.seek(0)
+    most = limit("IMPORT_MAX_INFLATED_BYTES", 200 * 1024 * 1024)
+    if inflated > most:  # a zip bomb, or a workbook far larger than any list: refused before opening
+        raise LimitExceeded(f"{name}: the workbook unpacks to {inflated:,} bytes; at most {most:,} "
+                            f"(IMPORT_MAX_INFLATED_BYTES) are read.")
     if "xl/workbook.xml" in names:
         return "xlsx"
     if any(n.startswith("word/") for n in names):
@@ -370,9 +417,10 @@ def _first_non_ascii_window(source: Source, block: int = 1 << 20) -> bytes | Non
             fh.close()
 
 
-def sniff_format(source: Source) -> str:
-    """'csv' or 'xlsx' from the file's bytes; ReaderError for anything else (or an empty file)."""
-    name = _name_of(source)
+def sniff_format(source: Source, name: str | None = None) -> str:
+    """'csv' or 'xlsx' from the file's bytes; ReaderError for anything else (or an empty file).
+    ``name``: the name messages use (the uploaded name, never the stored copy's)."""
+    name = name or _name_of(source)
     data, complete = _head_bytes(source, SNIFF_BYTES)
     if not data:
         raise EmptyFileError(f"{name}: the file is empty")
@@ -424,6 +472,8 @@ def _csv_frames(source: Source, encoding: str, delimiter: str, ncols: int, chunk
     """(line numbers, DataFrame of text cells) per chunk of the whole file, pandas' C parser."""
     import numpy as np
 
+    budget = CellBudget(name)
+
     if not isinstance(source, (str, os.PathLike)):
         source.seek(0)
     line = 1
@@ -433,6 +483,7 @@ def _csv_frames(source: Source, encoding: str, delimiter: str, ncols: int, chunk
             skip_blank_lines=False, sep=delimiter, encoding=encoding, chunksize=chunksize, engine="c",
         ) as reader:
             for chunk in reader:
+                budget.take(chunk.size)
                 # a quoted cell with line breaks spans several physical lines
                 height = np.ones(len(chunk), dtype=np.int64)
                 for col in chunk.columns:
@@ -474,6 +525,9 @@ _XLSX_ERRORS = (zipfile.BadZipFile, KeyError, ParseError, ValueError, TypeError,
 
 
 def _xlsx_raw_batches(ws, chunksize: int, name: str):
+    where = f"{name} [{ws.title}]"
+    most_columns = limit("IMPORT_MAX_COLUMNS", 500)
+    budget = CellBudget(where)
     fill: dict[tuple[int, int], Any] = {}
     for rng in getattr(ws, "merged_cells", None) and ws.merged_cells.ranges or ():
         if rng.max_row > rng.min_row:  # vertical merges only: a merged title or footnote stays one cell
@@ -485,7 +539,13 @@ def _xlsx_raw_batches(ws, chunksize: int, name: str):
     batch = []
     try:
         for line, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-            cells = [_cell_text(v) for v in values]
+            width = len(values)
+            while width and values[width - 1] is None:  # styled empty cells at the end of a row
+                width -= 1
+            if width > most_columns:
+                raise _too_many_columns(where, width)
+            budget.take(width)
+            cells = [_cell_text(v) for v in values[:width]]
             if fill:
                 for c in range(len(cells)):
                     if (line, c + 1) in fill and cells[c] is None:
@@ -494,6 +554,8 @@ def _xlsx_raw_batches(ws, chunksize: int, name: str):
             if len(batch) >= chunksize:
                 yield batch
                 batch = []
+    except LimitExceeded:
+        raise
     except _XLSX_ERRORS as exc:
         raise CorruptFileError(f"{name} [{ws.title}]: damaged worksheet data ({type(exc).__name__}: {exc})") from None
     if batch:
@@ -510,7 +572,7 @@ class SourceFile:
     def __init__(self, source: Source, *, name: str | None = None):
         self.source = source
         self.name = name or _name_of(source)
-        self.format = sniff_format(source)
+        self.format = sniff_format(source, self.name)
         self.encoding: str | None = None
         self.skipped_sheets: list[tuple[str, str]] = []  # (sheet, reason)
         if self.format == "csv":
@@ -524,6 +586,8 @@ class SourceFile:
             if not complete and "\n" in sample:
                 sample = sample[: sample.rindex("\n")]
             self._delimiter, self._ncols = _sniff_delimiter(sample)
+            if self._ncols > limit("IMPORT_MAX_COLUMNS", 500):
+                raise _too_many_columns(self.name, self._ncols)
 
     @property
     def sheet_names(self) -> list[str]:
@@ -536,12 +600,15 @@ class SourceFile:
             wb.close()
 
     def _size(self) -> int:
-        if isinstance(self.source, (str, os.PathLike)):
-            return os.path.getsize(self.source)
-        self.source.seek(0, io.SEEK_END)
-        size = self.source.tell()
-        self.source.seek(0)
-        return size
+        """Inflated bytes of the workbook (checked against IMPORT_MAX_INFLATED_BYTES when sniffed)."""
+        if not isinstance(self.source, (str, os.PathLike)):
+            self.source.seek(0)
+        try:
+            with zipfile.ZipFile(self.source) as zf:
+                return sum(info.file_size for info in zf.infolist())
+        finally:
+            if not isinstance(self.source, (str, os.PathLike)):
+                self.source.seek(0)
 
     def _load_workbook(self):
         import openpyxl
@@ -563,6 +630,7 @@ class SourceFile:
         chunksize: int = DEFAULT_CHUNKSIZE,
         fill_from_sheet: Sequence[str] = ("year",),
         header_rows: int = HEADER_SCAN_ROWS,
+        extra_fields: dict[str, Sequence[str]] | None = None,
     ) -> Iterator[Table]:
         """One Table per sheet (every sheet, or the one named / numbered by ``sheet``).
 
@@ -571,10 +639,14 @@ class SourceFile:
         every sheet, and are an error when the sheet was asked for. ``fill_from_sheet``: fields to
         take from the sheet name when no column carries them — "year" (a 4-digit year in the name,
         e.g. 2023年度) and/or "region" (the name itself, for one-sheet-per-district lists).
+        ``extra_fields``: {field: headers} a caller reads beyond importers.columns' synonyms (an
+        importer's own columns, e.g. 别名), matched like them on otherwise unknown headers.
         Consume each table's batches before moving to the next.
         """
         required = list(required)
-        opts = dict(required=required, chunksize=chunksize, fill_from_sheet=fill_from_sheet, header_rows=header_rows)
+        extra = {normalize_header(h)[0]: f for f, headers in (extra_fields or {}).items() for h in (f, *headers)}
+        opts = dict(required=required, chunksize=chunksize, fill_from_sheet=fill_from_sheet, header_rows=header_rows,
+                    extra=extra)
         if self.format == "csv":
             args = (self.source, self._read_as, self._delimiter, self._ncols)
             table = self._table(_csv_raw_batches(*args, chunksize, self.name), None, **opts)
@@ -616,7 +688,7 @@ class SourceFile:
         finally:
             wb.close()
 
-    def _table(self, raw_batches, sheet, *, required, chunksize, fill_from_sheet, header_rows) -> Table:
+    def _table(self, raw_batches, sheet, *, required, chunksize, fill_from_sheet, header_rows, extra) -> Table:
         where = f"{self.name} [{sheet}]" if sheet else self.name
         raw_batches = iter(raw_batches)
         head: list[tuple[int, list[Cell]]] = []
@@ -650,6 +722,11 @@ class SourceFile:
             )
         header_line, header_cells = scan[best_i]
         columns, warnings = map_columns(header_cells)
+        taken = {c.field for c in columns if c.field}
+        for c in columns:
+            if not c.field and extra.get(c.key) and extra[c.key] not in taken:
+                c.field = extra[c.key]
+                taken.add(c.field)
         # A lone match (e.g. a title mentioning 地区) is only a header if it is all we need.
         provided = {c.field for c in columns if c.field} | set(from_sheet)
         lone_ok = (required and not missing_fields([Column(-1, f, f, f) for f in provided], required)) or any(

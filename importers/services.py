@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import re
+import socket
+import time
 from array import array
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -25,10 +27,11 @@ from django.utils import timezone
 
 from registry import permissions
 from registry.data import resolve_region
-from registry.models import Firm, Region, Stage, Tier
+from registry.models import AliasKind, Firm, Region, Stage, Tier
 from registry.names import normalize_name
 from registry.services import record_certification, upsert_firm, upsert_indicators
 from registry.services import bulk
+from registry.services.aliases import add_firm_names
 from registry.services.indicators import INDICATOR_FIELDS
 from registry.services.targets import upsert_policy_target
 from registry.signals import firms_changed
@@ -36,18 +39,24 @@ from search.indexing import schedule_index, suspend_indexing
 
 from . import fastpath
 from .cleaning import clean_values, parse_date
-from .errors import CellError, ReaderError
-from .models import ImportJob, ImportKind, ImportReviewItem, ImportRowError, JobStatus, ReviewReason, ReviewStatus
+from .errors import CellError, JobTimedOut, NeedsReview, ReaderError, RowProblem, UnknownName  # noqa: F401
+from .matching import Matcher
+from .models import ImportJob, ImportKind, ImportReviewItem, JobStatus, ReviewReason, ReviewStatus
 from .readers import open_source
+from .report import Report, jsonable
 
 CHUNKSIZE = 5000
-MAX_STORED_ERRORS = 20000  # rows past this are counted, not stored one by one
-FUZZY_CUTOFF = 85
 REQUIRED = {
     ImportKind.FIRMS: [("uscc",), ("name",)],
     ImportKind.RECOGNITIONS: [("uscc", "name")],
     ImportKind.INDICATORS: [("uscc", "name")],
     ImportKind.TARGETS: [("region_code", "region_name"), ("stage",), ("kind",), ("year",), ("target",)],
+    ImportKind.ALIASES: [("uscc", "name"), ("aliases", "former_names")],
+}
+# Columns this importer reads beyond importers.columns' synonyms: a firm's other names.
+EXTRA_FIELDS = {
+    "former_names": ("曾用名", "原名称", "原企业名称", "曾用名称"),
+    "aliases": ("别名", "简称", "企业简称", "品牌", "品牌名称", "英文名称", "英文名", "english name", "alias", "aliases"),
 }
 RECOGNITION_OPTIONS = ("stage", "tier", "batch", "authority", "issued_on", "valid_until", "level", "batch_year")
 FIRM_FIELDS = ("name", "founded_on", "main_products", "registered_capital")
@@ -59,18 +68,6 @@ class ImportRefused(Exception):
     def __init__(self, message, field=None):
         super().__init__(message)
         self.field = field
-
-
-class RowProblem(Exception):
-    def __init__(self, field, message, code="invalid"):
-        super().__init__(message)
-        self.field, self.message, self.code = field, message, code
-
-
-class NeedsReview(Exception):
-    def __init__(self, reason, message, candidate=None, score=None):
-        super().__init__(message)
-        self.reason, self.message, self.candidate, self.score = reason, message, candidate, score
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,33 +159,42 @@ def create_job(source, *, kind, user=None, options=None, dry_run=False, file_nam
             for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
-                    out.close()
-                    target.unlink(missing_ok=True)
                     check_size(size)
                 digest.update(chunk)
                 out.write(chunk)
+        return ImportJob.objects.create(
+            created_by=user if getattr(user, "is_authenticated", False) else None, kind=kind, file_name=file_name,
+            file_path=str(target), file_size=size, checksum=digest.hexdigest(), options=options, dry_run=dry_run,
+        )
+    except BaseException:  # refused, broken or killed upload: no orphan file left behind
+        target.unlink(missing_ok=True)
+        raise
     finally:
         if isinstance(source, (str, Path)):
             handle.close()
-    return ImportJob.objects.create(
-        created_by=user if getattr(user, "is_authenticated", False) else None, kind=kind, file_name=file_name,
-        file_path=str(target), file_size=size, checksum=digest.hexdigest(), options=options, dry_run=dry_run,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Running a job
 
 
-def _jsonable(values):
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, (datetime.date, datetime.datetime)):
-            value = value.isoformat()
-        elif isinstance(value, Decimal):
-            value = str(value)
-        out[key] = value
-    return out
+NAME_SEPARATORS = re.compile(r"[;；、|\n]+")
+
+
+def split_names(text):
+    """A cell of other names: 零一万物；01.AI、Lingyi — separated by ； 、 | or line breaks (never by a
+    comma, which English names contain)."""
+    if not text:
+        return []
+    return [part.strip() for part in NAME_SEPARATORS.split(str(text)) if part.strip()]
+
+
+def add_firm_aliases(firm, values, *, source="", actor=None, via=""):
+    """The row's 别名 and 曾用名 cells onto the firm; returns how many names were new."""
+    aliases = split_names(values.get("aliases"))
+    kind = AliasKind.ENGLISH if aliases and all(a.isascii() for a in aliases) else AliasKind.OTHER
+    return add_firm_names(firm, aliases=aliases, former_names=split_names(values.get("former_names")), kind=kind,
+                          source=source, actor=actor, via=via)
 
 
 def _messages(error):
@@ -199,7 +205,8 @@ def _messages(error):
 
 
 class Run:
-    """One pass over a job's file: counts, errors and review items collected in memory."""
+    """One pass over a job's file. What it finds goes to ``self.report`` (importers.report); names are
+    matched by ``self.matcher`` (importers.matching); the apply_* methods write through registry.services."""
 
     def __init__(self, job, *, progress=None, per_row=None, fast=True):
         self.job = job
@@ -211,47 +218,59 @@ class Run:
         self.progress = progress
         self.per_row = per_row if per_row is not None else bool(self.options.get("per_row"))
         self.fast = fast  # importers.fastpath where it applies
-        self.counts = dict.fromkeys(
-            ("total", "processed", "created", "updated", "unchanged", "needs_review", "errors", "duplicates",
-             "skipped", "firms_created"), 0)
-        self.row_errors = []
-        self.reviews = []
-        self.seen = {}
+        self.report = Report(job)
+        self.seen = {}  # dedupe key → (sheet, line) of the copy that counts
+        self.held = []  # later copies, applied only if that copy is rejected
         self.region_paths = {code: path for code, path in Region.objects.values_list("code", "path")}
         self.scope = permissions.region_paths(self.user) if self.user is not None else None
-        self._fuzzy = {}
-        self._former = None
         self._tier = None
 
-    # -- reporting -------------------------------------------------------------------------
+    @property
+    def scope(self):
+        return self._scope
+
+    @scope.setter
+    def scope(self, value):
+        self._scope = value
+        self.matcher = Matcher(value, self.region_paths)
+
+    # -- reporting (importers.report) ------------------------------------------------------
+
+    @property
+    def counts(self):
+        return self.report.counts
+
+    @property
+    def row_errors(self):
+        return self.report.row_errors
+
+    @property
+    def reviews(self):
+        return self.report.reviews
 
     def error(self, line, sheet, field, message, code="invalid"):
-        if len(self.row_errors) < MAX_STORED_ERRORS:
-            self.row_errors.append(ImportRowError(job=self.job, line=line, sheet=sheet or "", field=field or "",
-                                                  message=message, code=code))
+        self.report.error(line, sheet, field, message, code)
 
     def reject(self, row, problems):
         """problems: [(field, message, code)] — one row, counted once."""
-        self.counts["errors"] += 1
-        for field, message, code in problems:
-            self.error(row.line, row.sheet, field, message, code)
+        self.report.reject(row, problems)
 
     def review(self, row, values, reason, message, candidate=None, score=None):
-        self.counts["needs_review"] += 1
-        self.reviews.append(ImportReviewItem(
-            job=self.job, line=row.line, sheet=row.sheet or "", reason=reason, message=message,
-            values=_jsonable(values), raw=_jsonable({str(k): v for k, v in row.raw.items()}),
-            candidate_firm_id=candidate.id if candidate is not None else None, score=score,
-        ))
+        region = resolve_region(values.get("region")) if values.get("region") else None
+        self.report.review(row, values, reason, message, candidate, score, region_id=region)
 
     # -- scope and lookups -----------------------------------------------------------------
 
-    def check_scope(self, region_code, field="region"):
+    def check_scope(self, region_code, field="region", *, own=False):
+        """Refuse a region outside the importer's. Only the row's own region (own=True) is named: a
+        firm's region from the registry is never shown to someone who may not see that firm."""
         if self.scope is None or region_code is None:
             return
         path = self.region_paths.get(region_code, "")
         if not any(path.startswith(p) for p in self.scope):
-            raise RowProblem(field, f"Region {region_code} is outside the regions you may import into.", "out_of_scope")
+            message = (f"Region {region_code} is outside the regions you may import into." if own else
+                       "The row's firm is outside the regions you may import into.")
+            raise RowProblem(field, message, "out_of_scope")
 
     def region_code(self, text, *, required):
         if text in (None, ""):
@@ -265,44 +284,7 @@ class Run:
         return code
 
     def firm_by_name(self, name, region_text):
-        """Exact normalised name (also former names), narrowed by region; else fuzzy → review."""
-        key = normalize_name(name)
-        firms = list(Firm.objects.filter(name_normalized=key).select_related("region"))
-        if not firms:
-            if self._former is None:
-                self._former = {}
-                for firm_id, former in Firm.objects.exclude(former_names=[]).values_list("id", "former_names"):
-                    for old in former or ():
-                        self._former.setdefault(normalize_name(old), set()).add(firm_id)
-            ids = self._former.get(key, ())
-            firms = list(Firm.objects.filter(id__in=ids).select_related("region"))
-        region_code = resolve_region(region_text) if region_text else None
-        if len(firms) > 1 and region_code:
-            path = self.region_paths.get(region_code, "")
-            firms = [f for f in firms if f.region.path.startswith(path)] or firms
-        if len(firms) == 1:
-            return firms[0]
-        if len(firms) > 1:
-            raise NeedsReview(ReviewReason.AMBIGUOUS, f"{len(firms)} firms are named “{name}”; choose one.",
-                              candidate=firms[0])
-        from rapidfuzz import fuzz, process
-
-        scope_key = region_code or ""
-        if scope_key not in self._fuzzy:
-            query = Firm.objects.all()
-            if region_code:
-                query = query.filter(region__path__startswith=self.region_paths.get(region_code, ""))
-            self._fuzzy[scope_key] = dict(query.values_list("id", "name_normalized"))
-        choices = self._fuzzy[scope_key]
-        best = process.extractOne(key, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-        if best:
-            _, score, firm_id = best
-            firm = Firm.objects.get(id=firm_id)
-            raise NeedsReview(ReviewReason.FUZZY_NAME,
-                              f"No firm is named exactly “{name}”; the closest is “{firm.name}” "
-                              f"({score:.0f}/100). Confirm or reject the match.", candidate=firm, score=round(score, 1))
-        raise RowProblem("name", f"No firm named “{name}” in the registry, and the row has no USCC to create it.",
-                         "unknown_firm")
+        return self.matcher.firm_by_name(name, region_text)
 
     def tier_for(self, values):
         text = values.get("tier")
@@ -330,12 +312,18 @@ class Run:
     def execute(self):
         source = open_source(self.job.file_path, name=self.job.file_name)
         fill = ("year", "region") if self.kind == ImportKind.RECOGNITIONS else ("year",)
-        for table in source.tables(sheet=self.options.get("sheet"), required=REQUIRED[self.kind],
-                                   chunksize=CHUNKSIZE, fill_from_sheet=fill):
-            if fastpath.applies(self, table):
-                fastpath.run_table(self, table)
-                self.counts["skipped"] += len([s for s in table.skipped if s[1] != "above header"])
-                continue
+        try:
+            for table in source.tables(sheet=self.options.get("sheet"), required=REQUIRED[self.kind],
+                                       chunksize=CHUNKSIZE, fill_from_sheet=fill, extra_fields=EXTRA_FIELDS):
+                self.read_table(table)
+        finally:
+            for sheet, reason in source.skipped_sheets:
+                self.report.skip_sheet(sheet, reason)
+
+    def read_table(self, table):
+        if fastpath.applies(self, table):
+            fastpath.run_table(self, table)
+        else:
             sheet_region_ok = "region" not in table.from_sheet or resolve_region(table.from_sheet["region"])
             for batch in table.batches():
                 ready = []
@@ -347,14 +335,18 @@ class Run:
                     if prepared is not None:
                         ready.append(prepared)
                 self.apply(ready)
+                self.release_held()
                 self.counts["processed"] += len(batch)
                 if self.progress:
                     self.progress(self)
-            self.counts["skipped"] += len([s for s in table.skipped if s[1] != "above header"])
+        self.release_held()
+        for line, reason in table.skipped:
+            if reason != "above header":  # title rows are not lines a person would miss
+                self.report.skip(table.sheet, line, reason)
 
     def dedupe_key(self, values):
         who = values.get("uscc") or "name:" + normalize_name(values.get("name"))
-        if self.kind == ImportKind.FIRMS:
+        if self.kind in (ImportKind.FIRMS, ImportKind.ALIASES):
             return who
         if self.kind == ImportKind.INDICATORS:
             return who, str(values.get("year"))
@@ -362,27 +354,54 @@ class Run:
             return tuple(str(values.get(k) or "") for k in ("region_code", "region_name", "stage", "tier", "kind", "year"))
         return who, values.get("tier") or "", values.get("certificate_no") or str(values.get("issued_on") or "")
 
+    def precheck(self, values):
+        """Problems in the fields the kind requires beyond the cells, so that a row with several
+        problems reports them all at once instead of one per attempt."""
+        problems = []
+        if self.kind == ImportKind.RECOGNITIONS:
+            try:
+                self.tier_for(values)
+            except RowProblem as problem:
+                problems.append((problem.field, problem.message, problem.code))
+            if not (values.get("issued_on") or self.options.get("issued_on")):
+                problems.append(("issued_on", "No issue date: give --issued-on or a 发证日期/认定日期 column.",
+                                 "required"))
+        elif self.kind == ImportKind.INDICATORS and values.get("year") is None:
+            problems.append(("year", "No year: add a 年度 column or name the sheet after the year.", "required"))
+        if not values.get("uscc") and not values.get("name") and self.kind != ImportKind.TARGETS:
+            problems.append(("uscc", "The row has neither a USCC nor a firm name.", "required"))
+        return problems
+
     def prepare(self, row, units):
         result = clean_values(row.values, units)
-        fatal = result.fatal
-        if fatal:
-            self.reject(row, [(e.field, e.message, e.code) for e in fatal])
-            return None
         values = result.values
-        key = hash(self.dedupe_key(values))
-        first = self.seen.get(key)
-        where = (row.sheet, row.line)
-        if first is not None:
-            self.counts["duplicates"] += 1
-            self.reject(row, [("", f"Duplicate of {'line' if first[0] == row.sheet else first[0] + ' line'} "
-                                   f"{first[1]}: not imported twice.", "duplicate")])
+        problems = [(e.field, e.message, e.code) for e in result.fatal] + self.precheck(values)
+        if problems:
+            self.reject(row, problems)
             return None
-        self.seen[key] = where
+        key = hash(self.dedupe_key(values))
+        if key in self.seen:
+            self.held.append((row, values, key))  # a duplicate, unless the first copy is rejected
+            return None
+        self.seen[key] = (row.sheet or "", row.line)
         if result.errors:  # only review errors left: a USCC failing its check digit
-            error = result.errors[0]
-            self.review(row, values, ReviewReason.CHECKSUM, error.message)
+            self.review(row, values, ReviewReason.CHECKSUM, " ".join(e.message for e in result.errors))
             return None
         return row, values
+
+    def release_held(self):
+        """Later copies of a row: a duplicate of a copy that counts, or — when that copy was rejected —
+        the copy that counts now (a valid row is never dropped for an invalid twin)."""
+        held, self.held = self.held, []
+        for row, values, key in held:
+            first = self.seen[key]
+            if first in self.report.rejected:
+                self.seen[key] = (row.sheet or "", row.line)
+                self.apply([(row, values)])
+                continue
+            self.counts["duplicates"] += 1
+            where = f"line {first[1]}" if first[0] == (row.sheet or "") else f"{first[0]} line {first[1]}"
+            self.reject(row, [("", f"Duplicate of {where}: not imported twice.", "duplicate")])
 
     def apply(self, ready):
         if self.kind == ImportKind.RECOGNITIONS and not self.per_row:
@@ -395,6 +414,11 @@ class Run:
         try:
             with transaction.atomic():
                 outcome = applier(values, line=row.line, **kwargs)
+                if self.kind == ImportKind.FIRMS and (values.get("aliases") or values.get("former_names")):
+                    firm = Firm.objects.get(uscc=values["uscc"])
+                    if add_firm_aliases(firm, values, source=self.job.file_name, actor=self.user,
+                                        via=self.via) and outcome == "unchanged":
+                        outcome = "updated"
         except RowProblem as problem:
             self.reject(row, [(problem.field, problem.message, problem.code)])
             return None
@@ -409,6 +433,14 @@ class Run:
             return None
         self.counts[outcome] += 1
         return outcome
+
+    def apply_aliases(self, values, *, line, **_):
+        """An alias list (企业名称/统一社会信用代码 + 别名/简称/英文名称/曾用名): the names are added to the firm."""
+        firm = self.firm_for(values, create=False)
+        self.check_scope(firm.region_id)
+        added = add_firm_aliases(firm, values, source=self.job.file_name, actor=self.user, via=self.via)
+        return "updated" if added else "unchanged"
+
 
     # -- per kind (per row, through registry.services) --------------------------------------
 
@@ -567,8 +599,9 @@ class Run:
 
 
 class ProgressWriter:
-    """A job's counts written on a second connection (PostgreSQL), so importJob shows progress while the
-    job's own transaction is still open. One per job, closed when the job ends."""
+    """A job's counts and heartbeat written on a second connection (PostgreSQL), so importJob shows
+    progress and the reaper sees the job alive while its own transaction is still open. One per job,
+    closed when the job ends. (SQLite has one writer: there the reaper goes by IMPORT_TIMEOUT_SECONDS.)"""
 
     def __init__(self, job):
         self.job, self.side = job, None
@@ -581,8 +614,8 @@ class ProgressWriter:
             if self.side is None:
                 self.side = connections.create_connection("default")
             with self.side.cursor() as cursor:
-                cursor.execute("UPDATE importers_importjob SET total = %s, processed = %s WHERE id = %s",
-                               [counts["total"], counts["processed"], self.job.pk])
+                cursor.execute("UPDATE importers_importjob SET total = %s, processed = %s, heartbeat_at = %s "
+                               "WHERE id = %s", [counts["total"], counts["processed"], timezone.now(), self.job.pk])
         except Exception:  # progress is a courtesy; never fail an import over it
             self.enabled = False
             self.close()
@@ -593,20 +626,57 @@ class ProgressWriter:
             self.side = None
 
 
+def timeout_seconds():
+    return getattr(settings, "IMPORT_TIMEOUT_SECONDS", 3600)
+
+
+def deadline_check(job):
+    """A callable that raises JobTimedOut once the job has run past IMPORT_TIMEOUT_SECONDS; called
+    between batches (readers' limits keep each batch short)."""
+    limit = timeout_seconds()
+    end = time.monotonic() + limit
+
+    def check():
+        if time.monotonic() > end:
+            raise JobTimedOut(f"The import stopped after {limit:,} seconds (IMPORT_TIMEOUT_SECONDS); nothing was "
+                              f"written. Split the file or ask an administrator to raise the limit.")
+
+    return check
+
+
+def public_message(job, text):
+    """An error message as the user may see it: the stored copy's path and name replaced by the
+    name the file was uploaded under."""
+    text = str(text)
+    if job.file_path:
+        stored = Path(job.file_path)
+        for secret in (str(stored), stored.name, str(stored.parent)):
+            if secret:
+                text = text.replace(secret, job.file_name)
+    return text
+
+
 def run_job(job, *, progress=None, per_row=None, fast=True):
-    """Run a queued job to the end; returns the job with its counts, errors and review items.
+    """Run a queued job to the end; returns the job with its status, counts, errors, review items and
+    pending rows. Status: SUCCEEDED, PARTIAL or FAILED (importers.report.Report.status).
 
     Live search indexing is off while the job runs; the firms it changed are indexed in one pass
-    once it has committed (search.indexing.schedule_index, in chunks on the search queue).
+    once it has committed (search.indexing.schedule_index, in chunks on the search queue). A job
+    that stops without getting here (killed, crashed process) is ended FAILED by the reaper
+    (importers.lifecycle).
     """
     if not isinstance(job, ImportJob):
         job = ImportJob.objects.get(pk=job)
-    job.status, job.started_at, job.message = JobStatus.RUNNING, timezone.now(), ""
-    job.save(update_fields=["status", "started_at", "message"])
+    now = timezone.now()
+    job.status, job.started_at, job.heartbeat_at, job.message = JobStatus.RUNNING, now, now, ""
+    job.worker = f"{socket.gethostname()}:{os.getpid()}"[:100]
+    job.save(update_fields=["status", "started_at", "heartbeat_at", "message", "worker"])
     save_progress = ProgressWriter(job)
-    report = lambda r: (save_progress(r.counts), progress and progress(r))  # noqa: E731
+    check = deadline_check(job)
+    report = lambda r: (check(), save_progress(r.counts), progress and progress(r))  # noqa: E731
     run = Run(job, progress=report, per_row=per_row, fast=fast)
     changed = array("q")  # every firm the job wrote, repeats allowed: 8 bytes an id, for lists of any length
+    completed = False
 
     def collect(sender, firm_ids=(), **kwargs):
         changed.extend(firm_ids)
@@ -621,29 +691,30 @@ def run_job(job, *, progress=None, per_row=None, fast=True):
                 del changed[:]
                 run = Run(job, progress=report, per_row=per_row, fast=False)
                 run.execute()
+            check()
             if job.dry_run:
                 transaction.set_rollback(True)
-        job.status = JobStatus.SUCCEEDED
+        completed = True
+        job.status = run.report.status()
+        if job.status == JobStatus.FAILED:
+            job.message = "Every row was rejected; see the row report."
         if not job.dry_run:
             schedule_index(changed)
-    except ReaderError as error:
-        job.status, job.message = JobStatus.FAILED, str(error)
+    except (ReaderError, JobTimedOut) as error:
+        job.status, job.message = JobStatus.FAILED, public_message(job, error)
     except Exception as error:  # the registry is rolled back; say what happened
-        job.status, job.message = JobStatus.FAILED, f"{type(error).__name__}: {error}"
+        job.status, job.message = JobStatus.FAILED, public_message(job, f"{type(error).__name__}: {error}")
         if settings.DEBUG and getattr(settings, "IMPORT_RAISE", False):
             raise
     finally:
         firms_changed.disconnect(dispatch_uid=("import job", job.pk))
         save_progress.close()
-    for name, value in run.counts.items():
-        setattr(job, name, value)
+    run.report.copy_to(job)
     job.finished_at = timezone.now()
     with transaction.atomic():
         job.save()
-        if job.status == JobStatus.SUCCEEDED:
-            ImportRowError.objects.bulk_create(run.row_errors, batch_size=1000)
-            if not job.dry_run:
-                ImportReviewItem.objects.bulk_create(run.reviews, batch_size=1000)
+        if completed:  # a run that stopped half-way has no trustworthy row report
+            run.report.save_rows(with_decisions=not job.dry_run)
     return job
 
 

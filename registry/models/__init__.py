@@ -8,7 +8,7 @@ from registry.models.cultivation import (
     EligibilityRuleSet,
     PoolStatus,
 )
-from registry.models.firm import Firm, ListingStatus
+from registry.models.firm import AliasKind, Firm, FirmAlias, ListingStatus
 from registry.models.indicators import IndicatorYear
 from registry.models.ladder import Level, Stage, Tier, ValidityRule
 from registry.models.pipeline import CandidateRank, FirmStageReach, FirmYearTransition, PipelineState
@@ -16,7 +16,7 @@ from registry.models.region import IndustryChain, Region
 from registry.models.targets import PolicyTarget, TargetKind
 
 __all__ = [
-    "ApiToken", "AuditEvent", "CandidateRank", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
-    "EligibilityRuleSet", "Firm", "FirmStageReach", "FirmYearTransition", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
+    "AliasKind", "ApiToken", "AuditEvent", "CandidateRank", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
+    "EligibilityRuleSet", "Firm", "FirmAlias", "FirmStageReach", "FirmYearTransition", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
     "PipelineState", "PolicyTarget", "PoolStatus", "Region", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
 ]

@@ -68,3 +68,29 @@ class Firm(BulkReadModel):
 
     def __str__(self):
         return f"{self.name} ({self.uscc})"
+
+
+class AliasKind(models.TextChoices):
+    BRAND = "brand", "品牌/简称 brand or short name"
+    ENGLISH = "english", "英文名称 English name"
+    OTHER = "other", "别名 other alias"
+
+
+class FirmAlias(models.Model):
+    """A name a firm is published under besides its registered name (零一万物, "Moonshot AI"):
+    matched by importers (exact normalised name) and searched like a former name. Former names
+    (曾用名) stay on Firm.former_names."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+    name_normalized = models.CharField(max_length=200, db_index=True, editable=False)
+    kind = models.CharField(max_length=10, choices=AliasKind.choices, default=AliasKind.OTHER)
+    source = models.CharField(max_length=255, blank=True, help_text="The list it came from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["firm", "id"]
+        constraints = [models.UniqueConstraint(fields=["firm", "name_normalized"], name="firm_alias_unique")]
+
+    def __str__(self):
+        return f"{self.name} → {self.firm_id}"

@@ -94,10 +94,13 @@ def test_srdi_names_only_match_the_firms_already_in_the_registry(data_dir, maste
     assert job.firms_created == 0 and Firm.objects.count() == 120
 
 
-def test_srdi_without_the_master_reports_unknown_firms(data_dir):
+def test_srdi_without_the_master_keeps_unknown_names_as_pending_rows(data_dir):
+    # issue 12: an unknown name is not a failed row but one an officer resolves later
     job = import_file(data_dir / "srdi_little_giant_batch6.csv", kind="recognitions",
                       options={"tier": "srdi_little_giant", "issued_on": "2024-08-01"})
-    assert job.errors == 12 and "No firm named" in job.row_errors.first().message
+    assert (job.errors, job.pending, job.status) == (0, 12, JobStatus.PARTIAL)
+    first = job.pending_rows.order_by("line").first()
+    assert (first.line, first.name) == (2, "宜兴汇川光电科技股份有限公司")
 
 
 def test_indicators_60_firms_by_2_years(data_dir, master):
@@ -169,7 +172,7 @@ def test_fuzzy_name_goes_to_review_and_is_never_merged(master, tmp_path):
     path = tmp_path / "names.csv"
     path.write_text("序号,企业名称\n1,无锡芯动生物科技股份有限公司\n2,昆山从未出现过的某某公司\n", encoding="utf-8")
     job = import_file(path, kind="recognitions", options={"tier": "srdi_little_giant", "issued_on": "2024-08-01"})
-    assert job.needs_review == 1 and job.errors == 1 and job.created == 0
+    assert job.needs_review == 1 and job.pending == 1 and job.errors == 0 and job.created == 0
     item = job.review_items.get()
     assert item.reason == "fuzzy_name" and item.candidate_firm.uscc == "91320211DL8P3MR19U" and item.score >= 85
     assert Certification.objects.count() == 0
