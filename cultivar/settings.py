@@ -112,6 +112,13 @@ LOGIN_URL = "/admin/login/"
 
 # Upload and import limits (named in the errors users see).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Readers refuse a file past these before parsing it (importers/readers.py); a job stops after the timeout,
+# and the reaper ends a running job whose heartbeat is older than the stale limit (docs/importers.md).
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "500"))
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "50000000"))
+IMPORT_MAX_INFLATED_BYTES = int(os.environ.get("IMPORT_MAX_INFLATED_BYTES", str(200 * 1024 * 1024)))
+IMPORT_TIMEOUT_SECONDS = int(os.environ.get("IMPORT_TIMEOUT_SECONDS", "3600"))
+IMPORT_HEARTBEAT_STALE_SECONDS = int(os.environ.get("IMPORT_HEARTBEAT_STALE_SECONDS", "300"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Celery: eager unless a broker is configured.
@@ -125,6 +132,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-lapsed-recognitions": {
         "task": "registry.tasks.expire_lapsed_recognitions",
         "schedule": 60 * 60 * 24,
+    },
+    "reap-stalled-imports": {
+        "task": "importers.tasks.reap_stalled_imports",
+        "schedule": 5 * 60,
     },
     "rebuild-candidate-ranks": {
         "task": "registry.tasks.rebuild_candidate_ranks",

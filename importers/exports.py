@@ -112,3 +112,67 @@ def export(kind, user, fmt="csv", **filters):
     text = io.StringIO()
     write_csv(rows, text)
     return text.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# An import's rejected rows, to fix and import again
+
+
+REASON_HEADER = "错误原因 reason"
+LINE_HEADER = "原行号 line"
+
+
+def rejected_rows(job):
+    """The rows an import rejected, in the file's own columns plus the line and the reasons, ready to
+    fix and re-import (the two extra columns are not read by the importer). A CSV for a CSV upload,
+    an XLSX with one sheet per sheet for a workbook. Returns (filename, bytes, content_type).
+
+    Re-reads the stored upload (kept on purpose, importers.lifecycle); ValueError when the job has
+    no rejected rows or its file is gone.
+    """
+    from pathlib import Path
+
+    from importers.errors import ReaderError
+    from importers.readers import open_source
+    from importers.services import EXTRA_FIELDS, REQUIRED
+
+    reasons = {}
+    for error in job.row_errors.order_by("sheet", "line", "id"):
+        label = f"{error.field}: {error.message}" if error.field else error.message
+        reasons.setdefault((error.sheet or "", error.line), []).append(label)
+    if not reasons:
+        raise ValueError("This import rejected no rows.")
+    if not job.file_path or not Path(job.file_path).is_file():
+        raise ValueError("The uploaded file of this import is no longer kept.")
+    sheets = []
+    try:
+        source = open_source(job.file_path, name=job.file_name)
+        fill = ("year", "region") if job.kind == "recognitions" else ("year",)
+        for table in source.tables(sheet=job.options.get("sheet"), required=REQUIRED[job.kind],
+                                   fill_from_sheet=fill, extra_fields=EXTRA_FIELDS):
+            header = [c.header for c in table.columns]
+            rows = [header + [LINE_HEADER, REASON_HEADER]]
+            for row in table.rows():
+                why = reasons.get((row.sheet or "", row.line))
+                if why:
+                    rows.append(list(row.raw.values()) + [row.line, "；".join(why)])
+            if len(rows) > 1:
+                sheets.append((table.sheet or "rejected", rows))
+    except ReaderError as error:
+        raise ValueError(f"The uploaded file can no longer be read: {error}") from None
+    stem = Path(job.file_name).stem or "import"
+    if source.format == "csv":
+        text = io.StringIO()
+        write_csv((row for _, rows in sheets for row in rows), text)
+        return f"{stem}-rejected.csv", text.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    for title, rows in sheets:
+        ws = wb.create_sheet(title[:31])
+        for row in rows:
+            ws.append([safe_cell(v) for v in row])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return (f"{stem}-rejected.xlsx", buffer.getvalue(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -119,3 +119,35 @@ class Report:
         """The first line of a report: all counts."""
         c = self.counts
         return ", ".join(f"{name.replace('_', ' ')} {c[name]:,}" for name in COUNTS if name != "processed")
+
+
+REPORT_HEADER = ["工作表 sheet", "行号 line", "结果 outcome", "字段 field", "代码 code", "说明 message"]
+
+
+def report_rows(job):
+    """Every line the job has something to say about, in file order: rejected (one line per problem),
+    review, pending, skipped; then skipped sheets (line empty)."""
+    rows = [[e.sheet, e.line, "rejected", e.field, e.code, e.message] for e in job.row_errors.all()]
+    rows += [[i.sheet, i.line, "review", "", i.reason, i.message] for i in job.review_items.all()]
+    rows += [[p.sheet, p.line, "pending", "name", "pending", f"待匹配 pending: {p.name}"] for p in job.pending_rows.all()]
+    rows += [[sheet, line, "skipped", "", "skipped", reason] for sheet, line, reason in job.skipped_lines or ()]
+    rows.sort(key=lambda r: (r[0], r[1]))
+    rows += [[sheet, "", "sheet skipped", "", "skipped", reason] for sheet, reason in job.skipped_sheets or ()]
+    return rows
+
+
+def write_row_report(job, path):
+    """The full row report as CSV (UTF-8 with BOM, for Excel); returns the path."""
+    import csv
+    from pathlib import Path
+
+    from importers.exports import safe_cell
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(REPORT_HEADER)
+        for row in report_rows(job):
+            writer.writerow([safe_cell(v) for v in row])
+    return path

@@ -74,6 +74,15 @@ class ImportRefused(Exception):
 # Starting a job
 
 
+def jobs_visible_to(user):
+    """Administrators see every job; others the jobs they started."""
+    if permissions.is_admin(user):
+        return ImportJob.objects.all()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(created_by=user)
+
+
 def can_import(user):
     """Officers (into their regions) and administrators; analysts and investors cannot. None = system (CLI)."""
     if user is None:
@@ -354,7 +363,7 @@ class Run:
             return tuple(str(values.get(k) or "") for k in ("region_code", "region_name", "stage", "tier", "kind", "year"))
         return who, values.get("tier") or "", values.get("certificate_no") or str(values.get("issued_on") or "")
 
-    def precheck(self, values):
+    def precheck(self, values, bad=frozenset()):
         """Problems in the fields the kind requires beyond the cells, so that a row with several
         problems reports them all at once instead of one per attempt."""
         problems = []
@@ -363,19 +372,21 @@ class Run:
                 self.tier_for(values)
             except RowProblem as problem:
                 problems.append((problem.field, problem.message, problem.code))
-            if not (values.get("issued_on") or self.options.get("issued_on")):
+            if not (values.get("issued_on") or self.options.get("issued_on")) and "issued_on" not in bad:
                 problems.append(("issued_on", "No issue date: give --issued-on or a 发证日期/认定日期 column.",
                                  "required"))
-        elif self.kind == ImportKind.INDICATORS and values.get("year") is None:
+        elif self.kind == ImportKind.INDICATORS and values.get("year") is None and "year" not in bad:
             problems.append(("year", "No year: add a 年度 column or name the sheet after the year.", "required"))
-        if not values.get("uscc") and not values.get("name") and self.kind != ImportKind.TARGETS:
+        if not values.get("uscc") and not values.get("name") and self.kind != ImportKind.TARGETS \
+                and not bad & {"uscc", "name"}:
             problems.append(("uscc", "The row has neither a USCC nor a firm name.", "required"))
         return problems
 
     def prepare(self, row, units):
         result = clean_values(row.values, units)
         values = result.values
-        problems = [(e.field, e.message, e.code) for e in result.fatal] + self.precheck(values)
+        problems = [(e.field, e.message, e.code) for e in result.fatal]
+        problems += self.precheck(values, frozenset(e.field for e in result.errors))
         if problems:
             self.reject(row, problems)
             return None
@@ -434,9 +445,9 @@ class Run:
         self.counts[outcome] += 1
         return outcome
 
-    def apply_aliases(self, values, *, line, **_):
+    def apply_aliases(self, values, *, line, firm=None, **_):
         """An alias list (企业名称/统一社会信用代码 + 别名/简称/英文名称/曾用名): the names are added to the firm."""
-        firm = self.firm_for(values, create=False)
+        firm = self.firm_for(values, create=False, firm=firm)
         self.check_scope(firm.region_id)
         added = add_firm_aliases(firm, values, source=self.job.file_name, actor=self.user, via=self.via)
         return "updated" if added else "unchanged"
@@ -734,17 +745,56 @@ def _decide(item, status, user, note):
     item.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
 
 
+def run_as(job, user):
+    """A Run that applies one of the job's held rows for ``user``: their audit name and their regions."""
+    run = Run(job, per_row=True)
+    run.user, run.scope = user, (permissions.region_paths(user) if user is not None else None)
+    return run
+
+
+class HeldRow:
+    """A review item or pending row in the shape the appliers take (line, sheet, raw)."""
+
+    def __init__(self, held):
+        self.line, self.sheet, self.raw = held.line, held.sheet, {}
+
+
+def apply_held(run, held, values, **kwargs):
+    """Apply a held row now; ImportRefused with every problem the row still has."""
+    outcome = run.apply_one(HeldRow(held), values, **kwargs)
+    if outcome is None:
+        report = run.report
+        problems = [e.message for e in report.row_errors] or [i.message for i in report.reviews + report.pending] \
+            or ["the row could not be applied"]
+        raise ImportRefused(" ".join(problems))
+    return outcome
+
+
+def check_row_region(values, firm):
+    """A row that names its region may only go to a firm in that region (a 昆山市 row never lands on a
+    江阴 firm). The firm's own region is not named: the user may not be allowed to see it."""
+    text = values.get("region")
+    code = resolve_region(text) if text else None
+    if code is None:
+        return
+    row_path = Region.objects.filter(code=code).values_list("path", flat=True).first() or ""
+    if not firm.region.path.startswith(row_path):
+        raise ImportRefused(f"The row is listed under {text}; the firm you chose is not in {text}.", field="firm")
+
+
 def accept_review_item(item, user, *, override_reason="", firm=None):
     """Apply the row: to the candidate firm (name match) or with an override (bad check digit).
 
     A USCC failing its check digit needs an administrator and an override reason (recorded on
-    the firm by upsert_firm). Returns the outcome ("created" / "updated" / "unchanged").
+    the firm by upsert_firm). The chosen firm must be in the user's regions and in the region the
+    row names. Returns the outcome ("created" / "updated" / "unchanged").
     """
     if item.status != ReviewStatus.PENDING:
         raise ImportRefused(f"This item is already {item.status}.")
     job = item.job
     if not can_import(user):
         raise ImportRefused("Only officers and administrators may accept imported rows.")
+    values = dict(item.values)
     if item.reason == ReviewReason.CHECKSUM:
         if not permissions.is_admin(user):
             raise ImportRefused("Only an administrator may accept a USCC that fails its check digit.")
@@ -754,19 +804,10 @@ def accept_review_item(item, user, *, override_reason="", firm=None):
         firm = firm or item.candidate_firm
         if firm is None:
             raise ImportRefused("Choose the firm this row belongs to.", field="firm")
-    job.created_by = user
-    run = Run(job, per_row=True)
-    run.user, run.scope = user, (permissions.region_paths(user) if user is not None else None)
-    values = dict(item.values)
-
-    class _Row:
-        line, sheet, raw = item.line, item.sheet, {}
-
+        check_row_region(values, firm)
+    run = run_as(job, user)
     with transaction.atomic():
-        outcome = run.apply_one(_Row, values, override_reason=override_reason, **({"firm": firm} if firm else {}))
-        if outcome is None:
-            problem = run.row_errors[-1].message if run.row_errors else "the row could not be applied"
-            raise ImportRefused(problem)
+        outcome = apply_held(run, item, values, override_reason=override_reason, **({"firm": firm} if firm else {}))
         _decide(item, ReviewStatus.ACCEPTED, user, override_reason)
     return outcome
 

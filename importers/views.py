@@ -27,3 +27,26 @@ def export_view(request, kind, fmt):
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{kind}-{timezone.localdate():%Y%m%d}.{fmt}"'
     return response
+
+
+@login_required
+def rejected_rows_view(request, job_id):
+    """GET /imports/<id>/rejected: the import's rejected rows with their reasons (importers.exports.rejected_rows),
+    for the user who started the import or an administrator."""
+    from urllib.parse import quote
+
+    from django.http import Http404
+
+    from importers.exports import rejected_rows
+    from importers.services import jobs_visible_to
+
+    job = jobs_visible_to(request.user).filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such import for you.")
+    try:
+        filename, body, content_type = rejected_rows(job)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error))
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response

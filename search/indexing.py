@@ -35,7 +35,7 @@ def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
 
 def firm_documents(firm_ids: Iterable[int] | None = None, chunk_size: int = 2000) -> Iterator[dict]:
     """Yield one search dict per firm (all firms, or those of ``firm_ids`` that exist), by id."""
-    from registry.models import Firm, IndustryChain, Region
+    from registry.models import Firm, FirmAlias, IndustryChain, Region
 
     base = Firm.objects.all()
     if firm_ids is not None:
@@ -45,7 +45,8 @@ def firm_documents(firm_ids: Iterable[int] | None = None, chunk_size: int = 2000
         rows = list(
             base.filter(id__gt=last_id).order_by("id")
             .select_related("region", "current_stage", "current_tier", "latest_indicators")
-            .prefetch_related(Prefetch("chains", queryset=IndustryChain.objects.only("id", "code", "path")))
+            .prefetch_related(Prefetch("chains", queryset=IndustryChain.objects.only("id", "code", "path")),
+                              Prefetch("aliases", queryset=FirmAlias.objects.only("id", "firm_id", "name")))
             [:chunk_size]
         )
         if not rows:
@@ -72,6 +73,7 @@ def firm_document(firm, region_names: dict[str, str]) -> dict:
         "uscc": firm.uscc,
         "name": firm.name,
         "former_names": list(firm.former_names or []),
+        "aliases": [alias.name for alias in firm.aliases.all()],
         "description": firm.description,
         "main_products": firm.main_products,
         "technologies": firm.technologies,

@@ -8,7 +8,9 @@ Input keys (phase 2 builds them from the registry): id, uscc, name, former_names
 main_products, technologies, stage, tier, region_code, region_path (province → … → own code),
 chains, founded_year, revenue (万元), rd_intensity, revenue_growth; optional region_names (names
 along region_path, so "昆山" finds firms located in 昆山 even when their name does not say so) and
-stage_rank (order of the stage on the ladder; defaults to the national ladder).
+stage_rank (order of the stage on the ladder; defaults to the national ladder); aliases (brand,
+English and short names, registry.FirmAlias), searched with the former names in ``former_names``
+— the firm's other names — and matched exactly and by fingerprint like them.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def prepare_firm(doc: Mapping) -> dict:
     name = str(doc.get("name") or "").strip()
     if not name:
         raise ValueError(f"firm {firm_id}: name is required")
-    former_names = [n for n in _strings(doc.get("former_names")) if n != name]
+    other_names = [*_strings(doc.get("former_names")), *_strings(doc.get("aliases"))]
+    former_names = [n for n in dict.fromkeys(other_names) if n != name]
     region_path = _strings(doc.get("region_path"))
     region_code = str(doc.get("region_code") or (region_path[-1] if region_path else "")).strip()
     if region_code and region_code not in region_path:

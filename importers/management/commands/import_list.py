@@ -1,14 +1,47 @@
 """manage.py import_list FILE --kind recognitions --tier hnte --issued-on 2024-12-01 [--dry-run]
 
-Prints a progress bar and a summary table; exits 1 when rows were rejected or sent to review,
-2 when the file could not be imported at all.
+Prints a progress bar and a summary (every count, the first problems and how many more), writes
+the full row report to a CSV file (--report, default VAR_DIR/imports/reports/) and prints its path;
+exits 1 when rows were rejected, sent to review or left pending, 2 when the job failed.
 """
+
+from pathlib import Path
+
+from django.conf import settings
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from importers.models import ImportKind, JobStatus
+from importers.report import COUNTS, report_rows, write_row_report
 from importers.services import ImportRefused, create_job, run_job
+
+SHOWN_PROBLEMS = 20
+
+
+def print_summary(console, job, report_path, shown=SHOWN_PROBLEMS):
+    """Counts, the first problems and "N more", the skipped sheets, and where the full report is."""
+    from rich.table import Table
+
+    table = Table(title=f"Import job {job.pk}: {job.file_name} ({job.kind}{', dry run' if job.dry_run else ''})")
+    names = [n for n in COUNTS if n != "processed"]
+    table.add_column("status")
+    for name in names:
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_row(job.status, *(f"{getattr(job, n):,}" for n in names))
+    console.print(table)
+    if job.message:
+        console.print(f"Import {job.status}: {job.message}", markup=False)
+    problems = [r for r in report_rows(job) if r[2] != "skipped"]
+    for sheet, line, outcome, field, code, message in problems[:shown]:
+        where = f"{sheet + ' ' if sheet else ''}line {line}" if line != "" else f"sheet {sheet}"
+        if outcome == "rejected":
+            console.print(f"  {where} {field or 'row'}: {message}", markup=False)
+        else:
+            console.print(f"  {outcome}: {where} ({code}) {message}", markup=False)
+    if len(problems) > shown:
+        console.print(f"  … and {len(problems) - shown:,} more (all in the report file)", markup=False)
+    console.print(f"Row report: {write_row_report(job, report_path)}", markup=False)
 
 
 class Command(BaseCommand):
@@ -23,11 +56,12 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Import as this user (scope and audit); default: system.")
         parser.add_argument("--per-row", action="store_true", help="Recognitions: per-row services instead of the bulk path.")
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--report", help="Where to write the full row report (CSV); default "
+                                             "VAR_DIR/imports/reports/job-<id>-report.csv.")
 
-    def handle(self, *args, file, kind, dry_run, user, per_row, no_progress, **options):
+    def handle(self, *args, file, kind, dry_run, user, per_row, no_progress, report=None, **options):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-        from rich.table import Table
 
         console = Console(file=self.stdout._out if hasattr(self.stdout, "_out") else None)
         actor = None
@@ -46,22 +80,9 @@ class Command(BaseCommand):
             task = bar.add_task(f"job {job.pk} {job.file_name}", total=None)
             job = run_job(job, per_row=per_row or None, progress=lambda run: bar.update(task, completed=run.counts["processed"]))
 
-        table = Table(title=f"Import job {job.pk}: {job.file_name} ({job.kind}{', dry run' if dry_run else ''})")
-        table.add_column("status")
-        for name in ("total", "created", "updated", "unchanged", "needs_review", "errors", "duplicates", "skipped",
-                     "firms_created"):
-            table.add_column(name.replace("_", " "), justify="right")
-        table.add_row(job.status, *(f"{getattr(job, n):,}" for n in (
-            "total", "created", "updated", "unchanged", "needs_review", "errors", "duplicates", "skipped",
-            "firms_created")))
-        console.print(table)
-        for error in job.row_errors.all()[:50]:
-            console.print(f"  {error.sheet + ' ' if error.sheet else ''}line {error.line} {error.field}: {error.message}",
-                          markup=False)
-        for item in job.review_items.all()[:50]:
-            console.print(f"  review: line {item.line} ({item.reason}) {item.message}", markup=False)
+        report_path = report or Path(settings.VAR_DIR) / "imports" / "reports" / f"job-{job.pk}-report.csv"
+        print_summary(console, job, report_path)
         if job.status == JobStatus.FAILED:
-            console.print(f"Import failed: {job.message}", markup=False)
             raise SystemExit(2)
-        if job.errors or job.needs_review:
+        if job.errors or job.needs_review or job.pending:
             raise SystemExit(1)
