@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -723,10 +724,10 @@ class SourceFile:
         header_line, header_cells = scan[best_i]
         columns, warnings = map_columns(header_cells)
         taken = {c.field for c in columns if c.field}
-        for c in columns:
+        for i, c in enumerate(columns):
             if not c.field and extra.get(c.key) and extra[c.key] not in taken:
-                c.field = extra[c.key]
-                taken.add(c.field)
+                columns[i] = dataclasses.replace(c, field=extra[c.key])
+                taken.add(extra[c.key])
         # A lone match (e.g. a title mentioning 地区) is only a header if it is all we need.
         provided = {c.field for c in columns if c.field} | set(from_sheet)
         lone_ok = (required and not missing_fields([Column(-1, f, f, f) for f in provided], required)) or any(

@@ -51,12 +51,13 @@ REQUIRED = {
     ImportKind.RECOGNITIONS: [("uscc", "name")],
     ImportKind.INDICATORS: [("uscc", "name")],
     ImportKind.TARGETS: [("region_code", "region_name"), ("stage",), ("kind",), ("year",), ("target",)],
-    ImportKind.ALIASES: [("uscc", "name"), ("aliases", "former_names")],
+    ImportKind.ALIASES: [("uscc", "name"), ("aliases", "english_name", "former_names")],
 }
 # Columns this importer reads beyond importers.columns' synonyms: a firm's other names.
 EXTRA_FIELDS = {
     "former_names": ("曾用名", "原名称", "原企业名称", "曾用名称"),
-    "aliases": ("别名", "简称", "企业简称", "品牌", "品牌名称", "英文名称", "英文名", "english name", "alias", "aliases"),
+    "aliases": ("别名", "简称", "企业简称", "品牌", "品牌名称", "alias", "aliases"),
+    "english_name": ("英文名称", "英文名", "企业英文名称", "english name"),
 }
 RECOGNITION_OPTIONS = ("stage", "tier", "batch", "authority", "issued_on", "valid_until", "level", "batch_year")
 FIRM_FIELDS = ("name", "founded_on", "main_products", "registered_capital")
@@ -199,11 +200,12 @@ def split_names(text):
 
 
 def add_firm_aliases(firm, values, *, source="", actor=None, via=""):
-    """The row's 别名 and 曾用名 cells onto the firm; returns how many names were new."""
-    aliases = split_names(values.get("aliases"))
-    kind = AliasKind.ENGLISH if aliases and all(a.isascii() for a in aliases) else AliasKind.OTHER
-    return add_firm_names(firm, aliases=aliases, former_names=split_names(values.get("former_names")), kind=kind,
-                          source=source, actor=actor, via=via)
+    """The row's 别名/简称, 英文名称 and 曾用名 cells onto the firm; returns how many names were new."""
+    added = add_firm_names(firm, aliases=split_names(values.get("english_name")), kind=AliasKind.ENGLISH,
+                           source=source, actor=actor, via=via)
+    return added + add_firm_names(firm, aliases=split_names(values.get("aliases")),
+                                  former_names=split_names(values.get("former_names")), kind=AliasKind.OTHER,
+                                  source=source, actor=actor, via=via)
 
 
 def _messages(error):
@@ -425,7 +427,7 @@ class Run:
         try:
             with transaction.atomic():
                 outcome = applier(values, line=row.line, **kwargs)
-                if self.kind == ImportKind.FIRMS and (values.get("aliases") or values.get("former_names")):
+                if self.kind == ImportKind.FIRMS and any(values.get(f) for f in EXTRA_FIELDS):
                     firm = Firm.objects.get(uscc=values["uscc"])
                     if add_firm_aliases(firm, values, source=self.job.file_name, actor=self.user,
                                         via=self.via) and outcome == "unchanged":
