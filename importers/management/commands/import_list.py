@@ -21,27 +21,23 @@ SHOWN_PROBLEMS = 20
 
 def print_summary(console, job, report_path, shown=SHOWN_PROBLEMS):
     """Counts, the first problems and "N more", the skipped sheets, and where the full report is."""
-    from rich.table import Table
-
-    table = Table(title=f"Import job {job.pk}: {job.file_name} ({job.kind}{', dry run' if job.dry_run else ''})")
+    console.print(f"Import job {job.pk}: {job.file_name} ({job.kind}{', dry run' if job.dry_run else ''}): "
+                  f"{job.status}", markup=False, soft_wrap=True)
     names = [n for n in COUNTS if n != "processed"]
-    table.add_column("status")
-    for name in names:
-        table.add_column(name.replace("_", " "), justify="right")
-    table.add_row(job.status, *(f"{getattr(job, n):,}" for n in names))
-    console.print(table)
+    console.print("  " + ", ".join(f"{n.replace('_', ' ')} {getattr(job, n):,}" for n in names), markup=False,
+                  soft_wrap=True)
     if job.message:
-        console.print(f"Import {job.status}: {job.message}", markup=False)
+        console.print(f"Import {job.status}: {job.message}", markup=False, soft_wrap=True)
     problems = [r for r in report_rows(job) if r[2] != "skipped"]
     for sheet, line, outcome, field, code, message in problems[:shown]:
         where = f"{sheet + ' ' if sheet else ''}line {line}" if line != "" else f"sheet {sheet}"
         if outcome == "rejected":
-            console.print(f"  {where} {field or 'row'}: {message}", markup=False)
+            console.print(f"  {where} {field or 'row'}: {message}", markup=False, soft_wrap=True)
         else:
-            console.print(f"  {outcome}: {where} ({code}) {message}", markup=False)
+            console.print(f"  {outcome}: {where} ({code}) {message}", markup=False, soft_wrap=True)
     if len(problems) > shown:
-        console.print(f"  … and {len(problems) - shown:,} more (all in the report file)", markup=False)
-    console.print(f"Row report: {write_row_report(job, report_path)}", markup=False)
+        console.print(f"  … and {len(problems) - shown:,} more (all in the report file)", markup=False, soft_wrap=True)
+    console.print(f"Row report: {write_row_report(job, report_path)}", markup=False, soft_wrap=True)
 
 
 class Command(BaseCommand):
