@@ -115,7 +115,7 @@ IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(200 
 # Readers refuse a file past these before parsing it (importers/readers.py); a job stops after the timeout,
 # and the reaper ends a running job whose heartbeat is older than the stale limit (docs/importers.md).
 IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "500"))
-IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "50000000"))
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "20000000"))
 IMPORT_MAX_INFLATED_BYTES = int(os.environ.get("IMPORT_MAX_INFLATED_BYTES", str(200 * 1024 * 1024)))
 IMPORT_TIMEOUT_SECONDS = int(os.environ.get("IMPORT_TIMEOUT_SECONDS", "3600"))
 IMPORT_HEARTBEAT_STALE_SECONDS = int(os.environ.get("IMPORT_HEARTBEAT_STALE_SECONDS", "300"))
