@@ -43,7 +43,7 @@ def attach_pending_row(row, user, firm, *, note="", status=PendingStatus.ATTACHE
     that uses this name matches by itself. Returns the outcome (created / updated / unchanged)."""
     _check(row, user)
     values = dict(row.values)
-    check_row_region(values, firm)
+    check_row_region(values, firm, user)
     run = run_as(row.job, user)
     with transaction.atomic():
         outcome = apply_held(run, row, values, firm=firm)

@@ -772,9 +772,13 @@ def apply_held(run, held, values, **kwargs):
     return outcome
 
 
-def check_row_region(values, firm):
-    """A row that names its region may only go to a firm in that region (a 昆山市 row never lands on a
-    江阴 firm). The firm's own region is not named: the user may not be allowed to see it."""
+def check_row_region(values, firm, user=None):
+    """The chosen firm must be in the user's regions, and a row that names its region may only go to
+    a firm in that region (a 昆山市 row never lands on a 江阴 firm). The firm's own region is not
+    named: the user may not be allowed to see it."""
+    scope = permissions.region_paths(user) if user is not None else None
+    if scope is not None and not any(firm.region.path.startswith(p) for p in scope):
+        raise ImportRefused("The firm you chose is outside the regions you may import into.", field="firm")
     text = values.get("region")
     code = resolve_region(text) if text else None
     if code is None:
@@ -806,7 +810,7 @@ def accept_review_item(item, user, *, override_reason="", firm=None):
         firm = firm or item.candidate_firm
         if firm is None:
             raise ImportRefused("Choose the firm this row belongs to.", field="firm")
-        check_row_region(values, firm)
+        check_row_region(values, firm, user)
     run = run_as(job, user)
     with transaction.atomic():
         outcome = apply_held(run, item, values, override_reason=override_reason, **({"firm": firm} if firm else {}))
