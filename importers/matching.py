@@ -19,9 +19,9 @@ from registry.names import normalize_name
 
 from .errors import NeedsReview, RowProblem, UnknownName
 from .models import ReviewReason
+from .report import OUT_OF_SCOPE
 
 FUZZY_CUTOFF = 85
-OUT_OF_SCOPE = "The row's firm is outside the regions you may import into."
 
 
 class Matcher:

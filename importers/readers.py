@@ -22,7 +22,6 @@ import codecs
 import csv
 import dataclasses
 import datetime as dt
-import io
 import os
 import re
 import unicodedata

@@ -24,6 +24,7 @@ def max_stored_errors():
     return getattr(settings, "IMPORT_MAX_STORED_ERRORS", 20000)
 
 
+OUT_OF_SCOPE = "The row is outside the regions you may import into."
 MAX_SKIPPED_LINES = 2000  # skipped lines listed on the job; the count is always exact
 
 
@@ -61,6 +62,8 @@ class Report:
         self.counts["errors"] += 1
         self.rejected.add((row.sheet or "", row.line))
         for field, message, code in problems:
+            if code == "out_of_scope":  # one wording, whichever path found it: never another firm's region
+                message = OUT_OF_SCOPE
             self.error(row.line, row.sheet, field, message, code)
 
     def review(self, row, values, reason, message, candidate=None, score=None, region_id=None):

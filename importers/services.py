@@ -11,7 +11,6 @@ registry.services (per row) or registry.services.bulk (recognitions, set-based p
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import os
 import re
@@ -41,9 +40,9 @@ from . import fastpath
 from .cleaning import clean_values, parse_date
 from .errors import CellError, JobTimedOut, NeedsReview, ReaderError, RowProblem, UnknownName  # noqa: F401
 from .matching import Matcher
-from .models import ImportJob, ImportKind, ImportReviewItem, JobStatus, ReviewReason, ReviewStatus
+from .models import ImportJob, ImportKind, JobStatus, ReviewReason, ReviewStatus
 from .readers import open_source
-from .report import Report, jsonable
+from .report import OUT_OF_SCOPE, Report
 
 CHUNKSIZE = 5000
 REQUIRED = {
@@ -272,16 +271,14 @@ class Run:
 
     # -- scope and lookups -----------------------------------------------------------------
 
-    def check_scope(self, region_code, field="region", *, own=False):
-        """Refuse a region outside the importer's. Only the row's own region (own=True) is named: a
-        firm's region from the registry is never shown to someone who may not see that firm."""
+    def check_scope(self, region_code, field="region"):
+        """Refuse a region outside the importer's; the message (importers.report.OUT_OF_SCOPE) names no
+        region, since a firm's region from the registry is not for someone who may not see the firm."""
         if self.scope is None or region_code is None:
             return
         path = self.region_paths.get(region_code, "")
         if not any(path.startswith(p) for p in self.scope):
-            message = (f"Region {region_code} is outside the regions you may import into." if own else
-                       "The row's firm is outside the regions you may import into.")
-            raise RowProblem(field, message, "out_of_scope")
+            raise RowProblem(field, OUT_OF_SCOPE, "out_of_scope")
 
     def region_code(self, text, *, required):
         if text in (None, ""):
