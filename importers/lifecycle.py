@@ -6,8 +6,9 @@ the Celery beat task ``importers.tasks.reap_stalled_imports`` and ``manage.py re
 ends FAILED, with the reason, every RUNNING job that:
 
 - ran on this host in a process that no longer exists (killed, crashed);
-- has no heartbeat for IMPORT_HEARTBEAT_STALE_SECONDS, and has run longer than
-  IMPORT_TIMEOUT_SECONDS where no heartbeat can be written (SQLite: one writer at a time).
+- ran elsewhere and has no heartbeat for IMPORT_HEARTBEAT_STALE_SECONDS;
+- is past IMPORT_TIMEOUT_SECONDS plus that, though its process is alive (hung) or no heartbeat can
+  be written (SQLite: one writer at a time).
 
 The registry is never touched: a job writes in one transaction, so a stopped job wrote nothing.
 Uploaded files: the stored copy of every job that has a record is KEPT on purpose (the rejected
@@ -44,11 +45,15 @@ def why_stalled(job, now=None):
     """The reason a RUNNING job is dead, or None while it may still be running."""
     now = now or timezone.now()
     host, _, pid = (job.worker or "").rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+    here = host == socket.gethostname() and pid.isdigit()
+    alive = here and (int(pid) == os.getpid() or _alive(int(pid)))
+    if here and not alive:
         return f"The process running the import ({job.worker}) ended before the job finished (killed or crashed)."
     stale = datetime.timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
-    if connection.vendor != "postgresql":  # no heartbeat while the job's transaction is open
-        stale = max(stale, datetime.timedelta(seconds=settings.IMPORT_TIMEOUT_SECONDS) + stale)
+    if alive or connection.vendor != "postgresql":
+        # its process is alive (one long statement writes no heartbeat), or no heartbeat can be written
+        # while the job's transaction is open (SQLite: one writer): only past its own deadline is it hung
+        stale += datetime.timedelta(seconds=settings.IMPORT_TIMEOUT_SECONDS)
     last = job.heartbeat_at or job.started_at or job.created_at
     if last and now - last > stale:
         return (f"No sign of life from the import since {timezone.localtime(last):%Y-%m-%d %H:%M:%S} "

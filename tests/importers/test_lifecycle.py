@@ -33,9 +33,11 @@ def running(data_dir, **fields):
     return job
 
 
-def test_a_job_whose_process_was_killed_ends_failed_with_the_reason(data_dir):
+def test_a_job_whose_process_was_killed_ends_failed_with_the_reason(data_dir, settings):
     job = running(data_dir, worker=f"{socket.gethostname()}:{dead_pid()}")
-    alive = running(data_dir)
+    # alive, busy in one long statement (no heartbeat for a while) but within its timeout: left alone
+    quiet = timezone.now() - datetime.timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS + 60)
+    alive = running(data_dir, heartbeat_at=quiet)
     assert [j.pk for j in reap_stalled_jobs()] == [job.pk]
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "killed or crashed" in job.message and job.finished_at
