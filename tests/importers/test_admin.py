@@ -41,3 +41,23 @@ def test_reject_action(data_dir):
     client.post("/admin/importers/importreviewitem/", {"action": "reject", "_selected_action": [item.pk]})
     item.refresh_from_db()
     assert item.status == ReviewStatus.REJECTED and not Firm.objects.filter(uscc="913202116J81J37T60").exists()
+
+
+def test_pending_rows_are_resolved_in_the_admin(data_dir):
+    from importers.models import PendingStatus
+
+    job = import_file(data_dir / "real_shapes" / "unicorn_names_like.csv", kind="recognitions",
+                      options={"tier": "unicorn", "issued_on": "2024-06-30"})
+    admin = get_user_model().objects.create_superuser("boss", password="x")
+    client = Client()
+    client.force_login(admin)
+    row = job.pending_rows.get(name="星河量子")
+    response = client.post(f"/admin/importers/importpendingrow/{row.pk}/change/",
+                           {"firm": "", "note": "查到了", "uscc": "913205830000000X6H", "region": ""})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.status == PendingStatus.CREATED and Firm.objects.get(uscc="913205830000000X6H").name == "星河量子"
+    other = job.pending_rows.get(name="云深量子")
+    client.post("/admin/importers/importpendingrow/", {"action": "dismiss", "_selected_action": [other.pk]})
+    other.refresh_from_db()
+    assert other.status == PendingStatus.DISMISSED
