@@ -52,14 +52,20 @@ class Matcher:
                     self._former.setdefault(normalize_name(old), set()).add(firm_id)
         return self._former
 
-    def exact(self, key):
-        """Firms whose name, else former name or alias, normalises to key."""
-        firms = list(Firm.objects.filter(name_normalized=key).select_related("region"))
-        if firms:
-            return firms
+    def other_names(self, key):
+        """Firms with key as a former name or alias."""
         ids = set(self.former_names().get(key, ()))
         ids.update(FirmAlias.objects.filter(name_normalized=key).values_list("firm_id", flat=True))
         return list(Firm.objects.filter(id__in=ids).select_related("region")) if ids else []
+
+    def exact(self, key):
+        """Firms whose name, else former name or alias, normalises to key; in scope before out of it
+        (a name registered elsewhere does not hide a local firm's alias)."""
+        by_name = list(Firm.objects.filter(name_normalized=key).select_related("region"))
+        if any(self.in_scope(f.region.path) for f in by_name):
+            return by_name
+        others = self.other_names(key)
+        return [f for f in others if self.in_scope(f.region.path)] or by_name or others
 
     def firm_by_name(self, name, region_text=None):
         """The one firm in scope the name stands for; NeedsReview, RowProblem or UnknownName otherwise."""

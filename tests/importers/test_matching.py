@@ -176,3 +176,15 @@ def test_accepting_a_review_item_checks_the_rows_region_against_the_chosen_firm(
         accept_review_item(item, boss, firm=jiangyin)
     assert not Certification.objects.filter(firm=jiangyin).exists()
     assert accept_review_item(item, boss) == "created"  # the candidate, in 昆山
+
+
+def test_a_name_registered_elsewhere_does_not_hide_a_local_firms_alias(master, tmp_path):
+    from registry.services.aliases import add_firm_names
+
+    # a 昆山 firm is published under the registered name of a 江阴 firm
+    add_firm_names(Firm.objects.get(uscc="91320583E7Y6F6M7WC"), aliases=["江阴鼎新环保科技股份有限公司"])
+    path = tmp_path / "names.csv"
+    path.write_text("序号,企业名称\n1,江阴鼎新环保科技股份有限公司\n", encoding="utf-8")
+    kunshan = officer("ks", ["320583"])
+    job = import_file(path, kind="recognitions", user=kunshan, options={"tier": "hnte", "issued_on": "2024-12-01"})
+    assert job.created == 1 and Certification.objects.get().firm.uscc == "91320583E7Y6F6M7WC"
