@@ -115,6 +115,8 @@ LOGIN_URL = "/admin/login/"
 # Upload and import limits (named in the errors users see).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Exports come in pages of this many rows (?page=2 ...), never silently cut (importers/exports.py).
+EXPORT_PAGE_ROWS = int(os.environ.get("EXPORT_PAGE_ROWS", "100000"))
 
 # Celery: eager unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
