@@ -1,0 +1,36 @@
+"""gunicorn settings for Cultivar (`scripts/serve`, `make serve`); every value can be set from the environment.
+
+gthread workers: each worker process runs THREADS requests at a time, so a slow export or funnel
+does not hold a whole process; WORKERS processes use the cores. Each thread keeps its own database
+connection (DB_CONN_MAX_AGE), so PostgreSQL sees up to WORKERS x THREADS connections.
+"""
+
+import multiprocessing
+import os
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+wsgi_app = "cultivar.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = env_int("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8))
+threads = env_int("GUNICORN_THREADS", 4)
+# A request running longer than this is killed with its worker (and logged): the GraphQL limits keep
+# queries far below it; exports stream and the importer runs in Celery, not in a request.
+timeout = env_int("GUNICORN_TIMEOUT", 60)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = env_int("GUNICORN_KEEPALIVE", 5)
+# Recycle workers now and then, so a slow leak cannot grow without bound.
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 5000)
+max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 500)
+backlog = env_int("GUNICORN_BACKLOG", 2048)
+# Limits on the request line and headers (gunicorn's defaults, named here so they are visible).
+limit_request_line = 4094
+limit_request_fields = 100
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # "-" for stdout
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+proc_name = "cultivar"
