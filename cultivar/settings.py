@@ -134,6 +134,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.tasks.rebuild_candidate_ranks",
         "schedule": crontab(hour=0, minute=5),  # soon after midnight: until then candidates are judged live
     },
+    "replay-search-outbox": {
+        "task": "search.tasks.replay_outbox",
+        "schedule": 60,  # firms whose index update failed are searchable again within a minute of search's return
+    },
 }
 
 # Analytics: a write touching more firms than this (a big import) does not refresh the precomputed
