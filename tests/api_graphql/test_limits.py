@@ -251,3 +251,18 @@ def test_an_unexpected_failure_is_json_not_the_debug_page(gql, analyst, settings
     status, body = gql("{ __typename }", user=analyst)
     assert status == 500
     assert body == {"errors": [{"message": "Internal server error; it has been logged. Please try again."}]}
+
+
+def test_every_cost_map_entry_names_a_field_of_the_schema():
+    from api_graphql.core.limits import COST_MAP
+    from api_graphql.schema import schema
+
+    missing = [(t, f) for t, f in COST_MAP if f not in getattr(schema.graphql_schema.get_type(t), "fields", {})]
+    assert missing == []
+
+
+def test_cost_map_weights_apply(gql, analyst, settings, db):
+    settings.GRAPHQL_MAX_COST = 61
+    # funnel weighs 50 (COST_MAP); cohortYear 1; steps 1, a list (x5) of 2 fields: 10 -> 62
+    _, messages, _ = timed_error(gql, analyst, '{ funnel(stages: ["hnte", "srdi"]) { cohortYear steps { stage count } } }')
+    assert messages == ["Query cost 62 exceeds the limit of 61 (GRAPHQL_MAX_COST)."]
