@@ -34,3 +34,6 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # "-" for stdout
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "cultivar"
+# gunicorn 25+ opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl): two servers on a
+# machine (tests, a benchmark, the demo) would fight over it, and nothing here uses it.
+control_socket_disable = True

@@ -8,7 +8,9 @@ import of 100,000 rows running at the same time without any request failing:
 What it does, and stops by itself (at T seconds or --max-requests, whichever comes first):
 1. migrates the database in DATABASE_URL and seeds it with `seed_demo --firms N` when it is empty;
    creates an analyst and an officer (苏州) with API tokens;
-2. starts `scripts/serve` (gunicorn, `SERVE_MIGRATE=0`) on a free 127.0.0.1 port;
+2. starts `scripts/serve` (gunicorn, `SERVE_MIGRATE=0`) on a free 127.0.0.1 port, with DJANGO_DEBUG=0
+   (a throwaway secret key unless one is set); `--server runserver` starts `manage.py runserver`
+   instead (threaded, no reloader): the baseline issue 13 measured;
 3. collects real USCCs and firm-page cursors, then runs N client threads (keep-alive HTTP/1.1, one
    connection each) over a realistic mix: firms pages (first page and later pages by cursor, with
    ids), search, a firm profile, the funnel, candidates; each request is a POST to /graphql with a
@@ -25,6 +27,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -213,17 +216,23 @@ def main():
     parser.add_argument("--threads", type=int, default=None, help="GUNICORN_THREADS")
     parser.add_argument("--timeout", type=float, default=30, help="client timeout per request, seconds")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--server", choices=("gunicorn", "runserver"), default="gunicorn",
+                        help="runserver: the development server, as a baseline")
     args = parser.parse_args()
     if not 1 <= args.clients <= 500 or not 0 < args.seconds <= 3600:
         parser.error("--clients 1..500 and --seconds up to 3600: a bounded test")
 
     analyst, officer, usccs = setup(args.firms, args.seed)
     port = free_port()
-    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", SERVE_MIGRATE="0", CULTIVAR_PYTHON=sys.executable)
+    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", SERVE_MIGRATE="0", CULTIVAR_PYTHON=sys.executable,
+               DJANGO_DEBUG="0")
+    env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(40))
     for name, value in (("GUNICORN_WORKERS", args.workers), ("GUNICORN_THREADS", args.threads)):
         if value:
             env[name] = str(value)
-    server = subprocess.Popen([str(ROOT / "scripts" / "serve")], cwd=ROOT, env=env, start_new_session=True)
+    command = ([str(ROOT / "scripts" / "serve")] if args.server == "gunicorn" else
+               [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"])
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     importer = None
     try:
         deadline = time.monotonic() + 120
@@ -236,7 +245,7 @@ def main():
                     raise SystemExit("the server did not start")
                 time.sleep(0.3)
         cursors = collect_cursors(port, analyst)
-        print(f"server on 127.0.0.1:{port} (gunicorn); {len(cursors)} cursors, {len(usccs)} USCCs; "
+        print(f"server on 127.0.0.1:{port} ({args.server}); {len(cursors)} cursors, {len(usccs)} USCCs; "
               f"{args.clients} clients for {args.seconds:.0f} s")
         if args.import_rows:
             path = Path(tempfile.gettempdir()) / f"load_import_{args.import_rows}_{os.getpid()}.csv"
