@@ -210,6 +210,8 @@ def main():
     parser.add_argument("--firms", type=int, default=200_000, help="seed this many firms when the database is empty")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--warmup", type=float, default=5,
+                        help="seconds of the same mix before measuring (each worker's caches, not its start)")
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="stop after this many requests in all")
     parser.add_argument("--import-rows", type=int, default=0, help="import a list of this many rows during the run")
     parser.add_argument("--workers", type=int, default=None, help="GUNICORN_WORKERS (default: gunicorn.conf.py's)")
@@ -255,7 +257,15 @@ def main():
             importer = subprocess.Popen(
                 [sys.executable, "manage.py", "import_list", str(path), "--kind", "recognitions", "--tier", "hnte",
                  "--authority", "江苏省科技厅", "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, text=True)
+                stderr=subprocess.STDOUT, text=True, env=dict(os.environ, COLUMNS="160"))
+        if args.warmup:
+            warm = [threading.Thread(target=run_client, daemon=True,
+                                     args=(n, port, (analyst, officer), usccs, cursors, time.monotonic() + args.warmup,
+                                           Budget(10**6), [], args)) for n in range(args.clients)]
+            for thread in warm:
+                thread.start()
+            for thread in warm:
+                thread.join(args.warmup + args.timeout + 5)
         results, budget = [], Budget(args.max_requests)
         started = time.monotonic()
         deadline = started + args.seconds
