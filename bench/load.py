@@ -24,6 +24,7 @@ Only loopback: the server is our own child process bound to 127.0.0.1, stopped a
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import random
@@ -251,8 +252,11 @@ def main():
               f"{args.clients} clients for {args.seconds:.0f} s")
         if args.import_rows:
             path = Path(tempfile.gettempdir()) / f"load_import_{args.import_rows}_{os.getpid()}.csv"
-            subprocess.run([sys.executable, str(ROOT / "bench" / "import_recognitions.py"), "--rows", str(args.import_rows),
-                            "--generate-only", str(path)], check=True, cwd=ROOT)
+            # bench/import_recognitions.py's list generator, with a fresh seed: new firms each run, not a re-import
+            spec = importlib.util.spec_from_file_location("import_recognitions", ROOT / "bench" / "import_recognitions.py")
+            generator = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(generator)
+            generator.generate(str(path), args.import_rows, seed=secrets.randbelow(10**9))
             import_started = time.monotonic()
             importer = subprocess.Popen(
                 [sys.executable, "manage.py", "import_list", str(path), "--kind", "recognitions", "--tier", "hnte",
