@@ -157,6 +157,9 @@ class CultivarGraphQLView(GraphQLView):
 
 
 DOCUMENT_CACHE_SIZE = 512
+# Dashboards repeat short queries; a long one (up to GRAPHQL_MAX_DOCUMENT_BYTES) is checked each time
+# instead, so the cache stays a few MB per process.
+DOCUMENT_CACHE_MAX_CHARS = 20_000
 _documents = OrderedDict()
 
 
@@ -165,6 +168,8 @@ def checked_document(schema, query, operation_name, variables):
     try:
         key = (id(schema), query, operation_name, json.dumps(variables, sort_keys=True, default=str), limits_key())
     except (TypeError, ValueError):
+        key = None
+    if len(query) > DOCUMENT_CACHE_MAX_CHARS:
         key = None
     if key is not None and key in _documents:
         _documents.move_to_end(key)
