@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DEMO_FIRMS ?= 3000
 
-.PHONY: install demo test test-services bench clean
+.PHONY: install demo serve test test-services bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: install
 	$(PY) manage.py seed_demo --firms $(DEMO_FIRMS) --seed 1 --if-empty
 	$(PY) manage.py demo_setup
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The production server (gunicorn, gunicorn.conf.py; GUNICORN_* variables): migrate, collectstatic, serve on :8000.
+serve: install
+	CULTIVAR_PYTHON=$(PY) scripts/serve
 
 # Install and run the whole test suite (embedded: SQLite, eager Celery, embedded search).
 test: install

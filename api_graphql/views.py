@@ -5,7 +5,9 @@
 - Unauthenticated (or role-less) POSTs get HTTP 401 (403 for no role) with a GraphQL-style
   `{"errors": [...]}` body and no data. GET with a browser shows GraphiQL to signed-in users and
   redirects others to the login page.
-- Validation rules: graphql-core's standard ones plus depth, alias, page-size and cost limits.
+- Limits (core/limits.py): document size and tokens before/while parsing, then one linear walk for
+  operations, depth, aliases, cost, page sizes, introspection and repeated fields; graphql-core's
+  standard rules run only on a document within them. A batch (a JSON list body) is refused.
 - Execution uses CultivarExecutionContext (core/execution.py): per-request dataloaders batch, field
   scope is checked once per field of the query, plain leaves complete inline.
 - Parse + validation results are cached per (query, variables, limits); mutations run in one
@@ -26,15 +28,17 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, specified_rules, validate
 from graphql.type import validate_schema
 
 from api_graphql.core.auth import TokenError, authenticate_token, token_from_header
 from api_graphql.core.execution import CultivarExecutionContext
-from api_graphql.core.limits import validation_rules
+from api_graphql.core.limits import check_document, limits_key, parse_limited
 from api_graphql.core.permissions import request_role
 
 logger = logging.getLogger(__name__)
+BATCH_REFUSED = ("Batched requests (a JSON list of operations) are not supported: send one operation per "
+                 "request.")
 AUTH_HELP = "Authentication required: sign in, or send 'Authorization: Token <key>' (see docs/api.md)."
 
 
@@ -67,6 +71,15 @@ class CultivarGraphQLView(GraphQLView):
         super().__init__(**kwargs)
 
     def dispatch(self, request, *args, **kwargs):
+        """The API answers JSON, always: an unexpected exception (the database gone or locked) is logged
+        and becomes a 500 with `{"errors": [...]}`, never Django's HTML debug page."""
+        try:
+            return self.checked_dispatch(request, *args, **kwargs)
+        except Exception:  # noqa: BLE001 - the traceback goes to the log, not to the client
+            logger.exception("GraphQL request failed")
+            return error_response(500, "Internal server error; it has been logged. Please try again.")
+
+    def checked_dispatch(self, request, *args, **kwargs):
         try:
             key = token_from_header(request)
             if key is not None:
@@ -88,6 +101,11 @@ class CultivarGraphQLView(GraphQLView):
                 return error_response(403, "CSRF check failed: send the csrftoken cookie and X-CSRFToken header, "
                                            "or use an API token.")
         return super().dispatch(request, *args, **kwargs)
+
+    def parse_body(self, request):
+        if self.get_content_type(request) == "application/json" and request.body.lstrip()[:1] == b"[":
+            raise HttpError(HttpResponseBadRequest(BATCH_REFUSED))
+        return super().parse_body(request)
 
     @staticmethod
     def format_error(error):
@@ -139,25 +157,27 @@ class CultivarGraphQLView(GraphQLView):
 
 
 DOCUMENT_CACHE_SIZE = 512
+# Dashboards repeat short queries; a long one (up to GRAPHQL_MAX_DOCUMENT_BYTES) is checked each time
+# instead, so the cache stays a few MB per process.
+DOCUMENT_CACHE_MAX_CHARS = 20_000
 _documents = OrderedDict()
 
 
 def checked_document(schema, query, operation_name, variables):
     """(document, operation, validation errors), memoised; the key includes variables and limit settings."""
-    limits = (settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES, settings.GRAPHQL_MAX_PAGE_SIZE,
-              settings.GRAPHQL_MAX_COST)
     try:
-        key = (id(schema), query, operation_name, json.dumps(variables, sort_keys=True, default=str), limits)
+        key = (id(schema), query, operation_name, json.dumps(variables, sort_keys=True, default=str), limits_key())
     except (TypeError, ValueError):
+        key = None
+    if len(query) > DOCUMENT_CACHE_MAX_CHARS:
         key = None
     if key is not None and key in _documents:
         _documents.move_to_end(key)
         return _documents[key]
-    document = parse(query)  # GraphQLError on syntax errors
+    document = parse_limited(query)  # GraphQLError on syntax errors, size and token limits
     operation_ast = get_operation_ast(document, operation_name)
-    schema_errors = validate_schema(schema.graphql_schema)
-    errors = schema_errors or validate(schema.graphql_schema, document, validation_rules(variables),
-                                       graphene_settings.MAX_VALIDATION_ERRORS)
+    errors = (validate_schema(schema.graphql_schema) or check_document(schema.graphql_schema, document, variables)
+              or validate(schema.graphql_schema, document, specified_rules, graphene_settings.MAX_VALIDATION_ERRORS))
     result = (document, operation_ast, errors)
     if key is not None:
         _documents[key] = result

@@ -87,11 +87,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while a Celery eager import writes.
+    # WAL lets every request read while an import writes; a writer waits up to SQLITE_BUSY_TIMEOUT seconds
+    # for another (the default 5 s turned a long import into "database is locked" errors).
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    DATABASES["default"]["OPTIONS"]["timeout"] = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30"))
 elif (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
       and os.environ.get("POSTGRES_JIT", "off") == "off"):
     # PostgreSQL's JIT compiles every plan whose estimated cost passes jit_above_cost, 0.3-0.5 s a time
@@ -120,6 +122,8 @@ IMPORT_MAX_INFLATED_BYTES = int(os.environ.get("IMPORT_MAX_INFLATED_BYTES", str(
 IMPORT_TIMEOUT_SECONDS = int(os.environ.get("IMPORT_TIMEOUT_SECONDS", "3600"))
 IMPORT_HEARTBEAT_STALE_SECONDS = int(os.environ.get("IMPORT_HEARTBEAT_STALE_SECONDS", "600"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Exports come in pages of this many rows (?page=2 ...), never silently cut (importers/exports.py).
+EXPORT_PAGE_ROWS = int(os.environ.get("EXPORT_PAGE_ROWS", "100000"))
 
 # Celery: eager unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -140,6 +144,10 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-candidate-ranks": {
         "task": "registry.tasks.rebuild_candidate_ranks",
         "schedule": crontab(hour=0, minute=5),  # soon after midnight: until then candidates are judged live
+    },
+    "replay-search-outbox": {
+        "task": "search.tasks.replay_outbox",
+        "schedule": 60,  # firms whose index update failed are searchable again within a minute of search's return
     },
 }
 
@@ -162,6 +170,14 @@ GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "10"))
 GRAPHQL_MAX_ALIASES = int(os.environ.get("GRAPHQL_MAX_ALIASES", "15"))
 GRAPHQL_MAX_PAGE_SIZE = int(os.environ.get("GRAPHQL_MAX_PAGE_SIZE", "100"))
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "50000"))
+# Checked before/while parsing and in one linear walk (api_graphql/core/limits.py); a refusal names its setting.
+GRAPHQL_MAX_DOCUMENT_BYTES = int(os.environ.get("GRAPHQL_MAX_DOCUMENT_BYTES", str(100 * 1024)))
+GRAPHQL_MAX_TOKENS = int(os.environ.get("GRAPHQL_MAX_TOKENS", "2000"))
+GRAPHQL_MAX_OPERATIONS = int(os.environ.get("GRAPHQL_MAX_OPERATIONS", "20"))
+GRAPHQL_MAX_INTROSPECTION = int(os.environ.get("GRAPHQL_MAX_INTROSPECTION", "3"))  # __schema/__type fields
+GRAPHQL_MAX_INTROSPECTION_DEPTH = int(os.environ.get("GRAPHQL_MAX_INTROSPECTION_DEPTH", "15"))
+GRAPHQL_MAX_INTROSPECTION_LISTS = int(os.environ.get("GRAPHQL_MAX_INTROSPECTION_LISTS", "3"))  # types{fields{args}}
+GRAPHQL_MAX_REPEATED_FIELDS = int(os.environ.get("GRAPHQL_MAX_REPEATED_FIELDS", "20"))
 # Verified API tokens are remembered this long per process (0: off); the revocation delay for other processes.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", "30"))
 

@@ -147,8 +147,13 @@ def _enqueue(ids: Sequence[int]) -> None:
     try:
         for chunk in _chunks(ids, INDEX_TASK_SIZE):  # a 1,000,000-firm import: many small tasks, bounded memory
             tasks.index_firms.delay([int(i) for i in chunk])
-    except Exception:  # the engine or the broker is down: the registry write already committed
-        log.exception("search: could not index firms %s; run search_reindex once search is back", ids[:20])
+    except Exception as error:  # the engine or the broker is down: the registry write already committed
+        from search.backends.base import SearchUnavailable
+        from search.outbox import record_pending
+
+        log.exception("search: could not index %d firm(s) %s; recorded in the search outbox", len(ids), ids[:20])
+        if not isinstance(error, SearchUnavailable):  # an eager task that reached the engine recorded it already
+            record_pending(ids, f"{type(error).__name__}: {error}")
 
 
 def schedule_index(firm_ids: Iterable[int]) -> None:

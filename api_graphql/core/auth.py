@@ -1,7 +1,8 @@
-"""API token authentication (`Authorization: Token <key>`).
+"""API token authentication (`Authorization: Token <key>`, or `Bearer <key>`), for /graphql and exports.
 
 Only the SHA-256 of a key is stored (ApiToken.hash_key). `last_used_at` is written at most once a
-minute per token, so a busy notebook does not turn every read into a write.
+minute per token, so a busy notebook does not turn every read into a write; and that write never
+waits for another writer (an import holding SQLite's write lock): it is skipped until the next minute.
 
 Verified tokens are remembered in this process for `API_TOKEN_CACHE_SECONDS` (default 30 s; 0 turns
 it off), saving a query per request. Revoking a token, changing a role, its regions or a user in
@@ -9,19 +10,22 @@ this process forgets them all at once (signals below); another process (e.g. `ma
 worker) notices at the latest when its entry expires: that TTL is the revocation delay.
 """
 
+import contextlib
 import datetime
+import logging
 import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from registry.models import ApiToken, RoleAssignment
 
+logger = logging.getLogger(__name__)
 TOUCH_INTERVAL = datetime.timedelta(minutes=1)
-KEYWORD = "token"
+KEYWORDS = ("token", "bearer")
 # What auth and scope need of the user and role; the password hash and profile columns stay in the database.
 TOKEN_COLUMNS = ("revoked", "last_used_at", "user__username", "user__is_active", "user__is_superuser",
                  "user__cultivar_role__user", "user__cultivar_role__role")
@@ -44,7 +48,7 @@ def token_from_header(request):
     """The key in the Authorization header, or None when the header is not a token."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     parts = header.split()
-    if not parts or parts[0].lower() != KEYWORD:
+    if not parts or parts[0].lower() not in KEYWORDS:
         return None
     if len(parts) != 2:
         raise TokenError("Malformed Authorization header: use 'Authorization: Token <key>'.")
@@ -129,6 +133,35 @@ def authenticate_token(key):
         verified_tokens.put(key_hash, token_id, last_used_at, user_values, role_values)
     now = timezone.now()
     if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
-        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
-        verified_tokens.touched(key_hash, now)
+        _touch(token_id, now)
+        verified_tokens.touched(key_hash, now)  # tried: the next try is a minute away even when it was skipped
     return _user(user_values, role_values)
+
+
+# How long the last-used write may wait for SQLite's write lock before it is skipped.
+TOUCH_WAIT_MS = 50
+
+
+def _touch(token_id, now):
+    """Record `last_used_at`, or skip it when the database is busy: a read must not wait for an import."""
+    try:
+        with _short_busy_timeout(), transaction.atomic():  # the timeout first: BEGIN IMMEDIATE waits too
+            ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    except OperationalError as error:
+        logger.info("API token %s: last_used_at not recorded (%s)", token_id, error)
+
+
+@contextlib.contextmanager
+def _short_busy_timeout():
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA busy_timeout = {TOUCH_WAIT_MS}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")

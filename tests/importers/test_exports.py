@@ -75,3 +75,75 @@ def test_candidate_list_export_runs_on_the_candidate_finder(registry):
     assert rows[0][0].startswith("统一社会信用代码")
     with pytest.raises(ValueError, match="target stage"):
         export("candidates", admin, "csv")
+
+
+def make_role_user(username, role):
+    user = get_user_model().objects.create_user(username, password="x")
+    RoleAssignment.objects.create(user=user, role=role)
+    return user
+
+
+@pytest.mark.urls("tests.importers.upload_urls")
+def test_an_investor_gets_no_candidate_list_as_graphql_refuses_it(registry):
+    """Candidates show internal figures (score, revenue gaps): GraphQL's `candidates` refuses investors, so does this."""
+    investor = make_role_user("vc", Role.INVESTOR)
+    client = Client()
+    client.force_login(investor)
+    response = client.get("/exports/candidates.csv?stage=srdi")
+    assert response.status_code == 403
+    assert response.content.decode() == "The candidates export is not available to the investor role."
+    assert client.get("/exports/firms.csv").status_code == 200  # firm profiles are public to investors
+    analyst = make_role_user("an", Role.ANALYST)
+    client.force_login(analyst)
+    assert client.get("/exports/candidates.csv?stage=srdi").status_code == 200
+
+
+def test_unmet_criteria_are_sentences_not_python_dicts(registry):
+    admin = get_user_model().objects.create_superuser("boss", password="x")
+    rows = list(csv.reader(io.StringIO(export("candidates", admin, "csv", stage="gazelle").decode("utf-8-sig"))))
+    unmet = [r[5] for r in rows[1:] if r[3] == "否"]
+    assert unmet and all(cell for cell in unmet)
+    assert not any("{" in cell or "'criterion'" in cell or "'text'" in cell for cell in unmet), unmet[:3]
+    from registry.eligibility.candidates import find_candidates
+    first = find_candidates("gazelle", user=admin, first=100).items
+    expected = {c.firm.uscc: "\n".join(u["text"] for u in c.unmet) for c in first if not c.eligible}
+    assert {r[0]: r[5] for r in rows[1:] if r[0] in expected} == expected
+
+
+def csv_rows(response):
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+@pytest.mark.urls("tests.importers.upload_urls")
+def test_exports_come_in_pages_and_say_so(registry, settings):
+    settings.EXPORT_PAGE_ROWS = 10
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("boss", password="x"))
+    seen = []
+    for page in range(1, 6):
+        response = client.get(f"/exports/firms.csv?page={page}")
+        assert response.status_code == 200
+        assert (response["X-Page"], response["X-Page-Count"], response["X-Total-Count"]) == (str(page), "5", "41")
+        assert f"-page{page}of5.csv" in response["Content-Disposition"]
+        assert ("Link" in response) == (page < 5)
+        rows = csv_rows(response)
+        assert rows[0][0].startswith("统一社会信用代码")
+        seen += [r[0] for r in rows[1:]]
+    assert response.get("Link") is None
+    assert len(seen) == 41 and len(set(seen)) == 41  # every firm once: nothing cut, nothing twice
+    assert client.get("/exports/firms.csv").get("Link") == '</exports/firms.csv?page=2>; rel="next"'
+    too_far = client.get("/exports/firms.csv?page=6")
+    assert too_far.status_code == 400 and "has 5 page(s) of up to 10 rows" in too_far.content.decode()
+
+
+@pytest.mark.urls("tests.importers.upload_urls")
+def test_exports_accept_api_tokens_like_graphql(registry):
+    from registry.models import ApiToken
+
+    _, key = ApiToken.issue(officer(["320583"]), name="script")
+    for keyword in ("Bearer", "Token"):
+        response = Client().get("/exports/firms.csv", HTTP_AUTHORIZATION=f"{keyword} {key}")
+        assert response.status_code == 200
+        assert {r[2] for r in csv_rows(response)[1:]} == {"320583"}
+    refused = Client().get("/exports/firms.csv", HTTP_AUTHORIZATION="Bearer not-a-key")
+    assert refused.status_code == 401 and refused.content.decode() == "Invalid or revoked API token."
