@@ -252,3 +252,9 @@ def test_server_error_shows_no_traceback(web_registry, monkeypatch):
     assert response.status_code == 500
     body = response.content.decode()
     assert "服务器错误" in body and "secret detail" not in body and "Traceback" not in body
+
+
+def test_officer_home_in_english(officer_client):
+    officer_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = officer_client.get("/").content.decode()
+    assert "Target progress" in html and "Recognitions lapsing soon" in html and "目标任务进度" not in html
