@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from registry.permissions import INVESTOR_RESTRICTED_FIRM_FILTERS, firms_visible
 from web import history
 from web.access import page
 from web.columns import FIRM_TABLE_INDICATORS, indicator_columns
-from web.forms import FirmFilterForm, first_error
+from web.forms import FirmFilterForm, first_error, form_errors
 
 PAGE_SIZE = 50
 EXPORT_TYPES = {
@@ -93,8 +93,7 @@ def firm_export(request, fmt):
         raise Http404
     form, firms, _total, number, columns = screen(request)
     if not form.is_valid():
-        return render(request, "web/firms.html", {"form": form, "firms": [], "total": 0, "columns": columns},
-                      status=400)
+        return HttpResponseBadRequest(form_errors(form), content_type="text/plain; charset=utf-8")
     rows = table_rows(firms, columns)
     if fmt == "xlsx":
         out = io.BytesIO()
