@@ -1,5 +1,6 @@
 """Select options for the pages' forms, drawn from reference data and narrowed to the user's scope."""
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from registry.models import IndustryChain, Region, Stage, Tier
@@ -26,11 +27,17 @@ def chain_choices():
     return [("", _("全部产业链"))] + [(code, f"{INDENT * _depth(path)}{name}") for code, name, path in chains]
 
 
+def local_name(obj):
+    """Stages and tiers carry an English name (`name_en`); English pages use it."""
+    english = (get_language() or "").startswith("en") and getattr(obj, "name_en", "")
+    return english or obj.name
+
+
 def stage_choices(blank=True):
-    stages = list(Stage.objects.order_by("rank").values_list("code", "name"))
+    stages = [(s.code, local_name(s)) for s in Stage.objects.order_by("rank")]
     return ([("", _("全部阶段"))] if blank else []) + stages
 
 
 def tier_choices():
     tiers = Tier.objects.select_related("stage").order_by("stage__rank", "rank")
-    return [("", _("全部层级"))] + [(t.code, f"{t.stage.name} · {t.name}") for t in tiers]
+    return [("", _("全部层级"))] + [(t.code, f"{local_name(t.stage)} · {local_name(t)}") for t in tiers]

@@ -258,6 +258,9 @@ def test_officer_home_in_english(officer_client):
     officer_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = officer_client.get("/").content.decode()
     assert "Target progress" in html and "Recognitions lapsing soon" in html and "目标任务进度" not in html
+    assert "Tech-based SME" in html and "科技型中小企业" not in html  # the ladder's English names
+    firms = officer_client.get("/firms/").content.decode()
+    assert "High-tech enterprise" in firms and "Current stage" in firms
 
 
 def test_candidate_export_linked_from_the_page_is_refused_to_investors(web_registry):

@@ -19,6 +19,7 @@ from registry.models import Firm, Role
 from registry.permissions import INVESTOR_RESTRICTED_FIRM_FILTERS, firms_visible_to, role_of
 from web import history
 from web.access import page
+from web.choices import local_name
 from web.columns import FIRM_TABLE_INDICATORS, indicator_columns
 from web.forms import FirmFilterForm, first_error, form_errors
 
@@ -79,8 +80,8 @@ def table_rows(firms, columns):
     yield [_("统一社会信用代码"), _("企业名称"), _("地区"), _("当前阶段"), _("当前层级"), _("成立日期")] + \
           [str(label) for _, label, _ in columns]
     for firm in firms:
-        yield [firm.uscc, firm.name, firm.region.name, firm.current_stage.name if firm.current_stage_id else "",
-               firm.current_tier.name if firm.current_tier_id else "", firm.founded_on] + \
+        yield [firm.uscc, firm.name, firm.region.name, local_name(firm.current_stage) if firm.current_stage_id else "",
+               local_name(firm.current_tier) if firm.current_tier_id else "", firm.founded_on] + \
               [getattr(firm.latest_indicators, field, None) if firm.latest_indicators_id else None
                for field, _, _ in columns]
 
