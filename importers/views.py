@@ -7,6 +7,7 @@ silent. CSV streams (bounded memory); XLSX is built in memory, one page at most.
 """
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse
 from django.utils import timezone
