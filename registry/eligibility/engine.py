@@ -271,6 +271,9 @@ class Metrics:
     def m_revenue_3y(self):
         return self.window("revenue", 3)
 
+    def m_rd_expense_3y(self):
+        return self.window("rd_expense", 3)
+
     def _each_year_min(self, this, last):
         """The smaller of this year's and last year's value; this year's alone for a firm too young for last year."""
         both = np.fmin(this, last).where(this.notna() & last.notna())
@@ -599,6 +602,16 @@ def fmt(value, unit, digits=None, lang="en", scale=None):
     return _trim(value, digits)
 
 
+def fmt_nonzero(value, unit, lang="en"):
+    """A positive amount with enough decimals not to print as 0 ("about 0.01万 more", never "0万")."""
+    base = BASE_DIGITS.get(unit, 2)
+    for digits in range(base, base + 6):
+        text = fmt(value, unit, digits, lang)
+        if any(ch in "123456789" for ch in text):
+            return text
+    return text
+
+
 def _money_scale(actual, required):
     """亿 only when both values are whole 百万 multiples of at least 1亿; otherwise 万, so both print alike."""
     def clean(v):
@@ -775,8 +788,8 @@ class Explainer:
             amount = gap * basis
             if more["unit"] == "count":
                 amount = math.ceil(amount - EPS)
-            en += f": about {fmt(amount, more['unit'])} more {more['what']}"
-            zh += f"：约需增加{more.get('what_zh', more['what'])} {fmt(amount, more['unit'], lang='zh')}"
+            en += f": about {fmt_nonzero(amount, more['unit'])} more {more['what']}"
+            zh += f"：约需增加{more.get('what_zh', more['what'])} {fmt_nonzero(amount, more['unit'], 'zh')}"
         return [self.item(spec, name, en, zh, required=required, actual=actual, gap=gap, unit=unit)]
 
     def describe_score(self, result):
