@@ -286,3 +286,37 @@ RULE_SETS = [
         ]},
     },
 ]
+
+# Chinese labels for the explanations (text_zh), by English label; a criterion's own label_zh wins.
+LABEL_ZH = {
+    "从业人员 employees": "从业人员", "营业收入 revenue": "营业收入", "资产总额 total assets": "资产总额",
+    "valid 高企 or 科技型中小企业": "有效高新技术企业或科技型中小企业", "new equity financing (2 years)": "近两年新增股权融资",
+    "R&D expense": "研发费用", "valid 高企": "有效高新技术企业", "founded": "成立", "last-year revenue": "上年度营业收入",
+    "revenue CAGR (3 years)": "近三年营收复合增长率", "valid 创新型中小企业": "有效创新型中小企业", "R&D / revenue": "研发费用占营业收入比例",
+    "revenue ≥ 1,000万 or new equity ≥ 2,000万": "营业收入≥1000万元或近两年新增股权融资≥2000万元",
+    "valid 科技和创新型中小企业": "有效科技和创新型中小企业",
+    "revenue ≥ 1,500万 or new equity ≥ 2,000万": "营业收入≥1500万元或近两年新增股权融资≥2000万元",
+    "debt ratio": "资产负债率", "R&D expense (each of 2 years)": "近两年每年研发费用",
+    "R&D / revenue (each of 2 years)": "近两年每年研发费用占营业收入比例", "Class I IP": "Ⅰ类知识产权",
+    "valid 专精特新中小企业": "有效专精特新中小企业", "2-year average revenue growth": "近两年营收平均增长率",
+    "R&D by revenue band": "按营收分档的研发投入", "R&D intensity (2 years)": "近两年研发投入强度",
+    "< 5,000万: equity ≥ 8,000万, R&D ≥ 3,000万, R&D staff ≥ 50 %": "营收<5000万元：股权融资≥8000万元、研发≥3000万元、研发人员≥50%",
+    "R&D (2 years)": "近两年研发费用合计", "R&D staff share": "研发人员占比", "2-year revenue CAGR": "近两年营收复合增长率",
+    "not listed": "未上市", "valuation": "估值",
+    "≤ 5 years and ≥ US$100 m, or ≤ 9 years and ≥ US$500 m": "成立≤5年且估值≥1亿美元，或≤9年且≥5亿美元",
+    "≤ 5 years, ≥ US$100 m": "成立≤5年、估值≥1亿美元", "≤ 9 years, ≥ US$500 m": "成立≤9年、估值≥5亿美元",
+    "provincial-or-higher S&T award (top-3) within 3 years": "近三年省级以上科技奖励（前三名）",
+    "provincial-or-higher R&D institution": "省部级以上研发机构", "national S&T award (top-3) within 3 years": "近三年国家级科技奖励（前三名）",
+}
+
+
+def _fill_label_zh(specs):
+    for spec in specs:
+        if "label_zh" not in spec and spec.get("label") in LABEL_ZH:
+            spec["label_zh"] = LABEL_ZH[spec["label"]]
+        _fill_label_zh(spec.get("any_of", []) + spec.get("all_of", []))
+
+
+for _rule in RULE_SETS:
+    for _key in ("basic", "direct", "criteria"):
+        _fill_label_zh(_rule["thresholds"].get(_key, []))

@@ -24,6 +24,7 @@ Explanations print each value at the precision that decides the comparison (4.99
 
 import datetime
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -571,7 +572,9 @@ BASE_DIGITS = {"ratio": 3, "money": 1, "usd": 0, "years": 1, "count": 2, "points
 
 
 def _trim(value, digits):
-    text = f"{value:,.{digits}f}"
+    # Half-up on the decimal value (4.99975 → 4.9998), after dropping float noise beyond 10 decimals.
+    exact = Decimal(repr(round(float(value), 10))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = f"{exact:,.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
