@@ -35,6 +35,11 @@ FIGURE_UNITS = {"employees": "count", "rd_staff": "count", "ip_class1": "count",
                 "valuation_usd": "usd", "innovation_ip": "points", "innovation_conversion": "points",
                 "innovation_rd_management": "points", "innovation_growth": "points"}
 TYPABLE = frozenset(INDICATOR_COLUMNS) | frozenset(DETAIL_COLUMNS) - {"revenue_growth"}
+# Metrics over several years that move with one figure one-for-one: (figure, which year to raise).
+# "lowest": the year with the smaller value (each-of-2-years rules); "any": any year of the window.
+SUM_PARTS = {"rd_min_2y": ("rd_expense", "lowest"), "rd_total_2y": ("rd_expense", "any"),
+             "new_equity_2y": ("new_equity_financing", "any"), "new_equity_3y": ("new_equity_financing", "any"),
+             "revenue_3y": ("revenue", "any")}
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Change:
     figure_actual: float | None = None
     figure_change: float | None = None
     figure_unit: str | None = None
+    figure_year: int | None = None  # the year to change; None: the evaluation year or any year of the window
 
 
 @dataclass
@@ -161,6 +167,16 @@ def smallest_changes(evaluation, position=0):
                 change.figure, change.figure_actual = figure, float(metrics[figure].iloc[position]) \
                     if figure in evaluation.frame else None
                 change.figure_change, change.figure_unit = amount, unit
+        elif spec["metric"] in SUM_PARTS:
+            figure, which = SUM_PARTS[spec["metric"]]
+            change.figure, change.figure_change, change.figure_unit = figure, delta, "money"
+            if which == "lowest":
+                frame = evaluation.frame
+                this = frame[figure].iloc[position] if figure in frame else math.nan
+                last = frame[f"{figure}_p1"].iloc[position] if f"{figure}_p1" in frame else math.nan
+                lower_last = not math.isnan(last) and (math.isnan(this) or last < this)
+                change.figure_year = evaluation.year - 1 if lower_last else evaluation.year
+                change.figure_actual = float(last if lower_last else this)
         elif spec["metric"] in TYPABLE:
             unit = FIGURE_UNITS.get(spec["metric"], spec.get("unit"))
             amount = math.ceil(delta - EPS) if unit in ("count", "points") and delta > 0 else delta
