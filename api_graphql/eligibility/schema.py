@@ -17,12 +17,13 @@ from api_graphql.analytics.schema import answer, require_internal
 from api_graphql.core.mutations import MutationError, ServiceMutation, parse_date
 from api_graphql.core.permissions import request_user
 from api_graphql.eligibility.types import (
-    ChangeType, CriterionType, EligibilityType, FigureInput, FigureType, IndicatorDetailType, QualificationType,
-    SchemeType, UnmetCriterionType, WhatIfType,
+    BandInfoType, BandsType, ChangeType, CriterionType, EligibilityType, FigureInput, FigureType, IndicatorDetailType,
+    QualificationType, SchemeType, ScreenedFirmType, ScreenOrder, ScreenPageType, UnmetCriterionType, WhatIfType,
 )
 from api_graphql.registry.mutations import require_writer, writable_firm
 from registry import permissions
 from registry import uscc as uscc_codes
+from registry.eligibility import screening
 from registry.eligibility.rules import schemes_in_force
 from registry.eligibility.whatif import evaluate_scheme, what_if
 from registry.models import IndicatorDetail, Qualification
@@ -86,6 +87,43 @@ class EligibilityQuery(graphene.ObjectType):
         graphene.NonNull(IndicatorDetailType), required=True, uscc=graphene.String(required=True),
         description="A firm's indicator details by year. Not available to investors.",
     )
+
+    firm_screen = graphene.Field(
+        ScreenPageType, required=True,
+        revenue_band=graphene.List(graphene.NonNull(graphene.String)),
+        growth_band=graphene.List(graphene.NonNull(graphene.String)),
+        rd_intensity_band=graphene.List(graphene.NonNull(graphene.String)),
+        headcount_band=graphene.List(graphene.NonNull(graphene.String)),
+        founded_years_min=graphene.Int(), founded_years_max=graphene.Int(),
+        region=graphene.String(), stage=graphene.String(),
+        order_by=graphene.List(graphene.NonNull(ScreenOrder)), first=graphene.Int(), offset=graphene.Int(),
+        description="Screen firms on bands and derived measures (investor-safe): filters and sort keys are bands; "
+                    "raw figures appear only for roles that read them raw (docs/api.md, field policy).",
+    )
+    bands = graphene.Field(BandsType, required=True, description="The band codes and labels screens accept.")
+
+    def resolve_firm_screen(root, info, founded_years_min=None, founded_years_max=None, region=None, stage=None,
+                            order_by=None, first=None, offset=None, **bands):
+        user = request_user(info)
+        if not permissions.role_of(user):
+            raise GraphQLError("Sign in to screen firms.")
+        order = [o.value if hasattr(o, "value") else o for o in (order_by or [])]
+        total, rows = answer(screening.screen, user, bands={k: v for k, v in bands.items() if v},
+                             years_min=founded_years_min, years_max=founded_years_max, region=region, stage=stage,
+                             order=order, first=first, offset=offset or 0)
+        import io
+
+        from importers.exports import write_csv
+
+        text = io.StringIO()
+        write_csv(screening.screen_csv_rows(user, rows), text)
+        fields = set(ScreenedFirmType._meta.fields)
+        return ScreenPageType(total=total, csv=text.getvalue(),
+                              items=[ScreenedFirmType(**{k: v for k, v in r.items() if k in fields}) for r in rows])
+
+    def resolve_bands(root, info):
+        return BandsType(**{name: [BandInfoType(code=c, label=l) for c, l in zip(band.codes, band.labels)]
+                            for name, band in screening.BANDS.items()})
 
     def resolve_eligibility_schemes(root, info, region=None, on=None):
         user = request_user(info)

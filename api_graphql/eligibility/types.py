@@ -107,3 +107,59 @@ class WhatIfType(graphene.ObjectType):
 
 __all__ = ["ChangeType", "CriterionType", "EligibilityType", "FigureInput", "FigureType", "IndicatorDetailType",
            "QualificationType", "SchemeType", "UnmetCriterionType", "WhatIfType"]
+
+
+class BandInfoType(graphene.ObjectType):
+    code = graphene.String(required=True)
+    label = graphene.String(required=True)
+
+
+class ScreenedFirmType(graphene.ObjectType):
+    """A firm as a screen shows it: bands and derived measures. The raw figures below are filled only for
+    roles that read them raw (registry.permissions.FIELD_POLICY); for others they are refused."""
+
+    uscc = graphene.String(required=True)
+    name = graphene.String(required=True)
+    region = graphene.String(required=True, description="Region code")
+    stage = graphene.String()
+    tier = graphene.String()
+    year = graphene.Int(description="Year of the latest indicators the bands come from")
+    years_since_founding = graphene.Int()
+    revenue_band = graphene.String()
+    growth_band = graphene.String()
+    rd_intensity_band = graphene.String()
+    headcount_band = graphene.String()
+    revenue = graphene.Float(description="万元 (raw: not for banded roles)")
+    revenue_growth = graphene.Float(description="fraction (raw: not for banded roles)")
+    rd_intensity = graphene.Float(description="fraction (raw: not for banded roles)")
+    employees = graphene.Float(description="count (raw: not for banded roles)")
+
+
+class ScreenPageType(graphene.ObjectType):
+    total = graphene.Int(required=True)
+    items = graphene.List(graphene.NonNull(ScreenedFirmType), required=True)
+    csv = graphene.String(required=True, description="This page as CSV, with the same field rules (formula cells neutralised)")
+
+
+class ScreenOrder(graphene.Enum):
+    """Sort keys of a screen: band ordinals (then firm id), never raw figures."""
+
+    REVENUE_BAND = "revenue_band"
+    REVENUE_BAND_DESC = "-revenue_band"
+    GROWTH_BAND = "growth_band"
+    GROWTH_BAND_DESC = "-growth_band"
+    RD_INTENSITY_BAND = "rd_intensity_band"
+    RD_INTENSITY_BAND_DESC = "-rd_intensity_band"
+    HEADCOUNT_BAND = "headcount_band"
+    HEADCOUNT_BAND_DESC = "-headcount_band"
+    YEARS_SINCE_FOUNDING = "years_since_founding"
+    YEARS_SINCE_FOUNDING_DESC = "-years_since_founding"
+
+
+class BandsType(graphene.ObjectType):
+    """The band codes and labels a screen accepts."""
+
+    revenue_band = graphene.List(graphene.NonNull(BandInfoType), required=True)
+    growth_band = graphene.List(graphene.NonNull(BandInfoType), required=True)
+    rd_intensity_band = graphene.List(graphene.NonNull(BandInfoType), required=True)
+    headcount_band = graphene.List(graphene.NonNull(BandInfoType), required=True)
