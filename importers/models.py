@@ -9,6 +9,9 @@ class ImportKind(models.TextChoices):
     RECOGNITIONS = "recognitions", "认定/入库名单 recognitions"
     INDICATORS = "indicators", "年度指标 indicators"
     TARGETS = "targets", "目标任务 policy targets"
+    # Facts the eligibility criteria need (issue 16); appliers in importers/eligibility_kinds.py.
+    QUALIFICATIONS = "qualifications", "资质/奖项 qualifications"
+    DETAILS = "details", "补充年度指标 indicator details"
 
 
 class JobStatus(models.TextChoices):

@@ -37,6 +37,7 @@ from search.indexing import schedule_index, suspend_indexing
 from . import fastpath
 from .cleaning import clean_values, parse_date
 from .errors import CellError, ReaderError
+from .eligibility_kinds import EligibilityAppliers
 from .models import ImportJob, ImportKind, ImportReviewItem, ImportRowError, JobStatus, ReviewReason, ReviewStatus
 from .readers import open_source
 
@@ -48,6 +49,9 @@ REQUIRED = {
     ImportKind.RECOGNITIONS: [("uscc", "name")],
     ImportKind.INDICATORS: [("uscc", "name")],
     ImportKind.TARGETS: [("region_code", "region_name"), ("stage",), ("kind",), ("year",), ("target",)],
+    ImportKind.QUALIFICATIONS: [("uscc", "name"), ("qualification_kind",), ("level",), ("qualification_name",),
+                                ("issued_on",)],
+    ImportKind.DETAILS: [("uscc", "name")],
 }
 RECOGNITION_OPTIONS = ("stage", "tier", "batch", "authority", "issued_on", "valid_until", "level", "batch_year")
 FIRM_FIELDS = ("name", "founded_on", "main_products", "registered_capital")
@@ -198,7 +202,7 @@ def _messages(error):
     return [("", m) for m in error.messages]
 
 
-class Run:
+class Run(EligibilityAppliers):
     """One pass over a job's file: counts, errors and review items collected in memory."""
 
     def __init__(self, job, *, progress=None, per_row=None, fast=True):
@@ -356,8 +360,11 @@ class Run:
         who = values.get("uscc") or "name:" + normalize_name(values.get("name"))
         if self.kind == ImportKind.FIRMS:
             return who
-        if self.kind == ImportKind.INDICATORS:
+        if self.kind in (ImportKind.INDICATORS, ImportKind.DETAILS):
             return who, str(values.get("year"))
+        if self.kind == ImportKind.QUALIFICATIONS:
+            return who, values.get("qualification_kind") or "", values.get("qualification_name") or "", \
+                str(values.get("issued_on") or "")
         if self.kind == ImportKind.TARGETS:
             return tuple(str(values.get(k) or "") for k in ("region_code", "region_name", "stage", "tier", "kind", "year"))
         return who, values.get("tier") or "", values.get("certificate_no") or str(values.get("issued_on") or "")
