@@ -639,12 +639,10 @@ def age_text(founded, on, lang="en"):
     if isinstance(founded, pd.Timestamp):
         founded = founded.date()
     years = on.year - founded.year - ((on.month, on.day) < (founded.month, founded.day))
-    anniversary = add_months(founded, 12 * years)
     months = 0
-    while add_months(founded, 12 * years + months + 1) <= on:
+    while months < 11 and add_months(founded, 12 * years + months + 1) <= on:
         months += 1
     days = (on - add_months(founded, 12 * years + months)).days
-    del anniversary
     parts = [(years, "year", "年"), (months, "month", "个月"), (days, "day", "天")]
     shown = [(n, en, zh) for n, en, zh in parts if n] or [(0, "day", "天")]
     if lang == "zh":
@@ -784,7 +782,7 @@ class Explainer:
         en, zh = f"{en_label} {a_en} {sign} {r_en}", f"{zh_label} {a_zh} {sign} {r_zh}"
         if band:
             en += f" for {band}"
-            zh += f"（{spec['bands'].get('labels_zh', {}).get(band, band) if isinstance(spec['bands'].get('labels_zh'), dict) else band}）"
+            zh += f"（{band}）"
         more = spec.get("more")
         basis = _num_at(result.extra.get("basis"), position) if more else None
         if more and basis is not None and gap is not None:
