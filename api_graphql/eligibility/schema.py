@@ -6,6 +6,7 @@ A what-if never stores what the officer typed. Judging and what-if read internal
 are refused to the investor role, like `eligibility` and `candidates`.
 """
 
+import io
 import json
 
 import graphene
@@ -21,6 +22,7 @@ from api_graphql.eligibility.types import (
     QualificationType, SchemeType, ScreenedFirmType, ScreenOrder, ScreenPageType, UnmetCriterionType, WhatIfType,
 )
 from api_graphql.registry.mutations import require_writer, writable_firm
+from importers.exports import write_csv
 from registry import permissions
 from registry import uscc as uscc_codes
 from registry.eligibility import screening
@@ -111,10 +113,6 @@ class EligibilityQuery(graphene.ObjectType):
         total, rows = answer(screening.screen, user, bands={k: v for k, v in bands.items() if v},
                              years_min=founded_years_min, years_max=founded_years_max, region=region, stage=stage,
                              order=order, first=first, offset=offset or 0)
-        import io
-
-        from importers.exports import write_csv
-
         text = io.StringIO()
         write_csv(screening.screen_csv_rows(user, rows), text)
         fields = set(ScreenedFirmType._meta.fields)
