@@ -243,3 +243,31 @@ def test_what_if_bad_figures_are_named(db, figure, message):
     with pytest.raises(ValidationError) as error:
         what_if(srdi_firm(), "srdi", "srdi_sme", on=D(2026, 6, 30), figures=[figure])
     assert error.value.message_dict == {"figures": [message]}
+
+
+@pytest.mark.parametrize("main_2025, eligible", [("2300", True), ("2299.99", False), ("2300.01", True)])
+def test_suzhou_gazelle_main_business_growth(db, main_2025, eligible):
+    # 2024 main-business revenue 2,000万: 15 % growth is 2,300万 exactly.
+    firm = FirmFactory(region=Region.objects.get(code="320583"), founded_on=D(2015, 1, 1))
+    upsert_indicators(firm, 2025, {"revenue": Decimal(2500), "rd_expense": Decimal(75), "employees": 100,
+                                   "rd_staff": 15, "invention_patents": 1})
+    upsert_indicator_details(firm, 2024, {"main_business_revenue": Decimal(2000)})
+    upsert_indicator_details(firm, 2025, {"main_business_revenue": Decimal(main_2025)})
+    record_certification(firm, "hnte", D(2024, 12, 1))
+    result = evaluate_scheme(firm, "suzhou-gazelle-2020", on=D(2026, 6, 30))
+    assert result.eligible is eligible
+    if not eligible:
+        [item] = result.unmet
+        assert item["text"] == "main-business revenue growth 14.9995 % < 15 %"
+        assert item["text_zh"] == "主营业务收入增长率 14.9995 % < 15 %【苏州市瞪羚计划（2020年度） 条件4】"
+
+
+def test_suzhou_gazelle_missing_previous_main_business_revenue(db):
+    firm = FirmFactory(region=Region.objects.get(code="320583"), founded_on=D(2015, 1, 1))
+    upsert_indicators(firm, 2025, {"revenue": Decimal(2500), "rd_expense": Decimal(75), "employees": 100,
+                                   "rd_staff": 15, "invention_patents": 1})
+    upsert_indicator_details(firm, 2025, {"main_business_revenue": Decimal(2300)})
+    record_certification(firm, "hnte", D(2024, 12, 1))
+    result = evaluate_scheme(firm, "suzhou-gazelle-2020", on=D(2026, 6, 30))
+    assert result.outcome == "missing_data"
+    assert [(g["year"], g["figure"]) for u in result.unmet for g in u["gaps"]] == [(2024, "main_business_revenue")]
