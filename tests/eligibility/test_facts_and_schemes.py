@@ -271,3 +271,22 @@ def test_suzhou_gazelle_missing_previous_main_business_revenue(db):
     result = evaluate_scheme(firm, "suzhou-gazelle-2020", on=D(2026, 6, 30))
     assert result.outcome == "missing_data"
     assert [(g["year"], g["figure"]) for u in result.unmet for g in u["gaps"]] == [(2024, "main_business_revenue")]
+
+
+def test_a_recorded_qualification_moves_the_precomputed_ranking(db):
+    from registry.eligibility import find_candidates
+    from registry.eligibility import precomputed
+
+    firm = tech_sme_firm()
+    on = D(2026, 6, 30)
+    precomputed.rebuild(on)
+    [before] = find_candidates("tech_sme", region="320583", on=on).items
+    assert before.firm.pk == firm.pk and not before.eligible
+    record_qualification(firm, kind="rd_institution", level="provincial", name="江苏省企业技术中心",
+                         awarded_on=D(2022, 1, 1))
+    assert precomputed.ready_for(on)
+    from registry.models import CandidateRank
+
+    assert CandidateRank.objects.get(target="tech_sme", firm_id=firm.pk).outcome_rank == 0  # re-judged in the write
+    [after] = find_candidates("tech_sme", region="320583", on=on).items
+    assert after.eligible and after.outcome == "eligible"
