@@ -290,7 +290,7 @@ def main():
         # Same judged set and eligible count; the page's eligible firms in the hand query's order (it
         # ranks eligible firms by id only, the finder by score and gap too).
         same = full.total == total == pre_total and pre_top == ours_ids and [
-            c.firm.pk for c in page.items if c.eligible] == [f for f in top if f in set(ours_ids)]
+            c.firm.pk for c in page.items if c.eligible] == [f for f in top[:eligible] if f in set(ours_ids)]
         if eligible <= 100:
             same = same and sum(1 for c in full.items if c.eligible) == eligible
         report(f"candidates (高企) {where}", ours, theirs, same, pre, timings[3][0] if args.live else None)
