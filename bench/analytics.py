@@ -112,11 +112,19 @@ def transitions_sql(year, region=None):
 
 
 def hnte_candidates_sql(on, first, region=None):
-    """高企 candidates among current 科小 firms: eligible count and the top page, by the 2016 rules."""
+    """高企 candidates among current 科小 firms: eligible count and the top page, by the 2016 rules as
+    issue 16 reads them: the 3-year R&D ratios need every year the firm existed in (a missing one is
+    not eligible), R&D inside China ≥ 60 % over the same years, innovation score ≥ 71."""
     year = on.year - 1
     registered_by = on.replace(year=on.year - 1)
     _, ids = ranks()
     scope, scope_params = in_region("f.id", region)
+    existed = {k: datetime.date(year - k, 12, 31) for k in (1, 2)}
+
+    def over_years(column):
+        return (f"(i.{column} + CASE WHEN f.founded_on IS NULL OR f.founded_on <= %s THEN p1.{column} ELSE 0 END"
+                f" + CASE WHEN f.founded_on IS NULL OR f.founded_on <= %s THEN p2.{column} ELSE 0 END)")
+
     query = f"""
         SELECT f.id,
           CASE WHEN i.id IS NULL THEN 2
@@ -124,18 +132,26 @@ def hnte_candidates_sql(on, first, region=None):
                 AND COALESCE(i.ip_class1, i.invention_patents, 0) + COALESCE(i.ip_class2, 0) >= 1
                 AND i.employees > 0 AND 1.0 * i.rd_staff / i.employees >= 0.1 - 1e-9
                 AND i.revenue > 0 AND 1.0 * i.hightech_revenue / i.revenue >= 0.6 - 1e-9
-                AND (COALESCE(i.rd_expense, 0) + COALESCE(p1.rd_expense, 0) + COALESCE(p2.rd_expense, 0)) * 1.0
-                    / (i.revenue + COALESCE(CASE WHEN p1.rd_expense IS NOT NULL THEN p1.revenue END, 0)
-                                 + COALESCE(CASE WHEN p2.rd_expense IS NOT NULL THEN p2.revenue END, 0))
+                AND {over_years("rd_expense")} * 1.0 / {over_years("revenue")}
                     >= CASE WHEN i.revenue <= 5000 THEN 0.05 WHEN i.revenue <= 20000 THEN 0.04 ELSE 0.03 END - 1e-9
+                AND {over_years("rd_expense").replace("i.", "d0.").replace("p1.", "d1.").replace("p2.", "d2.")
+                     .replace("rd_expense", "rd_expense_domestic")} * 1.0 / {over_years("rd_expense")} >= 0.6 - 1e-9
+                AND d0.innovation_ip + d0.innovation_conversion + d0.innovation_rd_management
+                    + d0.innovation_growth >= 71
                THEN 0 ELSE 1 END AS outcome
         FROM registry_firm f
         LEFT JOIN registry_indicatoryear i ON i.firm_id = f.id AND i.year = %s
-        LEFT JOIN registry_indicatoryear p1 ON p1.firm_id = f.id AND p1.year = %s AND p1.revenue IS NOT NULL
-        LEFT JOIN registry_indicatoryear p2 ON p2.firm_id = f.id AND p2.year = %s AND p2.revenue IS NOT NULL
+        LEFT JOIN registry_indicatoryear p1 ON p1.firm_id = f.id AND p1.year = %s
+        LEFT JOIN registry_indicatoryear p2 ON p2.firm_id = f.id AND p2.year = %s
+        LEFT JOIN registry_indicatordetail d0 ON d0.firm_id = f.id AND d0.year = %s
+        LEFT JOIN registry_indicatordetail d1 ON d1.firm_id = f.id AND d1.year = %s
+        LEFT JOIN registry_indicatordetail d2 ON d2.firm_id = f.id AND d2.year = %s
         WHERE f.current_stage_id = %s{scope}
         ORDER BY outcome, f.id"""
-    rows = sql(query, [registered_by, year, year - 1, year - 2, ids["tech_sme"], *scope_params])
+    pair = [existed[1], existed[2]]
+    params = [registered_by, *pair, *pair, *pair, *pair, year, year - 1, year - 2, year, year - 1, year - 2,
+              ids["tech_sme"], *scope_params]
+    rows = sql(query, params)
     eligible = sum(1 for _, outcome in rows if outcome == 0)
     return eligible, len(rows), [firm_id for firm_id, _ in rows[:first]]
 
@@ -274,7 +290,7 @@ def main():
         # Same judged set and eligible count; the page's eligible firms in the hand query's order (it
         # ranks eligible firms by id only, the finder by score and gap too).
         same = full.total == total == pre_total and pre_top == ours_ids and [
-            c.firm.pk for c in page.items if c.eligible] == [f for f in top if f in set(ours_ids)]
+            c.firm.pk for c in page.items if c.eligible] == [f for f in top[:eligible] if f in set(ours_ids)]
         if eligible <= 100:
             same = same and sum(1 for c in full.items if c.eligible) == eligible
         report(f"candidates (高企) {where}", ours, theirs, same, pre, timings[3][0] if args.live else None)

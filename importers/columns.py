@@ -61,6 +61,19 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "target": ("目标值", "目标数", "目标"),
     "source": ("来源", "政策来源", "政策依据"),
     "note": ("备注", "说明"),
+    # qualifications and indicator details (import kinds `qualifications` / `details`, issue 16). Level,
+    # date (issued_on), validity, issuer (authority) and reference (certificate_no) reuse the fields above.
+    "qualification_kind": ("资质类型", "奖项类型", "资质类别"),
+    "qualification_name": ("奖项名称", "资质名称", "荣誉名称", "标准名称", "研发机构名称", "项目名称"),
+    "rank": ("完成单位排名", "单位排名", "排名"),
+    "rd_expense_domestic": ("境内研发费用", "境内研究开发费用", "境内研发投入"),
+    # "主营业务收入" alone stays a synonym of revenue (statistics returns use it so); a details file names
+    # the column one of these.
+    "main_business_revenue": ("主营业务收入额", "主营收入", "主营业务销售收入"),
+    "innovation_ip": ("知识产权得分", "知识产权评分"),
+    "innovation_conversion": ("科技成果转化能力得分", "成果转化得分", "科技成果转化得分"),
+    "innovation_rd_management": ("研究开发组织管理水平得分", "研发组织管理得分", "研发管理得分"),
+    "innovation_growth": ("企业成长性得分", "成长性得分"),
 }
 
 # How each field's cells are parsed (see importers.cleaning.clean_values). Fields not listed are text.
@@ -74,6 +87,9 @@ FIELD_KINDS: dict[str, str] = {
     "invention_patents": "count", "target": "count",
     "debt_ratio": "percent",
     "year": "year", "start_year": "year",
+    "rank": "count", "rd_expense_domestic": "money", "main_business_revenue": "money",
+    "innovation_ip": "count", "innovation_conversion": "count", "innovation_rd_management": "count",
+    "innovation_growth": "count",
 }
 
 # Columns that only number the rows; never data, never counted as content.

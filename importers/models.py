@@ -10,6 +10,9 @@ class ImportKind(models.TextChoices):
     INDICATORS = "indicators", "年度指标 indicators"
     TARGETS = "targets", "目标任务 policy targets"
     ALIASES = "aliases", "企业别名 aliases"  # brand, English and short names (零一万物, "Moonshot AI")
+    # Facts the eligibility criteria need (issue 16); appliers in importers/eligibility_kinds.py.
+    QUALIFICATIONS = "qualifications", "资质/奖项 qualifications"
+    DETAILS = "details", "补充年度指标 indicator details"
 
 
 class JobStatus(models.TextChoices):

@@ -38,6 +38,7 @@ from search.indexing import schedule_index, suspend_indexing
 
 from . import fastpath
 from .cleaning import clean_values, parse_date
+from .eligibility_kinds import EligibilityAppliers
 from .errors import CellError, JobTimedOut, NeedsReview, ReaderError, RowProblem, UnknownName  # noqa: F401
 from .matching import Matcher
 from .models import ImportJob, ImportKind, JobStatus, ReviewReason, ReviewStatus
@@ -51,6 +52,9 @@ REQUIRED = {
     ImportKind.INDICATORS: [("uscc", "name")],
     ImportKind.TARGETS: [("region_code", "region_name"), ("stage",), ("kind",), ("year",), ("target",)],
     ImportKind.ALIASES: [("uscc", "name"), ("aliases", "english_name", "former_names")],
+    ImportKind.QUALIFICATIONS: [("uscc", "name"), ("qualification_kind",), ("level",), ("qualification_name",),
+                                ("issued_on",)],
+    ImportKind.DETAILS: [("uscc", "name")],
 }
 # Columns this importer reads beyond importers.columns' synonyms: a firm's other names.
 EXTRA_FIELDS = {
@@ -214,7 +218,7 @@ def _messages(error):
     return [("", m) for m in error.messages]
 
 
-class Run:
+class Run(EligibilityAppliers):
     """One pass over a job's file. What it finds goes to ``self.report`` (importers.report); names are
     matched by ``self.matcher`` (importers.matching); the apply_* methods write through registry.services."""
 
@@ -356,8 +360,11 @@ class Run:
         who = values.get("uscc") or "name:" + normalize_name(values.get("name"))
         if self.kind in (ImportKind.FIRMS, ImportKind.ALIASES):
             return who
-        if self.kind == ImportKind.INDICATORS:
+        if self.kind in (ImportKind.INDICATORS, ImportKind.DETAILS):
             return who, str(values.get("year"))
+        if self.kind == ImportKind.QUALIFICATIONS:
+            return who, values.get("qualification_kind") or "", values.get("qualification_name") or "", \
+                str(values.get("issued_on") or "")
         if self.kind == ImportKind.TARGETS:
             return tuple(str(values.get(k) or "") for k in ("region_code", "region_name", "stage", "tier", "kind", "year"))
         return who, values.get("tier") or "", values.get("certificate_no") or str(values.get("issued_on") or "")

@@ -104,6 +104,14 @@ class FirmFilterSet(django_filters.FilterSet):
     certificate_expiring_before = django_filters.DateFilter(
         method="filter_certificate_expiring_before", label="Holds an ACTIVE recognition valid until before this date"
     )
+    # Band filters (registry.eligibility.screening.BANDS): open to every role, investors included —
+    # they reveal a band, never a figure. Comma-separated codes match any of them.
+    revenue_band = django_filters.CharFilter(method="filter_band", label="Latest revenue band, e.g. 5000w_2yi")
+    growth_band = django_filters.CharFilter(method="filter_band", label="Latest revenue growth band, e.g. 10_20pct")
+    rd_intensity_band = django_filters.CharFilter(method="filter_band", label="Latest R&D intensity band, e.g. 3_5pct")
+    headcount_band = django_filters.CharFilter(method="filter_band", label="Latest headcount band, e.g. 100_300")
+    founded_years_min = django_filters.NumberFilter(method="filter_founded_years", label="Whole years since founding ≥")
+    founded_years_max = django_filters.NumberFilter(method="filter_founded_years", label="Whole years since founding ≤")
 
     class Meta:
         model = Firm
@@ -128,6 +136,22 @@ class FirmFilterSet(django_filters.FilterSet):
     def filter_certificate_expiring_before(self, queryset, name, value):
         expiring = Certification.objects.filter(status=CertificationStatus.ACTIVE, valid_until__lt=value)
         return queryset.filter(id__in=expiring.values("firm_id"))
+
+    def filter_band(self, queryset, name, value):
+        from registry.eligibility.screening import band_filters
+
+        return band_filters(queryset, {name: [c.strip() for c in str(value).split(",") if c.strip()]})
+
+    def filter_founded_years(self, queryset, name, value):
+        from django.utils import timezone
+
+        from registry.eligibility.screening import founded_window
+
+        years = int(value)
+        if years < 0 or years != value:
+            raise ValidationError({name: [ValidationError("Give a whole number of years ≥ 0.", code="invalid")]})
+        bounds = {"years_min": years} if name.endswith("_min") else {"years_max": years}
+        return queryset.filter(founded_window(on=timezone.localdate(), **{"years_min": None, "years_max": None, **bounds}))
 
 
 class CertificationFilterSet(django_filters.FilterSet):

@@ -79,11 +79,40 @@ def can_read_firm(user, firm):
     return any(region_path.startswith(p) for p in paths)
 
 
-# Field scope. Investors (投资团队) read firm profiles, stages and these public indicators only;
-# revenue, R&D spend and intensity, cost, assets, debt, financing and growth stay internal, and so
-# do cultivation entries and notes. The GraphQL layer consults this (api_graphql/core/permissions.py).
+# Field scope — the ONE place that says, per role, which indicator figures are read raw, only as a
+# band (registry.eligibility.screening), or not at all. Investors (投资团队) screen on bands and
+# derived measures, never on raw figures: indicator data from tax and statistics offices is
+# confidential. The GraphQL field and argument rules (api_graphql/core/permissions.py), the `firms`
+# filters, the screening query and its CSV export all read this table; docs/api.md prints it.
+RAW, BANDED, HIDDEN = "raw", "banded", "hidden"
+INDICATOR_FIGURES = (
+    "revenue", "revenue_growth", "rd_expense", "rd_intensity", "total_cost", "employees", "rd_staff", "ip_class1",
+    "ip_class2", "invention_patents", "hightech_revenue", "total_assets", "debt_ratio", "new_equity_financing",
+    "valuation_usd",
+)
+FIELD_POLICY = {
+    Role.INVESTOR: {
+        "revenue": BANDED, "revenue_growth": BANDED, "rd_intensity": BANDED, "employees": RAW,
+        "ip_class1": RAW, "ip_class2": RAW, "invention_patents": RAW, "valuation_usd": RAW,
+        "rd_expense": HIDDEN, "total_cost": HIDDEN, "rd_staff": HIDDEN, "hightech_revenue": HIDDEN,
+        "total_assets": HIDDEN, "debt_ratio": HIDDEN, "new_equity_financing": HIDDEN,
+    },
+}
+# The band (registry.eligibility.screening.BANDS) each banded figure is shown and filtered as.
+BAND_OF = {"revenue": "revenue_band", "revenue_growth": "growth_band", "rd_intensity": "rd_intensity_band",
+           "employees": "headcount_band"}
+
+
+def field_access(role, figure):
+    """RAW, BANDED or HIDDEN: how `role` may read an indicator figure (roles without a row: raw)."""
+    if role is None:
+        return HIDDEN
+    return FIELD_POLICY.get(role, {}).get(figure, RAW)
+
+
+# Derived for the older public names (other pages and exports use them).
 INVESTOR_PUBLIC_INDICATOR_FIELDS = frozenset(
-    {"id", "year", "employees", "invention_patents", "ip_class1", "ip_class2", "valuation_usd"}
+    {"id", "year"} | {f for f in INDICATOR_FIGURES if field_access(Role.INVESTOR, f) == RAW}
 )
 # Firm list filters that would reveal a restricted indicator through what they select.
 INVESTOR_RESTRICTED_FIRM_FILTERS = frozenset({"revenue_min", "revenue_max", "rd_intensity_min", "revenue_growth_min"})

@@ -73,6 +73,15 @@ class CohortFirmsType(graphene.ObjectType):
     csv = graphene.String(required=True, description="The whole list as CSV (formula cells neutralised)")
 
 
+class MissingFigureType(graphene.ObjectType):
+    """A figure a criterion needs and the registry lacks (issue 16: the year and the figure to collect)."""
+
+    year = graphene.Int(description="Null for undated facts (founding date, listing status)")
+    figure = graphene.String(required=True, description="Field name, e.g. rd_expense")
+    label_zh = graphene.String(required=True)
+    label_en = graphene.String(required=True)
+
+
 class UnmetCriterionType(graphene.ObjectType):
     criterion = graphene.String(required=True)
     required = graphene.Float(description="Threshold, in `unit` (ratios as fractions, money in 万元)")
@@ -81,6 +90,14 @@ class UnmetCriterionType(graphene.ObjectType):
     unit = graphene.String()
     missing = graphene.Boolean(required=True, description="True when the data needed is not recorded")
     text = graphene.String(required=True, description="Human explanation in the user's units")
+    text_zh = graphene.String(description="中文说明，附规则集与条款")
+    text_en = graphene.String(description="English explanation with the rule set and clause")
+    rule_set = graphene.String(description="Code of the rule set the criterion comes from")
+    clause = graphene.String(description="Article / clause of the rule set")
+    gaps = graphene.List(graphene.NonNull(MissingFigureType), description="Figures to collect, by year")
+
+    def resolve_gaps(root, info):
+        return [MissingFigureType(**g) for g in (root.gaps or [])]
 
 
 class CandidateType(graphene.ObjectType):

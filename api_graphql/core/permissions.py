@@ -73,6 +73,13 @@ for _type_name in ("CultivationEntryType", "CultivationNoteType"):
 restrict_arguments(
     "Query", "firms", {Role.INVESTOR}, {to_camel_case(f) for f in permissions.INVESTOR_RESTRICTED_FIRM_FILTERS}
 )
+# The screen's raw columns follow the field policy: a role reading a figure banded or hidden gets a
+# refusal for it (the screening service leaves it out of the rows, too). Indicator details are raw.
+for _role, _policy in permissions.FIELD_POLICY.items():
+    restrict_fields("ScreenedFirmType", {_role}, deny={
+        to_camel_case(f) for f in ("revenue", "revenue_growth", "rd_intensity", "employees")
+        if permissions.field_access(_role, f) != permissions.RAW})
+    restrict_fields("IndicatorDetailType", {_role}, allow={"id", "year"})
 
 
 class FieldScope:

@@ -18,7 +18,21 @@ by default a value equal to an edge belongs to the LOWER band (高企: revenue �
 band has no such route (the criterion fails there).
 Points bands: [[threshold, points], ...] highest first; a value exactly at a threshold scores it.
 Money in 万元, ratios as fractions, valuation in US$.
+{criterion, label, qualification: {kinds, levels, within_years | held, max_rank}}: a recorded
+qualification (registry.models.Qualification) of one of `kinds` at one of `levels`, awarded within
+`within_years` before the evaluation date (or, `held`, valid on it), by a unit ranked ≤ `max_rank`.
+Optional on any criterion: `label_zh`/`label_en` (explanations in both languages) and `clause`
+(the article it comes from, printed with every explanation).
 """
+
+# 科小 direct routes (免评), 国科火字〔2022〕67号 / criteria.md §1 "Direct qualification".
+NATIONAL_AWARD_5Y_TOP3 = {"kinds": ["science_award"], "levels": ["national"], "within_years": 5, "max_rank": 3}
+RD_INSTITUTION_PROVINCIAL = {"kinds": ["rd_institution"], "levels": ["international", "national", "provincial"], "held": True}
+STANDARD_LED_5Y = {"kinds": ["standard_led"], "levels": ["international", "national", "industry"], "within_years": 5, "max_rank": 1}
+AWARD_PROVINCIAL_3Y = {"kinds": ["science_award"], "levels": ["national", "provincial"], "within_years": 3}
+AWARD_PROVINCIAL_3Y_TOP3 = {"kinds": ["science_award"], "levels": ["national", "provincial"], "within_years": 3, "max_rank": 3}
+AWARD_NATIONAL_3Y_TOP3 = {"kinds": ["science_award"], "levels": ["national"], "within_years": 3, "max_rank": 3}
+
 
 TECH_SME_SCORE = {
     "min_total": 60,
@@ -71,7 +85,12 @@ INNOVATIVE_SCORE = {
     ],
 }
 INNOVATIVE_DIRECT = [
-    {"criterion": "holds_hnte_or_tech_sme", "label": "valid 高企 or 科技型中小企业", "holds": ["hnte", "tech_sme", "tech_innovative_sme"]},
+    {"criterion": "award", "label": "national or provincial S&T award within 3 years", "label_zh": "近三年国家级或省级科技奖励",
+     "qualification": AWARD_PROVINCIAL_3Y, "clause": "直通条件 1"},
+    {"criterion": "holds_hnte_or_tech_sme", "label": "valid 高企 or 科技型中小企业", "holds": ["hnte", "tech_sme", "tech_innovative_sme"],
+     "clause": "直通条件 2"},
+    {"criterion": "rd_institution", "label": "provincial-or-higher R&D institution", "label_zh": "省部级以上研发机构",
+     "qualification": RD_INSTITUTION_PROVINCIAL, "clause": "直通条件 3"},
     {"criterion": "equity_financing", "label": "new equity financing (2 years)", "metric": "new_equity_2y", "op": ">=", "value": 500, "unit": "money"},
 ]
 
@@ -84,7 +103,17 @@ RULE_SETS = [
         "source": "国科发政〔2017〕115号; 国科火字〔2022〕67号",
         "thresholds": {
             "basic": TECH_SME_BASIC,
-            "direct": [{"criterion": "holds_hnte", "label": "valid 高企 certificate", "holds": ["hnte"]}],
+            "direct": [
+                {"criterion": "holds_hnte", "label": "valid 高企 certificate", "label_zh": "有效期内高新技术企业资格",
+                 "holds": ["hnte"], "clause": "免评条件（一）"},
+                {"criterion": "national_award", "label": "national S&T award within 5 years (top-3 unit)",
+                 "label_zh": "近五年国家级科技奖励（前三名完成单位）", "qualification": NATIONAL_AWARD_5Y_TOP3,
+                 "clause": "免评条件（二）"},
+                {"criterion": "rd_institution", "label": "provincial-or-higher R&D institution",
+                 "label_zh": "省部级以上研发机构", "qualification": RD_INSTITUTION_PROVINCIAL, "clause": "免评条件（三）"},
+                {"criterion": "standard_led", "label": "led an international/national/industry standard within 5 years",
+                 "label_zh": "近五年主导制定国际、国家或行业标准", "qualification": STANDARD_LED_5Y, "clause": "免评条件（四）"},
+            ],
             "score": TECH_SME_SCORE,
             "candidates_from": [],
         },
@@ -100,16 +129,25 @@ RULE_SETS = [
         "stage": "hnte", "tier": "hnte", "effective_from": "2016-01-01", "effective_to": None,
         "source": "国科发火〔2016〕32号 Art. 11",
         "thresholds": {"criteria": [
-            {"criterion": "registered_years", "label": "registered", "metric": "age_years", "op": ">=", "value": 1, "unit": "years"},
-            {"criterion": "ip", "label": "own IP (Class I or II)", "metric": "ip_count", "op": ">=", "value": 1, "unit": "count"},
-            {"criterion": "rd_staff_share", "label": "R&D staff share", "metric": "staff_share", "op": ">=", "value": 0.10, "unit": "ratio",
-             "more": {"basis": "employees", "unit": "count", "what": "R&D staff"}},
-            {"criterion": "rd_intensity", "label": "R&D intensity (3 years)", "metric": "rd_intensity_3y", "op": ">=", "unit": "ratio",
+            {"criterion": "registered_years", "label": "registered", "label_zh": "注册成立", "metric": "age_years", "op": ">=",
+             "value": 1, "unit": "years", "clause": "第十一条（一）"},
+            {"criterion": "ip", "label": "own IP (Class I or II)", "label_zh": "自主知识产权（Ⅰ类或Ⅱ类）", "metric": "ip_count",
+             "op": ">=", "value": 1, "unit": "count", "clause": "第十一条（二）"},
+            {"criterion": "rd_staff_share", "label": "R&D staff share", "label_zh": "科技人员占比", "metric": "staff_share",
+             "op": ">=", "value": 0.10, "unit": "ratio", "clause": "第十一条（四）",
+             "more": {"basis": "employees", "unit": "count", "what": "R&D staff", "what_zh": "科技人员"}},
+            {"criterion": "rd_intensity", "label": "R&D intensity (3 years)", "label_zh": "近三年研发费用占销售收入比例",
+             "metric": "rd_intensity_3y", "op": ">=", "unit": "ratio", "clause": "第十一条（五）",
              "bands": {"by": "revenue", "edges": [5000, 20000], "values": [0.05, 0.04, 0.03],
                        "labels": ["revenue ≤ 5,000万", "revenue 5,000万–2亿", "revenue > 2亿"]},
-             "more": {"basis": "revenue_3y", "unit": "money", "what": "R&D"}},
-            {"criterion": "hightech_revenue_share", "label": "high-tech revenue share", "metric": "hightech_share", "op": ">=", "value": 0.60, "unit": "ratio",
-             "more": {"basis": "revenue", "unit": "money", "what": "high-tech revenue"}},
+             "more": {"basis": "revenue_3y", "unit": "money", "what": "R&D", "what_zh": "研发费用"}},
+            {"criterion": "rd_domestic_share", "label": "R&D inside China (3 years)", "label_zh": "近三年境内研发费用占比",
+             "metric": "rd_domestic_share_3y", "op": ">=", "value": 0.60, "unit": "ratio", "clause": "第十一条（五）"},
+            {"criterion": "hightech_revenue_share", "label": "high-tech revenue share", "label_zh": "高新技术产品（服务）收入占比",
+             "metric": "hightech_share", "op": ">=", "value": 0.60, "unit": "ratio", "clause": "第十一条（六）",
+             "more": {"basis": "revenue", "unit": "money", "what": "high-tech revenue", "what_zh": "高新技术产品（服务）收入"}},
+            {"criterion": "innovation_score", "label": "innovation-capability score", "label_zh": "创新能力评价得分",
+             "metric": "innovation_score", "op": ">=", "value": 71, "unit": "points", "clause": "第十一条（七）"},
         ]},
     },
     {
@@ -153,10 +191,17 @@ RULE_SETS = [
                 {"criterion": "revenue", "label": "last-year revenue", "metric": "revenue", "op": ">=", "value": 1500, "unit": "money"},
                 {"criterion": "equity_financing", "label": "new equity financing (2 years)", "metric": "new_equity_2y", "op": ">=", "value": 2000, "unit": "money"},
             ]},
+            {"criterion": "main_business_share", "label": "main-business share of revenue", "label_zh": "主营业务收入占营业收入比重",
+             "metric": "main_business_share", "op": ">=", "value": 0.80, "unit": "ratio", "clause": "附件1 营收与结构"},
             {"criterion": "debt_ratio", "label": "debt ratio", "metric": "debt_ratio", "op": "<=", "value": 0.80, "unit": "ratio"},
             {"criterion": "rd_expense_each_year", "label": "R&D expense (each of 2 years)", "metric": "rd_min_2y", "op": ">=", "value": 100, "unit": "money"},
             {"criterion": "rd_intensity_each_year", "label": "R&D / revenue (each of 2 years)", "metric": "rd_intensity_2y_min", "op": ">=", "value": 0.03, "unit": "ratio"},
-            {"criterion": "ip_class1", "label": "Class I IP", "metric": "ip_class1", "op": ">=", "value": 1, "unit": "count"},
+            {"criterion": "ip_or_waiver", "label": "Class I IP, or a waiver (provincial+ award top-3 in 3 years, or provincial+ R&D institution)",
+             "label_zh": "Ⅰ类知识产权，或豁免（近三年省级以上科技奖励前三名 / 省级以上研发机构）", "clause": "附件1 知识产权", "any_of": [
+                {"criterion": "ip_class1", "label": "Class I IP", "metric": "ip_class1", "op": ">=", "value": 1, "unit": "count"},
+                {"criterion": "award", "label": "provincial-or-higher S&T award (top-3) within 3 years", "qualification": AWARD_PROVINCIAL_3Y_TOP3},
+                {"criterion": "rd_institution", "label": "provincial-or-higher R&D institution", "qualification": RD_INSTITUTION_PROVINCIAL},
+            ]},
         ]},
     },
     {
@@ -165,6 +210,8 @@ RULE_SETS = [
         "source": "工信部企业〔2022〕63号 (criteria.md §3.4)",
         "thresholds": {"criteria": [
             {"criterion": "holds_srdi_sme", "label": "valid 专精特新中小企业", "holds": ["srdi_sme"]},
+            {"criterion": "main_business_share", "label": "main-business share of revenue", "label_zh": "主营业务收入占营业收入比重",
+             "metric": "main_business_share", "op": ">=", "value": 0.70, "unit": "ratio", "clause": "专"},
             {"criterion": "growth_2y", "label": "2-year average revenue growth", "metric": "revenue_cagr_2y", "op": ">=", "value": 0.05, "unit": "ratio"},
             {"criterion": "debt_ratio", "label": "debt ratio", "metric": "debt_ratio", "op": "<=", "value": 0.70, "unit": "ratio"},
             {"criterion": "ip_class1", "label": "Class I IP", "metric": "ip_class1", "op": ">=", "value": 2, "unit": "count"},
@@ -187,11 +234,17 @@ RULE_SETS = [
         "thresholds": {"criteria": [
             {"criterion": "holds_srdi_sme", "label": "valid 专精特新中小企业", "holds": ["srdi_sme"]},
             {"criterion": "revenue", "label": "last-year revenue", "metric": "revenue", "op": ">=", "value": 5000, "unit": "money"},
+            {"criterion": "main_business_share", "label": "main-business share of revenue", "label_zh": "主营业务收入占营业收入比重",
+             "metric": "main_business_share", "op": ">=", "value": 0.90, "unit": "ratio", "clause": "附件2 营收与结构"},
             {"criterion": "growth_2y", "label": "2-year revenue CAGR", "metric": "revenue_cagr_2y", "op": ">=", "value": 0.05, "unit": "ratio"},
             {"criterion": "debt_ratio", "label": "debt ratio", "metric": "debt_ratio", "op": "<=", "value": 0.75, "unit": "ratio"},
             {"criterion": "rd_total_2y", "label": "R&D (2 years)", "metric": "rd_total_2y", "op": ">=", "value": 1200, "unit": "money"},
             {"criterion": "rd_intensity_each_year", "label": "R&D / revenue (each of 2 years)", "metric": "rd_intensity_2y_min", "op": ">=", "value": 0.03, "unit": "ratio"},
-            {"criterion": "ip_class1", "label": "Class I IP", "metric": "ip_class1", "op": ">=", "value": 4, "unit": "count"},
+            {"criterion": "ip_or_waiver", "label": "≥ 4 Class I IP, or a national S&T award (top-3) within 3 years",
+             "label_zh": "Ⅰ类知识产权不少于4项，或近三年国家级科技奖励（前三名）", "clause": "附件2 知识产权", "any_of": [
+                {"criterion": "ip_class1", "label": "Class I IP", "metric": "ip_class1", "op": ">=", "value": 4, "unit": "count"},
+                {"criterion": "award", "label": "national S&T award (top-3) within 3 years", "qualification": AWARD_NATIONAL_3Y_TOP3},
+            ]},
         ]},
     },
     {
@@ -233,3 +286,37 @@ RULE_SETS = [
         ]},
     },
 ]
+
+# Chinese labels for the explanations (text_zh), by English label; a criterion's own label_zh wins.
+LABEL_ZH = {
+    "从业人员 employees": "从业人员", "营业收入 revenue": "营业收入", "资产总额 total assets": "资产总额",
+    "valid 高企 or 科技型中小企业": "有效高新技术企业或科技型中小企业", "new equity financing (2 years)": "近两年新增股权融资",
+    "R&D expense": "研发费用", "valid 高企": "有效高新技术企业", "founded": "成立", "last-year revenue": "上年度营业收入",
+    "revenue CAGR (3 years)": "近三年营收复合增长率", "valid 创新型中小企业": "有效创新型中小企业", "R&D / revenue": "研发费用占营业收入比例",
+    "revenue ≥ 1,000万 or new equity ≥ 2,000万": "营业收入≥1000万元或近两年新增股权融资≥2000万元",
+    "valid 科技和创新型中小企业": "有效科技和创新型中小企业",
+    "revenue ≥ 1,500万 or new equity ≥ 2,000万": "营业收入≥1500万元或近两年新增股权融资≥2000万元",
+    "debt ratio": "资产负债率", "R&D expense (each of 2 years)": "近两年每年研发费用",
+    "R&D / revenue (each of 2 years)": "近两年每年研发费用占营业收入比例", "Class I IP": "Ⅰ类知识产权",
+    "valid 专精特新中小企业": "有效专精特新中小企业", "2-year average revenue growth": "近两年营收平均增长率",
+    "R&D by revenue band": "按营收分档的研发投入", "R&D intensity (2 years)": "近两年研发投入强度",
+    "< 5,000万: equity ≥ 8,000万, R&D ≥ 3,000万, R&D staff ≥ 50 %": "营收<5000万元：股权融资≥8000万元、研发≥3000万元、研发人员≥50%",
+    "R&D (2 years)": "近两年研发费用合计", "R&D staff share": "研发人员占比", "2-year revenue CAGR": "近两年营收复合增长率",
+    "not listed": "未上市", "valuation": "估值",
+    "≤ 5 years and ≥ US$100 m, or ≤ 9 years and ≥ US$500 m": "成立≤5年且估值≥1亿美元，或≤9年且≥5亿美元",
+    "≤ 5 years, ≥ US$100 m": "成立≤5年、估值≥1亿美元", "≤ 9 years, ≥ US$500 m": "成立≤9年、估值≥5亿美元",
+    "provincial-or-higher S&T award (top-3) within 3 years": "近三年省级以上科技奖励（前三名）",
+    "provincial-or-higher R&D institution": "省部级以上研发机构", "national S&T award (top-3) within 3 years": "近三年国家级科技奖励（前三名）",
+}
+
+
+def _fill_label_zh(specs):
+    for spec in specs:
+        if "label_zh" not in spec and spec.get("label") in LABEL_ZH:
+            spec["label_zh"] = LABEL_ZH[spec["label"]]
+        _fill_label_zh(spec.get("any_of", []) + spec.get("all_of", []))
+
+
+for _rule in RULE_SETS:
+    for _key in ("basic", "direct", "criteria"):
+        _fill_label_zh(_rule["thresholds"].get(_key, []))

@@ -10,10 +10,21 @@ MISSING too; its `score` is then the lower bound from the known items.
 
 Comparisons at band edges use a tolerance of 1e-9 (ratios are floats computed from 万元 decimals):
 R&D/revenue exactly 6 % scores 50, 5.999 % scores 40.
+
+Multi-year metrics name the years they need: the evaluation year and each earlier year of the
+window the firm existed in (founded in or before it; an unknown founding date needs them all). A
+needed year that is not recorded makes the metric unknown (MISSING, with the year and the figure
+listed as the gap) — never averaged away over the years present, never counted as zero. Only a
+firm too young to have a year is judged on the years it has.
+
+Explanations print each value at the precision that decides the comparison (4.9998 % < 5 %, never
+"5 % < 5 %"; "registered 11 months < 1 year"), in Chinese (`text_zh`) and English (`text`,
+`text_en`), with the rule set and the clause the criterion comes from.
 """
 
 import datetime
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,7 +62,14 @@ METRICS = {
     "age_years": ("founding date", ()),
     "unlisted": ("listing status", ()),
     "strategic_field": ("main-product field", None),
-    "main_business_share": ("main-business share of revenue", None),
+    "main_business_share": ("main-business revenue or revenue", (0,)),
+    "main_business_revenue": ("main-business revenue", (0,)),
+    "main_business_growth": ("main-business revenue", (0, 1)),
+    "rd_domestic_share_3y": ("R&D inside China or R&D expense", (0,)),
+    "innovation_score": ("innovation-score items", (0,)),
+    "founded_on": ("founding date", ()),
+    "new_equity_3y": ("new equity financing", (0,)),
+    "rd_avg_3y": ("R&D expense", (0,)),
 }
 
 
@@ -71,9 +89,57 @@ METRIC_COLUMNS = {
     "revenue_cagr_2y": (("revenue",), 2),
     "hightech_share": (("hightech_revenue", "revenue"), 0),
     "new_equity_2y": (("new_equity_financing",), 1),
+    "new_equity_3y": (("new_equity_financing",), 2),
     "age_years": ((), 0),
+    "founded_on": ((), 0),
     "unlisted": ((), 0),
+    "main_business_share": (("main_business_revenue", "revenue"), 0),
+    "main_business_growth": (("main_business_revenue",), 1),
+    "rd_domestic_share_3y": (("rd_expense_domestic", "rd_expense"), 2),
+    "rd_avg_3y": (("rd_expense",), 2),
+    "innovation_score": (("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth"), 0),
 }
+
+# Figures as users know them, for the "missing" gap list: column → (中文, English).
+FIGURES = {
+    "revenue": ("营业收入", "revenue"), "revenue_growth": ("营收增长率", "revenue growth"),
+    "rd_expense": ("研发费用", "R&D expense"), "total_cost": ("成本费用总额", "total cost"),
+    "employees": ("从业人员", "employees"), "rd_staff": ("研发/科技人员", "R&D staff"),
+    "ip_class1": ("Ⅰ类知识产权", "Class I IP count"), "ip_class2": ("Ⅱ类知识产权", "Class II IP count"),
+    "invention_patents": ("发明专利", "invention patents"), "hightech_revenue": ("高新技术产品（服务）收入", "high-tech revenue"),
+    "total_assets": ("资产总额", "total assets"), "debt_ratio": ("资产负债率", "debt ratio"),
+    "new_equity_financing": ("新增股权融资", "new equity financing"), "valuation_usd": ("估值", "valuation"),
+    "rd_expense_domestic": ("境内研发费用", "R&D inside China"), "main_business_revenue": ("主营业务收入", "main-business revenue"),
+    "innovation_ip": ("创新能力·知识产权", "innovation score: IP"),
+    "innovation_conversion": ("创新能力·科技成果转化", "innovation score: conversion"),
+    "innovation_rd_management": ("创新能力·研发组织管理", "innovation score: R&D management"),
+    "innovation_growth": ("创新能力·成长性", "innovation score: growth"),
+    "founded_on": ("成立日期", "founding date"), "listing_status": ("上市状态", "listing status"),
+}
+# metric → inputs (column, years back) whose absence is the gap; default: its columns over its window.
+METRIC_INPUTS = {
+    "ip_class1": (("ip_class1", 0),),
+    "ip_count": (("ip_class1", 0), ("ip_class2", 0)),
+    "age_years": (("founded_on", 0),),
+    "founded_on": (("founded_on", 0),),
+    "unlisted": (("listing_status", 0),),
+    "revenue_cagr_3y": (("revenue", 0), ("revenue", 3)),
+    "revenue_cagr_2y": (("revenue", 0), ("revenue", 2)),
+}
+
+
+def metric_inputs(name):
+    if name in METRIC_INPUTS:
+        return METRIC_INPUTS[name]
+    columns, back = METRIC_COLUMNS.get(name, ((name,), 0))
+    return tuple((c, b) for b in range(back + 1) for c in columns)
+
+
+def qualification_key(spec):
+    """The facts column naming a qualification route (registry.eligibility.facts computes it)."""
+    import json
+
+    return "qualification:" + json.dumps(spec, sort_keys=True, ensure_ascii=False)
 
 
 def metrics_used(thresholds):
@@ -151,8 +217,9 @@ def ages_in_years(founded, on):
 class Metrics:
     """Derived metrics over the frame, computed on first use."""
 
-    def __init__(self, df, on):
+    def __init__(self, df, on, year=None):
         self.df, self.on, self._cache = df, on, {}
+        self.year = evaluation_year(on) if year is None else year
 
     def __getitem__(self, name):
         if name not in self._cache:
@@ -181,46 +248,62 @@ class Metrics:
     def m_rd_to_cost(self):
         return _ratio(self.col("rd_expense"), self.col("total_cost"))
 
-    def _pairs(self, years):
-        """R&D and revenue summed over the evaluation year and up to `years - 1` earlier years with both known."""
-        rd, rev = self.col("rd_expense"), self.col("revenue")
-        known = rd.notna() & rev.notna()
-        rd_sum, rev_sum = rd.where(known), rev.where(known)
+    def exists(self, back):
+        """Rows whose firm existed in year `year - back` (so must have its figures); unknown founding → yes."""
+        if back == 0 or "founded_on" not in self.df:
+            return pd.Series(True, index=self.df.index)
+        founded = pd.to_datetime(self.df["founded_on"])
+        return founded.isna() | (founded.dt.year <= self.year - back)
+
+    def window(self, column, years):
+        """`column` summed over the evaluation year and the `years - 1` before it that the firm existed
+        in; NaN when any of those years is unknown (a missing year is never read as zero)."""
+        total = self.col(column)
         for back in range(1, years):
-            prd, prev = self.col("rd_expense", back), self.col("revenue", back)
-            both = prd.notna() & prev.notna() & known
-            rd_sum = rd_sum + prd.where(both, 0)
-            rev_sum = rev_sum + prev.where(both, 0)
-        return rd_sum, rev_sum
+            total = total + self.col(column, back).where(self.exists(back), 0.0)
+        return total
+
+    def years_in_window(self, years):
+        return sum(self.exists(back).astype("float64") for back in range(years))
 
     def m_rd_intensity_3y(self):
-        rd_sum, rev_sum = self._pairs(3)
-        return _ratio(rd_sum, rev_sum)
+        return _ratio(self.window("rd_expense", 3), self.window("revenue", 3))
 
     def m_revenue_3y(self):
-        return self._pairs(3)[1]
+        return self.window("revenue", 3)
+
+    def m_rd_expense_3y(self):
+        return self.window("rd_expense", 3)
+
+    def _each_year_min(self, this, last):
+        """The smaller of this year's and last year's value; this year's alone for a firm too young for last year."""
+        both = np.fmin(this, last).where(this.notna() & last.notna())
+        return both.where(self.exists(1), this)
 
     def m_rd_intensity_2y_min(self):
-        this = self["rd_to_revenue"]
-        last = _ratio(self.col("rd_expense", 1), self.col("revenue", 1))
-        return np.fmin(this, last).where(this.notna() & last.notna())
+        return self._each_year_min(self["rd_to_revenue"], _ratio(self.col("rd_expense", 1), self.col("revenue", 1)))
 
     def m_rd_min_2y(self):
-        a, b = self.col("rd_expense"), self.col("rd_expense", 1)
-        return np.fmin(a, b).where(a.notna() & b.notna())
+        return self._each_year_min(self.col("rd_expense"), self.col("rd_expense", 1))
 
     def m_rd_total_2y(self):
-        return self.col("rd_expense") + self.col("rd_expense", 1)
+        return self.window("rd_expense", 2)
+
+    def m_rd_avg_3y(self):
+        return self.window("rd_expense", 3) / self.years_in_window(3)
 
     def _cagr(self, years):
-        """Revenue CAGR over the longest span available up to `years` (a shorter history counts actual years)."""
+        """Revenue CAGR from `years` back. A firm that existed then needs that year's revenue; only a
+        younger firm is measured over the longest span it has."""
         rev = self.col("revenue")
-        out = pd.Series(np.nan, index=self.df.index, dtype="float64")
-        for back in range(years, 0, -1):
-            base = self.col("revenue", back)
-            ok = out.isna() & rev.notna() & (base > 0)
-            out = out.where(~ok, (rev / base.where(base > 0)) ** (1 / back) - 1)
-        return out
+        base = self.col("revenue", years)
+        exact = (rev / base.where(base > 0)) ** (1 / years) - 1
+        young = pd.Series(np.nan, index=self.df.index, dtype="float64")
+        for back in range(years - 1, 0, -1):
+            earlier = self.col("revenue", back)
+            ok = young.isna() & rev.notna() & (earlier > 0)
+            young = young.where(~ok, (rev / earlier.where(earlier > 0)) ** (1 / back) - 1)
+        return exact.where(self.exists(years), young)
 
     def m_revenue_cagr_3y(self):
         return self._cagr(3)
@@ -232,8 +315,34 @@ class Metrics:
         return _ratio(self.col("hightech_revenue"), self.col("revenue"))
 
     def m_new_equity_2y(self):
-        this, last = self.col("new_equity_financing"), self.col("new_equity_financing", 1)
-        return this + last.fillna(0)
+        return self.window("new_equity_financing", 2)
+
+    def m_new_equity_3y(self):
+        return self.window("new_equity_financing", 3)
+
+    def m_main_business_share(self):
+        return _ratio(self.col("main_business_revenue"), self.col("revenue"))
+
+    def m_main_business_revenue(self):
+        return self.col("main_business_revenue")
+
+    def m_main_business_growth(self):
+        this, last = self.col("main_business_revenue"), self.col("main_business_revenue", 1)
+        return (this / last.where(last > 0) - 1).where(this.notna())
+
+    def m_rd_domestic_share_3y(self):
+        return _ratio(self.window("rd_expense_domestic", 3), self.window("rd_expense", 3))
+
+    def m_innovation_score(self):
+        items = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
+        return sum(self.col(c) for c in items)  # any unknown item leaves the total unknown
+
+    def m_founded_on(self):
+        """Founding date as days since 1970-01-01, so it compares with a date threshold."""
+        if "founded_on" not in self.df:
+            return pd.Series(np.nan, index=self.df.index, dtype="float64")
+        founded = pd.to_datetime(self.df["founded_on"])
+        return ((founded - pd.Timestamp("1970-01-01")).dt.days).astype("float64")
 
     def m_age_years(self):
         if "founded_on" not in self.df:
@@ -304,6 +413,13 @@ def band_lookup(value, bands_spec, index):
     return required, label
 
 
+def threshold_value(spec):
+    """A criterion's fixed threshold as a float; dates ("date" unit) as days since 1970-01-01."""
+    if spec.get("unit") == "date":
+        return float((as_date(spec["value"]) - datetime.date(1970, 1, 1)).days)
+    return float(spec["value"])
+
+
 def evaluate_leaf(spec, metrics, df):
     index = df.index
     if "holds" in spec:
@@ -314,6 +430,10 @@ def evaluate_leaf(spec, metrics, df):
                 held = held | df[col].fillna(False).astype(bool)
         status = pd.Series(np.where(held, MET, FAILED), index=index, dtype="int8")
         return Result(spec, status)
+    if "qualification" in spec:  # a recorded award / R&D institution / standard (registry.eligibility.facts)
+        column = qualification_key(spec["qualification"])
+        held = df[column].fillna(False).astype(bool) if column in df else pd.Series(False, index=index)
+        return Result(spec, pd.Series(np.where(held, MET, FAILED), index=index, dtype="int8"))
     if "any_of" in spec or "all_of" in spec:
         children = [evaluate_leaf(child, metrics, df) for child in spec.get("any_of") or spec["all_of"]]
         combine = combine_any if "any_of" in spec else combine_all
@@ -323,7 +443,7 @@ def evaluate_leaf(spec, metrics, df):
     if "bands" in spec:
         required, band = band_lookup(metrics[spec["bands"]["by"]], spec["bands"], index)
     else:
-        required, band = pd.Series(float(spec["value"]), index=index), None
+        required, band = pd.Series(threshold_value(spec), index=index), None
     op = spec.get("op", ">=")
     if op == ">=":
         ok, gap = actual >= required - EPS, required - actual
@@ -331,6 +451,8 @@ def evaluate_leaf(spec, metrics, df):
         ok, gap = actual > required + EPS, required - actual
     elif op == "<=":
         ok, gap = actual <= required + EPS, actual - required
+    elif op == "<":
+        ok, gap = actual < required - EPS, actual - required
     else:
         raise ValueError(f"Unknown operator {op!r} in criterion {spec.get('criterion')}")
     known = actual.notna() & (required.notna() | (band is not None))
@@ -338,6 +460,9 @@ def evaluate_leaf(spec, metrics, df):
     extra = {}
     if spec.get("more"):
         extra["basis"] = metrics[spec["more"]["basis"]]
+    if spec["metric"] == "age_years" and "founded_on" in df:
+        extra["founded"] = pd.to_datetime(df["founded_on"])
+    extra["on"] = metrics.on
     return Result(spec, status, actual, required, gap.clip(lower=0), band, extra=extra)
 
 
@@ -398,18 +523,20 @@ class Evaluation:
         if self.table["outcome"].iloc[position] == "eligible":
             return []
         has_year = bool(self.frame["has_year"].iloc[position]) if "has_year" in self.frame else True
+        explainer = Explainer(self, position)
         if not has_year:
-            return [{"criterion": "indicators", "required": None, "actual": None, "gap": None, "unit": None,
-                     "missing": True, "text": f"no {self.year} indicators"}]
+            return [explainer.item({}, "indicators", f"no {self.year} indicators", f"缺少{self.year}年度指标",
+                                   missing=True, gaps=[{"year": self.year, "figure": "indicators",
+                                                        "label_zh": "年度指标", "label_en": "indicators"}])]
         items = []
         for result in self.basic + self.main + ([self.score] if self.score is not None else []):
-            items.extend(describe(result, position, self.year))
+            items.extend(explainer.describe(result))
         return items
 
 
 def evaluate(thresholds, df, on, year, rule_set=None):
     """Evaluate a rule set's thresholds over `df` (firm facts; see registry.eligibility.facts)."""
-    metrics = Metrics(df, on)
+    metrics = Metrics(df, on, year)
     index = df.index
     basic = [evaluate_leaf(s, metrics, df) for s in thresholds.get("basic", [])]
     direct = [evaluate_leaf(s, metrics, df) for s in thresholds.get("direct", [])]
@@ -439,22 +566,88 @@ def evaluate(thresholds, df, on, year, rule_set=None):
 
 # ---------------------------------------------------------------- human text, in the user's units
 
-def fmt(value, unit):
+# A failed comparison is printed with the sign that is true of the two values shown.
+FAILED_SIGN = {">=": "<", ">": "≤", "<=": ">", "<": "≥"}
+BASE_DIGITS = {"ratio": 3, "money": 1, "usd": 0, "years": 1, "count": 2, "points": 2}
+
+
+def _trim(value, digits):
+    # Half-up on the decimal value (4.99975 → 4.9998), after dropping float noise beyond 10 decimals.
+    exact = Decimal(repr(round(float(value), 10))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = f"{exact:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt(value, unit, digits=None, lang="en", scale=None):
+    """One value in the user's units; `digits` decimals (after the unit's scaling) at most."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "?"
+    digits = BASE_DIGITS.get(unit, 2) if digits is None else digits
     if unit == "ratio":
-        return f"{round(value * 100, 3):g} %"
+        return f"{_trim(value * 100, digits)} %"
     if unit == "money":
-        if abs(value) >= 10000 and round(value / 10000, 2) == round(value / 10000):
-            return f"{round(value / 10000):g}亿"
-        return f"{round(value, 1):,.10g}万"
+        if scale == "yi" or (scale is None and abs(value) >= 10000 and round(value / 10000, 2) == round(value / 10000)):
+            return f"{_trim(value / 10000, max(digits - 1, 0) if scale is None else digits + 1)}亿"
+        return f"{_trim(value, digits)}万"
     if unit == "usd":
-        return f"US${value / 1e9:g} bn" if value >= 1e9 else f"US${value / 1e6:g} m"
+        if value >= 1e9:
+            return f"US${_trim(value / 1e9, digits + 2)} bn"
+        return f"US${_trim(value / 1e6, digits + 2)} m"
     if unit == "years":
-        return f"{round(value, 1):g} years"
+        whole = round(value, digits)
+        if lang == "zh":
+            return f"{_trim(whole, digits)}年"
+        return f"{_trim(whole, digits)} year{'' if whole == 1 else 's'}"
+    if unit == "date":
+        return (datetime.date(1970, 1, 1) + datetime.timedelta(days=int(value))).isoformat()
     if unit == "flag":
-        return "yes" if value else "no"
-    return f"{round(value, 2):g}"
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    return _trim(value, digits)
+
+
+def fmt_nonzero(value, unit, lang="en"):
+    """A positive amount with enough decimals not to print as 0 ("about 0.01万 more", never "0万")."""
+    base = BASE_DIGITS.get(unit, 2)
+    for digits in range(base, base + 6):
+        text = fmt(value, unit, digits, lang)
+        if any(ch in "123456789" for ch in text):
+            return text
+    return text
+
+
+def _money_scale(actual, required):
+    """亿 only when both values are whole 百万 multiples of at least 1亿; otherwise 万, so both print alike."""
+    def clean(v):
+        return v is not None and abs(v) >= 10000 and abs(round(v / 100) - v / 100) < 1e-9
+    return "yi" if clean(actual) and clean(required) else "wan"
+
+
+def decisive_pair(actual, required, unit, lang="en"):
+    """(actual, required) printed with the fewest decimals at which two different values look different:
+    4.9998 % < 5 %, 99.99万 < 100万, 2.0001亿 > 2亿 — never "5 % < 5 %"."""
+    scale = _money_scale(actual, required) if unit == "money" else None
+    base = BASE_DIGITS.get(unit, 2)
+    for digits in range(base, base + 8):
+        a, r = fmt(actual, unit, digits, lang, scale), fmt(required, unit, digits, lang, scale)
+        if a != r or actual is None or required is None or abs(actual - required) <= EPS * max(1.0, abs(required)):
+            return a, r
+    return a, r
+
+
+def age_text(founded, on, lang="en"):
+    """An exact age from the founding date: "11 months", "10 years 4 days" (the parts that are not zero)."""
+    if isinstance(founded, pd.Timestamp):
+        founded = founded.date()
+    years = on.year - founded.year - ((on.month, on.day) < (founded.month, founded.day))
+    months = 0
+    while months < 11 and add_months(founded, 12 * years + months + 1) <= on:
+        months += 1
+    days = (on - add_months(founded, 12 * years + months)).days
+    parts = [(years, "year", "年"), (months, "month", "个月"), (days, "day", "天")]
+    shown = [(n, en, zh) for n, en, zh in parts if n] or [(0, "day", "天")]
+    if lang == "zh":
+        return "".join(f"{n}{zh}" for n, _, zh in shown)
+    return " ".join(f"{n} {en}{'' if n == 1 else 's'}" for n, en, _ in shown)
 
 
 def _num_at(series, position):
@@ -462,6 +655,11 @@ def _num_at(series, position):
         return None
     value = series.iloc[position]
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def labels(spec):
+    """(中文, English) label of a criterion; a rule set may give `label_zh`/`label_en`, else `label`."""
+    return spec.get("label_zh") or spec.get("label", ""), spec.get("label_en") or spec.get("label", "")
 
 
 def missing_text(spec, year):
@@ -475,75 +673,153 @@ def missing_text(spec, year):
     return f"no {when} {label}"
 
 
-def describe(result, position, year):
-    status = int(result.status.iloc[position])
-    if status == MET:
-        return []
-    spec = result.spec
-    name = spec.get("criterion")
-    if spec.get("criterion") == "score":
-        return describe_score(result, position, year)
-    if "holds" in spec:
-        return [{"criterion": name, "required": None, "actual": None, "gap": None, "unit": None, "missing": False,
-                 "text": f"no {spec['label']} on the evaluation date"}]
-    if result.children:
-        child_items = [item for child in result.children for item in describe(child, position, year)]
-        if "all_of" in spec:
-            return child_items
-        numeric = [i for i in child_items if i["gap"] is not None and not i["missing"]]
-        best = min(numeric, key=lambda i: i["gap"] / (abs(i["required"]) or 1)) if numeric else None
-        return [{"criterion": name, "required": best and best["required"], "actual": best and best["actual"],
-                 "gap": best and best["gap"], "unit": best and best["unit"], "missing": status == MISSING,
-                 "text": f"{spec['label']}: " + "; ".join(i["text"] for i in child_items)}]
-    unit = spec.get("unit")
-    actual, required = _num_at(result.actual, position), _num_at(result.required, position)
-    if status == MISSING:
-        return [{"criterion": name, "required": required, "actual": None, "gap": None, "unit": unit, "missing": True,
-                 "text": missing_text(spec, year)}]
-    band = result.band.iloc[position] if result.band is not None else None
-    if required is None:
-        return [{"criterion": name, "required": None, "actual": actual, "gap": None, "unit": unit, "missing": False,
-                 "text": f"{spec['label']}: no such route for {band}"}]
-    gap = _num_at(result.gap, position)
-    sign = "<" if spec.get("op", ">=") in (">=", ">") else ">"
-    text = f"{spec['label']} {fmt(actual, unit)} {sign} {fmt(required, unit)}"
-    if band:
-        text += f" for {band}"
-    more = spec.get("more")
-    basis = _num_at(result.extra.get("basis"), position) if more else None
-    if more and basis is not None and gap is not None:
-        amount = gap * basis
-        if more["unit"] == "count":
-            amount = math.ceil(amount - EPS)
-        text += f": about {fmt(amount, more['unit'])} more {more['what']}"
-    return [{"criterion": name, "required": required, "actual": actual, "gap": gap, "unit": unit, "missing": False,
-             "text": text}]
+def gaps_of(spec, frame, position, year):
+    """[{year, figure, label_zh, label_en}] of the needed figures not recorded for this row.
+
+    A year counts as needed when the firm existed in it (founded in or before it, or founding
+    date unknown); the evaluation year is always needed.
+    """
+    metric_names = [spec["metric"]] if "metric" in spec else []
+    if "bands" in spec:
+        metric_names.append(spec["bands"]["by"])
+    founded = frame["founded_on"].iloc[position] if "founded_on" in frame else None
+    founded_year = None if founded is None or pd.isna(founded) else pd.Timestamp(founded).year
+    gaps, seen = [], set()
+    for name in metric_names:
+        for column, back in metric_inputs(name):
+            if back and founded_year is not None and founded_year > year - back:
+                continue
+            key = column if back == 0 else f"{column}_p{back}"
+            value = frame[key].iloc[position] if key in frame else None
+            if value is not None and not (isinstance(value, float) and math.isnan(value)) and value is not pd.NaT:
+                continue
+            if (column, back) in seen:
+                continue
+            seen.add((column, back))
+            zh, en = FIGURES.get(column, (column, column))
+            when = None if column in ("founded_on", "listing_status") else year - back
+            gaps.append({"year": when, "figure": column, "label_zh": zh, "label_en": en})
+    return gaps
 
 
-def describe_score(result, position, year):
-    items = []
-    components = result.extra["components"]
-    for name, nz in result.extra["nonzero"].items():
-        lower, _, _, comp = components[name]
-        if int(nz.iloc[position]) == FAILED:
-            items.append({"criterion": f"score_{name}", "required": 0.0, "actual": 0.0, "gap": None, "unit": "points",
-                          "missing": False, "text": f"{comp['label']} sub-score is 0 (must be above 0)"})
-    total, minimum = _num_at(result.actual, position), _num_at(result.required, position)
-    complete = bool(result.extra["complete"].iloc[position])
-    parts = ", ".join(f"{c['label']} {lower.iloc[position]:g}/{c['max']}" for lower, _, _, c in components.values())
-    if total < minimum - EPS:
-        prefix = "score" if complete else "score (known items only)"
-        items.append({"criterion": "score", "required": minimum, "actual": total, "gap": minimum - total,
-                      "unit": "points", "missing": not complete,
-                      "text": f"{prefix} {total:g} < {minimum:g} ({parts})"})
-    for name, (lower, comp_complete, _, comp) in components.items():
-        if not bool(comp_complete.iloc[position]) and (total < minimum - EPS or name in result.extra["nonzero"]):
-            metrics_missing = [alt["metric"] for alt, known in zip(comp["best_of"], components[name][2])
-                               if not bool(known.iloc[position])]
-            items.append({"criterion": f"score_{name}", "required": None, "actual": None, "gap": None, "unit": "points",
-                          "missing": True, "text": f"{comp['label']}: " + "; ".join(
-                              missing_text({"metric": m}, year) for m in metrics_missing)})
-    return items
+def gap_texts(gaps):
+    en = "no " + ", ".join(f"{g['year']} {g['label_en']}" if g["year"] else g["label_en"] for g in gaps)
+    zh = "缺少" + "、".join(f"{g['year']}年{g['label_zh']}" if g["year"] else g["label_zh"] for g in gaps)
+    return en, zh
+
+
+class Explainer:
+    """Turns one row's results into explanation items (dicts; web-core and GraphQL read them).
+
+    Each item: criterion, required, actual, gap, unit, missing, text (English, as before), text_en and
+    text_zh (with the source appended), gaps (the figures to collect, by year), rule_set, clause.
+    """
+
+    def __init__(self, evaluation, position):
+        self.ev, self.position = evaluation, position
+        rule = evaluation.rule_set
+        self.rule_code = getattr(rule, "code", None)
+        self.rule_name = getattr(rule, "name", None)
+
+    def source(self, spec):
+        clause = spec.get("clause", "")
+        return " ".join(p for p in (self.rule_name or self.rule_code or "", clause) if p)
+
+    def item(self, spec, criterion, en, zh, *, required=None, actual=None, gap=None, unit=None, missing=False, gaps=()):
+        source = self.source(spec)
+        return {"criterion": criterion, "required": required, "actual": actual, "gap": gap, "unit": unit,
+                "missing": missing, "text": en,
+                "text_en": f"{en} [{source}]" if source else en, "text_zh": f"{zh}【{source}】" if source else zh,
+                "gaps": list(gaps), "rule_set": self.rule_code, "clause": spec.get("clause", "")}
+
+    def describe(self, result):
+        position, year = self.position, self.ev.year
+        status = int(result.status.iloc[position])
+        if status == MET:
+            return []
+        spec = result.spec
+        name = spec.get("criterion")
+        zh_label, en_label = labels(spec)
+        if name == "score":
+            return self.describe_score(result)
+        if "holds" in spec or "qualification" in spec:
+            return [self.item(spec, name, f"no {en_label} on the evaluation date", f"评价日无{zh_label}")]
+        if result.children:
+            child_items = [i for child in result.children for i in self.describe(child)]
+            if "all_of" in spec:
+                return child_items
+            numeric = [i for i in child_items if i["gap"] is not None and not i["missing"]]
+            best = min(numeric, key=lambda i: i["gap"] / (abs(i["required"]) or 1)) if numeric else None
+            return [self.item(
+                spec, name, f"{en_label}: " + "; ".join(i["text"] for i in child_items),
+                f"{zh_label}：" + "；".join(i["text_zh"].split("【")[0] for i in child_items),
+                required=best and best["required"], actual=best and best["actual"], gap=best and best["gap"],
+                unit=best and best["unit"], missing=status == MISSING,
+                gaps=[g for i in child_items for g in i["gaps"]])]
+        unit = spec.get("unit")
+        actual, required = _num_at(result.actual, position), _num_at(result.required, position)
+        if status == MISSING:
+            gaps = gaps_of(spec, self.ev.frame, position, year)
+            if gaps:
+                en, zh = gap_texts(gaps)
+            else:
+                en, zh = missing_text(spec, year), f"缺少{zh_label}数据"
+            return [self.item(spec, name, en, zh, required=required, unit=unit, missing=True, gaps=gaps)]
+        band = result.band.iloc[position] if result.band is not None else None
+        if required is None:
+            return [self.item(spec, name, f"{en_label}: no such route for {band}", f"{zh_label}：{band}无此途径",
+                              actual=actual, unit=unit)]
+        gap = _num_at(result.gap, position)
+        sign = FAILED_SIGN[spec.get("op", ">=")]
+        founded = result.extra.get("founded")
+        if unit == "years" and founded is not None and not pd.isna(founded.iloc[position]):
+            on = result.extra["on"]
+            a_en, a_zh = age_text(founded.iloc[position], on), age_text(founded.iloc[position], on, "zh")
+            r_en, r_zh = fmt(required, unit, 2), fmt(required, unit, 2, "zh")
+        else:
+            a_en, r_en = decisive_pair(actual, required, unit)
+            a_zh, r_zh = decisive_pair(actual, required, unit, "zh")
+        en, zh = f"{en_label} {a_en} {sign} {r_en}", f"{zh_label} {a_zh} {sign} {r_zh}"
+        if band:
+            en += f" for {band}"
+            zh += f"（{band}）"
+        more = spec.get("more")
+        basis = _num_at(result.extra.get("basis"), position) if more else None
+        if more and basis is not None and gap is not None:
+            amount = gap * basis
+            if more["unit"] == "count":
+                amount = math.ceil(amount - EPS)
+            en += f": about {fmt_nonzero(amount, more['unit'])} more {more['what']}"
+            zh += f"：约需增加{more.get('what_zh', more['what'])} {fmt_nonzero(amount, more['unit'], 'zh')}"
+        return [self.item(spec, name, en, zh, required=required, actual=actual, gap=gap, unit=unit)]
+
+    def describe_score(self, result):
+        position, year = self.position, self.ev.year
+        spec = {"criterion": "score", "clause": result.spec.get("clause", "")}
+        items = []
+        components = result.extra["components"]
+        for name, nz in result.extra["nonzero"].items():
+            lower, _, _, comp = components[name]
+            if int(nz.iloc[position]) == FAILED:
+                items.append(self.item(spec, f"score_{name}", f"{comp['label']} sub-score is 0 (must be above 0)",
+                                       f"{comp['label']} 得分为 0（须大于 0）", required=0.0, actual=0.0, unit="points"))
+        total, minimum = _num_at(result.actual, position), _num_at(result.required, position)
+        complete = bool(result.extra["complete"].iloc[position])
+        parts = ", ".join(f"{c['label']} {lower.iloc[position]:g}/{c['max']}" for lower, _, _, c in components.values())
+        if total < minimum - EPS:
+            prefix, prefix_zh = ("score", "评分") if complete else ("score (known items only)", "评分（仅已知项）")
+            items.append(self.item(spec, "score", f"{prefix} {total:g} < {minimum:g} ({parts})",
+                                   f"{prefix_zh} {total:g} < {minimum:g}（{parts}）", required=minimum, actual=total,
+                                   gap=minimum - total, unit="points", missing=not complete))
+        for name, (lower, comp_complete, _, comp) in components.items():
+            if not bool(comp_complete.iloc[position]) and (total < minimum - EPS or name in result.extra["nonzero"]):
+                metrics_missing = [alt["metric"] for alt, known in zip(comp["best_of"], components[name][2])
+                                   if not bool(known.iloc[position])]
+                gaps = [g for m in metrics_missing for g in gaps_of({"metric": m}, self.ev.frame, position, year)]
+                en = f"{comp['label']}: " + "; ".join(missing_text({"metric": m}, year) for m in metrics_missing)
+                zh = f"{comp['label']}：" + (gap_texts(gaps)[1] if gaps else "数据缺失")
+                items.append(self.item(spec, f"score_{name}", en, zh, unit="points", missing=True, gaps=gaps))
+        return items
 
 
 def evaluation_year(on):

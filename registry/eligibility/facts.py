@@ -12,13 +12,20 @@ from django.db.models import CharField, F, FilteredRelation, FloatField, Q
 from django.db.models.functions import Cast
 
 from registry.analytics.scope import held_on
-from registry.models import Certification
+from registry.eligibility.engine import qualification_key
+from registry.models import Certification, Qualification
+from registry.services.ladder import add_months
 
 INDICATOR_COLUMNS = (
     "revenue", "revenue_growth", "rd_expense", "total_cost", "employees", "rd_staff", "ip_class1", "ip_class2",
     "invention_patents", "hightech_revenue", "total_assets", "debt_ratio", "new_equity_financing", "valuation_usd",
 )
 HISTORY_COLUMNS = ("revenue", "rd_expense", "new_equity_financing")
+# registry.models.IndicatorDetail: figures the rules need beyond the statistics return.
+DETAIL_COLUMNS = ("rd_expense_domestic", "main_business_revenue", "innovation_ip", "innovation_conversion",
+                  "innovation_rd_management", "innovation_growth")
+DETAIL_HISTORY_COLUMNS = ("rd_expense_domestic", "main_business_revenue")
+QUALIFICATION_PREFIX = "qualification:"
 FIRM_COLUMNS = ("id", "region__path", "founded_text", "listing_status")
 
 
@@ -28,6 +35,8 @@ def tiers_needed(thresholds):
     def walk(specs):
         for spec in specs:
             codes.update(spec.get("holds", []))
+            if "qualification" in spec:  # computed by load_facts from Qualification rows, not a tier
+                codes.add(qualification_key(spec["qualification"]))
             walk(spec.get("any_of", []) + spec.get("all_of", []))
 
     for key in ("basic", "direct", "criteria"):
@@ -55,6 +64,8 @@ def load_facts(firms, on, year, tiers=(), columns=None, history=3):
 
     `columns`/`history`: only these indicator columns and this many earlier years (default all).
     """
+    details = [c for c in DETAIL_COLUMNS if columns is not None and c in columns]
+    kept_details = [c for c in DETAIL_HISTORY_COLUMNS if c in details]
     columns = [c for c in INDICATOR_COLUMNS if columns is None or c in columns]
     kept = [c for c in HISTORY_COLUMNS if c in columns]
     # One row per firm: one LEFT JOIN per indicator year needed, each on the (firm, year) unique
@@ -65,6 +76,12 @@ def load_facts(firms, on, year, tiers=(), columns=None, history=3):
     pivot.update({c: Cast(F(f"y0__{c}"), FloatField()) for c in columns})
     for back in range(1, history + 1):
         pivot.update({f"{c}_p{back}": Cast(F(f"y{back}__{c}"), FloatField()) for c in kept})
+    if details:
+        joins.update({f"d{back}": FilteredRelation("indicator_details", condition=Q(indicator_details__year=year - back))
+                      for back in range(history + 1 if kept_details else 1)})
+        pivot.update({c: Cast(F(f"d0__{c}"), FloatField()) for c in details})
+        for back in range(1, history + 1 if kept_details else 1):
+            pivot.update({f"{c}_p{back}": Cast(F(f"d{back}__{c}"), FloatField()) for c in kept_details})
     query = (
         firms.annotate(**joins).annotate(founded_text=Cast(F("founded_on"), CharField()), **pivot)
         .order_by("id").values_list(*FIRM_COLUMNS, *pivot)
@@ -78,6 +95,10 @@ def load_facts(firms, on, year, tiers=(), columns=None, history=3):
         if column != "has_year":
             frame[column] = frame[column].astype("float64")
     ids = firms.values("id")
+    routes = sorted(code for code in tiers if code.startswith(QUALIFICATION_PREFIX))
+    tiers = [code for code in tiers if not code.startswith(QUALIFICATION_PREFIX)]
+    if routes:
+        add_qualifications(frame, ids, routes, on)
     for code in sorted(tiers):
         frame[f"holds__{code}"] = False
     if tiers:
@@ -89,3 +110,41 @@ def load_facts(firms, on, year, tiers=(), columns=None, history=3):
             holders = {firm_id for firm_id, tier in held if tier == code}
             frame[f"holds__{code}"] = frame["firm_id"].isin(holders)
     return frame
+
+
+def qualifies(row, spec, on):
+    """Does one qualification row (kind, level, awarded_on, valid_until, rank) satisfy a route spec on `on`?
+
+    `within_years` N: awarded on or after the same day N years before `on`, and not after `on`;
+    `held`: awarded by `on` and not lapsed (valid_until empty or on/after `on`); `max_rank`: the
+    firm's place among the completing units is known and at most that (unknown rank never qualifies).
+    """
+    kind, level, awarded_on, valid_until, rank = row
+    if kind not in spec.get("kinds", (kind,)) or level not in spec.get("levels", (level,)):
+        return False
+    if awarded_on > on:
+        return False
+    if "within_years" in spec and awarded_on < add_months(on, -12 * spec["within_years"]):
+        return False
+    if spec.get("held") and valid_until is not None and valid_until < on:
+        return False
+    if spec.get("max_rank") is not None and (rank is None or rank > spec["max_rank"]):
+        return False
+    return True
+
+
+def add_qualifications(frame, ids, routes, on):
+    """One boolean column per qualification route (named by its key), from the firms' Qualification rows."""
+    import json
+
+    specs = {key: json.loads(key[len(QUALIFICATION_PREFIX):]) for key in routes}
+    kinds = sorted({k for spec in specs.values() for k in spec.get("kinds", [])})
+    rows = Qualification.objects.filter(firm_id__in=ids, kind__in=kinds).values_list(
+        "firm_id", "kind", "level", "awarded_on", "valid_until", "rank")
+    by_key = {key: set() for key in specs}
+    for firm_id, *row in rows:
+        for key, spec in specs.items():
+            if qualifies(row, spec, on):
+                by_key[key].add(firm_id)
+    for key, holders in by_key.items():
+        frame[key] = frame["firm_id"].isin(holders)

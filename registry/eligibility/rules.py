@@ -36,7 +36,7 @@ def rule_sets_for(stage, tier, on):
     none. With no tier given, the stage-wide rule set, else the lowest tier's.
     """
     candidates = EligibilityRuleSet.objects.filter(in_force(on), stage=stage).select_related("jurisdiction", "tier")
-    candidates = list(candidates)
+    candidates = [r for r in candidates if not is_scheme(r)]  # local schemes are asked for by name
     if tier is not None:
         chosen = [r for r in candidates if r.tier_id == tier.id] or [r for r in candidates if r.tier_id is None]
     else:
@@ -51,6 +51,30 @@ def rule_sets_for(stage, tier, on):
     for rule in sorted(chosen, key=lambda r: r.effective_from):
         by_jurisdiction[rule.jurisdiction.path if rule.jurisdiction_id else ""] = rule  # latest wins
     return [by_jurisdiction[path] for path in sorted(by_jurisdiction, key=len)]
+
+
+def is_scheme(rule):
+    """A local scheme (registry/data/local_schemes.json): its thresholds carry a `scheme` block."""
+    return "scheme" in (rule.thresholds or {})
+
+
+def schemes_in_force(region_path, on):
+    """Local schemes in force on `on` whose jurisdiction holds `region_path` (the region or one above it),
+    ordered by stage, jurisdiction depth and code. An empty path (the whole country) lists every scheme."""
+    rows = EligibilityRuleSet.objects.filter(in_force(on), jurisdiction__isnull=False).select_related(
+        "jurisdiction", "stage", "tier")
+    out = [r for r in rows if is_scheme(r) and (not region_path or region_path.startswith(r.jurisdiction.path))]
+    return sorted(out, key=lambda r: (r.stage.rank, len(r.jurisdiction.path), r.code))
+
+
+def scheme(code, on):
+    """The local scheme with this code, in force on `on`; a field error naming `scheme` otherwise."""
+    rule = EligibilityRuleSet.objects.select_related("jurisdiction", "stage", "tier").filter(code=code).first()
+    if rule is None or not is_scheme(rule):
+        raise field_error("scheme", f"Unknown local scheme “{code}”.", code="unknown_scheme")
+    if rule.effective_from > on or (rule.effective_to is not None and rule.effective_to < on):
+        raise field_error("scheme", f"Scheme “{code}” is not in force on {on}.", code="not_in_force")
+    return rule
 
 
 def rule_set_for_region(rule_sets, region_path):

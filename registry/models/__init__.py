@@ -11,12 +11,13 @@ from registry.models.cultivation import (
 from registry.models.firm import AliasKind, Firm, FirmAlias, ListingStatus
 from registry.models.indicators import IndicatorYear
 from registry.models.ladder import Level, Stage, Tier, ValidityRule
+from registry.models.qualifications import IndicatorDetail, Qualification, QualificationKind, QualificationLevel
 from registry.models.pipeline import CandidateRank, FirmStageReach, FirmYearTransition, PipelineState
 from registry.models.region import IndustryChain, Region
 from registry.models.targets import PolicyTarget, TargetKind
 
 __all__ = [
     "AliasKind", "ApiToken", "AuditEvent", "CandidateRank", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
-    "EligibilityRuleSet", "Firm", "FirmAlias", "FirmStageReach", "FirmYearTransition", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
-    "PipelineState", "PolicyTarget", "PoolStatus", "Region", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
+    "EligibilityRuleSet", "Firm", "FirmAlias", "FirmStageReach", "FirmYearTransition", "IndicatorDetail", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
+    "PipelineState", "PolicyTarget", "PoolStatus", "Qualification", "QualificationKind", "QualificationLevel", "Region", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
 ]

@@ -124,7 +124,9 @@ def test_missing_indicators_are_their_own_outcome():
     ev, row = run(TECH, has_year=False, founded_on=D(2015, 1, 1), listing_status="unlisted")
     assert row["outcome"] == "missing_data" and not row["eligible"]
     assert ev.unmet(0) == [{"criterion": "indicators", "required": None, "actual": None, "gap": None, "unit": None,
-                            "missing": True, "text": "no 2025 indicators"}]
+                            "missing": True, "text": "no 2025 indicators", "text_en": "no 2025 indicators",
+                            "text_zh": "缺少2025年度指标", "rule_set": None, "clause": "",
+                            "gaps": [{"year": 2025, "figure": "indicators", "label_zh": "年度指标", "label_en": "indicators"}]}]
 
 
 def test_an_unknown_item_that_could_lift_the_score_is_missing_not_zero():
@@ -139,12 +141,15 @@ def test_an_unknown_item_that_could_lift_the_score_is_missing_not_zero():
 
 
 # ------------------------------------------------------------------------------------- 高企
-HNTE_BASE = dict(has_year=True, founded_on=D(2020, 1, 1), employees=100, rd_staff=10, ip_class1=1, ip_class2=0,
-                 listing_status="unlisted")
+# Founded in 2025: the evaluation year 2025 is the only year it must have (issue 16: older firms need three).
+HNTE_BASE = dict(has_year=True, founded_on=D(2025, 1, 1), employees=100, rd_staff=10, ip_class1=1, ip_class2=0,
+                 listing_status="unlisted", innovation_ip=20, innovation_conversion=25, innovation_rd_management=14,
+                 innovation_growth=12)
 
 
 def hnte(revenue, rd, **changes):
-    values = {**HNTE_BASE, "revenue": revenue, "rd_expense": rd, "hightech_revenue": revenue * 0.6, **changes}
+    values = {**HNTE_BASE, "revenue": revenue, "rd_expense": rd, "hightech_revenue": revenue * 0.6,
+              "rd_expense_domestic": rd, **changes}
     return run(HNTE, **values)
 
 
@@ -173,7 +178,8 @@ def test_hnte_gap_text_in_user_units():
 
 def test_hnte_three_year_intensity_uses_the_years_known():
     # 2025: 8,000万/256万; 2024: 6,000万/300万; 2023: 6,000万/264万 → 820/20,000 = 4.1 %
-    _, row = hnte(8000, 256, revenue_p1=6000, rd_expense_p1=300, revenue_p2=6000, rd_expense_p2=264)
+    _, row = hnte(8000, 256, revenue_p1=6000, rd_expense_p1=300, revenue_p2=6000, rd_expense_p2=264,
+                  rd_expense_domestic_p1=300, rd_expense_domestic_p2=264, founded_on=D(2020, 1, 1))
     assert row["eligible"]
 
 
@@ -197,7 +203,7 @@ def test_hnte_registered_exactly_one_year_counts():
 def test_hnte_missing_field_is_reported_by_name():
     ev, row = hnte(5000, 250, hightech_revenue=None)
     assert row["outcome"] == "missing_data"
-    assert ev.unmet(0)[0]["text"] == "no 2025 high-tech revenue or revenue"
+    assert ev.unmet(0)[0]["text"] == "no 2025 high-tech revenue"
 
 
 def test_vectorised_age_matches_anniversaries():

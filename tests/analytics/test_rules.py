@@ -9,6 +9,7 @@ from registry.eligibility import evaluate_firm, find_candidates
 from registry.eligibility.defaults import RULE_SETS
 from registry.models import EligibilityRuleSet, Region, Stage, Tier
 from registry.services import record_certification, upsert_indicators
+from registry.services.qualifications import upsert_indicator_details
 from tests.factories import FirmFactory
 
 D = datetime.date
@@ -26,6 +27,7 @@ def srdi_firm(db):
     for year, revenue, rd in ((2024, 1400, 60), (2025, 1600, 120)):
         upsert_indicators(firm, year, {"revenue": Decimal(revenue), "rd_expense": Decimal(rd), "debt_ratio": 0.5,
                                        "ip_class1": 1, "new_equity_financing": Decimal(0)})
+    upsert_indicator_details(firm, 2025, {"main_business_revenue": Decimal(1400)})  # 87.5 % of 1,600万
     return firm
 
 
@@ -48,9 +50,13 @@ def test_2026_candidates_come_from_tech_innovative_holders(srdi_firm):
 
 
 def hnte_firm(region):
-    firm = FirmFactory(region=Region.objects.get(code=region), founded_on=D(2018, 1, 1))
+    # Founded 2025: only 2025 figures are needed (an older firm needs 2023–2025, issue 16).
+    firm = FirmFactory(region=Region.objects.get(code=region), founded_on=D(2025, 1, 1))
     upsert_indicators(firm, 2025, {"revenue": Decimal(4000), "rd_expense": Decimal(220), "employees": 50,
                                    "rd_staff": 8, "ip_class1": 1, "hightech_revenue": Decimal(2400)})
+    upsert_indicator_details(firm, 2025, {"rd_expense_domestic": Decimal(200), "innovation_ip": 24,
+                                          "innovation_conversion": 24, "innovation_rd_management": 14,
+                                          "innovation_growth": 10})
     return firm
 
 
