@@ -20,7 +20,7 @@ How (``FastImport``):
    FROM compared with IS DISTINCT FROM (so a re-import writes nothing); the rest (several rows or
    records of one firm and tier: matching, conflicts and renewal links decided in order) go
    through registry.services.bulk.bulk_record_certifications in file order. Current stages are
-   refreshed with one UPDATE; registry signals are sent once. The ids of the firms and records
+   refreshed with one UPDATE; the side effects (registry.services.effects.after_write) run once. The ids of the firms and records
    written are kept in a TEMP table (TOUCHED) and reach Python once, as compact arrays, so memory
    stays flat however long the list.
 
@@ -49,7 +49,7 @@ from registry.data import resolve_region
 from registry.models import Certification
 from registry.names import normalize_name
 from registry.services import audit, bulk
-from registry.signals import certifications_recorded, firms_changed
+from registry.services.effects import RECOGNITIONS, after_write
 
 from .cleaning import parse_date
 from .errors import CellError
@@ -340,10 +340,7 @@ class FastImport:
             announced = _ids(cursor, f"SELECT DISTINCT firm_id FROM {TOUCHED} ORDER BY 1")
             cert_ids = _ids(cursor, f"SELECT cert_id FROM {TOUCHED} WHERE cert_id IS NOT NULL ORDER BY 1")
             cursor.execute(f"DROP TABLE {STAGE}, {PLAN}, {TOUCHED}")
-        if announced:
-            firms_changed.send(sender=Certification, firm_ids=announced)
-        if cert_ids:
-            certifications_recorded.send(sender=Certification, certification_ids=cert_ids)
+        after_write(announced, changed=RECOGNITIONS, recorded=cert_ids, sender=Certification)
         run.row_errors.sort(key=lambda e: (e.sheet, e.line))
 
     def check_order(self, cursor):
@@ -545,7 +542,7 @@ class FastImport:
                               valid_until=until, certificate_no=number, source_row=line)
                          for line, firm_id, issued_on, valid_from, until, number in batch]
                 results = bulk.bulk_record_certifications(items, actor=run.user, via=run.via, today=run.today,
-                                                          send_signals=False)
+                                                          side_effects=False)
                 firm_ids, cert_ids = [], []
                 for (line, firm_id, *_), result in zip(batch, results):
                     if result[1] == "error":

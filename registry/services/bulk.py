@@ -11,8 +11,8 @@ of a dozen per row:
    `link_renewals` (same order as the per-row path, so the same result);
 3. new rows are inserted in bulk (COPY on PostgreSQL), changed ones bulk-updated;
 4. current stages are refreshed once for the chunk's firms, audit rows written in bulk (one per
-   created/changed record), `firms_changed` sent once, `certifications_recorded` once per chunk (receivers
-   when someone listens.
+   created/changed record), and the side effects (registry.services.effects.after_write: pool,
+   precomputed tables, candidates ranking, search) run once for the chunk.
 
 tests/importers/test_bulk.py imports the same rows both ways and compares the results.
 """
@@ -29,7 +29,7 @@ from registry.names import normalize_name
 from registry.services import audit
 from registry.services.certifications import RENEWABLE, RENEWAL_GRACE, prepare_certification, status_for
 from registry.services.stage import CHUNK, current_of, held_on
-from registry.signals import certifications_recorded, firms_changed
+from registry.services.effects import RECOGNITIONS, after_write
 
 COMPARED = ("issued_on", "valid_from", "valid_until", "authority", "level", "batch", "batch_year", "certificate_no")
 PROVENANCE = ("source_name", "source_row", "source_checksum", "import_job_id")
@@ -204,19 +204,19 @@ def _conflict(group, rec):
     return None
 
 
-def bulk_record_certifications(items, *, actor=None, via="", today=None, send_signals=True, created_firm_ids=()):
+def bulk_record_certifications(items, *, actor=None, via="", today=None, side_effects=True, created_firm_ids=()):
     """Record many recognitions at once; the per-row equivalent is record_certification per item.
 
     items: dicts with firm_id plus what prepare_certification returns (tier, dates, details,
-    provenance). `created_firm_ids`: firms the caller created for this chunk (create_firms), announced
-    in the same single firms_changed. Returns a list aligned with items: (certification_id, "created" | "updated" |
+    provenance). `created_firm_ids`: firms the caller created for this chunk (create_firms), included
+    in the same single after_write (side_effects=False: the caller runs it). Returns a list aligned with items: (certification_id, "created" | "updated" |
     "unchanged") or (None, "error", message) for an item that breaks a uniqueness rule.
     """
     today = today or timezone.localdate()
     results = [None] * len(items)
     if not items:
-        if send_signals and created_firm_ids:
-            firms_changed.send(sender=Firm, firm_ids=sorted(created_firm_ids))
+        if side_effects and created_firm_ids:
+            after_write(created_firm_ids, changed=RECOGNITIONS, sender=Firm)
         return results
     pairs = {(it["firm_id"], it["tier"].id) for it in items}
     firm_ids = sorted({f for f, _ in pairs})
@@ -309,9 +309,7 @@ def bulk_record_certifications(items, *, actor=None, via="", today=None, send_si
         refresh_current_stages(changed_firms, today=today)
     write_audit([("record" if outcome == "created" else "update", "certification", rec.values["id"],
                   rec.values["firm_id"], changes) for rec, outcome, changes in touched], actor=actor, via=via)
-    announced = sorted(set(changed_firms) | set(created_firm_ids))
-    if send_signals and announced:
-        firms_changed.send(sender=Certification, firm_ids=announced)
-    if send_signals and touched:
-        certifications_recorded.send(sender=Certification, certification_ids=[rec.values["id"] for rec, _, _ in touched])
+    if side_effects:
+        after_write(sorted(set(changed_firms) | set(created_firm_ids)), changed=RECOGNITIONS,
+                    recorded=[rec.values["id"] for rec, _, _ in touched], sender=Certification)
     return out

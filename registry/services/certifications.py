@@ -12,7 +12,7 @@ from registry.services.errors import field_error
 from registry.services.firms import typed
 from registry.services.ladder import default_valid_until, get_tier
 from registry.services.stage import refresh_current_stage
-from registry.signals import certification_recorded, firms_changed
+from registry.services.effects import RECOGNITIONS, after_write
 
 # A new record of the same tier renews the previous one when it starts within this time of the
 # previous one's end (高企 重新认定 is often issued weeks after the old certificate lapsed).
@@ -135,8 +135,7 @@ def record_certification(
     link_renewals(cert)
     refresh_current_stage([firm.id], today=today)
     audit.record("record" if outcome == "created" else "update", cert, actor=actor, via=via, firm_id=firm.id, changes=changes)
-    firms_changed.send(sender=Certification, firm_ids=[firm.id])
-    certification_recorded.send(sender=Certification, certification=cert, created=outcome == "created")
+    after_write([firm.id], changed=RECOGNITIONS, recorded=[cert], sender=Certification)
     return cert, outcome
 
 
@@ -156,7 +155,7 @@ def revoke_certification(certification, reason, *, revoked_on=None, actor=None, 
     cert.save()
     refresh_current_stage([cert.firm_id], today=today)
     audit.record("revoke", cert, actor=actor, via=via, firm_id=cert.firm_id, changes=changes)
-    firms_changed.send(sender=Certification, firm_ids=[cert.firm_id])
+    after_write([cert.firm_id], changed=RECOGNITIONS, sender=Certification)
     return cert
 
 
@@ -183,12 +182,12 @@ def expire_lapsed(today=None, *, via="expiry sweep"):
                            changes={"status": [CertificationStatus.ACTIVE, CertificationStatus.EXPIRED]})
                 for cert_id, firm_id in batch
             )
-            firms_changed.send(sender=Certification, firm_ids=firm_ids)
+            after_write(firm_ids, changed=RECOGNITIONS, sender=Certification)
             expired += len(batch)
     starting = Certification.objects.filter(valid_from__gt=today - datetime.timedelta(days=7), valid_from__lte=today)
     starting_firms = sorted(set(starting.values_list("firm_id", flat=True)))
     with transaction.atomic():
         changed = refresh_current_stage(starting_firms, today=today)
         if changed:
-            firms_changed.send(sender=Firm, firm_ids=changed)
+            after_write(changed, changed=RECOGNITIONS, sender=Firm)
     return expired

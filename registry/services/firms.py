@@ -9,7 +9,7 @@ from registry.names import normalize_name
 from registry.permissions import is_admin
 from registry.services import audit
 from registry.services.errors import field_error
-from registry.signals import firms_changed
+from registry.services.effects import FIRMS, after_write
 
 FIRM_FIELDS = (
     "name", "former_names", "founded_on", "region", "industry_code", "registered_capital",
@@ -117,5 +117,5 @@ def upsert_firm(uscc, *, actor=None, via="", override_reason="", chains=None, **
     if not created and not changes:
         return firm, "unchanged"
     audit.record("create" if created else "update", firm, actor=actor, via=via, firm_id=firm.id, changes=changes)
-    firms_changed.send(sender=Firm, firm_ids=[firm.id])
+    after_write([firm.id], changed=FIRMS, sender=Firm)
     return firm, "created" if created else "updated"

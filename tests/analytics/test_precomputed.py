@@ -24,7 +24,7 @@ from registry.models import (
     Stage,
 )
 from registry.services import record_certification, revoke_certification, upsert_firm, upsert_indicators
-from registry.signals import firms_changed
+from registry.services.effects import RECOGNITIONS, after_write
 from registry.tasks import rebuild_precomputed_tables
 
 TODAY = datetime.date(2026, 11, 23)
@@ -161,8 +161,8 @@ def test_large_change_marks_stale_and_rebuilds_after_commit(db, settings, django
     assert precomputed.is_complete() and candidate_ranks.ready_for(TODAY)
     settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS = 10
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        firms_changed.send(sender=Certification, firm_ids=list(Firm.objects.values_list("id", flat=True)))
-        firms_changed.send(sender=Certification, firm_ids=list(Firm.objects.values_list("id", flat=True)))
+        after_write(Firm.objects.values_list("id", flat=True), changed=RECOGNITIONS)
+        after_write(Firm.objects.values_list("id", flat=True), changed=RECOGNITIONS)
         assert not precomputed.is_complete() and not candidate_ranks.ready_for(TODAY)
     rebuilds = [callback for callback in callbacks if callback == rebuild_precomputed_tables.delay]
     assert len(rebuilds) == 1  # one rebuild, however many signals the write sent
