@@ -25,25 +25,34 @@ from registry.signals import firms_changed
 
 # What a batch changed: which side effects it needs.
 RECOGNITIONS, FIRMS, INDICATORS = "recognitions", "firms", "indicators"
+# The firm fields the derived tables read (a rename or new products change neither): the pipeline rows
+# copy the region's path; the candidates ranking reads what registry.eligibility.facts.FIRM_COLUMNS
+# loads (tests/registry/test_effects.py keeps the two lists in step).
+PIPELINE_FIRM_FIELDS = frozenset({"region"})
+RANKED_FIRM_FIELDS = frozenset({"region", "founded_on", "listing_status"})
 
 
-def after_write(firm_ids, *, changed, recorded=(), sender=None):
+def after_write(firm_ids, *, changed, recorded=(), sender=None, fields=None):
     """The side effects of a write of these firms, once. `changed`: RECOGNITIONS, FIRMS or INDICATORS;
-    `recorded`: ids (or Certification objects) of recognitions created or changed, for the pool."""
+    `recorded`: ids (or Certification objects) of recognitions created or changed, for the pool;
+    `fields`: for FIRMS, the firm fields the batch changed (None: any, e.g. new firms)."""
     firm_ids = np.unique(np.fromiter(firm_ids, dtype=np.int64))  # sorted, once each; compact at any size
     if len(recorded):
         close_pool_entries(recorded)
     if not len(firm_ids):
         return
     ids = firm_ids.tolist()
-    if not rebuild_instead(len(ids)):
-        if changed in (RECOGNITIONS, FIRMS):
+    pipeline_rows = changed == RECOGNITIONS or (changed == FIRMS and (fields is None or fields & PIPELINE_FIRM_FIELDS))
+    ranking = changed != FIRMS or fields is None or bool(fields & RANKED_FIRM_FIELDS)
+    if (pipeline_rows or ranking) and not rebuild_instead(len(ids)):
+        if pipeline_rows:
             from registry.analytics.precomputed import refresh_firms as refresh_pipeline
 
             refresh_pipeline(ids)
-        from registry.eligibility.precomputed import refresh_firms as refresh_candidates
+        if ranking:
+            from registry.eligibility.precomputed import refresh_firms as refresh_candidates
 
-        refresh_candidates(ids)
+            refresh_candidates(ids)
     firms_changed.send(sender=sender, firm_ids=firm_ids, changed=changed)
 
 

@@ -265,5 +265,7 @@ def record_firms(rows, *, actor=None, via="", checked=False, side_effects=True):
         results[row.index] = FirmResult(firm, outcome)
     written = sorted({firm.pk for _, firm, outcome, _ in planned if outcome != "unchanged"})
     if side_effects and written:
-        after_write(written, changed=FIRMS, sender=Firm)
+        created = any(outcome == "created" for _, _, outcome, _ in planned)
+        fields = None if created else {k for _, _, outcome, changes in planned if outcome == "updated" for k in changes}
+        after_write(written, changed=FIRMS, sender=Firm, fields=fields)
     return results
