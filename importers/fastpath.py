@@ -19,7 +19,7 @@ How (``FastImport``):
    no record of the tier gets an INSERT … SELECT; one matching its single record gets an UPDATE …
    FROM compared with IS DISTINCT FROM (so a re-import writes nothing); the rest (several rows or
    records of one firm and tier: matching, conflicts and renewal links decided in order) go
-   through registry.services.bulk.bulk_record_certifications in file order. Current stages are
+   through registry.services.certifications.record_certifications in file order. Current stages are
    refreshed with one UPDATE; the side effects (registry.services.effects.after_write) run once. The ids of the firms and records
    written are kept in a TEMP table (TOUCHED) and reach Python once, as compact arrays, so memory
    stays flat however long the list.
@@ -48,7 +48,8 @@ from django.utils import timezone
 from registry.data import resolve_region
 from registry.models import Certification
 from registry.names import normalize_name
-from registry.services import audit, bulk
+from registry.services import audit
+from registry.services.certifications import COMPARED, prepare_certification, record_certifications
 from registry.services.effects import RECOGNITIONS, after_write
 
 from .cleaning import parse_date
@@ -58,7 +59,7 @@ from .readers import _FOOTNOTE_START, _TOTAL_START
 
 FAST_FIELDS = frozenset({"name", "uscc", "region", "certificate_no", "issued_on", "valid_until"})
 FRAME_ROWS = 100_000
-ROWS_BATCH = 20_000  # staged rows handed to bulk_record_certifications at a time
+ROWS_BATCH = 20_000  # staged rows handed to record_certifications at a time
 STAGE = "import_fast_rows"
 PLAN = "import_fast_plan"
 TOUCHED = "import_fast_touched"  # firms and records the job wrote: ids stay in the database, not in Python sets
@@ -147,8 +148,8 @@ class FastImport:
         probe = run.recognition_details({"issued_on": datetime.date(2000, 1, 1)}, 0)[3]
         probe.pop("source_row")
         self.details = probe
-        self.base = bulk.prepare_certification(self.tier, datetime.date(2000, 1, 1), **probe)
-        self.compared = [k for k in bulk.COMPARED if k in self.base]
+        self.base = prepare_certification(self.tier, datetime.date(2000, 1, 1), **probe)
+        self.compared = [k for k in COMPARED if k in self.base]
         self.regions, self.dates, self.validity, self.scope_ok, self.iso = {}, {}, {}, {}, {}
         self.slow_usccs, self.staged = set(), 0
 
@@ -294,7 +295,7 @@ class FastImport:
         path reports the row)."""
         issued, until = (self._date(v) for v in pair.split("|"))
         try:
-            item = bulk.prepare_certification(self.tier, issued or self.run.options.get("issued_on"),
+            item = prepare_certification(self.tier, issued or self.run.options.get("issued_on"),
                                               valid_until=until or self.run.options.get("valid_until"), **self.details)
         except Exception:  # ValidationError: left to the per-row path, which reports it
             return None
@@ -532,7 +533,7 @@ class FastImport:
                        params)
 
     def apply_rows(self, cursor):
-        """Firms with several rows or records of the tier: bulk_record_certifications, in file order."""
+        """Firms with several rows or records of the tier: record_certifications, in file order."""
         run = self.run
         cursor.execute(f"""SELECT s.line, p.firm_id, s.issued_on, s.valid_from, s.valid_until, s.certificate_no
                            FROM {PLAN} p JOIN {STAGE} s ON s.line = p.line WHERE p.path = 'rows' ORDER BY s.line""")
@@ -541,7 +542,7 @@ class FastImport:
                 items = [dict(self.base, firm_id=firm_id, issued_on=issued_on, valid_from=valid_from,
                               valid_until=until, certificate_no=number, source_row=line)
                          for line, firm_id, issued_on, valid_from, until, number in batch]
-                results = bulk.bulk_record_certifications(items, actor=run.user, via=run.via, today=run.today,
+                results = record_certifications(items, actor=run.user, via=run.via, today=run.today,
                                                           side_effects=False)
                 firm_ids, cert_ids = [], []
                 for (line, firm_id, *_), result in zip(batch, results):

@@ -25,7 +25,7 @@ from registry.eligibility.rules import in_force, rule_sets_for
 from registry.models import (
     CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Stage, Tier,
 )
-from registry.services.bulk import copy_rows
+from registry.services.writes import copy_rows
 
 STATE = "candidates"
 CHUNK = 5000

@@ -15,6 +15,7 @@ from registry.permissions import is_admin
 from registry.services import audit
 from registry.services.errors import field_error
 from registry.services.effects import FIRMS, after_write
+from registry.services.writes import copy_rows, reserve_ids
 
 FIRM_FIELDS = (
     "name", "former_names", "founded_on", "region", "industry_code", "registered_capital",
@@ -200,8 +201,6 @@ def _plan(staged, errors, *, actor):
 def _apply(planned, *, actor, via):
     """Bulk writes: new firms in one COPY (PostgreSQL; executemany elsewhere) with reserved ids,
     changed ones in one bulk_update, industry chains where a row gave them, audit rows in one insert."""
-    from registry.services.bulk import copy_rows, reserve_ids, write_audit
-
     now = timezone.now()
     new, seen = [], set()
     for _, firm, outcome, _ in planned:
@@ -239,7 +238,7 @@ def _apply(planned, *, actor, via):
         if outcome == "unchanged" and "chains" in changes:
             outcome = "updated"
         results.append((row, firm, outcome, changes))
-    write_audit([("create" if outcome == "created" else "update", "firm", firm.pk, firm.pk, changes)
+    audit.record_many([("create" if outcome == "created" else "update", "firm", firm.pk, firm.pk, changes)
                  for _, firm, outcome, changes in results if outcome != "unchanged"], actor=actor, via=via)
     return results
 
