@@ -531,7 +531,8 @@ class Run:
                 fields["region"] = code
             rows.append({"uscc": values.get("uscc"), **fields})
             sources.append(row)
-        for row, result in zip(sources, record_firms(rows, actor=self.user, via=self.via)):
+        # checked: the USCCs passed cleaning.parse_uscc (a bad check digit went to the review list)
+        for row, result in zip(sources, record_firms(rows, actor=self.user, via=self.via, checked=True)):
             if result.error is not None:
                 self.reject(row, [(f, m, "invalid") for f, m in _messages(result.error)])
             else:

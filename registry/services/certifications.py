@@ -97,7 +97,7 @@ def check_fields(item):
     """The model's field checks (lengths, choices, ranges) on a prepared item, without a query."""
     values = {k: item[k] for k in item if k in COMPARED + PROVENANCE}
     Certification(stage_id=item["tier"].stage_id, tier=item["tier"], **values).clean_fields(
-        exclude=["firm", "stage", "tier", "renews", "status"])
+        exclude=["firm", "stage", "tier", "renews", "status"])  # foreign keys: resolved already, no query
 
 
 @transaction.atomic

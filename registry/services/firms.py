@@ -116,6 +116,22 @@ class _Staged:
     chains: list | None = None
 
 
+NOT_CHECKED = ("current_stage", "current_tier", "latest_indicators", "chains", "region", "uscc_override_by")
+
+
+def _db_values(columns):
+    """Per column, how a firm's attribute becomes a COPY/INSERT value: as it is where the driver adapts
+    it (psycopg: dates, decimals, aware datetimes; text and numbers everywhere), JSON as text, else
+    Django's own conversion (dates and decimals on SQLite)."""
+    def convert(f):
+        if isinstance(f, models.JSONField):
+            return lambda v: json.dumps(v, ensure_ascii=False)
+        if connection.vendor == "postgresql" or not isinstance(f, (models.DateField, models.DecimalField)):
+            return None
+        return lambda v, f=f: f.get_db_prep_save(v, connection)
+    return [(f.attname, convert(f)) for f in columns]
+
+
 def _stage(rows, *, actor, checked):
     """Check each row on its own (no query but one for all the region codes): typed values, region,
     name. Returns (staged rows, {index: error})."""
@@ -182,8 +198,9 @@ def _plan(staged, errors, *, actor):
                 firm.uscc_override_reason, firm.uscc_override_by = row.override, audit.actor_or_none(actor)
             firm.name_normalized = normalize_name(firm.name)
             if created or changes:
-                try:  # full_clean without validate_unique: the USCC was looked up just above
-                    firm.clean_fields(exclude=["current_stage", "current_tier", "latest_indicators", "chains"])
+                try:  # full_clean without validate_unique (the USCC was looked up just above) nor the foreign
+                    # keys' existence queries (a query per row; the region was resolved in _stage, the actor is real)
+                    firm.clean_fields(exclude=NOT_CHECKED)
                     firm.clean()
                 except ValidationError:
                     firm.__dict__.update(before)
@@ -211,9 +228,9 @@ def _apply(planned, *, actor, via):
         firm.id, firm.created_at, firm.updated_at = firm_id, now, now
         firm._state.adding, firm._state.db = False, "default"
     columns = Firm._meta.concrete_fields
+    values = _db_values(columns)
     copy_rows(Firm, [f.column for f in columns], [
-        tuple(json.dumps(getattr(firm, f.attname), ensure_ascii=False) if isinstance(f, models.JSONField)
-              else f.get_db_prep_save(getattr(firm, f.attname), connection) for f in columns)
+        tuple(getattr(firm, name) if convert is None else convert(getattr(firm, name)) for name, convert in values)
         for firm in new])
     changed = {id(firm): firm for _, firm, outcome, _ in planned if outcome == "updated" and id(firm) not in seen}
     if changed:
