@@ -26,6 +26,7 @@ times that pass separately. The registry must be empty (--fresh empties it: a be
 """
 
 import argparse
+import calendar
 import datetime
 import os
 import random
@@ -84,7 +85,10 @@ def generate_tables(path, firms_out, certs_out, stage_id, tier_id, first_id):
             code = regions.get(region) or regions.setdefault(region, resolve_region(region))
             firms.write(f"{firm_id}\t{uscc}\t\t{name}\t{normalize_name(name)}\t[]\t{code}\t\t\t\t\tunlisted\t{now}\t{now}\n")
             day = datetime.date.fromisoformat(issued)
-            until = day + datetime.timedelta(days=3 * 365 - 1)
+            # 高企: valid 36 months to the day before (the tier's validity_months, as default_valid_until)
+            year = day.year + 3
+            until = datetime.date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1])) \
+                - datetime.timedelta(days=1)
             status = "expired" if until < today else "active"
             certs.write(f"{firm_id}\t{firm_id}\t{stage_id}\t{tier_id}\t江苏省科技厅\tnational\t\t\\N\t{number}\t{issued}\t"
                         f"{issued}\t{until.isoformat()}\t{status}\t\\N\t\t\\N\tbench\t{n + 2}\t\t\\N\t{now}\t{now}\n")
