@@ -14,6 +14,9 @@ firms created from the rows, certifications, current stages, audit rows), then i
 Between them it prints a floor: the import's own reader (importers.readers, pandas' C parser, chunks
 of text cells) going through the file and doing nothing else, what the import pays before any check.
 
+After the first import its firms and certifications are compared with baseline 2's rows, column by
+column; the benchmark exits non-zero when they differ.
+
 Peak memory is resource.getrusage(RUSAGE_SELF).ru_maxrss of this process (files are generated in
 child processes so they do not count). Search indexing is not in the import's time: an import
 indexes the firms it changed in one pass after it commits, on the Celery "search" queue; --index
@@ -23,6 +26,7 @@ times that pass separately. The registry must be empty (--fresh empties it: a be
 """
 
 import argparse
+import calendar
 import datetime
 import os
 import random
@@ -81,7 +85,10 @@ def generate_tables(path, firms_out, certs_out, stage_id, tier_id, first_id):
             code = regions.get(region) or regions.setdefault(region, resolve_region(region))
             firms.write(f"{firm_id}\t{uscc}\t\t{name}\t{normalize_name(name)}\t[]\t{code}\t\t\t\t\tunlisted\t{now}\t{now}\n")
             day = datetime.date.fromisoformat(issued)
-            until = day + datetime.timedelta(days=3 * 365 - 1)
+            # 高企: valid 36 months to the day before (the tier's validity_months, as default_valid_until)
+            year = day.year + 3
+            until = datetime.date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1])) \
+                - datetime.timedelta(days=1)
             status = "expired" if until < today else "active"
             certs.write(f"{firm_id}\t{firm_id}\t{stage_id}\t{tier_id}\t江苏省科技厅\tnational\t\t\\N\t{number}\t{issued}\t"
                         f"{issued}\t{until.isoformat()}\t{status}\t\\N\t\t\\N\tbench\t{n + 2}\t\t\\N\t{now}\t{now}\n")
@@ -114,6 +121,35 @@ def copy_file(cursor, sql, path):
     with open(path, "rb") as fh, cursor.cursor.copy(sql) as copy:
         while block := fh.read(1 << 20):
             copy.write(block)
+
+
+SAME_FIRM = "f.uscc, f.name, f.name_normalized, f.region_id"
+SAME_CERT = ("f.uscc, c.certificate_no, c.issued_on, c.valid_from, c.valid_until, c.status, c.authority, c.level, "
+             "c.renews_id IS NULL")
+
+
+def same_rows():
+    """The import's firms and certifications against baseline 2's, column by column (SQL EXCEPT, both ways);
+    drops the scratch tables. False (and what differs printed) when they are not the same rows."""
+    from django.db import connection
+
+    same = True
+    with connection.cursor() as cursor:
+        for what, columns, registry, bench in (
+                ("firms", SAME_FIRM, "registry_firm f", "bench_registry_firm f"),
+                ("certifications", SAME_CERT, "registry_certification c JOIN registry_firm f ON f.id = c.firm_id",
+                 "bench_registry_certification c JOIN bench_registry_firm f ON f.id = c.firm_id")):
+            counts = []
+            for left, right in ((registry, bench), (bench, registry)):
+                cursor.execute(f"SELECT count(*) FROM (SELECT {columns} FROM {left} EXCEPT SELECT {columns} FROM {right}) d")
+                counts.append(cursor.fetchone()[0])
+            if any(counts):
+                print(f"ROWS DIFFER ({what}): {counts[0]:,} only in the import, {counts[1]:,} only in baseline 2")
+                same = False
+        cursor.execute("DROP TABLE bench_registry_certification, bench_registry_firm")
+    if same:
+        print("same rows: the import's firms and certifications equal baseline 2's, column by column")
+    return same
 
 
 def peak_mb():
@@ -219,8 +255,7 @@ def main():
                 copy_file(cursor, f"COPY bench_registry_certification ({CERT_COPY}) FROM STDIN", certs_tsv)
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred foreign keys are checked here, timed
                 tables_s = time.perf_counter() - t
-                transaction.set_rollback(True)
-            cursor.execute("DROP TABLE bench_registry_certification, bench_registry_firm")
+            # Kept until the first import is compared with them (same_rows), then dropped.
         os.unlink(firms_tsv)
         os.unlink(certs_tsv)
         print(f"baseline 2, COPY of the same rows into copies of registry_firm + registry_certification (indexes, "
@@ -240,6 +275,8 @@ def main():
               f"{job.total / seconds:,.0f} rows/s; {against}; created {job.created:,}, updated {job.updated:,}, "
               f"unchanged {job.unchanged:,}, firms created {job.firms_created:,}, errors {job.errors:,}, "
               f"audit rows written {AuditEvent.objects.count() - audit_before:,}; peak RSS {peak_mb():,.0f} MB")
+        if tables_s and label == "first import" and not same_rows():
+            sys.exit(1)
         if args.index and label == "first import":
             from search.tasks import index_firms
 

@@ -26,7 +26,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from registry.demo.generator import DemoGenerator  # noqa: E402
-from registry.services.bulk import copy_rows  # noqa: E402
+from registry.services.writes import copy_rows  # noqa: E402
 from registry.models import Firm  # noqa: E402
 
 

@@ -14,15 +14,11 @@ How (``FastImport``):
    (name matching, fuzzy review), a bad check digit (review), padded or odd cells, unknown
    regions, bad dates, possible footnotes — goes through the per-row code (``Run.prepare`` and
    ``Run.apply_recognitions_bulk``) right away, with today's reports.
-3. At the end, a few statements apply the staged rows: duplicates inside the file, firm lookup,
-   region scope, firm creation (with its audit rows), then a plan: a firm with one staged row and
-   no record of the tier gets an INSERT … SELECT; one matching its single record gets an UPDATE …
-   FROM compared with IS DISTINCT FROM (so a re-import writes nothing); the rest (several rows or
-   records of one firm and tier: matching, conflicts and renewal links decided in order) go
-   through registry.services.bulk.bulk_record_certifications in file order. Current stages are
-   refreshed with one UPDATE; registry signals are sent once. The ids of the firms and records
-   written are kept in a TEMP table (TOUCHED) and reach Python once, as compact arrays, so memory
-   stays flat however long the list.
+3. At the end, the import's own checks run on the staged rows (duplicates inside the file, region
+   scope), and the registry's recognition pipeline applies the rest through its PostgreSQL backend
+   (registry.services.staged: firm creation, a plan in SQL, INSERT … SELECT / UPDATE … FROM, the
+   remaining rows through record_certifications in file order, current stages, side effects once).
+   This module writes no registry table itself.
 
 The result is the per-row path's (counts, reports, registry), which tests/importers/test_bulk.py
 checks. Two cases would depend on the order the two kinds of rows are applied in: a row handled per
@@ -37,19 +33,16 @@ import csv
 import datetime
 import io
 import re
-from array import array
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.utils import timezone
 
 from registry.data import resolve_region
-from registry.models import Certification
 from registry.names import normalize_name
-from registry.services import audit, bulk
-from registry.signals import certifications_recorded, firms_changed
+from registry.services.certifications import COMPARED, prepare_certification
+from registry.services.staged import STAGE, StagedRecognitions, create_stage
 
 from .cleaning import parse_date
 from .errors import CellError
@@ -58,10 +51,6 @@ from .readers import _FOOTNOTE_START, _TOTAL_START
 
 FAST_FIELDS = frozenset({"name", "uscc", "region", "certificate_no", "issued_on", "valid_until"})
 FRAME_ROWS = 100_000
-ROWS_BATCH = 20_000  # staged rows handed to bulk_record_certifications at a time
-STAGE = "import_fast_rows"
-PLAN = "import_fast_plan"
-TOUCHED = "import_fast_touched"  # firms and records the job wrote: ids stay in the database, not in Python sets
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
@@ -147,8 +136,8 @@ class FastImport:
         probe = run.recognition_details({"issued_on": datetime.date(2000, 1, 1)}, 0)[3]
         probe.pop("source_row")
         self.details = probe
-        self.base = bulk.prepare_certification(self.tier, datetime.date(2000, 1, 1), **probe)
-        self.compared = [k for k in bulk.COMPARED if k in self.base]
+        self.base = prepare_certification(self.tier, datetime.date(2000, 1, 1), **probe)
+        self.compared = [k for k in COMPARED if k in self.base]
         self.regions, self.dates, self.validity, self.scope_ok, self.iso = {}, {}, {}, {}, {}
         self.slow_usccs, self.staged = set(), 0
 
@@ -158,12 +147,7 @@ class FastImport:
         run = self.run
         convert = self.table.converter()
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {PLAN}")
-            cursor.execute(f"""CREATE TEMP TABLE {STAGE} (
-                line integer NOT NULL, uscc text NOT NULL, name text NOT NULL, name_norm text NOT NULL,
-                region_id text NOT NULL, in_scope boolean NOT NULL, issued_on date NOT NULL,
-                valid_from date NOT NULL, valid_until date NOT NULL, certificate_no text NOT NULL, dkey text NOT NULL,
-                problem text, first_line integer, firm_region text) ON COMMIT DROP""")
+            create_stage(cursor)
             for lines, frame in self.table.frames(FRAME_ROWS):
                 fast, staged = self.clean(lines, frame)
                 self.copy(cursor, lines, staged)
@@ -294,7 +278,7 @@ class FastImport:
         path reports the row)."""
         issued, until = (self._date(v) for v in pair.split("|"))
         try:
-            item = bulk.prepare_certification(self.tier, issued or self.run.options.get("issued_on"),
+            item = prepare_certification(self.tier, issued or self.run.options.get("issued_on"),
                                               valid_until=until or self.run.options.get("valid_until"), **self.details)
         except Exception:  # ValidationError: left to the per-row path, which reports it
             return None
@@ -317,33 +301,20 @@ class FastImport:
     # -- applying --------------------------------------------------------------------------------
 
     def apply(self):
+        """The import's own checks on the staged rows (order, duplicates in the file, scope), then the
+        registry's recognition pipeline applies them (registry.services.staged, its PostgreSQL backend)."""
         if not self.staged:
             return
         run = self.run
-        now, today = timezone.now(), run.today
-        actor = audit.actor_or_none(run.user)
-        params = {"now": now, "today": today, "actor": actor.pk if actor else None, "via": run.via,
-                  "tier": self.tier.id, "stage": self.tier.stage_id}
         with connection.cursor() as cursor:
             self.check_order(cursor)
             self.duplicates(cursor)
             if run.scope is not None:
                 self.out_of_scope(cursor)
-            cursor.execute(f"""CREATE TEMP TABLE {TOUCHED} (firm_id bigint NOT NULL, cert_id bigint,
-                               new_firm boolean NOT NULL DEFAULT false) ON COMMIT DROP""")
-            run.counts["firms_created"] += self.create_firms(cursor, params)
-            self.plan(cursor, params)
-            self.update_matching(cursor, params)
-            self.insert_new(cursor, params)
-            self.refresh_stages(cursor, params)
-            self.apply_rows(cursor)
-            announced = _ids(cursor, f"SELECT DISTINCT firm_id FROM {TOUCHED} ORDER BY 1")
-            cert_ids = _ids(cursor, f"SELECT cert_id FROM {TOUCHED} WHERE cert_id IS NOT NULL ORDER BY 1")
-            cursor.execute(f"DROP TABLE {STAGE}, {PLAN}, {TOUCHED}")
-        if announced:
-            firms_changed.send(sender=Certification, firm_ids=announced)
-        if cert_ids:
-            certifications_recorded.send(sender=Certification, certification_ids=cert_ids)
+            StagedRecognitions(
+                self.tier, self.base, self.details, actor=run.user, via=run.via, today=run.today, counts=run.counts,
+                reject=lambda line, problem: run.reject(_Row(line), [problem]),
+            ).apply(cursor)
         run.row_errors.sort(key=lambda e: (e.sheet, e.line))
 
     def check_order(self, cursor):
@@ -383,190 +354,6 @@ class FastImport:
                               AND c.in_scope AND c.line < s.line)""")
         self._report(cursor, "scope", lambda _, code: (
             "region", f"Region {code} is outside the regions you may import into.", "out_of_scope"))
-
-    # Audit: one AuditEvent per created firm, created or changed certification, with the per-row
-    # services' `changes` — not one per job. An auditor reads a firm's history record by record
-    # (who changed what, from what to what); a single job row would hide which records an import
-    # touched. Unchanged rows write nothing; provenance (file, line, checksum, job) is on each record.
-
-    def create_firms(self, cursor, params):
-        """Firms named by the list and not in the registry, from their first row; upsert_firm's record
-        and audit row. A firm with a single row gets its current stage here (no second write).
-        Returns how many were created."""
-        cursor.execute(f"""
-            WITH creators AS (
-                SELECT DISTINCT ON (uscc) uscc, name, name_norm, region_id, line, valid_from, valid_until,
-                       count(*) OVER (PARTITION BY uscc) AS n
-                FROM {STAGE} s WHERE problem IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM registry_firm f WHERE f.uscc = s.uscc)
-                ORDER BY uscc, line
-            ), firms AS (
-                INSERT INTO registry_firm (uscc, uscc_override_reason, name, name_normalized, former_names, region_id,
-                    industry_code, description, main_products, technologies, listing_status, created_at, updated_at,
-                    current_stage_id, current_tier_id)
-                SELECT uscc, '', name, name_norm, '[]'::jsonb, region_id, '', '', '', '', 'unlisted', %(now)s, %(now)s,
-                       CASE WHEN held THEN %(stage)s END, CASE WHEN held THEN %(tier)s END
-                FROM (SELECT *, n = 1 AND valid_from <= %(today)s AND valid_until >= %(today)s AS held
-                      FROM creators) c ORDER BY line
-                RETURNING id, uscc, name, region_id
-            ), audit AS (
-                INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
-                SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', id::text, id,
-                       jsonb_build_object('name', jsonb_build_array(NULL, name), 'region', jsonb_build_array(NULL, region_id))
-                FROM firms
-            ), touched AS (
-                INSERT INTO {TOUCHED} (firm_id, new_firm) SELECT id, true FROM firms
-            )
-            SELECT count(*) FROM firms""", params)
-        return cursor.fetchone()[0]
-
-    def plan(self, cursor, params):
-        """insert: the firm's only row, no record of the tier; match: its only row, naming its only
-        record (record_certification's lookup); rows: everything else, decided in file order."""
-        cursor.execute(f"""CREATE TEMP TABLE {PLAN} ON COMMIT DROP AS
-            SELECT s.line, f.id AS firm_id, e.id AS cert_id,
-                CASE WHEN count(*) OVER (PARTITION BY f.id) > 1 OR e.n > 1 THEN 'rows'
-                     WHEN e.n IS NULL THEN 'insert'
-                     WHEN (s.certificate_no <> '' AND (e.certificate_no = s.certificate_no
-                           OR (e.certificate_no = '' AND e.valid_from = s.valid_from)))
-                       OR (s.certificate_no = '' AND e.valid_from = s.valid_from) THEN 'match'
-                     ELSE 'rows' END AS path
-            FROM {STAGE} s JOIN registry_firm f ON f.uscc = s.uscc LEFT JOIN (
-                SELECT firm_id, count(*) AS n, min(id) AS id, min(certificate_no) AS certificate_no,
-                       min(valid_from) AS valid_from
-                FROM registry_certification
-                WHERE tier_id = %(tier)s AND firm_id IN (SELECT f.id FROM {STAGE} s JOIN registry_firm f ON f.uscc = s.uscc)
-                GROUP BY firm_id) e ON e.firm_id = f.id
-            WHERE s.problem IS NULL""", params)
-        cursor.execute(f"CREATE INDEX ON {PLAN} (path, line)")
-
-    def _row_values(self):
-        """SQL expressions of the values record_certification compares, for staged row s."""
-        constants = {k: self.base[k] for k in self.compared if k not in ("issued_on", "valid_from", "valid_until",
-                                                                           "certificate_no")}
-        values = {k: f"s.{k}" for k in ("issued_on", "valid_from", "valid_until", "certificate_no")}
-        for k in constants:
-            values[k] = f"%(c_{k})s::{'integer' if k == 'batch_year' else 'text'}"
-        return {k: values[k] for k in self.compared}, {f"c_{k}": v for k, v in constants.items()}
-
-    def _provenance(self):
-        return {"source_name": self.details.get("source_name", ""), "source_checksum": self.details.get(
-            "source_checksum", ""), "import_job_id": self.details.get("import_job_id")}
-
-    def update_matching(self, cursor, params):
-        """Staged rows naming their firm's single record: compared field by field (IS DISTINCT FROM), only
-        changed records written, each with its audit row of [old, new] pairs, like record_certification."""
-        values, constants = self._row_values()
-        sets = ", ".join(f"{k} = {v}" for k, v in values.items())
-        old = ", ".join(f"o.{k}" for k in values)
-        new = ", ".join(values.values())
-        changes = " || ".join(
-            f"CASE WHEN o.{k} IS DISTINCT FROM {v} THEN jsonb_build_object('{k}', jsonb_build_array(to_jsonb(o.{k}), "
-            f"to_jsonb({v}))) ELSE '{{}}'::jsonb END" for k, v in values.items())
-        cursor.execute(f"""
-            WITH updated AS (
-                UPDATE registry_certification c SET {sets},
-                    source_name = %(source_name)s, source_row = s.line, source_checksum = %(source_checksum)s,
-                    import_job_id = %(import_job_id)s, updated_at = %(now)s,
-                    status = CASE WHEN o.valid_until IS DISTINCT FROM s.valid_until AND o.status IN ('active', 'expired')
-                                  THEN CASE WHEN s.valid_until < %(today)s THEN 'expired' ELSE 'active' END
-                                  ELSE o.status END
-                FROM {PLAN} p JOIN {STAGE} s ON s.line = p.line JOIN registry_certification o ON o.id = p.cert_id
-                WHERE p.path = 'match' AND c.id = p.cert_id AND ({old}) IS DISTINCT FROM ({new})
-                RETURNING c.id, c.firm_id, {changes} AS changes
-            ), audit AS (
-                INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
-                SELECT %(now)s, %(actor)s, %(via)s, 'update', 'certification', id::text, firm_id, changes FROM updated
-            ), touched AS (
-                INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT firm_id, id FROM updated
-            )
-            SELECT count(*) FROM updated""", {**params, **constants, **self._provenance()})
-        updated = cursor.fetchone()[0]
-        cursor.execute(f"SELECT count(*) FROM {PLAN} WHERE path = 'match'")
-        matched = cursor.fetchone()[0]
-        self.run.counts["updated"] += updated
-        self.run.counts["unchanged"] += matched - updated
-
-    def insert_new(self, cursor, params):
-        """A firm's first record of the tier: one INSERT … SELECT and its audit rows."""
-        values, constants = self._row_values()
-        names = ", ".join(values)
-        cursor.execute(f"""
-            WITH created AS (
-                INSERT INTO registry_certification (firm_id, stage_id, tier_id, status, renews_id, revoked_on,
-                    revocation_reason, authority, level, batch, batch_year, certificate_no, issued_on, valid_from,
-                    valid_until, source_name, source_row, source_checksum, import_job_id, created_at, updated_at)
-                SELECT p.firm_id, %(stage)s, %(tier)s,
-                       CASE WHEN s.valid_until < %(today)s THEN 'expired' ELSE 'active' END, NULL, NULL, '',
-                       %(authority)s, %(level)s, %(batch)s, %(batch_year)s, s.certificate_no, s.issued_on, s.valid_from,
-                       s.valid_until, %(source_name)s, s.line, %(source_checksum)s, %(import_job_id)s, %(now)s, %(now)s
-                FROM {PLAN} p JOIN {STAGE} s ON s.line = p.line WHERE p.path = 'insert' ORDER BY s.line
-                RETURNING id, firm_id, {names}
-            ), audit AS (
-                INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
-                SELECT %(now)s, %(actor)s, %(via)s, 'record', 'certification', id::text, firm_id,
-                       jsonb_build_object({", ".join(f"'{k}', to_jsonb({k})" for k in values)}) FROM created
-            ), touched AS (
-                INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT firm_id, id FROM created
-            )
-            SELECT count(*) FROM created""", {
-            **params, **constants, **self._provenance(), "authority": self.base.get("authority", ""),
-            "level": self.base["level"], "batch": self.base.get("batch", ""), "batch_year": self.base.get("batch_year")})
-        self.run.counts["created"] += cursor.fetchone()[0]
-
-    def refresh_stages(self, cursor, params):
-        """registry.services.stage.current_of in SQL: the highest stage, then tier, held today, for the
-        firms whose records were written (a firm created here already has it)."""
-        cursor.execute(f"""
-            WITH firms AS (
-                SELECT DISTINCT t.firm_id AS id FROM {TOUCHED} t
-                WHERE t.cert_id IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM {TOUCHED} n WHERE n.new_firm AND n.firm_id = t.firm_id)),
-            best AS (
-                SELECT DISTINCT ON (c.firm_id) c.firm_id, c.stage_id, c.tier_id
-                FROM registry_certification c JOIN registry_stage st ON st.id = c.stage_id
-                     JOIN registry_tier t ON t.id = c.tier_id
-                WHERE c.firm_id IN (SELECT id FROM firms) AND c.status IN ('active', 'superseded')
-                  AND c.valid_from <= %(today)s AND c.valid_until >= %(today)s
-                ORDER BY c.firm_id, st.rank DESC, t.rank DESC)
-            UPDATE registry_firm f SET current_stage_id = b.stage_id, current_tier_id = b.tier_id
-            FROM firms LEFT JOIN best b ON b.firm_id = firms.id
-            WHERE f.id = firms.id AND (f.current_stage_id, f.current_tier_id) IS DISTINCT FROM (b.stage_id, b.tier_id)""",
-                       params)
-
-    def apply_rows(self, cursor):
-        """Firms with several rows or records of the tier: bulk_record_certifications, in file order."""
-        run = self.run
-        cursor.execute(f"""SELECT s.line, p.firm_id, s.issued_on, s.valid_from, s.valid_until, s.certificate_no
-                           FROM {PLAN} p JOIN {STAGE} s ON s.line = p.line WHERE p.path = 'rows' ORDER BY s.line""")
-        with connection.cursor() as out:  # `cursor` is still handing out the rows
-            while batch := cursor.fetchmany(ROWS_BATCH):
-                items = [dict(self.base, firm_id=firm_id, issued_on=issued_on, valid_from=valid_from,
-                              valid_until=until, certificate_no=number, source_row=line)
-                         for line, firm_id, issued_on, valid_from, until, number in batch]
-                results = bulk.bulk_record_certifications(items, actor=run.user, via=run.via, today=run.today,
-                                                          send_signals=False)
-                firm_ids, cert_ids = [], []
-                for (line, firm_id, *_), result in zip(batch, results):
-                    if result[1] == "error":
-                        run.reject(_Row(line), [("", result[2], "conflict")])
-                        continue
-                    run.counts[result[1]] += 1
-                    if result[1] != "unchanged":
-                        firm_ids.append(firm_id)
-                        cert_ids.append(result[0])
-                if firm_ids:
-                    out.execute(f"INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
-                                [firm_ids, cert_ids])
-
-
-def _ids(cursor, sql) -> array:
-    """A query's single bigint column as a compact array (8 bytes an id: a whole list's ids fit easily)."""
-    cursor.execute(sql)
-    ids = array("q")
-    while batch := cursor.fetchmany(100_000):
-        ids.extend(row[0] for row in batch)
-    return ids
 
 
 def run_table(run, table):

@@ -6,7 +6,8 @@
 Each job runs in ONE transaction: a failed import leaves the registry as it was; a dry run is the
 same run rolled back (the report is kept). Row errors and review items are written after the
 registry transaction, with the file's own line numbers. Every registry write goes through
-registry.services (per row) or registry.services.bulk (recognitions, set-based per chunk).
+registry.services: firm lists set-based per chunk (record_firms), recognitions set-based per chunk
+(registry.services.bulk), indicators and targets per row; `per_row` forces the per-row services.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from registry.names import normalize_name
 from registry.services import record_certification, upsert_firm, upsert_indicators
 from registry.services import bulk
 from registry.services.aliases import add_firm_names
+from registry.services.firms import record_firms
 from registry.services.indicators import INDICATOR_FIELDS
 from registry.services.targets import upsert_policy_target
 from registry.signals import firms_changed
@@ -423,6 +425,8 @@ class Run(EligibilityAppliers):
     def apply(self, ready):
         if self.kind == ImportKind.RECOGNITIONS and not self.per_row:
             return self.apply_recognitions_bulk(ready)
+        if self.kind == ImportKind.FIRMS and not self.per_row:
+            return self.apply_firms_bulk(ready)
         for row, values in ready:
             self.apply_one(row, values)
 
@@ -552,6 +556,44 @@ class Run(EligibilityAppliers):
             values.get("target"), start_year=values.get("start_year"), source=values.get("source") or "",
             note=values.get("note") or "", actor=self.user, via=self.via)
         return outcome
+
+    # -- firms, set-based (registry.services.firms.record_firms) -----------------------------
+
+    def apply_firms_bulk(self, ready):
+        """apply_firms for a chunk: the same checks per row (region, scope), then one record_firms call
+        (one lookup, bulk writes, side effects once) instead of an upsert_firm per row."""
+        known = bulk.firm_ids_by_uscc([v["uscc"] for _, v in ready if v.get("uscc")])
+        rows, sources = [], []
+        for row, values in ready:
+            try:
+                code = self.region_code(values.get("region"), required=False)
+                if values.get("uscc") in known:
+                    self.check_scope(known[values["uscc"]][1])
+                elif code is None:
+                    self.region_code(None, required=True)
+                self.check_scope(code)
+            except RowProblem as problem:
+                self.reject(row, [(problem.field, problem.message, problem.code)])
+                continue
+            fields = {k: values[k] for k in FIRM_FIELDS if values.get(k) is not None}
+            if code:
+                fields["region"] = code
+            rows.append({"uscc": values.get("uscc"), **fields})
+            sources.append((row, values))
+        # checked: the USCCs passed cleaning.parse_uscc (a bad check digit went to the review list)
+        results = record_firms(rows, actor=self.user, via=self.via, checked=True)
+        named = [(row, values, result) for (row, values), result in zip(sources, results)
+                 if result.error is None and any(values.get(f) for f in EXTRA_FIELDS)]
+        firms = Firm.objects.in_bulk([values["uscc"] for _, values, _ in named], field_name="uscc")
+        for row, values, result in named:  # the list's 曾用名/别名/英文名称 cells, as apply_one does per row
+            if add_firm_aliases(firms[values["uscc"]], values, source=self.job.file_name, actor=self.user,
+                                via=self.via) and result.outcome == "unchanged":
+                result.outcome = "updated"
+        for (row, _), result in zip(sources, results):
+            if result.error is not None:
+                self.reject(row, [(f, m, "invalid") for f, m in _messages(result.error)])
+            else:
+                self.counts[result.outcome] += 1
 
     # -- recognitions, set-based (registry.services.bulk) ------------------------------------
 

@@ -6,4 +6,4 @@ class RegistryConfig(AppConfig):
     verbose_name = "Cultivar registry 企业库"
 
     def ready(self):
-        from registry import receivers  # noqa: F401  (closes pool entries when recognitions are recorded)
+        from registry import receivers  # noqa: F401  (reference edits mark the precomputed tables stale)

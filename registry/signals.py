@@ -1,13 +1,11 @@
-"""Signals the registry sends after its service functions change data.
+"""Signals the registry sends after its services change data, for listeners outside the registry.
 
-`firms_changed(firm_ids=[...])` is sent inside the writing transaction; receivers that talk to
-the outside world (the search index) must defer with transaction.on_commit.
-`certification_recorded(certification=..., created=...)` lets the cultivation pool close entries;
-bulk imports send `certifications_recorded(certification_ids=[...])` once per chunk instead.
+`firms_changed(firm_ids=..., changed=...)` is sent once per written batch, inside the writing
+transaction, by registry.services.effects.after_write (after the registry's own side effects ran):
+the search index queues the firms on commit, an import job collects the firms it wrote. Listeners
+that talk to the outside world must defer with transaction.on_commit.
 """
 
 from django.dispatch import Signal
 
 firms_changed = Signal()
-certification_recorded = Signal()
-certifications_recorded = Signal()

@@ -24,7 +24,7 @@ from registry.models import (
 from registry.names import normalize_name
 from registry.services.ladder import add_months, default_valid_until
 from registry.services.certifications import RENEWAL_GRACE
-from registry.services.bulk import copy_rows
+from registry.services.writes import copy_rows
 from registry.services.stage import HOLDING_STATUSES, current_of
 
 D = datetime.date

@@ -8,13 +8,15 @@ the page returned is judged again live, for its explanations.
 Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`):
 - the ranking answers only for `evaluated_on`; any other date (tomorrow, a past date) is judged
   live. `analytics_rebuild` (and the daily Celery task after the expiry sweep) builds it for today;
-- every registry write sends `firms_changed` in its transaction — recognitions (current stage,
-  held tiers), indicators, firm facts (region, copied into the rows; founding date, listing) — and
-  the receiver re-judges those firms for every target in the same transaction;
+- every registry write calls registry.services.effects.after_write in its transaction —
+  recognitions (current stage, held tiers), indicators, firm facts (region, copied into the rows;
+  founding date, listing) — which re-judges those firms (`refresh_firms`) for the targets they are
+  now candidates of, in the same transaction;
 - editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
 """
 
 from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from registry.analytics.precomputed import analyze, in_scope
@@ -23,7 +25,7 @@ from registry.eligibility.rules import in_force, rule_sets_for
 from registry.models import (
     CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Stage, Tier,
 )
-from registry.services.bulk import copy_rows
+from registry.services.writes import copy_rows
 
 STATE = "candidates"
 CHUNK = 5000
@@ -56,10 +58,10 @@ def targets(on):
                 yield stage, tier, rule_sets
 
 
-def _insert(on, firms=None):
+def _insert(on, firms=None, plan=None):
     judged = {}  # a stage and its lowest tier often share rules and rung: judge those once
-    for stage, tier, rule_sets in targets(on):
-        same = (tuple(r.id for r in rule_sets), str(candidate_scope(rule_sets, stage, tier)))
+    for stage, tier, rule_sets, scope in plan or _plan(on):
+        same = (tuple(r.id for r in rule_sets), str(scope))
         if same not in judged:
             judged[same] = judge(stage, tier, on, firms, rule_sets)[0]
         table = judged[same]
@@ -85,17 +87,54 @@ def rebuild(on=None):
             cursor.execute(f"VACUUM (ANALYZE) {CandidateRank._meta.db_table}")
 
 
+def _plan(on):
+    return [(stage, tier, rule_sets, candidate_scope(rule_sets, stage, tier)) for stage, tier, rule_sets in targets(on)]
+
+
+_plans = {}  # (state id, evaluated_on, rebuilt_at) -> _plan: valid until the next rebuild
+
+
+def plan_for(current):
+    """The targets and their candidate scopes for the ranking as last rebuilt. Any edit of rules,
+    stages, tiers or regions marks the ranking stale (registry.receivers) and only a rebuild makes it
+    complete again, with a new rebuilt_at: so the plan can be kept until then, in each process."""
+    key = (current.pk, current.evaluated_on, current.rebuilt_at)
+    if key not in _plans:
+        _plans.clear()
+        _plans[key] = _plan(current.evaluated_on)
+    return _plans[key]
+
+
 def refresh_firms(firm_ids):
-    """Re-judge these firms for every target (their rows leave a target they are no longer below)."""
+    """Re-judge these firms, incrementally: their old rows go, and each firm is judged only for the
+    targets it is now a candidate of (one query tells which, for the whole batch); a single firm is
+    one or two targets out of fifteen."""
     firm_ids = sorted(set(firm_ids))
     current = PipelineState.objects.filter(name=STATE, complete=True).first()
     if not firm_ids or current is None:
         return
+    plan = plan_for(current)
+    scopes = {}
+    for _, _, _, scope in plan:
+        scopes.setdefault(str(scope), (f"s{len(scopes)}", scope))
     with transaction.atomic():
         for start in range(0, len(firm_ids), CHUNK):
             chunk = firm_ids[start : start + CHUNK]
             CandidateRank.objects.filter(firm_id__in=chunk).delete()
-            _insert(current.evaluated_on, Firm.objects.filter(id__in=chunk))
+            rows = Firm.objects.filter(id__in=chunk).annotate(
+                **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in scopes.values()}
+            ).values_list("id", *(name for name, _ in scopes.values()))
+            members = {name: [] for name, _ in scopes.values()}
+            for firm_id, *inside in rows:
+                for (name, _), yes in zip(scopes.values(), inside):
+                    if yes:
+                        members[name].append(firm_id)
+            by_scope = {}  # targets sharing a scope are judged together (and once when their rules agree)
+            for target in plan:
+                by_scope.setdefault(scopes[str(target[3])][0], []).append(target)
+            for name, targets_of_scope in by_scope.items():
+                if members[name]:
+                    _insert(current.evaluated_on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
 
 
 def ranked(key, region=None, user=None):

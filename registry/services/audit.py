@@ -1,6 +1,11 @@
 """Writing the audit trail; every service change goes through here."""
 
+import json
+
+from django.utils import timezone
+
 from registry.models import AuditEvent
+from registry.services.writes import copy_rows
 
 
 def actor_or_none(actor):
@@ -42,3 +47,13 @@ def diff(obj, values):
             changes[field] = [plain(old), plain(new)]
             setattr(obj, field, new)
     return changes
+
+
+def record_many(events, *, actor=None, via=""):
+    """events: (action, model_name, object_id, firm_id, changes) → AuditEvent rows in one insert."""
+    actor_id = actor_or_none(actor).pk if actor_or_none(actor) else None
+    now = timezone.now()
+    copy_rows(AuditEvent, ("at", "actor_id", "via", "action", "model", "object_id", "firm_id", "changes"), [
+        (now, actor_id, via, action, model, str(object_id), firm_id, json.dumps(changes, ensure_ascii=False))
+        for action, model, object_id, firm_id, changes in events
+    ])

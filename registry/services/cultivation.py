@@ -6,7 +6,7 @@ hand (a recorded recognition closes any open entry). recognized and rejected are
 failed enters the next year's pool as a new entry). Every status change and note is a dated
 CultivationNote; every change is audited.
 
-When a matching recognition is recorded (registry.receivers listens to certification_recorded),
+When a matching recognition is recorded (registry.services.effects.after_write, from every writer),
 the open entry closes by itself as 已认定, with the certification linked and a note.
 """
 

@@ -6,7 +6,7 @@ from registry.models import Firm, IndicatorYear
 from registry.services import audit
 from registry.services.errors import field_error
 from registry.services.firms import typed
-from registry.signals import firms_changed
+from registry.services.effects import INDICATORS, after_write
 
 INDICATOR_FIELDS = (
     "revenue", "revenue_growth", "rd_expense", "total_cost", "employees", "rd_staff", "ip_class1", "ip_class2",
@@ -71,7 +71,7 @@ def upsert_indicators(firm, year, values, *, actor=None, via=""):
         following.save(update_fields=["revenue_growth", "updated_at"])
     refresh_latest_indicators([firm.id])
     audit.record("create" if created else "update", row, actor=actor, via=via, firm_id=firm.id, changes=changes)
-    firms_changed.send(sender=IndicatorYear, firm_ids=[firm.id])
+    after_write([firm.id], changed=INDICATORS, sender=IndicatorYear)
     return row, "created" if created else "updated"
 
 

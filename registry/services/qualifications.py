@@ -1,8 +1,8 @@
 """Writes of qualifications (资质/奖项) and yearly indicator details, audited like every other fact.
 
 GraphQL mutations (api_graphql/eligibility) and the `qualifications` / `indicator_details` import
-kinds call these two functions and nothing else, so the audit trail and the `firms_changed`
-signal (which keeps the candidates ranking current) hold whichever door the data came in by.
+kinds call these two functions and nothing else, so the audit trail and the side effects
+(`effects.after_write`, which keeps the candidates ranking current) hold whichever door the data came in by.
 """
 
 from django.core.exceptions import ValidationError
@@ -12,7 +12,7 @@ from registry.models import IndicatorDetail, Qualification, QualificationKind, Q
 from registry.services import audit
 from registry.services.errors import field_error
 from registry.services.firms import typed
-from registry.signals import firms_changed
+from registry.services.effects import INDICATORS, after_write
 
 QUALIFICATION_FIELDS = ("kind", "level", "name", "issuer", "awarded_on", "valid_until", "rank", "reference",
                         "source_name", "source_row")
@@ -57,7 +57,7 @@ def record_qualification(firm, *, actor=None, via="", **values):
     row.full_clean(exclude=["firm"], validate_unique=False)
     row.save()
     audit.record("create" if created else "update", row, actor=actor, via=via, firm_id=firm.id, changes=changes)
-    firms_changed.send(sender=Qualification, firm_ids=[firm.id])
+    after_write([firm.id], changed=INDICATORS, sender=Qualification)
     return row, "created" if created else "updated"
 
 
@@ -68,7 +68,7 @@ def delete_qualification(row, *, actor=None, via=""):
                  changes={"kind": [row.kind, None], "name": [row.name, None]})
     row.delete()
     row.pk = pk
-    firms_changed.send(sender=Qualification, firm_ids=[firm_id])
+    after_write([firm_id], changed=INDICATORS, sender=Qualification)
 
 
 @transaction.atomic
@@ -106,5 +106,5 @@ def upsert_indicator_details(firm, year, values, *, actor=None, via=""):
         raise field_error(field, f"{field}: {' '.join(messages)}", code="invalid") from None
     row.save()
     audit.record("create" if created else "update", row, actor=actor, via=via, firm_id=firm.id, changes=changes)
-    firms_changed.send(sender=IndicatorDetail, firm_ids=[firm.id])
+    after_write([firm.id], changed=INDICATORS, sender=IndicatorDetail)
     return row, "created" if created else "updated"

@@ -1,5 +1,7 @@
 """Current stage and tier: ONE function decides them, from the recognitions valid on a day."""
 
+from collections import defaultdict
+
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,23 +31,26 @@ def current_of(holdings):
 
 
 def refresh_current_stage(firm_ids, today=None):
-    """Recompute current_stage/current_tier for these firms; return the ids that changed."""
+    """Recompute current_stage/current_tier for these firms; return the ids that changed.
+
+    Set-based: `current_of` decides for 5,000 firms at a time, then one UPDATE per distinct
+    (stage, tier) instead of a row per firm."""
     today = today or timezone.localdate()
-    changed = []
     firm_ids = list(firm_ids)
-    for start in range(0, len(firm_ids), CHUNK):
-        chunk = firm_ids[start : start + CHUNK]
+    changed = []
+    step = CHUNK * 10
+    for start in range(0, len(firm_ids), step):
+        chunk = firm_ids[start:start + step]
         current = current_of(
             Certification.objects.filter(held_on(today), firm_id__in=chunk).values_list(
-                "firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank"
-            )
-        )
-        stale = []
-        for firm in Firm.objects.filter(id__in=chunk).only("id", "current_stage_id", "current_tier_id"):
-            stage_id, tier_id = current.get(firm.id, (None, None))
-            if (firm.current_stage_id, firm.current_tier_id) != (stage_id, tier_id):
-                firm.current_stage_id, firm.current_tier_id = stage_id, tier_id
-                stale.append(firm)
-        Firm.objects.bulk_update(stale, ["current_stage", "current_tier"], batch_size=CHUNK)
-        changed.extend(firm.id for firm in stale)
+                "firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank"))
+        moves = defaultdict(list)
+        for firm_id, stage_id, tier_id in Firm.objects.filter(id__in=chunk).values_list(
+                "id", "current_stage_id", "current_tier_id"):
+            target = current.get(firm_id, (None, None))
+            if (stage_id, tier_id) != target:
+                moves[target].append(firm_id)
+        for (stage_id, tier_id), ids in moves.items():
+            Firm.objects.filter(id__in=ids).update(current_stage_id=stage_id, current_tier_id=tier_id)
+            changed.extend(ids)
     return changed

@@ -24,7 +24,7 @@ from registry.models import (
     Stage,
 )
 from registry.services import record_certification, revoke_certification, upsert_firm, upsert_indicators
-from registry.signals import firms_changed
+from registry.services.effects import RECOGNITIONS, after_write
 from registry.tasks import rebuild_precomputed_tables
 
 TODAY = datetime.date(2026, 11, 23)
@@ -142,6 +142,24 @@ def test_candidate_ranking_same_as_live_and_after_writes(seed):
     assert_candidates_same_as_live()
 
 
+def test_single_write_rejudges_the_firm_for_its_own_targets_only(db, monkeypatch):
+    """The refresh is incremental: a firm without a stage is a candidate of the bottom rung only, so
+    recording its first recognition judges it for the targets of (at most) two rungs, not all of them,
+    and the ranking still equals a full rebuild's."""
+    call_command("seed_demo", firms=60, seed=5, today=TODAY, no_index=True)
+    firm = Firm.objects.filter(current_stage__isnull=True).order_by("id").first()
+    judged = []
+    real_judge = candidate_ranks.judge
+    monkeypatch.setattr(candidate_ranks, "judge", lambda stage, tier, *a, **k: judged.append(
+        (stage.code, tier and tier.code)) or real_judge(stage, tier, *a, **k))
+    record_certification(firm, "tech_sme", datetime.date(2026, 3, 1), today=TODAY)
+    all_targets = list(candidate_ranks.targets(TODAY))
+    assert 0 < len(judged) <= 2 < len(all_targets)
+    after_write_rows = sorted(CandidateRank.objects.values_list("target", "firm_id", "outcome_rank", "gap"))
+    candidate_ranks.rebuild(TODAY)
+    assert after_write_rows == sorted(CandidateRank.objects.values_list("target", "firm_id", "outcome_rank", "gap"))
+
+
 def test_rule_change_makes_ranking_stale(db):
     call_command("seed_demo", firms=60, seed=5, today=TODAY, no_index=True)
     assert candidate_ranks.ready_for(TODAY) and not candidate_ranks.ready_for(TODAY + datetime.timedelta(days=1))
@@ -161,8 +179,8 @@ def test_large_change_marks_stale_and_rebuilds_after_commit(db, settings, django
     assert precomputed.is_complete() and candidate_ranks.ready_for(TODAY)
     settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS = 10
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        firms_changed.send(sender=Certification, firm_ids=list(Firm.objects.values_list("id", flat=True)))
-        firms_changed.send(sender=Certification, firm_ids=list(Firm.objects.values_list("id", flat=True)))
+        after_write(Firm.objects.values_list("id", flat=True), changed=RECOGNITIONS)
+        after_write(Firm.objects.values_list("id", flat=True), changed=RECOGNITIONS)
         assert not precomputed.is_complete() and not candidate_ranks.ready_for(TODAY)
     rebuilds = [callback for callback in callbacks if callback == rebuild_precomputed_tables.delay]
     assert len(rebuilds) == 1  # one rebuild, however many signals the write sent

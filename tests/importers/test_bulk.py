@@ -96,3 +96,69 @@ def test_bulk_path_announces_each_chunk_once(tmp_path, monkeypatch):
         firms_changed.disconnect(receiver)
     assert len(sent) == 1  # a small file is one chunk (the reader hands the rows under the header over at once)
     assert set().union(*map(set, sent)) == set(Firm.objects.values_list("id", flat=True))
+
+
+# Firm lists: record_firms per chunk against upsert_firm per row.
+A, B, C, D, E = (make_uscc("320583", serial=n) for n in (9101, 9102, 9103, 9104, 9105))
+FIRM_HEADER = "统一社会信用代码,企业名称,成立日期,所在地区,主营产品,注册资本（万元）\n"
+FIRMS_FIRST = [
+    (A, "昆山甲精密有限公司", "2012-10-24", "昆山市", "精密模具", "100"),
+    (B, "昆山乙电子有限公司", "2016-11-11", "昆山市", "", ""),
+    (C, "昆山丙材料有限公司", "", "火星市", "", ""),          # unknown region: refused
+]
+FIRMS_SECOND = [
+    (A, "昆山甲精密股份有限公司", "2012-10-24", "昆山市", "精密模具", "100"),  # renamed: old name kept
+    (B, "昆山乙电子有限公司", "2016-11-11", "昆山市", "", ""),              # unchanged
+    (C, "昆山丙材料有限公司", "2020-01-01", "昆山市", "", "-5"),            # negative capital: refused
+    (D, "昆山丁" + "很长" * 100 + "有限公司", "", "昆山市", "", ""),          # name over 200 characters
+    (E, "昆山戊软件有限公司", "2021-05-05", "", "", "30"),                  # new firm without a region
+    (B, "昆山乙电子有限公司", "2016-11-11", "昆山市", "芯片", "20"),          # same USCC again: a duplicate
+]
+
+
+def firm_snapshot():
+    firms = sorted(Firm.objects.values_list("uscc", "name", "name_normalized", "former_names", "founded_on",
+                                            "region_id", "main_products", "registered_capital"))
+    events = sorted((e.action, e.model, str(sorted(e.changes.items()))) for e in AuditEvent.objects.filter(model="firm"))
+    return firms, events
+
+
+def import_firms_both(tmp_path, per_row):
+    outcomes = []
+    for name, rows in (("f1.csv", FIRMS_FIRST), ("f2.csv", FIRMS_SECOND), ("f2_again.csv", FIRMS_SECOND)):
+        path = tmp_path / name
+        path.write_text(FIRM_HEADER + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+        job = import_file(path, kind="firms", per_row=per_row)
+        errors = sorted((e.line, e.field, e.code, e.message) for e in job.row_errors.all())
+        outcomes.append((job.status, job.created, job.updated, job.unchanged, job.errors, job.duplicates, errors))
+    return outcomes, firm_snapshot()
+
+
+@pytest.mark.parametrize("chunksize", [2, 5000])
+def test_firm_list_set_based_and_per_row_give_the_same_registry(tmp_path, monkeypatch, chunksize):
+    monkeypatch.setattr(import_services, "CHUNKSIZE", chunksize)
+    per_row = import_firms_both(tmp_path, per_row=True)
+    Firm.objects.all().delete()
+    AuditEvent.objects.all().delete()
+    bulk = import_firms_both(tmp_path, per_row=False)
+    assert bulk == per_row
+    outcomes, (firms, events) = bulk
+    assert [o[1:6] for o in outcomes] == [(2, 0, 0, 1, 0), (0, 1, 1, 4, 1), (0, 0, 2, 4, 1)]  # a duplicate is also an error
+    by_uscc = {f[0]: f for f in firms}
+    assert set(by_uscc) == {A, B}
+    assert by_uscc[A][1] == "昆山甲精密股份有限公司" and by_uscc[A][3] == ["昆山甲精密有限公司"]
+    assert sorted(e[0] for e in events) == ["create", "create", "update"]
+
+
+def test_firm_list_runs_the_side_effects_once_per_chunk(tmp_path, monkeypatch):
+    from registry.services import firms as firm_services
+
+    calls = []
+    real = firm_services.after_write
+    monkeypatch.setattr(firm_services, "after_write", lambda ids, **kw: calls.append(list(ids)) or real(ids, **kw))
+    path = tmp_path / "f.csv"
+    rows = [(make_uscc("320583", serial=9200 + n), f"昆山{n}号科技有限公司", "", "昆山市", "", "") for n in range(30)]
+    path.write_text(FIRM_HEADER + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    job = import_file(path, kind="firms")
+    assert job.created == 30
+    assert len(calls) == 1 and sorted(calls[0]) == sorted(Firm.objects.values_list("id", flat=True))

@@ -14,6 +14,7 @@ from importers.models import JobStatus
 from importers.services import import_file
 from registry.models import AuditEvent, Certification, Firm, Region, Role, RoleAssignment
 from registry.names import normalize_name
+from registry.services.staged import StagedRecognitions
 from tests.factories import bad_check_digit, make_uscc
 from tests.importers.test_bulk import snapshot
 
@@ -182,7 +183,7 @@ def test_fast_path_dry_run_idempotency_and_failure(tmp_path, monkeypatch):
     def broken(self, *args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(fastpath.FastImport, "refresh_stages", broken)
+    monkeypatch.setattr(StagedRecognitions, "refresh_stages", broken)  # the pipeline fails half-way
     failed = import_file(write(tmp_path, "fixed.csv", [line.replace("2024-01-10", "2024-01-12") for line in MIXED]),
                          kind="recognitions", options={"tier": "hnte"})
     assert failed.status == JobStatus.FAILED and "disk full" in failed.message

@@ -31,22 +31,22 @@ def test_importing_a_recognition_closes_the_matching_pool_entry(tmp_path, per_ro
 
 @pytest.mark.parametrize("recorded_with_it", [True, False])
 def test_a_whole_list_at_once_closes_only_the_entries_it_recorded(recorded_with_it):
-    """certifications_recorded with more than 5,000 ids (a list applied set-based, ids in a compact array)."""
+    """Pool closing for more than 5,000 recorded ids (a list applied set-based, ids in a compact array)."""
     from array import array
     import datetime
 
     from registry.models import Certification, Tier
-    from registry.signals import certifications_recorded
+    from registry.services.effects import close_pool_entries
 
     firm, _ = upsert_firm(USCC, name="无锡芯动生物科技有限公司", region="320211")
     entry = add_to_cultivation_pool(firm, "hnte", target_year=2025)
     tier = Tier.objects.get(code="hnte")
-    record = Certification.objects.create(  # written without the per-record signal, as the fast path does
+    record = Certification.objects.create(  # written without the services, as the fast path's SQL does
         firm=firm, stage=tier.stage, tier=tier, level="provincial", certificate_no="GR202532000123",
         issued_on=datetime.date(2025, 11, 20), valid_from=datetime.date(2025, 11, 20),
         valid_until=datetime.date(2028, 11, 19))
     others = [record.id + 10 + n for n in range(6000)]
     ids = array("q", sorted(others + [record.id]) if recorded_with_it else others)
-    certifications_recorded.send(sender=Certification, certification_ids=ids)
+    close_pool_entries(ids)
     entry.refresh_from_db()
     assert entry.status == (PoolStatus.RECOGNIZED if recorded_with_it else PoolStatus.POOLED)

@@ -1,0 +1,91 @@
+"""What follows a registry write, run once per batch and called by the writing service itself.
+
+Every service that changes firms, recognitions or indicators ends with ONE call to `after_write`
+for the whole batch it wrote (a single write is a batch of one), inside its transaction:
+
+1. cultivation pool — open entries matching a just-recorded recognition close as 已认定
+   (registry.services.cultivation);
+2. the precomputed pipeline tables (registry.analytics.precomputed) — only when recognitions or
+   firm facts changed (indicators are not in them);
+3. the candidates ranking (registry.eligibility.precomputed), re-judged for these firms only;
+4. `firms_changed` for listeners outside the registry: the search index (queued on commit) and an
+   import job collecting the firms it wrote.
+
+Current stage is not here: it is part of the write (the recognitions decide it) and the writers
+refresh it before calling this. A batch over ANALYTICS_INLINE_REFRESH_MAX_FIRMS (a large import)
+would spend minutes re-deriving tables inside the writer's transaction: both groups of tables are
+marked stale instead (the analytics answer live meanwhile) and rebuilt once the write commits.
+"""
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+
+from registry.signals import firms_changed
+
+# What a batch changed: which side effects it needs.
+RECOGNITIONS, FIRMS, INDICATORS = "recognitions", "firms", "indicators"
+# The firm fields the derived tables read (a rename or new products change neither): the pipeline rows
+# copy the region's path; the candidates ranking reads what registry.eligibility.facts.FIRM_COLUMNS
+# loads (tests/registry/test_effects.py keeps the two lists in step).
+PIPELINE_FIRM_FIELDS = frozenset({"region"})
+RANKED_FIRM_FIELDS = frozenset({"region", "founded_on", "listing_status"})
+
+
+def after_write(firm_ids, *, changed, recorded=(), sender=None, fields=None):
+    """The side effects of a write of these firms, once. `changed`: RECOGNITIONS, FIRMS or INDICATORS;
+    `recorded`: ids (or Certification objects) of recognitions created or changed, for the pool;
+    `fields`: for FIRMS, the firm fields the batch changed (None: any, e.g. new firms)."""
+    firm_ids = np.unique(np.fromiter(firm_ids, dtype=np.int64))  # sorted, once each; compact at any size
+    if len(recorded):
+        close_pool_entries(recorded)
+    if not len(firm_ids):
+        return
+    ids = firm_ids.tolist()
+    pipeline_rows = changed == RECOGNITIONS or (changed == FIRMS and (fields is None or fields & PIPELINE_FIRM_FIELDS))
+    ranking = changed != FIRMS or fields is None or bool(fields & RANKED_FIRM_FIELDS)
+    if (pipeline_rows or ranking) and not rebuild_instead(len(ids)):
+        if pipeline_rows:
+            from registry.analytics.precomputed import refresh_firms as refresh_pipeline
+
+            refresh_pipeline(ids)
+        if ranking:
+            from registry.eligibility.precomputed import refresh_firms as refresh_candidates
+
+            refresh_candidates(ids)
+    firms_changed.send(sender=sender, firm_ids=firm_ids, changed=changed)
+
+
+def close_pool_entries(recorded):
+    """Close the open pool entries the recorded recognitions satisfy: one query finds the few
+    recognitions whose firm has an open entry, however many were recorded."""
+    from registry.models import OPEN_POOL_STATUSES, Certification, CultivationEntry
+    from registry.services.cultivation import close_entries_for
+
+    ids = np.fromiter((getattr(r, "pk", r) for r in recorded), dtype=np.int64)
+    pooled = CultivationEntry.objects.filter(status__in=OPEN_POOL_STATUSES).values("firm_id")
+    if len(ids) <= 5000:
+        found = Certification.objects.filter(id__in=ids.tolist(), firm_id__in=pooled).select_related("tier")
+    else:  # a whole list at once: the pooled firms' few recognitions, kept if just recorded
+        pooled_records = list(Certification.objects.filter(firm_id__in=pooled).select_related("tier").order_by("id"))
+        just_recorded = np.isin([c.id for c in pooled_records], ids)
+        found = [c for c, keep in zip(pooled_records, just_recorded) if keep]
+    for certification in found:
+        close_entries_for(certification)
+
+
+def rebuild_instead(n_firms):
+    """True (and the tables marked stale, one rebuild queued on commit) when a batch is too large to
+    refresh inline."""
+    if n_firms <= settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS:
+        return False
+    from registry.analytics import precomputed as pipeline
+    from registry.eligibility import precomputed as candidates
+    from registry.tasks import rebuild_precomputed_tables
+
+    if pipeline.is_complete() or candidates.is_complete():  # once stale, later batches of this write add nothing
+        note = f"{n_firms:,} firms changed at once; rebuilding after commit"
+        pipeline.mark_stale(note)
+        candidates.mark_stale(note)
+        transaction.on_commit(rebuild_precomputed_tables.delay)
+    return True

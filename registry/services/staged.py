@@ -1,0 +1,258 @@
+"""The recognition pipeline's PostgreSQL backend: recognitions staged in a TEMP table, applied in SQL.
+
+registry.services.certifications.record_certifications decides each item in memory; for a whole
+list (1,000,000 rows) that is most of the time. Here the rows are already in a TEMP table (STAGE,
+filled by the importer's fast path, importers/fastpath.py, with COPY) and a few statements apply
+them with the same rules:
+
+1. firms the list names and the registry lacks are created from their first row, with upsert_firm's
+   record and audit row (a firm with a single row gets its current stage in the same statement);
+2. a plan per row (PLAN): the firm's only row and no record of the tier → one INSERT … SELECT; the
+   firm's only row naming its only record (record_certification's lookup) → one UPDATE … FROM that
+   writes only rows whose compared fields are IS DISTINCT FROM the file's (a re-import writes
+   nothing); anything else (several rows or records of one firm and tier: matching, conflicts,
+   renewal links decided in order) → record_certifications, in line order, ROWS_BATCH at a time;
+3. current stages refreshed with one UPDATE (the rule of registry.services.stage.current_of);
+4. the side effects (registry.services.effects.after_write) once. The ids of the firms and records
+   written are kept in a TEMP table (TOUCHED) and reach Python once, as compact arrays.
+
+The importer's tests (tests/importers/test_fastpath.py) import the same files through both backends
+and compare counts, row reports, records, renewal links, current stages and audit rows.
+"""
+
+from array import array
+
+from django.db import connection
+from django.utils import timezone
+
+from registry.models import Certification
+from registry.services import audit
+from registry.services.certifications import COMPARED, record_certifications
+from registry.services.effects import RECOGNITIONS, after_write
+
+STAGE = "import_fast_rows"
+PLAN = "import_fast_plan"
+TOUCHED = "import_fast_touched"  # firms and records the job wrote: ids stay in the database, not in Python sets
+ROWS_BATCH = 20_000  # staged rows handed to record_certifications at a time
+
+
+def create_stage(cursor):
+    """The TEMP table a caller COPYs its rows into (one row a line of the list; problem set = not applied)."""
+    cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {PLAN}")
+    cursor.execute(f"""CREATE TEMP TABLE {STAGE} (
+        line integer NOT NULL, uscc text NOT NULL, name text NOT NULL, name_norm text NOT NULL,
+        region_id text NOT NULL, in_scope boolean NOT NULL, issued_on date NOT NULL,
+        valid_from date NOT NULL, valid_until date NOT NULL, certificate_no text NOT NULL, dkey text NOT NULL,
+        problem text, first_line integer, firm_region text) ON COMMIT DROP""")
+
+
+class StagedRecognitions:
+    """Apply the rows of STAGE without a problem, all of one tier with the same details (`base`: what
+    prepare_certification gives for them, dates aside). `counts` gets created/updated/unchanged/
+    firms_created; `reject(line, (field, message, code))` hears of rows refused."""
+
+    def __init__(self, tier, base, details, *, actor, via, today, counts, reject):
+        self.tier, self.base, self.details = tier, base, details
+        self.compared = [k for k in COMPARED if k in base]
+        self.actor, self.via, self.today, self.counts, self.reject = actor, via, today, counts, reject
+
+    def apply(self, cursor):
+        actor = audit.actor_or_none(self.actor)
+        params = {"now": timezone.now(), "today": self.today, "actor": actor.pk if actor else None, "via": self.via,
+                  "tier": self.tier.id, "stage": self.tier.stage_id}
+        cursor.execute(f"""CREATE TEMP TABLE {TOUCHED} (firm_id bigint NOT NULL, cert_id bigint,
+                           new_firm boolean NOT NULL DEFAULT false) ON COMMIT DROP""")
+        self.counts["firms_created"] += self.create_firms(cursor, params)
+        self.plan(cursor, params)
+        self.update_matching(cursor, params)
+        self.insert_new(cursor, params)
+        self.refresh_stages(cursor, params)
+        self.apply_rows(cursor)
+        announced = _ids(cursor, f"SELECT DISTINCT firm_id FROM {TOUCHED} ORDER BY 1")
+        cert_ids = _ids(cursor, f"SELECT cert_id FROM {TOUCHED} WHERE cert_id IS NOT NULL ORDER BY 1")
+        cursor.execute(f"DROP TABLE {STAGE}, {PLAN}, {TOUCHED}")
+        after_write(announced, changed=RECOGNITIONS, recorded=cert_ids, sender=Certification)
+
+    # Audit: one AuditEvent per created firm, created or changed certification, with the per-row
+    # services' `changes` — not one per job. An auditor reads a firm's history record by record
+    # (who changed what, from what to what); a single job row would hide which records an import
+    # touched. Unchanged rows write nothing; provenance (file, line, checksum, job) is on each record.
+
+    def create_firms(self, cursor, params):
+        """Firms named by the list and not in the registry, from their first row; upsert_firm's record
+        and audit row. A firm with a single row gets its current stage here (no second write).
+        Returns how many were created."""
+        cursor.execute(f"""
+            WITH creators AS (
+                SELECT DISTINCT ON (uscc) uscc, name, name_norm, region_id, line, valid_from, valid_until,
+                       count(*) OVER (PARTITION BY uscc) AS n
+                FROM {STAGE} s WHERE problem IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM registry_firm f WHERE f.uscc = s.uscc)
+                ORDER BY uscc, line
+            ), firms AS (
+                INSERT INTO registry_firm (uscc, uscc_override_reason, name, name_normalized, former_names, region_id,
+                    industry_code, description, main_products, technologies, listing_status, created_at, updated_at,
+                    current_stage_id, current_tier_id)
+                SELECT uscc, '', name, name_norm, '[]'::jsonb, region_id, '', '', '', '', 'unlisted', %(now)s, %(now)s,
+                       CASE WHEN held THEN %(stage)s END, CASE WHEN held THEN %(tier)s END
+                FROM (SELECT *, n = 1 AND valid_from <= %(today)s AND valid_until >= %(today)s AS held
+                      FROM creators) c ORDER BY line
+                RETURNING id, uscc, name, region_id
+            ), audit AS (
+                INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
+                SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', id::text, id,
+                       jsonb_build_object('name', jsonb_build_array(NULL, name), 'region', jsonb_build_array(NULL, region_id))
+                FROM firms
+            ), touched AS (
+                INSERT INTO {TOUCHED} (firm_id, new_firm) SELECT id, true FROM firms
+            )
+            SELECT count(*) FROM firms""", params)
+        return cursor.fetchone()[0]
+
+    def plan(self, cursor, params):
+        """insert: the firm's only row, no record of the tier; match: its only row, naming its only
+        record (record_certification's lookup); rows: everything else, decided in file order."""
+        cursor.execute(f"""CREATE TEMP TABLE {PLAN} ON COMMIT DROP AS
+            SELECT s.line, f.id AS firm_id, e.id AS cert_id,
+                CASE WHEN count(*) OVER (PARTITION BY f.id) > 1 OR e.n > 1 THEN 'rows'
+                     WHEN e.n IS NULL THEN 'insert'
+                     WHEN (s.certificate_no <> '' AND (e.certificate_no = s.certificate_no
+                           OR (e.certificate_no = '' AND e.valid_from = s.valid_from)))
+                       OR (s.certificate_no = '' AND e.valid_from = s.valid_from) THEN 'match'
+                     ELSE 'rows' END AS path
+            FROM {STAGE} s JOIN registry_firm f ON f.uscc = s.uscc LEFT JOIN (
+                SELECT firm_id, count(*) AS n, min(id) AS id, min(certificate_no) AS certificate_no,
+                       min(valid_from) AS valid_from
+                FROM registry_certification
+                WHERE tier_id = %(tier)s AND firm_id IN (SELECT f.id FROM {STAGE} s JOIN registry_firm f ON f.uscc = s.uscc)
+                GROUP BY firm_id) e ON e.firm_id = f.id
+            WHERE s.problem IS NULL""", params)
+        cursor.execute(f"CREATE INDEX ON {PLAN} (path, line)")
+
+    def _row_values(self):
+        """SQL expressions of the values record_certification compares, for staged row s."""
+        constants = {k: self.base[k] for k in self.compared if k not in ("issued_on", "valid_from", "valid_until",
+                                                                           "certificate_no")}
+        values = {k: f"s.{k}" for k in ("issued_on", "valid_from", "valid_until", "certificate_no")}
+        for k in constants:
+            values[k] = f"%(c_{k})s::{'integer' if k == 'batch_year' else 'text'}"
+        return {k: values[k] for k in self.compared}, {f"c_{k}": v for k, v in constants.items()}
+
+    def _provenance(self):
+        return {"source_name": self.details.get("source_name", ""), "source_checksum": self.details.get(
+            "source_checksum", ""), "import_job_id": self.details.get("import_job_id")}
+
+    def update_matching(self, cursor, params):
+        """Staged rows naming their firm's single record: compared field by field (IS DISTINCT FROM), only
+        changed records written, each with its audit row of [old, new] pairs, like record_certification."""
+        values, constants = self._row_values()
+        sets = ", ".join(f"{k} = {v}" for k, v in values.items())
+        old = ", ".join(f"o.{k}" for k in values)
+        new = ", ".join(values.values())
+        changes = " || ".join(
+            f"CASE WHEN o.{k} IS DISTINCT FROM {v} THEN jsonb_build_object('{k}', jsonb_build_array(to_jsonb(o.{k}), "
+            f"to_jsonb({v}))) ELSE '{{}}'::jsonb END" for k, v in values.items())
+        cursor.execute(f"""
+            WITH updated AS (
+                UPDATE registry_certification c SET {sets},
+                    source_name = %(source_name)s, source_row = s.line, source_checksum = %(source_checksum)s,
+                    import_job_id = %(import_job_id)s, updated_at = %(now)s,
+                    status = CASE WHEN o.valid_until IS DISTINCT FROM s.valid_until AND o.status IN ('active', 'expired')
+                                  THEN CASE WHEN s.valid_until < %(today)s THEN 'expired' ELSE 'active' END
+                                  ELSE o.status END
+                FROM {PLAN} p JOIN {STAGE} s ON s.line = p.line JOIN registry_certification o ON o.id = p.cert_id
+                WHERE p.path = 'match' AND c.id = p.cert_id AND ({old}) IS DISTINCT FROM ({new})
+                RETURNING c.id, c.firm_id, {changes} AS changes
+            ), audit AS (
+                INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
+                SELECT %(now)s, %(actor)s, %(via)s, 'update', 'certification', id::text, firm_id, changes FROM updated
+            ), touched AS (
+                INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT firm_id, id FROM updated
+            )
+            SELECT count(*) FROM updated""", {**params, **constants, **self._provenance()})
+        updated = cursor.fetchone()[0]
+        cursor.execute(f"SELECT count(*) FROM {PLAN} WHERE path = 'match'")
+        matched = cursor.fetchone()[0]
+        self.counts["updated"] += updated
+        self.counts["unchanged"] += matched - updated
+
+    def insert_new(self, cursor, params):
+        """A firm's first record of the tier: one INSERT … SELECT and its audit rows."""
+        values, constants = self._row_values()
+        names = ", ".join(values)
+        cursor.execute(f"""
+            WITH created AS (
+                INSERT INTO registry_certification (firm_id, stage_id, tier_id, status, renews_id, revoked_on,
+                    revocation_reason, authority, level, batch, batch_year, certificate_no, issued_on, valid_from,
+                    valid_until, source_name, source_row, source_checksum, import_job_id, created_at, updated_at)
+                SELECT p.firm_id, %(stage)s, %(tier)s,
+                       CASE WHEN s.valid_until < %(today)s THEN 'expired' ELSE 'active' END, NULL, NULL, '',
+                       %(authority)s, %(level)s, %(batch)s, %(batch_year)s, s.certificate_no, s.issued_on, s.valid_from,
+                       s.valid_until, %(source_name)s, s.line, %(source_checksum)s, %(import_job_id)s, %(now)s, %(now)s
+                FROM {PLAN} p JOIN {STAGE} s ON s.line = p.line WHERE p.path = 'insert' ORDER BY s.line
+                RETURNING id, firm_id, {names}
+            ), audit AS (
+                INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
+                SELECT %(now)s, %(actor)s, %(via)s, 'record', 'certification', id::text, firm_id,
+                       jsonb_build_object({", ".join(f"'{k}', to_jsonb({k})" for k in values)}) FROM created
+            ), touched AS (
+                INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT firm_id, id FROM created
+            )
+            SELECT count(*) FROM created""", {
+            **params, **constants, **self._provenance(), "authority": self.base.get("authority", ""),
+            "level": self.base["level"], "batch": self.base.get("batch", ""), "batch_year": self.base.get("batch_year")})
+        self.counts["created"] += cursor.fetchone()[0]
+
+    def refresh_stages(self, cursor, params):
+        """registry.services.stage.current_of in SQL: the highest stage, then tier, held today, for the
+        firms whose records were written (a firm created here already has it)."""
+        cursor.execute(f"""
+            WITH firms AS (
+                SELECT DISTINCT t.firm_id AS id FROM {TOUCHED} t
+                WHERE t.cert_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM {TOUCHED} n WHERE n.new_firm AND n.firm_id = t.firm_id)),
+            best AS (
+                SELECT DISTINCT ON (c.firm_id) c.firm_id, c.stage_id, c.tier_id
+                FROM registry_certification c JOIN registry_stage st ON st.id = c.stage_id
+                     JOIN registry_tier t ON t.id = c.tier_id
+                WHERE c.firm_id IN (SELECT id FROM firms) AND c.status IN ('active', 'superseded')
+                  AND c.valid_from <= %(today)s AND c.valid_until >= %(today)s
+                ORDER BY c.firm_id, st.rank DESC, t.rank DESC)
+            UPDATE registry_firm f SET current_stage_id = b.stage_id, current_tier_id = b.tier_id
+            FROM firms LEFT JOIN best b ON b.firm_id = firms.id
+            WHERE f.id = firms.id AND (f.current_stage_id, f.current_tier_id) IS DISTINCT FROM (b.stage_id, b.tier_id)""",
+                       params)
+
+    def apply_rows(self, cursor):
+        """Firms with several rows or records of the tier: record_certifications, in file order."""
+        cursor.execute(f"""SELECT s.line, p.firm_id, s.issued_on, s.valid_from, s.valid_until, s.certificate_no
+                           FROM {PLAN} p JOIN {STAGE} s ON s.line = p.line WHERE p.path = 'rows' ORDER BY s.line""")
+        with connection.cursor() as out:  # `cursor` is still handing out the rows
+            while batch := cursor.fetchmany(ROWS_BATCH):
+                items = [dict(self.base, firm_id=firm_id, issued_on=issued_on, valid_from=valid_from,
+                              valid_until=until, certificate_no=number, source_row=line)
+                         for line, firm_id, issued_on, valid_from, until, number in batch]
+                results = record_certifications(items, actor=self.actor, via=self.via, today=self.today,
+                                                          side_effects=False)
+                firm_ids, cert_ids = [], []
+                for (line, firm_id, *_), result in zip(batch, results):
+                    if result[1] == "error":
+                        self.reject(line, ("", result[2], "conflict"))
+                        continue
+                    self.counts[result[1]] += 1
+                    if result[1] != "unchanged":
+                        firm_ids.append(firm_id)
+                        cert_ids.append(result[0])
+                if firm_ids:
+                    out.execute(f"INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+                                [firm_ids, cert_ids])
+
+
+def _ids(cursor, sql) -> array:
+    """A query's single bigint column as a compact array (8 bytes an id: a whole list's ids fit easily)."""
+    cursor.execute(sql)
+    ids = array("q")
+    while batch := cursor.fetchmany(100_000):
+        ids.extend(row[0] for row in batch)
+    return ids
+
