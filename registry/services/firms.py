@@ -12,7 +12,7 @@ from registry.services.errors import field_error
 from registry.signals import firms_changed
 
 FIRM_FIELDS = (
-    "name", "former_names", "founded_on", "region", "industry_code", "registered_capital",
+    "name", "former_names", "founded_on", "region", "industry_code", "registered_capital", "registered_capital_currency",
     "description", "main_products", "technologies", "listing_status",
 )
 
