@@ -154,7 +154,7 @@ def test_more_dates():
     ("2024/13/40", "not a real date"),
     ("2023-02-29", "not a real date"),
     ("2024", "not a date"),
-    ("3/5/2024", "not a date"),
+    ("13/13/2024", "not a real date"),
     ("2024年3月", "not a date"),
     ("尚未发证", "not a date"),
 ])
