@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="firm",
             name="registered_capital_currency",
-            field=models.CharField(blank=True, default="", max_length=3, verbose_name="注册资本币种"),
+            field=models.CharField(blank=True, db_default="", default="", max_length=3, verbose_name="注册资本币种"),
         ),
         migrations.RunPython(forwards, migrations.RunPython.noop),
     ]
