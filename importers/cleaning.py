@@ -440,4 +440,5 @@ def split_key_errors(result: CleanResult, key_fields) -> tuple[list[CellError], 
         (fatal if error.field in key_fields else warnings).append(error)
     for error in warnings:
         result.values.pop(error.field, None)
+    result.errors = [e for e in result.errors if e not in warnings]  # what is left: rejections and reviews
     return fatal, warnings
