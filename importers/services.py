@@ -205,6 +205,13 @@ def _messages(error):
     return [("", m) for m in error.messages]
 
 
+def _province_named(file_name):
+    """江苏省2024年高新技术企业名单.xlsx → 320000: a list's province from its file name (provinces only:
+    a city or district in a name is too often just the sender's)."""
+    code = from_address(file_name or "")
+    return code[:2] + "0000" if code else None
+
+
 class Run:
     """One pass over a job's file: counts, errors and review items collected in memory."""
 
@@ -228,7 +235,7 @@ class Run:
         self.scope = permissions.region_paths(self.user) if self.user is not None else None
         self._fuzzy = {}
         self._warnings = []  # (field, message) from the row being applied; see warn()/flush_warnings()
-        self.context = self.options.get("region_context") or from_address(job.file_name or "")
+        self.context = self.options.get("region_context") or _province_named(job.file_name)
         self._former = None
         self._tier = None
 

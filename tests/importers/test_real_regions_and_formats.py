@@ -160,3 +160,13 @@ def test_a_known_firm_keeps_its_region_when_the_row_names_none(tmp_path):
     job = import_file(again, kind="firms")
     assert job.unchanged == 1 and Firm.objects.get().region_id == "320571"
     assert uscc_division(uscc) == "320500"
+
+
+def test_a_province_in_the_file_name_is_the_lists_context(tmp_path):
+    path = tmp_path / "北京市2024年高新技术企业名单.csv"
+    # 990000 is no division: only the file name can say which 朝阳 and which 通州
+    path.write_text(f"企业名称,统一社会信用代码,地区\n朝阳戊科技有限公司,{make_uscc('990000')},朝阳\n"
+                    f"通州己科技有限公司,{make_uscc('990000')},通州\n", encoding="utf-8")
+    job = import_file(path, kind="recognitions", options={"tier": "hnte", "issued_on": "2024-12-01"})
+    assert job.errors == 0 and sorted(Firm.objects.values_list("region_id", flat=True)) == ["110105", "110112"]
+    assert not warnings_of(job)
