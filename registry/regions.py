@@ -139,9 +139,15 @@ def _scope_code(text: str | None, levels=("province", "city")) -> str | None:
 def resolve_row_region(text=None, *, province=None, city=None, address=None, context=None,
                        uscc=None) -> RegionFound:
     """The region of one row from all its clues (see the module docstring for the rules)."""
+    clues = tuple(None if v in (None, "") else str(v) for v in (text, province, city, address, context))
+    found = _resolve(*clues, uscc_division(uscc))  # lists repeat the same few clue sets: cached
+    return RegionFound(found.code, list(found.warnings), found.problem, found.source)
+
+
+@lru_cache(maxsize=65536)
+def _resolve(text, province, city, address, context, division) -> RegionFound:
     found = RegionFound()
     rows = regions_by_code()
-    division = uscc_division(uscc)
     # What the list says about the area, most specific last; `context` only counts when the row is silent.
     scope, scope_label = None, ""
     for label, value, levels in (("省份", province, ("province",)), ("城市", city, ("province", "city"))):

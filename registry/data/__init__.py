@@ -166,3 +166,7 @@ def clear_caches():
     """Forget the cached rows and indexes (after update_regions rewrote the files)."""
     for cached in (region_texts, regions_by_code, _successors, region_index, _codes):
         cached.cache_clear()
+    from registry import regions  # noqa: PLC0415 - registry.regions imports this module
+
+    regions._resolve.cache_clear()
+    regions._prefix_names.cache_clear()
