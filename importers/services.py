@@ -432,6 +432,7 @@ class Run:
 
     def apply_one(self, row, values, **kwargs):
         applier = getattr(self, f"apply_{self.kind}")
+        outcome = None
         try:
             with transaction.atomic():
                 outcome = applier(values, line=row.line, **kwargs)
@@ -448,7 +449,7 @@ class Run:
             self.reject(row, [("", f"Conflicts with a record already stored ({error}).", "conflict")])
             return None
         finally:
-            self.flush_warnings(row, keep=True)
+            self.flush_warnings(row, keep=outcome is not None)  # a rejected row's warnings add nothing
         self.counts[outcome] += 1
         return outcome
 
