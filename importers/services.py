@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from registry import permissions
 from registry.data import resolve_region
-from registry.regions import from_address, resolve_row_region
+from registry.regions import province_prefix, resolve_row_region
 from registry.models import Firm, Region, Stage, Tier
 from registry.names import normalize_name
 from registry.services import record_certification, upsert_firm, upsert_indicators
@@ -205,13 +205,6 @@ def _messages(error):
     return [("", m) for m in error.messages]
 
 
-def _province_named(file_name):
-    """江苏省2024年高新技术企业名单.xlsx → 320000: a list's province from its file name (provinces only:
-    a city or district in a name is too often just the sender's)."""
-    code = from_address(file_name or "")
-    return code[:2] + "0000" if code else None
-
-
 class Run:
     """One pass over a job's file: counts, errors and review items collected in memory."""
 
@@ -235,7 +228,8 @@ class Run:
         self.scope = permissions.region_paths(self.user) if self.user is not None else None
         self._fuzzy = {}
         self._warnings = []  # (field, message) from the row being applied; see warn()/flush_warnings()
-        self.context = self.options.get("region_context") or _province_named(job.file_name)
+        # 江苏省2024年高新技术企业名单.xlsx: the province a list's file name starts with is its context
+        self.context = self.options.get("region_context") or province_prefix(job.file_name)
         self._former = None
         self._tier = None
 

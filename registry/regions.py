@@ -127,6 +127,19 @@ def from_address(address: str | None, scope: str | None = None) -> str | None:
     return found if found != scope else None
 
 
+def province_prefix(text: str | None) -> str | None:
+    """The province a text starts with, by its name or short name only (江苏省…, 北京…); None otherwise.
+
+    For a list's file name or title: any other prefix (东方 is also 海南省东方市) says too little."""
+    key = normalize_region_text(text)
+    for code, row in regions_by_code().items():
+        if row["level"] == "province":
+            for name in (row["name"], *(a for a in row["aliases"].split("|") if a)):
+                if key.startswith(normalize_region_text(name)):
+                    return code
+    return None
+
+
 def _scope_code(text: str | None, levels=("province", "city")) -> str | None:
     """A province/city column's code (北京 → 110000), or None if unknown or ambiguous."""
     codes = [c for c in region_candidates(text) if regions_by_code()[c]["level"] in levels]

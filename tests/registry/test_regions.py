@@ -201,3 +201,13 @@ def test_reference_data_loads_every_region_idempotently(django_assert_max_num_qu
     assert Region.objects.get(code="110112").name == "通州区"
     with django_assert_max_num_queries(len(load_regions_rows()) // 10):  # set-based: no query per region
         load_reference_data(Region, IndustryChain)
+
+
+def test_a_list_names_its_province_only_by_the_provinces_own_names():
+    from registry.regions import province_prefix
+
+    assert province_prefix("江苏省2024年高新技术企业名单.xlsx") == "320000"
+    assert province_prefix("北京2024年独角兽名单.csv") == "110000"
+    assert province_prefix("广西壮族自治区名单.xlsx") == "450000"
+    assert province_prefix("东方财富榜单.xlsx") is None  # 东方 is also 海南省东方市: not a list's province
+    assert province_prefix("hnte_2024_jiangsu_batch1.xlsx") is None and province_prefix(None) is None
