@@ -121,6 +121,15 @@ def clean_options(kind, options):
     if options.get("date_order") and options["date_order"] not in DATE_ORDERS:
         raise ImportRefused(f"date_order must be one of {', '.join(DATE_ORDERS)} (month/day or day/month before "
                             f"the year), not “{options['date_order']}”.", field="date_order")
+    if options.get("usd_per_cny"):  # a valuation in 亿元人民币 stored in US dollars needs the rate used
+        try:
+            rate = Decimal(str(options["usd_per_cny"]))
+        except ArithmeticError:
+            rate = Decimal(0)
+        if not 0 < rate < 10:
+            raise ImportRefused(f"usd_per_cny must be a positive rate such as 0.14, not “{options['usd_per_cny']}”.",
+                                field="usd_per_cny")
+        options["usd_per_cny"] = str(rate)
     if options.get("region_context") and not resolve_region(options["region_context"]):
         raise ImportRefused(f"Unknown region “{options['region_context']}” for the list's context.",
                             field="region_context")
@@ -395,7 +404,8 @@ class Run:
         return keys | ({"issued_on"} if self.kind == ImportKind.RECOGNITIONS else set())
 
     def prepare(self, row, units):
-        result = clean_values(row.values, units, date_orders=getattr(self, "date_orders", None))
+        rates = {"CNY": Decimal(self.options["usd_per_cny"])} if self.options.get("usd_per_cny") else None
+        result = clean_values(row.values, units, date_orders=getattr(self, "date_orders", None), rates=rates)
         fatal, warnings = split_key_errors(result, self.key_fields())
         if fatal:
             self.reject(row, [(e.field, e.message, e.code) for e in fatal])

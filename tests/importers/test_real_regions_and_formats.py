@@ -170,3 +170,19 @@ def test_a_province_in_the_file_name_is_the_lists_context(tmp_path):
     job = import_file(path, kind="recognitions", options={"tier": "hnte", "issued_on": "2024-12-01"})
     assert job.errors == 0 and sorted(Firm.objects.values_list("region_id", flat=True)) == ["110105", "110112"]
     assert not warnings_of(job)
+
+
+def test_a_valuation_in_renminbi_needs_the_rate_and_is_stored_in_dollars(tmp_path):
+    from registry.models import IndicatorYear
+
+    uscc = make_uscc("110108")
+    (tmp_path / "firm.csv").write_text(f"企业名称,统一社会信用代码,地区\n云星科技有限公司,{uscc},海淀\n", encoding="utf-8")
+    import_file(tmp_path / "firm.csv", kind="firms")
+    path = tmp_path / "ranking.csv"
+    path.write_text(f"企业名称,统一社会信用代码,估值（亿元人民币）,年度\n云星科技有限公司,{uscc},1000,2024\n", encoding="utf-8")
+    job = import_file(path, kind="indicators", options={"usd_per_cny": "0.14"})
+    assert job.created == 1 and IndicatorYear.objects.get().valuation_usd == Decimal(14_000_000_000)
+    without = import_file(path, kind="indicators")  # no rate: a warning naming the value, nothing guessed
+    assert without.errors == 0 and "exchange rate" in warnings_of(without)[(2, "valuation_usd")]
+    with pytest.raises(ImportRefused, match="usd_per_cny"):
+        import_file(path, kind="indicators", options={"usd_per_cny": "lots"})
