@@ -186,3 +186,17 @@ def test_a_valuation_in_renminbi_needs_the_rate_and_is_stored_in_dollars(tmp_pat
     assert without.errors == 0 and "exchange rate" in warnings_of(without)[(2, "valuation_usd")]
     with pytest.raises(ImportRefused, match="usd_per_cny"):
         import_file(path, kind="indicators", options={"usd_per_cny": "lots"})
+
+
+def test_the_command_takes_the_new_options(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "cli.csv"
+    path.write_text(f"企业名称,统一社会信用代码,地区,成立日期\n鼓楼庚科技有限公司,{make_uscc('990000')},鼓楼,05/03/2024\n",
+                    encoding="utf-8")
+    call_command("import_list", str(path), "--kind", "firms", "--region-context", "福建", "--date-order", "dmy",
+                 "--no-progress", stdout=StringIO())
+    firm = Firm.objects.get()
+    assert (firm.region_id, firm.founded_on) == ("350102", datetime.date(2024, 3, 5))
