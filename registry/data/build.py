@@ -212,9 +212,10 @@ def write_csv(path: Path, fields, rows, header_comment: str | None = None):
         writer.writerows(rows)
 
 
-def update(areacodes_path: Path, parks_path: Path | None = None, *, out_dir: Path = DATA_DIR) -> dict:
+def update(areacodes_path: Path, parks_path: Path | None = None, *, out_dir: Path = DATA_DIR,
+           local_path: Path = LOCAL_CSV) -> dict:
     """Rewrite regions.csv and region_history.csv; returns counts for the command to print."""
-    local = _read(LOCAL_CSV, REGION_FIELDS) if LOCAL_CSV.exists() else []
+    local = _read(local_path, REGION_FIELDS) if local_path.exists() else []
     parks = read_nbs_parks(parks_path) if parks_path else {}
     regions, history = derive(read_areacodes(areacodes_path), parks, local)
     write_csv(out_dir / "regions.csv", REGION_FIELDS, regions)

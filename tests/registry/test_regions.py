@@ -171,10 +171,10 @@ def test_derive_refuses_a_file_of_another_shape(tmp_path):
 
 def test_update_writes_both_files_and_is_stable(tmp_path):
     (tmp_path / "result.csv").write_text(AREACODES, encoding="utf-8")
-    counts = build.update(tmp_path / "result.csv", out_dir=tmp_path)
+    counts = build.update(tmp_path / "result.csv", out_dir=tmp_path, local_path=tmp_path / "none.csv")
     first = (tmp_path / "regions.csv").read_text(encoding="utf-8")
     assert counts["history"] == 3 and first.startswith("code,name,level,parent_code,aliases\n")
-    build.update(tmp_path / "result.csv", out_dir=tmp_path)
+    build.update(tmp_path / "result.csv", out_dir=tmp_path, local_path=tmp_path / "none.csv")
     assert (tmp_path / "regions.csv").read_text(encoding="utf-8") == first
     assert list(csv.DictReader(StringIO((tmp_path / "region_history.csv").read_text(encoding="utf-8"))))[0][
         "successor"] == "110118"
@@ -211,3 +211,15 @@ def test_a_list_names_its_province_only_by_the_provinces_own_names():
     assert province_prefix("广西壮族自治区名单.xlsx") == "450000"
     assert province_prefix("东方财富榜单.xlsx") is None  # 东方 is also 海南省东方市: not a list's province
     assert province_prefix("hnte_2024_jiangsu_batch1.xlsx") is None and province_prefix(None) is None
+
+
+def test_update_regions_command_writes_the_files(tmp_path):
+    (tmp_path / "result.csv").write_text(AREACODES, encoding="utf-8")
+    (tmp_path / "areas.csv").write_text(PARKS, encoding="utf-8")
+    out = StringIO()
+    call_command("update_regions", "--from", str(tmp_path / "result.csv"), "--parks", str(tmp_path / "areas.csv"),
+                 "--out", str(tmp_path), "--local", str(tmp_path / "none.csv"), stdout=out)
+    assert out.getvalue().startswith("regions.csv: 9 rows (2 provinces, 1 cities, 5 counties, 1 parks); "
+                                     "region_history.csv: 3 retired codes."), out.getvalue()
+    codes = [row["code"] for row in csv.DictReader(open(tmp_path / "regions.csv", encoding="utf-8"))]
+    assert "320671" in codes and "110105" in codes
