@@ -84,16 +84,23 @@ def uscc_division(uscc: str | None) -> str | None:
     return nearest_known(m.group(1)) if m else None
 
 
+_ADMIN_SUFFIX = ("省", "市", "区", "县", "旗", "州", "盟")
+
+
 @lru_cache(maxsize=1)
 def _prefix_names():
-    """Names/aliases → codes, for reading the administrative prefix of an address, longest first."""
-    names = {}
+    """Names/aliases → codes, for reading the administrative prefix of an address, longest first; and
+    the "strong" ones an address may start with when nothing narrows it yet: full names (with 省/市/区/县
+    …) and the provinces' short names — a bare short name (东方, 朝阳) starts too many street names."""
+    names, strong = {}, set()
     for code, row in regions_by_code().items():
         for text in [row["name"], *(a for a in row["aliases"].split("|") if a)]:
             key = normalize_region_text(text)
             if len(key) >= 2:
                 names.setdefault(key, set()).add(code)
-    return names, sorted({len(k) for k in names}, reverse=True)
+                if key.endswith(_ADMIN_SUFFIX) or row["level"] == "province":
+                    strong.add(key)
+    return names, frozenset(strong), sorted({len(k) for k in names}, reverse=True)
 
 
 def from_address(address: str | None, scope: str | None = None) -> str | None:
@@ -103,7 +110,7 @@ def from_address(address: str | None, scope: str | None = None) -> str | None:
     names several regions counts only when the scope read so far (or ``scope``) singles one out.
     """
     text = normalize_region_text(address)
-    names, lengths = _prefix_names()
+    names, strong, lengths = _prefix_names()
     found = scope
     while text:
         step = None
@@ -111,7 +118,7 @@ def from_address(address: str | None, scope: str | None = None) -> str | None:
             if n > len(text):
                 continue
             codes = names.get(text[:n])
-            if not codes:
+            if not codes or (found is None and text[:n] not in strong):
                 continue
             inside = [c for c in codes if found is None or within(c, found)]
             if found is not None and len(inside) == 1 and inside[0] == found:

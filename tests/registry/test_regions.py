@@ -223,3 +223,11 @@ def test_update_regions_command_writes_the_files(tmp_path):
                                      "region_history.csv: 3 retired codes."), out.getvalue()
     codes = [row["code"] for row in csv.DictReader(open(tmp_path / "regions.csv", encoding="utf-8"))]
     assert "320671" in codes and "110105" in codes
+
+
+def test_an_address_starts_with_a_full_name_or_a_province_never_a_bare_short_name():
+    assert from_address("东方大道1号") is None  # 东方 is also 海南省东方市
+    assert from_address("朝阳路8号") is None
+    assert from_address("北京朝阳某路1号") == "110105"  # a province first, then its 朝阳
+    assert from_address("朝阳某路1号", scope="110000") == "110105"
+    assert region(address="东方大道1号", uscc=make_uscc("440305")).code == "440305"
