@@ -94,8 +94,10 @@ def _aliases(code: str, name: str, by_code: dict[str, dict]) -> list[str]:
     out = []
     short = short_name(name)
     parent = by_code.get(_parent(code, set(by_code)))
-    if short and not (parent is not None and short_name(parent["name"]) == short):
-        out.append(short)  # 淮安 is 淮安市, not its 淮安区
+    provinces = {short_name(r["name"]) for r in by_code.values() if r["level"] == "province"}
+    if short and not (parent is not None and short_name(parent["name"]) == short) and \
+            (parent is None or short not in provinces):
+        out.append(short)  # 淮安 is 淮安市, not its 淮安区; 河北 is the province, not 天津市河北区
     chain = []
     while parent is not None:
         chain.insert(0, parent)

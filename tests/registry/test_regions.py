@@ -231,3 +231,8 @@ def test_an_address_starts_with_a_full_name_or_a_province_never_a_bare_short_nam
     assert from_address("北京朝阳某路1号") == "110105"  # a province first, then its 朝阳
     assert from_address("朝阳某路1号", scope="110000") == "110105"
     assert region(address="东方大道1号", uscc=make_uscc("440305")).code == "440305"
+
+
+@pytest.mark.parametrize("text,code", [("河北", "130000"), ("河南", "410000"), ("海南", "460000"), ("河北区", "120105")])
+def test_a_provinces_short_name_is_the_province(text, code):
+    assert region_candidates(text) == {code}
