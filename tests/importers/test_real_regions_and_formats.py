@@ -70,8 +70,9 @@ def test_a_bad_capital_is_a_warning_with_the_value_and_the_firm_is_still_created
 
 
 def test_a_list_with_only_name_and_uscc_creates_firms_in_the_usccs_division(data_dir):
-    job = import_file(data_dir / "name_uscc_only.csv", kind="firms")
-    expected = {r["uscc"]: r["region_code"] for r in csv.DictReader(open(data_dir / "name_uscc_only.expected.csv"))}
+    job = import_file(data_dir / "formats" / "name_uscc_only.csv", kind="firms")
+    with open(data_dir / "formats" / "name_uscc_only.expected.csv", encoding="utf-8") as fh:
+        expected = {r["uscc"]: r["region_code"] for r in csv.DictReader(fh)}
     assert (job.created, job.errors) == (len(expected), 0), hard_errors(job)
     assert dict(Firm.objects.values_list("uscc", "region_id")) == expected
     provinces = {code[:2] for code in expected.values()}
@@ -124,7 +125,7 @@ def test_the_lists_context_option_decides_an_ambiguous_name(tmp_path):
 
 
 def test_dates_in_every_published_form_and_month_first_detected_per_column(data_dir):
-    job = import_file(data_dir / "firms_mdy_dates.csv", kind="firms")
+    job = import_file(data_dir / "formats" / "firms_mdy_dates.csv", kind="firms")
     assert (job.created, job.errors) == (5, 0), hard_errors(job)
     founded = dict(Firm.objects.values_list("name", "founded_on"))
     assert founded == {
