@@ -25,6 +25,9 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "region": ("所在地区", "所属地区", "地区", "区县", "所在地", "所属区县", "所在区县", "地市", "所属地市",
                "所在地市", "所在市", "设区市", "县（市、区）", "所在县（市、区）", "所属区域", "区域"),
     "province": ("省份", "省（区、市）", "所在省份", "所属省份", "省"),
+    # further region clues (registry.regions.resolve_row_region): a city column, the registered address
+    "city": ("城市", "所在城市", "所属城市", "总部", "总部所在地", "总部城市"),
+    "address": ("注册地址", "企业地址", "住所", "地址", "注册地", "通讯地址", "经营地址", "住所（经营场所）"),
     "founded_on": ("成立日期", "注册日期", "成立时间", "注册时间"),
     "main_products": ("主营产品", "主要产品", "主导产品", "主营业务", "主要产品（服务）"),
     "registered_capital": ("注册资本", "注册资金"),
@@ -52,7 +55,7 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "total_assets": ("资产总额", "总资产", "资产总计"),
     "debt_ratio": ("资产负债率",),
     "new_equity_financing": ("股权融资", "股权融资额", "新增股权融资", "当年股权融资额"),
-    "valuation_usd": ("估值", "企业估值", "最新估值"),
+    "valuation_usd": ("估值", "企业估值", "最新估值", "valuation", "last valuation", "latest valuation"),
     # policy targets (目标任务); policy_targets.csv uses the English field names
     "region_code": ("区划代码", "行政区划代码", "地区代码"),
     "region_name": ("地区名称", "区域名称"),
@@ -100,6 +103,10 @@ UNITS: dict[str, str] = {
     "元": "元", "人民币元": "元", "元人民币": "元", "千元": "千元", "万元": "万元", "万元人民币": "万元",
     "人民币万元": "万元", "百万元": "百万元", "亿元": "亿元", "亿元人民币": "亿元",
     "美元": "美元", "万美元": "万美元", "百万美元": "百万美元", "亿美元": "亿美元",
+    "万欧元": "万欧元", "万港元": "万港元", "万港币": "万港币", "万日元": "万日元", "万英镑": "万英镑",
+    "亿人民币": "亿人民币", "万人民币": "万人民币", 
+    "billion$": "billion$", "billionusd": "billionusd", "$b": "$b", "usdbillion": "usdbillion",
+    "million$": "million$", "$m": "$m", "us$m": "us$m", "usdmillion": "usdmillion", "usd": "usd", "$": "$",
     "%": "%", "百分比": "%",
     "人": "人", "名": "人", "个": "个", "件": "件", "项": "项", "家": "家", "年": "年", "次": "次",
 }
@@ -126,7 +133,8 @@ def normalize_header(text: object) -> tuple[str, str | None]:
     s = _SPACE_RE.sub("", s)
     unit = None
     for content in _BRACKET_RE.findall(s):
-        canonical = UNITS.get(_UNIT_PREFIX_RE.sub("", content))
+        content = _UNIT_PREFIX_RE.sub("", content)
+        canonical = UNITS.get(content) or UNITS.get(content.lower())
         if canonical:
             unit = canonical
     s = _BRACKET_RE.sub("", s)

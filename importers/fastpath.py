@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 
-from registry.data import resolve_region
+from registry.regions import resolve_row_region
 from registry.names import normalize_name
 from registry.services.certifications import COMPARED, prepare_certification
 from registry.services.staged import STAGE, StagedRecognitions, create_stage
@@ -229,7 +229,9 @@ class FastImport:
         name = text.get("name", empty)
         lengths = name.str.len().to_numpy()
         ok &= (lengths > 0) & (lengths <= 200)
-        region = self._map(text["region"], self.regions, lambda t: resolve_region(t) if t else None) \
+        # The region as the per-row path decides it (text, the USCC's division, the list's context); a row
+        # whose clues disagree carries a warning, so it is left to the per-row path (None here).
+        region = self._map(text["region"] + "|" + uscc.str[2:8], self.regions, self._region) \
             if "region" in text else pd.Series([None] * n, index=frame.index)
         ok &= region.notna().to_numpy()
         cert = text.get("certificate_no", empty)
@@ -265,6 +267,11 @@ class FastImport:
             "dkey": np.where(row_cert != "", row_cert, row_issued.fillna("").to_numpy()),
         })[~long]
         return ok, staged
+
+    def _region(self, key):
+        text, division = key.rsplit("|", 1)
+        found = resolve_row_region(text or None, uscc=f"91{division}", context=self.run.context)
+        return found.code if text and found.code and not found.warnings else None
 
     def _date(self, text):
         """parse_date, with False for a cell it rejects (the per-row path reports it)."""

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from registry import permissions
 from registry.data import resolve_region
+from registry.regions import province_prefix, resolve_row_region
 from registry.models import AliasKind, Firm, Region, Stage, Tier
 from registry.names import normalize_name
 from registry.services import record_certification, upsert_firm, upsert_indicators
@@ -39,7 +40,7 @@ from registry.signals import firms_changed
 from search.indexing import schedule_index, suspend_indexing
 
 from . import fastpath
-from .cleaning import clean_values, parse_date
+from .cleaning import DATE_ORDERS, clean_values, detect_date_orders, parse_date, split_key_errors
 from .eligibility_kinds import EligibilityAppliers
 from .errors import CellError, JobTimedOut, NeedsReview, ReaderError, RowProblem, UnknownName  # noqa: F401
 from .matching import Matcher
@@ -129,6 +130,21 @@ def clean_options(kind, options):
                 raise ImportRefused(error.message, field=name) from None
     if options.get("batch_year"):
         options["batch_year"] = int(options["batch_year"])
+    if options.get("date_order") and options["date_order"] not in DATE_ORDERS:
+        raise ImportRefused(f"date_order must be one of {', '.join(DATE_ORDERS)} (month/day or day/month before "
+                            f"the year), not “{options['date_order']}”.", field="date_order")
+    if options.get("usd_per_cny"):  # a valuation in 亿元人民币 stored in US dollars needs the rate used
+        try:
+            rate = Decimal(str(options["usd_per_cny"]))
+        except ArithmeticError:
+            rate = Decimal(0)
+        if not 0 < rate < 10:
+            raise ImportRefused(f"usd_per_cny must be a positive rate such as 0.14, not “{options['usd_per_cny']}”.",
+                                field="usd_per_cny")
+        options["usd_per_cny"] = str(rate)
+    if options.get("region_context") and not resolve_region(options["region_context"]):
+        raise ImportRefused(f"Unknown region “{options['region_context']}” for the list's context.",
+                            field="region_context")
     return options
 
 
@@ -239,6 +255,9 @@ class Run(EligibilityAppliers):
         self.held = []  # later copies, applied only if that copy is rejected
         self.region_paths = {code: path for code, path in Region.objects.values_list("code", "path")}
         self.scope = permissions.region_paths(self.user) if self.user is not None else None
+        self._warnings = []  # (field, message) from the row being applied; see warn()/flush_warnings()
+        # 江苏省2024年高新技术企业名单.xlsx: the province a list's file name starts with is its context
+        self.context = self.options.get("region_context") or province_prefix(job.file_name)
         self._tier = None
 
     @property
@@ -267,6 +286,17 @@ class Run(EligibilityAppliers):
     def error(self, line, sheet, field, message, code="invalid"):
         self.report.error(line, sheet, field, message, code)
 
+    def warn(self, line, sheet, field, message):
+        """A problem that does not stop the row (a bad value in a column it does not need, clues that
+        disagree): stored beside the errors with code "warning"; the row still counts as imported."""
+        self.error(line, sheet, field, message, code="warning")
+
+    def flush_warnings(self, row, keep=True):
+        if keep:
+            for field, message in dict.fromkeys(self._warnings):  # the region is looked up twice for a new firm
+                self.warn(row.line, row.sheet, field, message)
+        self._warnings = []
+
     def reject(self, row, problems):
         """problems: [(field, message, code)] — one row, counted once."""
         self.report.reject(row, problems)
@@ -286,16 +316,20 @@ class Run(EligibilityAppliers):
         if not any(path.startswith(p) for p in self.scope):
             raise RowProblem(field, OUT_OF_SCOPE, "out_of_scope")
 
-    def region_code(self, text, *, required):
-        if text in (None, ""):
-            if required:
-                raise RowProblem("region", "A new firm needs a region (所在地区); the row has none.", "required")
-            return None
-        code = resolve_region(text)
-        if code is None:
-            raise RowProblem("region", f"Unknown region “{text}” (not a district, city or park name we know).",
-                             "unknown_region")
-        return code
+    def region_code(self, values, *, required):
+        """The row's region from every clue it has (registry.regions.resolve_row_region): region text,
+        province/city/address columns, the list's context, the USCC's division code. Disagreeing
+        clues become warnings; an ambiguous or unknown region text is a row problem."""
+        if isinstance(values, str) or values is None:
+            values = {"region": values}
+        found = resolve_row_region(values.get("region"), province=values.get("province"), city=values.get("city"),
+                                   address=values.get("address"), uscc=values.get("uscc"), context=self.context)
+        if found.problem:
+            raise RowProblem("region", found.problem, "unknown_region")
+        self._warnings.extend(("region", w) for w in found.warnings)
+        if found.code is None and required:
+            raise RowProblem("region", "A new firm needs a region (所在地区); the row has none.", "required")
+        return found.code
 
     def firm_by_name(self, name, region_text):
         return self.matcher.firm_by_name(name, region_text)
@@ -341,6 +375,8 @@ class Run(EligibilityAppliers):
             sheet_region_ok = "region" not in table.from_sheet or resolve_region(table.from_sheet["region"])
             for batch in table.batches():
                 ready = []
+                self.date_orders = {f: self.options["date_order"] for f in table.fields} \
+                    if self.options.get("date_order") else detect_date_orders([r.values for r in batch], table.fields)
                 for row in batch:
                     self.counts["total"] += 1
                     if not sheet_region_ok and "region" in table.from_sheet:
@@ -371,6 +407,11 @@ class Run(EligibilityAppliers):
             return tuple(str(values.get(k) or "") for k in ("region_code", "region_name", "stage", "tier", "kind", "year"))
         return who, values.get("tier") or "", values.get("certificate_no") or str(values.get("issued_on") or "")
 
+    def key_fields(self):
+        """Fields whose bad value rejects the row; any other bad value is a warning (issue 12)."""
+        keys = {"uscc", "name"} | {f for req in REQUIRED[self.kind] for f in req}
+        return keys | ({"issued_on"} if self.kind == ImportKind.RECOGNITIONS else set())
+
     def precheck(self, values, bad=frozenset()):
         """Problems in the fields the kind requires beyond the cells, so that a row with several
         problems reports them all at once instead of one per attempt."""
@@ -391,10 +432,14 @@ class Run(EligibilityAppliers):
         return problems
 
     def prepare(self, row, units):
-        result = clean_values(row.values, units)
+        rates = {"CNY": Decimal(self.options["usd_per_cny"])} if self.options.get("usd_per_cny") else None
+        result = clean_values(row.values, units, date_orders=getattr(self, "date_orders", None), rates=rates)
+        fatal, warnings = split_key_errors(result, self.key_fields())
+        for error in warnings:
+            self.warn(row.line, row.sheet, error.field, f"{error.message} (value left empty)")
         values = result.values
-        problems = [(e.field, e.message, e.code) for e in result.fatal]
-        problems += self.precheck(values, frozenset(e.field for e in result.errors))
+        problems = [(e.field, e.message, e.code) for e in fatal]
+        problems += self.precheck(values, frozenset(e.field for e in result.errors + fatal))
         if problems:
             self.reject(row, problems)
             return None
@@ -432,6 +477,7 @@ class Run(EligibilityAppliers):
 
     def apply_one(self, row, values, **kwargs):
         applier = getattr(self, f"apply_{self.kind}")
+        outcome = None
         try:
             with transaction.atomic():
                 outcome = applier(values, line=row.line, **kwargs)
@@ -452,6 +498,8 @@ class Run(EligibilityAppliers):
         except IntegrityError as error:
             self.reject(row, [("", f"Conflicts with a record already stored ({error}).", "conflict")])
             return None
+        finally:
+            self.flush_warnings(row, keep=outcome is not None)  # a rejected row's warnings add nothing
         self.counts[outcome] += 1
         return outcome
 
@@ -466,14 +514,17 @@ class Run(EligibilityAppliers):
     # -- per kind (per row, through registry.services) --------------------------------------
 
     def apply_firms(self, values, *, line, override_reason=""):
-        code = self.region_code(values.get("region"), required=False)
         existing = Firm.objects.filter(uscc=values["uscc"]).select_related("region").first()
+        # A known firm keeps its region unless the row names one (a region or address, not just a province);
+        # a new one takes its region from every clue, the USCC's division included.
+        named = values.get("region") or values.get("address")
+        code = self.region_code(values, required=existing is None) if existing is None or named else None
         if existing is not None:
             self.check_scope(existing.region_id)
-        elif code is None:
-            self.region_code(None, required=True)
         self.check_scope(code)
         fields = {k: values[k] for k in FIRM_FIELDS if values.get(k) is not None}
+        if fields.get("registered_capital") is not None:
+            fields["registered_capital_currency"] = values.get("registered_capital_currency") or "CNY"
         if code:
             fields["region"] = code
         _, outcome = upsert_firm(values["uscc"], actor=self.user, via=self.via, override_reason=override_reason,
@@ -495,7 +546,7 @@ class Run(EligibilityAppliers):
         if not create:
             raise RowProblem("uscc", f"No firm with USCC {uscc} in the registry; import the firm list first.",
                              "unknown_firm")
-        code = self.region_code(values.get("region"), required=True)
+        code = self.region_code(values, required=True)
         self.check_scope(code)
         if not values.get("name"):
             raise RowProblem("name", "A new firm needs a name; the row has none.", "required")
@@ -527,7 +578,7 @@ class Run(EligibilityAppliers):
 
     def apply_recognitions(self, values, *, line, override_reason="", firm=None):
         tier, issued_on, valid_until, details = self.recognition_details(values, line)
-        self.region_code(values.get("region"), required=False)  # an unknown region is reported, even for a known firm
+        self.region_code(values, required=False)  # an unknown region is reported, even for a known firm
         firm = self.firm_for(values, create=True, override_reason=override_reason, firm=firm)
         self.check_scope(firm.region_id)
         _, outcome = record_certification(firm, tier, issued_on, valid_until=valid_until, actor=self.user,
@@ -549,7 +600,7 @@ class Run(EligibilityAppliers):
         if code and code not in self.region_paths:
             raise RowProblem("region_code", f"Unknown region code “{code}”.", "unknown_region")
         if code is None:
-            code = self.region_code(values.get("region_name"), required=True)
+            code = self.region_code({"region": values.get("region_name")}, required=True)
         self.check_scope(code)
         _, outcome = upsert_policy_target(
             code, values.get("stage"), values.get("tier"), values.get("kind"), values.get("year"),
@@ -614,7 +665,7 @@ class Run(EligibilityAppliers):
             try:
                 tier, issued_on, valid_until, details = self.recognition_details(values, row.line)
                 item = bulk.prepare_certification(tier, issued_on, valid_until=valid_until, **details)
-                self.region_code(values.get("region"), required=False)
+                self.region_code(values, required=False)
                 uscc = values.get("uscc")
                 if not uscc:
                     if to_create:  # a name is matched against the firms the rows above created, as per row
@@ -629,7 +680,7 @@ class Run(EligibilityAppliers):
                     staged.append((row, item, None, uscc))
                 else:
                     if uscc not in to_create:
-                        code = self.region_code(values.get("region"), required=True)
+                        code = self.region_code(values, required=True)
                         self.check_scope(code)
                         if not values.get("name"):
                             raise RowProblem("name", "A new firm needs a name; the row has none.", "required")
@@ -637,12 +688,14 @@ class Run(EligibilityAppliers):
                             raise RowProblem("name", "The name is longer than 200 characters.")
                         to_create[uscc] = (uscc, values["name"].strip(), code)
                     staged.append((row, item, None, uscc))
+                self.flush_warnings(row)
             except RowProblem as problem:
                 self.reject(row, [(problem.field, problem.message, problem.code)])
             except NeedsReview as review:
                 self.review(row, values, review.reason, review.message, review.candidate, review.score)
             except ValidationError as error:
                 self.reject(row, [(f, m, "invalid") for f, m in _messages(error)])
+            self.flush_warnings(row, keep=False)  # a rejected row's region warnings add nothing
         self.create_firms(to_create, known)
         for row, item, firm_id, uscc in staged:
             item["firm_id"] = firm_id or known[uscc][0]

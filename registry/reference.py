@@ -28,17 +28,30 @@ def _ordered(rows):
 
 
 def load_reference_data(region_model, chain_model):
-    """Upsert regions and chains; takes the model classes so a migration can pass historical ones."""
-    paths = {}
+    """Upsert regions and chains; takes the model classes so a migration can pass historical ones.
+
+    Regions (~3,400 rows) go in two set-based statements, creates and changes; a second run with
+    the same files writes nothing. Rows that left the file are kept (firms and targets point at them).
+    """
+    existing = {r.code: r for r in region_model.objects.all()}
+    paths, to_create, to_update = {}, [], []
+    fields = ("name", "level", "parent_id", "aliases", "path")
     for row in _ordered(load_regions_rows()):
         parent = (row.get("parent_code") or "").strip() or None
         aliases = [a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()]
-        paths[row["code"]] = build_path(paths.get(parent, ""), row["code"])
-        region_model.objects.update_or_create(
-            code=row["code"],
-            defaults={"name": row["name"], "level": row["level"], "parent_id": parent, "aliases": aliases,
-                      "path": paths[row["code"]]},
-        )
+        paths[row["code"]] = build_path(paths.get(parent, existing[parent].path if parent in existing else ""),
+                                        row["code"])
+        values = {"name": row["name"], "level": row["level"], "parent_id": parent, "aliases": aliases,
+                  "path": paths[row["code"]]}
+        region = existing.get(row["code"])
+        if region is None:
+            to_create.append(region_model(code=row["code"], **values))
+        elif any(getattr(region, f) != values[f] for f in fields):
+            for f in fields:
+                setattr(region, f, values[f])
+            to_update.append(region)
+    region_model.objects.bulk_create(to_create, batch_size=500)
+    region_model.objects.bulk_update(to_update, fields, batch_size=500)
     chain_paths = {}
     for row in _ordered(load_chain_rows()):
         parent_code = (row.get("parent_code") or "").strip() or None

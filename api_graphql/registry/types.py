@@ -203,8 +203,8 @@ class FirmType(ScopedObjectType):
         interfaces = (relay.Node,)
         fields = (
             "id", "uscc", "name", "former_names", "founded_on", "region", "chains", "industry_code",
-            "registered_capital", "description", "main_products", "technologies", "listing_status",
-            "current_stage", "current_tier", "latest_indicators", "created_at", "updated_at",
+            "registered_capital", "registered_capital_currency", "description", "main_products", "technologies",
+            "listing_status", "current_stage", "current_tier", "latest_indicators", "created_at", "updated_at",
         )
         convert_choices_to_enum = False
 
@@ -217,7 +217,8 @@ class FirmType(ScopedObjectType):
     COLUMNS = {
         "id": (), "uscc": ("uscc",), "name": ("name",), "formerNames": ("former_names",), "foundedOn": ("founded_on",),
         "region": ("region",), "chains": (), "industryCode": ("industry_code",),
-        "registeredCapital": ("registered_capital",), "description": ("description",),
+        "registeredCapital": ("registered_capital",), "registeredCapitalCurrency": ("registered_capital_currency",),
+        "description": ("description",),
         "mainProducts": ("main_products",), "technologies": ("technologies",), "listingStatus": ("listing_status",),
         "currentStage": ("current_stage",), "currentTier": ("current_tier",),
         "latestIndicators": ("latest_indicators",), "createdAt": ("created_at",), "updatedAt": ("updated_at",),

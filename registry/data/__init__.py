@@ -8,7 +8,13 @@ tests all read these files through the helpers below.
   for a province.  Parents come before children.
 * ``load_chain_rows()`` → ``[{"code", "name", "parent_code"}, …]`` from ``chains.csv``.
 * ``split_aliases(row)``, ``region_index()`` and ``resolve_region(text)`` turn a region text from
-  a published list (``无锡高新区（新吴区）``, ``苏州市吴中区``, ``昆山``) into its code.
+  a published list (``无锡高新区（新吴区）``, ``苏州市吴中区``, ``昆山``) into its code;
+  ``region_candidates(text)`` gives every code a text may mean (``通州`` → 110112 and 320612).
+* ``load_history_rows()`` / ``successor_of(code)``: codes retired since 2015 (still printed in
+  USCCs, characters 3–8) and the current code that took them over (``region_history.csv``).
+
+Where the rows come from (edition, sources) and how to refresh them: ``README.md`` beside this file
+and ``registry/data/build.py`` (``manage.py update_regions``).
 """
 
 import csv
@@ -19,10 +25,12 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent
 REGIONS_CSV = DATA_DIR / "regions.csv"
 CHAINS_CSV = DATA_DIR / "chains.csv"
+HISTORY_CSV = DATA_DIR / "region_history.csv"
 
 REGION_FIELDS = ("code", "name", "level", "parent_code", "aliases")
 CHAIN_FIELDS = ("code", "name", "parent_code")
 REGION_LEVELS = ("province", "city", "district", "park")
+HISTORY_FIELDS = ("code", "name", "parent_name", "retired_in", "successors", "successor")
 
 
 def _read(path, fields):
@@ -72,6 +80,53 @@ def normalize_region_text(text):
 
 
 @lru_cache(maxsize=1)
+def region_texts():
+    """Normalised name/alias → every code it names (a frozenset; 通州 → {110112, 320612})."""
+    texts = {}
+    for row in load_regions_rows():
+        for text in [row["name"], *split_aliases(row)]:
+            texts.setdefault(normalize_region_text(text), set()).add(row["code"])
+    return {key: frozenset(codes) for key, codes in texts.items()}
+
+
+def region_candidates(text):
+    """Every code a region text (name, alias or the code itself) may mean; empty if unknown."""
+    key = normalize_region_text(text)
+    if not key:
+        return frozenset()
+    if len(key) == 6 and key.isdigit():
+        return frozenset({key}) if key in _codes() else frozenset()
+    return region_texts().get(key, frozenset())
+
+
+@lru_cache(maxsize=1)
+def regions_by_code():
+    """code → row (dict of strings, as in regions.csv), with its materialised ``path`` added."""
+    rows = {row["code"]: dict(row) for row in load_regions_rows()}
+    for row in rows.values():  # parents first, so each parent's path is already there
+        parent = rows.get(row["parent_code"])
+        row["path"] = (parent["path"] if parent else "") + row["code"] + "/"
+    return rows
+
+
+def load_history_rows():
+    """Rows of region_history.csv: retired codes and their successors."""
+    if not HISTORY_CSV.exists():
+        return []
+    return _read(HISTORY_CSV, HISTORY_FIELDS)
+
+
+@lru_cache(maxsize=1)
+def _successors():
+    return {row["code"]: row["successor"] for row in load_history_rows() if row["successor"]}
+
+
+def successor_of(code):
+    """The current code that took over a retired one (a city or province when it was split); None if none."""
+    return _successors().get(code)
+
+
+@lru_cache(maxsize=1)
 def region_index():
     """Normalised name/alias → code.
 
@@ -105,3 +160,13 @@ def resolve_region(text):
 @lru_cache(maxsize=1)
 def _codes():
     return frozenset(row["code"] for row in load_regions_rows())
+
+
+def clear_caches():
+    """Forget the cached rows and indexes (after update_regions rewrote the files)."""
+    for cached in (region_texts, regions_by_code, _successors, region_index, _codes):
+        cached.cache_clear()
+    from registry import regions  # noqa: PLC0415 - registry.regions imports this module
+
+    regions._resolve.cache_clear()
+    regions._prefix_names.cache_clear()

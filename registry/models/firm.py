@@ -31,6 +31,8 @@ class Firm(BulkReadModel):
     registered_capital = models.DecimalField(
         "注册资本（万元）", max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
+    # ISO 4217 code of registered_capital (万 of that currency): registries print 万美元, 万欧元, 万港元 …
+    registered_capital_currency = models.CharField("注册资本币种", max_length=3, blank=True, default="", db_default="")
     description = models.TextField(blank=True)
     main_products = models.TextField("主营产品", blank=True)
     technologies = models.TextField("核心技术", blank=True)

@@ -18,7 +18,7 @@ from registry.services.effects import FIRMS, after_write
 from registry.services.writes import copy_rows, reserve_ids
 
 FIRM_FIELDS = (
-    "name", "former_names", "founded_on", "region", "industry_code", "registered_capital",
+    "name", "former_names", "founded_on", "region", "industry_code", "registered_capital", "registered_capital_currency",
     "description", "main_products", "technologies", "listing_status",
 )
 

@@ -192,3 +192,16 @@ def test_order_by_name_and_newest(gql, admin, registry_data):
     rest = gql.data("query($a: String) { firms(after: $a, orderBy: NEWEST) { edges { node { uscc } } } }",
                     {"a": first["pageInfo"]["endCursor"]}, user=admin)["firms"]
     assert rest["edges"] == [{"node": {"uscc": KS_USCC}}]
+
+
+def test_registered_capital_comes_with_its_currency(gql, admin, db):
+    from registry.services import upsert_firm
+    from tests.factories import make_uscc
+
+    uscc = make_uscc("110112")
+    upsert_firm(uscc, name="北京外资科技有限公司", region="110112", registered_capital="4500",
+                registered_capital_currency="USD")
+    firm = gql.data("query($u: String!) { firm(uscc: $u) { registeredCapital registeredCapitalCurrency "
+                    "region { code name parent { code } } } }", {"u": uscc}, user=admin)["firm"]
+    assert firm == {"registeredCapital": "4500.00", "registeredCapitalCurrency": "USD",
+                    "region": {"code": "110112", "name": "通州区", "parent": {"code": "110000"}}}

@@ -154,7 +154,7 @@ def test_more_dates():
     ("2024/13/40", "not a real date"),
     ("2023-02-29", "not a real date"),
     ("2024", "not a date"),
-    ("3/5/2024", "not a date"),
+    ("13/13/2024", "not a real date"),
     ("2024年3月", "not a date"),
     ("尚未发证", "not a date"),
 ])
@@ -305,3 +305,82 @@ def test_clean_values_review_keeps_the_code():
 def test_clean_values_uses_units():
     result = clean_values({"revenue": "25000000", "debt_ratio": "35", "employees": "120"}, {"revenue": "元", "debt_ratio": "%"})
     assert result.values == {"revenue": Decimal("2500"), "debt_ratio": Decimal("0.35"), "employees": 120}
+
+
+# --- issue 12: amounts with their currency, month-first dates, warnings ---------------------------
+
+from importers.cleaning import detect_date_orders, parse_amount, split_key_errors  # noqa: E402
+
+
+@pytest.mark.parametrize("value, unit, expected", [
+    ("100万元人民币", None, (Decimal(100), "CNY")),
+    ("20(万元人民币)", None, (Decimal(20), "CNY")),
+    ("20（万元人民币）", None, (Decimal(20), "CNY")),
+    ("20万人民币", None, (Decimal(20), "CNY")),
+    ("5.8000万元", None, (Decimal("5.8"), "CNY")),
+    ("4500万美元", None, (Decimal(4500), "USD")),
+    ("300万欧元", None, (Decimal(300), "EUR")),
+    ("200万港元", None, (Decimal(200), "HKD")),
+    ("3000万日元", None, (Decimal(3000), "JPY")),
+    ("1.5亿元", None, (Decimal(15000), "CNY")),
+    ("500000元", None, (Decimal(50), "CNY")),
+    ("120", "万美元", (Decimal(120), "USD")),  # the header's unit
+    ("120", None, (Decimal(120), "CNY")),  # no unit anywhere: 万元
+    ("(万元)", None, None), ("N/A", None, None), ("", None, None), ("—", "万元", None),
+])
+def test_amount_keeps_its_currency(value, unit, expected):
+    amount = parse_amount(value, unit, "registered_capital")
+    assert amount == expected
+    if amount is not None:
+        assert "E" not in str(amount[0])
+
+
+def test_amount_errors_name_the_value():
+    with pytest.raises(CellError, match="一百万"):
+        parse_amount("一百万", None, "registered_capital")
+    with pytest.raises(CellError, match="negative"):
+        parse_amount("-5万元", None, "registered_capital")
+
+
+def test_valuation_units_from_english_and_chinese_headers():
+    assert normalize_header("Last Valuation (Billion $)") == ("lastvaluation", "billion$")
+    assert match_header("Last Valuation (Billion $)")[0] == "valuation_usd"
+    assert normalize_header("估值（亿元人民币）") == ("估值", "亿元")
+    assert parse_money("1.70", "billion$", "valuation_usd") == Decimal(1_700_000_000)
+    assert parse_money("1000", "亿元", "valuation_usd", rates={"CNY": Decimal("0.14")}) == Decimal(14_000_000_000)
+    with pytest.raises(CellError, match="exchange rate"):
+        parse_money("1000", "亿元", "valuation_usd")
+
+
+@pytest.mark.parametrize("value, order, expected", [
+    ("01/29/2024", None, dt.date(2024, 1, 29)),
+    ("29/01/2024", None, dt.date(2024, 1, 29)),  # a first part above 12 can only be the day
+    ("05/03/2024", None, dt.date(2024, 5, 3)),
+    ("05/03/2024", "dmy", dt.date(2024, 3, 5)),
+    ("2/27/2024, 1:15:09 AM", None, dt.date(2024, 2, 27)),
+    ("2024年11月5日", None, dt.date(2024, 11, 5)),
+    ("2024-01-05 10:11:12", None, dt.date(2024, 1, 5)),
+])
+def test_year_last_dates(value, order, expected):
+    assert parse_date(value, "founded_on", order) == expected
+
+
+def test_date_order_detected_per_column():
+    rows = [{"founded_on": "01/29/2024", "issued_on": "13/01/2024"}, {"founded_on": "05/03/2024", "issued_on": "1/2/2024"}]
+    assert detect_date_orders(rows, ["founded_on", "issued_on"]) == {"founded_on": "mdy", "issued_on": "dmy"}
+    assert detect_date_orders([{"founded_on": "05/03/2024"}], ["founded_on"]) == {}  # no evidence, no entry
+    mixed = [{"founded_on": "01/29/2024"}, {"founded_on": "29/01/2024"}]
+    assert detect_date_orders(mixed, ["founded_on"]) == {}
+    row = clean_values({"founded_on": "05/03/2024"}, date_orders={"founded_on": "dmy"})
+    assert row.values["founded_on"] == dt.date(2024, 3, 5)
+
+
+def test_capital_comes_back_with_its_currency_and_bad_optional_values_only_warn():
+    row = clean_values({"uscc": None, "name": "某公司", "registered_capital": "4500万美元", "founded_on": "someday"})
+    assert row.values["registered_capital"] == Decimal(4500) and row.values["registered_capital_currency"] == "USD"
+    fatal, warnings = split_key_errors(row, {"uscc", "name"})
+    assert fatal == [] and [w.field for w in warnings] == ["founded_on"] and "someday" in warnings[0].message
+    assert "founded_on" not in row.values and row.errors == []
+    row = clean_values({"uscc": "9132058312345", "founded_on": "someday"})
+    fatal, warnings = split_key_errors(row, {"uscc", "name"})
+    assert [e.field for e in fatal] == ["uscc"] and [w.field for w in warnings] == ["founded_on"]

@@ -48,6 +48,9 @@ class Command(BaseCommand):
         parser.add_argument("--kind", required=True, choices=ImportKind.values)
         for name in ("stage", "tier", "batch", "authority", "issued-on", "valid-until", "level", "batch-year", "sheet"):
             parser.add_argument(f"--{name}")
+        parser.add_argument("--date-order", choices=("mdy", "dmy"), help="Year-last dates (01/29/2024): month or day first.")
+        parser.add_argument("--region-context", help="The list's own region (江苏省) for names such as 鼓楼 or 通州.")
+        parser.add_argument("--usd-per-cny", help="Rate for a valuation in 亿元人民币 stored in US dollars (e.g. 0.14).")
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
         parser.add_argument("--user", help="Import as this user (scope and audit); default: system.")
         parser.add_argument("--per-row", action="store_true", help="Recognitions: per-row services instead of the bulk path.")
@@ -66,6 +69,7 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"No user named {user!r}.")
         keys = ("stage", "tier", "batch", "authority", "issued_on", "valid_until", "level", "batch_year", "sheet")
+        keys += ("date_order", "region_context", "usd_per_cny")
         opts = {k: options.get(k) for k in keys if options.get(k)}
         try:
             job = create_job(file, kind=kind, user=actor, options=opts, dry_run=dry_run)
