@@ -18,6 +18,7 @@ import re
 import socket
 import time
 from array import array
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -611,40 +612,47 @@ class Run(EligibilityAppliers):
     # -- firms, set-based (registry.services.firms.record_firms) -----------------------------
 
     def apply_firms_bulk(self, ready):
-        """apply_firms for a chunk: the same checks per row (region, scope), then one record_firms call
-        (one lookup, bulk writes, side effects once) instead of an upsert_firm per row."""
+        """apply_firms for a chunk: the same checks per row (region from every clue, scope), then one
+        record_firms call (one lookup, bulk writes, side effects once) instead of an upsert_firm per row."""
         known = bulk.firm_ids_by_uscc([v["uscc"] for _, v in ready if v.get("uscc")])
         rows, sources = [], []
         for row, values in ready:
+            uscc = values.get("uscc")
             try:
-                code = self.region_code(values.get("region"), required=False)
-                if values.get("uscc") in known:
-                    self.check_scope(known[values["uscc"]][1])
-                elif code is None:
-                    self.region_code(None, required=True)
+                # as apply_firms: a known firm keeps its region unless the row names one (region or address)
+                named = values.get("region") or values.get("address")
+                code = self.region_code(values, required=uscc not in known) if uscc not in known or named else None
+                if uscc in known:
+                    self.check_scope(known[uscc][1])
                 self.check_scope(code)
             except RowProblem as problem:
                 self.reject(row, [(problem.field, problem.message, problem.code)])
+                self.flush_warnings(row, keep=False)  # a rejected row's region warnings add nothing
                 continue
+            warnings, self._warnings = self._warnings, []
             fields = {k: values[k] for k in FIRM_FIELDS if values.get(k) is not None}
+            if fields.get("registered_capital") is not None:
+                fields["registered_capital_currency"] = values.get("registered_capital_currency") or "CNY"
             if code:
                 fields["region"] = code
-            rows.append({"uscc": values.get("uscc"), **fields})
-            sources.append((row, values))
+            rows.append({"uscc": uscc, **fields})
+            sources.append((row, values, warnings))
         # checked: the USCCs passed cleaning.parse_uscc (a bad check digit went to the review list)
         results = record_firms(rows, actor=self.user, via=self.via, checked=True)
-        named = [(row, values, result) for (row, values), result in zip(sources, results)
+        named = [(values, result) for (_, values, _), result in zip(sources, results)
                  if result.error is None and any(values.get(f) for f in EXTRA_FIELDS)]
-        firms = Firm.objects.in_bulk([values["uscc"] for _, values, _ in named], field_name="uscc")
-        for row, values, result in named:  # the list's 曾用名/别名/英文名称 cells, as apply_one does per row
+        firms = Firm.objects.in_bulk([values["uscc"] for values, _ in named], field_name="uscc")
+        for values, result in named:  # the list's 曾用名/别名/英文名称 cells, as apply_one does per row
             if add_firm_aliases(firms[values["uscc"]], values, source=self.job.file_name, actor=self.user,
                                 via=self.via) and result.outcome == "unchanged":
                 result.outcome = "updated"
-        for (row, _), result in zip(sources, results):
+        for (row, _, warnings), result in zip(sources, results):
             if result.error is not None:
                 self.reject(row, [(f, m, "invalid") for f, m in _messages(result.error)])
-            else:
-                self.counts[result.outcome] += 1
+                continue
+            self._warnings = warnings
+            self.flush_warnings(row)
+            self.counts[result.outcome] += 1
 
     # -- recognitions, set-based (registry.services.bulk) ------------------------------------
 

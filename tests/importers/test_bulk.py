@@ -109,9 +109,9 @@ FIRMS_FIRST = [
 FIRMS_SECOND = [
     (A, "昆山甲精密股份有限公司", "2012-10-24", "昆山市", "精密模具", "100"),  # renamed: old name kept
     (B, "昆山乙电子有限公司", "2016-11-11", "昆山市", "", ""),              # unchanged
-    (C, "昆山丙材料有限公司", "2020-01-01", "昆山市", "", "-5"),            # negative capital: refused
+    (C, "昆山丙材料有限公司", "2020-01-01", "昆山市", "", "-5"),            # negative capital: a warning, the value dropped
     (D, "昆山丁" + "很长" * 100 + "有限公司", "", "昆山市", "", ""),          # name over 200 characters
-    (E, "昆山戊软件有限公司", "2021-05-05", "", "", "30"),                  # new firm without a region
+    (E, "昆山戊软件有限公司", "2021-05-05", "", "", "30"),                  # no region text: the USCC's division (昆山)
     (B, "昆山乙电子有限公司", "2016-11-11", "昆山市", "芯片", "20"),          # same USCC again: a duplicate
 ]
 
@@ -143,11 +143,12 @@ def test_firm_list_set_based_and_per_row_give_the_same_registry(tmp_path, monkey
     bulk = import_firms_both(tmp_path, per_row=False)
     assert bulk == per_row
     outcomes, (firms, events) = bulk
-    assert [o[1:6] for o in outcomes] == [(2, 0, 0, 1, 0), (0, 1, 1, 4, 1), (0, 0, 2, 4, 1)]  # a duplicate is also an error
+    assert [o[1:6] for o in outcomes] == [(2, 0, 0, 1, 0), (2, 1, 1, 2, 1), (0, 0, 4, 2, 1)]  # a duplicate is also an error
     by_uscc = {f[0]: f for f in firms}
-    assert set(by_uscc) == {A, B}
+    assert set(by_uscc) == {A, B, C, E}
+    assert by_uscc[C][6:] == ("", None) and by_uscc[E][5] == "320583"
     assert by_uscc[A][1] == "昆山甲精密股份有限公司" and by_uscc[A][3] == ["昆山甲精密有限公司"]
-    assert sorted(e[0] for e in events) == ["create", "create", "update"]
+    assert sorted(e[0] for e in events) == ["create"] * 4 + ["update"]
 
 
 def test_firm_list_runs_the_side_effects_once_per_chunk(tmp_path, monkeypatch):

@@ -3,6 +3,8 @@ unknown names wait as pending rows that an officer attaches to a firm or turns i
 Aliases load in bulk (the aliases kind, a firm list's 曾用名/别名 columns) and are searchable.
 The scope rule (issue 13): nothing outside the importer's regions is ever a candidate or shown."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -10,6 +12,8 @@ from importers.models import ImportPendingRow, JobStatus, PendingStatus, ReviewR
 from importers.pending import attach_pending_row, create_firm_for_pending, dismiss_pending_row
 from importers.services import ImportRefused, accept_review_item, import_file
 from registry.models import AliasKind, Certification, Firm, FirmAlias, Region, Role, RoleAssignment
+from registry.services.aliases import add_firm_names
+from tests.factories import FirmFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +192,22 @@ def test_a_name_registered_elsewhere_does_not_hide_a_local_firms_alias(master, t
     kunshan = officer("ks", ["320583"])
     job = import_file(path, kind="recognitions", user=kunshan, options={"tier": "hnte", "issued_on": "2024-12-01"})
     assert job.created == 1 and Certification.objects.get().firm.uscc == "91320583E7Y6F6M7WC"
+
+
+def test_published_unicorn_lists_wait_as_pending_rows_until_their_names_are_known(shapes, tmp_path):
+    """The real layouts: Company / Date Joined (M/D/YYYY) / Billion $, and 企业 / 估值（亿元人民币）/ 总部."""
+    english = import_file(shapes / "unicorns_en_like.csv", kind="recognitions", options={"tier": "unicorn"})
+    chinese = import_file(shapes / "unicorn_ranking_cn_like.csv", kind="recognitions",
+                          options={**UNICORN, "usd_per_cny": "0.14"})
+    for job, rows in ((english, 6), (chinese, 6)):
+        hard = [(e.line, e.field, e.message) for e in job.row_errors.exclude(code="warning")]
+        assert (job.errors, job.pending, hard) == (0, rows, []), hard
+        assert job.status == JobStatus.PARTIAL
+    assert english.pending_rows.order_by("line").first().name == "Yunxing AI"
+    # once a firm carries the English name, the same list records its recognition, dated as published
+    firm = FirmFactory(name="北京云星智能科技有限公司", name_normalized="北京云星智能科技有限公司",
+                       region=Region.objects.get(code="110105"))
+    add_firm_names(firm, aliases=["Yunxing AI"], kind=AliasKind.ENGLISH)
+    again = import_file(shapes / "unicorns_en_like.csv", kind="recognitions", options={"tier": "unicorn"})
+    assert (again.created, again.pending) == (1, 5)
+    assert firm.certifications.get().issued_on == datetime.date(2020, 1, 10)
