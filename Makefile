@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DEMO_FIRMS ?= 3000
 
-.PHONY: install demo test test-services bench clean
+.PHONY: install browser demo test test-services bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# Debian's chromium and a CJK font for the browser tests (tests/web), installed when missing.
+browser:
+	scripts/install-browser
+
 # Install, migrate, generate the demo registry (once), create demo logins, serve on :8000.
 demo: install
 	$(PY) manage.py migrate --noinput
@@ -23,11 +27,11 @@ demo: install
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Install and run the whole test suite (embedded: SQLite, eager Celery, embedded search).
-test: install
+test: install browser
 	$(PY) -m pytest
 
 # The same suite on PostgreSQL and Redis started locally (CI runs this too).
-test-services: install
+test-services: install browser
 	scripts/with-services $(PY) -m pytest
 
 clean:

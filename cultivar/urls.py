@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("api_graphql.urls")),
     path("", include("importers.urls")),
+    path("", include("web.urls", namespace="web")),
 ]
