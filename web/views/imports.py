@@ -218,10 +218,21 @@ def review_item_for(request, item_id):
                              pk=item_id, job__in=visible_jobs(request.user))
 
 
+def already_decided(request, item):
+    """A decided item is no longer in the queue: say so above the queue (e.g. a second click)."""
+    if item.status == ReviewStatus.PENDING:
+        return None
+    messages.error(request, _("第 %(line)d 行已处理（%(status)s），无需再次操作。")
+                   % {"line": item.line, "status": item.get_status_display()})
+    return redirect("web:import_review")
+
+
 @page("imports")
 @require_POST
 def review_accept(request, item_id):
     item = review_item_for(request, item_id)
+    if decided := already_decided(request, item):
+        return decided
     form = AcceptForm(request.POST)
     if form.is_valid():
         firm = None
@@ -248,6 +259,8 @@ def review_accept(request, item_id):
 @require_POST
 def review_reject(request, item_id):
     item = review_item_for(request, item_id)
+    if decided := already_decided(request, item):
+        return decided
     form = RejectForm(request.POST)
     if form.is_valid():
         try:
