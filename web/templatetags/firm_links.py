@@ -1,19 +1,35 @@
-"""{% firm_url uscc %}: the firm profile's address (the profile page, /firms/<uscc>/)."""
+"""{% firm_url uscc %}: the firm profile's address (the profile page, /firms/<uscc>/).
 
+The URL pattern is reversed once per process and filled in per firm: reverse() costs ~0.15 ms, and a
+search page links twenty firms plus their suggestions.
+"""
+
+import functools
 from urllib.parse import quote
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import NoReverseMatch, reverse
 
 register = template.Library()
-PROFILE_URL_NAMES = ("web:firm", "web:firm_profile", "web:profile")
+PLACEHOLDER = "USCC-PLACEHOLDER"
+
+
+@functools.lru_cache(maxsize=1)
+def _pattern():
+    try:
+        return reverse("web:firm", args=[PLACEHOLDER])
+    except NoReverseMatch:  # TEMPORARY until web-core's profile page is merged
+        return f"/firms/{PLACEHOLDER}/"
+
+
+@receiver(setting_changed)
+def _forget(setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _pattern.cache_clear()
 
 
 @register.simple_tag
 def firm_url(uscc):
-    for name in PROFILE_URL_NAMES:
-        try:
-            return reverse(name, args=[uscc])
-        except NoReverseMatch:
-            continue
-    return f"/firms/{quote(str(uscc))}/"
+    return _pattern().replace(PLACEHOLDER, quote(str(uscc), safe=""))

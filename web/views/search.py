@@ -13,6 +13,8 @@ from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +23,7 @@ from search import queries
 from search.backends.base import FILTERS, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SearchError, SearchUnavailable
 from web import history
 from web.access import page
+from web.templatetags.firm_links import firm_url
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 20
@@ -74,26 +77,42 @@ def run(form, user):
 
 
 def _facets(result, form):
+    """[{name, label, items_html}]: each facet's checkboxes, built here rather than in a template loop
+    (the page's biggest cost: ~80 items per search; format_html escapes every value)."""
     out = []
     for name in FILTERS:
         chosen = set(form.filters[name])
         buckets = result.facets.get(name, []) if result else []
         seen = {b.key for b in buckets}
         # A chosen code without hits still shows (count 0), so it can be unticked.
-        items = [(b.key, b.label, b.count, b.key in chosen) for b in buckets]
-        items += [(code, code, 0, True) for code in form.filters[name] if code not in seen]
+        items = [(b.key, b.label, b.count) for b in buckets] + [(c, c, 0) for c in form.filters[name] if c not in seen]
         if items:
-            out.append({"name": name, "label": FACET_LABELS[name], "items": items})
+            html = format_html_join(
+                "\n", '<label><input type="checkbox" name="{}" value="{}"{}> {} <span class="count">{}</span></label>',
+                ((name, code, mark_safe(" checked") if code in chosen else "", label, count)
+                 for code, label, count in items))
+            out.append({"name": name, "label": FACET_LABELS[name], "items_html": html})
     return out
 
 
-def _hits(result):
-    return [{
-        "firm": item.firm, "score": item.hit.score,
-        "highlights": [(FIELD_LABELS.get(name, name), fragments) for name, fragments in item.hit.highlights.items()
-                       if fragments and name != "name"],
-        "name_html": (item.hit.highlights.get("name") or [None])[0],
-    } for item in result.hits]
+def _hits_html(result):
+    """The hit list items. Highlights are the backend's fragments: matches in <em>, the rest escaped by
+    the backend (search.text.highlight), so they are the one thing passed through as HTML."""
+    no_stage = _("无阶段")
+    items = []
+    for item in result.hits:
+        firm, highlights = item.firm, item.hit.highlights
+        name = mark_safe(highlights["name"][0]) if highlights.get("name") else firm.name
+        snippets = format_html_join("", '<div class="snippet"><b>{}</b>：{}</div>', (
+            (FIELD_LABELS.get(field, field), mark_safe(" … ".join(fragments)))
+            for field, fragments in highlights.items() if fragments and field != "name"))
+        tier = format_html(" · {}", firm.current_tier.name) if firm.current_tier_id else ""
+        items.append(format_html(
+            '<li class="hit"><a class="hit-name" href="{}">{}</a> <span class="tag">{}</span>'
+            '<div class="meta"><code>{}</code> · {}{}</div>{}</li>',
+            firm_url(firm.uscc), name, firm.current_stage.name if firm.current_stage_id else no_stage,
+            firm.uscc, firm.region.name, tier, snippets))
+    return mark_safe("\n".join(items))
 
 
 def _query_string(request, **changes):
@@ -115,7 +134,7 @@ def search(request):
             history.remember_search(request.user, form.cleaned_data["q"])
     context = {
         "form": form, "result": result, "error": error, "facets": _facets(result, form),
-        "hits": _hits(result) if result else [], "page_size": PAGE_SIZE,
+        "hits_html": _hits_html(result) if result else "", "page_size": PAGE_SIZE,
         "next_url": f"?{_query_string(request, after=result.next_cursor)}" if result and result.next_cursor else None,
         "export_query": _query_string(request), "export_cap": MAX_RESULT_WINDOW,
     }
@@ -159,16 +178,16 @@ def export_rows(user, form):
 def export(request, fmt):
     form = SearchForm(request.GET)
     if fmt not in EXPORT_TYPES or not form.is_valid():
-        return render(request, "web/search/search.html", {"form": form, "facets": [], "hits": []}, status=400)
+        return render(request, "web/search/search.html", {"form": form, "facets": []}, status=400)
     rows = export_rows(request.user, form)
     try:
         first = next(rows)
         rows = [first, *rows]  # run the search now, so an error becomes a page rather than a broken file
     except SearchError as error:
         _search_error(form, error)
-        return render(request, "web/search/search.html", {"form": form, "facets": [], "hits": []}, status=400)
+        return render(request, "web/search/search.html", {"form": form, "facets": []}, status=400)
     except SearchUnavailable:
-        return render(request, "web/search/search.html", {"form": form, "facets": [], "hits": [],
+        return render(request, "web/search/search.html", {"form": form, "facets": [],
                                                           "error": _("搜索服务暂时不可用，请稍后再试。")}, status=503)
     if fmt == "xlsx":
         body = io.BytesIO()
