@@ -113,3 +113,16 @@ def test_investor_is_refused(pages_registry):
     assert investor.get(reverse("web:analytics")).status_code == 403
     assert investor.get(reverse("web:analytics_export", args=["funnel", "csv"])).status_code == 403
     assert investor.get(reverse("web:analytics_cohort"), {"stage": "tech_sme", "entry_year": 2023}).status_code == 403
+
+
+def test_an_analytics_refusal_names_its_field(pages_registry, monkeypatch):
+    from registry.services.errors import field_error
+
+    def refuse(*args, **kwargs):
+        raise field_error("stage", "No rules in force for this rung.", code="no_rules")
+
+    monkeypatch.setattr("registry.analytics.funnel", refuse)
+    analyst, _ = client_for(Role.ANALYST)
+    response = analyst.get(reverse("web:analytics"), PARAMS)
+    assert response.status_code == 400 and 'data-field="stage"' in response.content.decode()
+    assert "No rules in force" in response.content.decode()

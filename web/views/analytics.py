@@ -193,10 +193,14 @@ def analytics_page(request):
     if not form.is_valid():
         return render(request, "web/analytics/analytics.html", {"form": form}, status=400)
     names = tables.stage_names()
-    funnel = compute(form, "funnel")
-    transitions = compute(form, "transitions")
-    cohorts = compute(form, "cohorts")
-    region, by_year = compute(form, "targets")
+    try:
+        funnel = compute(form, "funnel")
+        transitions = compute(form, "transitions")
+        cohorts = compute(form, "cohorts")
+        region, by_year = compute(form, "targets")
+    except ValidationError as error:  # the analytics name the argument (stage, region…)
+        _attach(form, error)
+        return render(request, "web/analytics/analytics.html", {"form": form}, status=400)
     froms, tos, cells, _f, _t = tables.transition_matrix(transitions, names)
     context = {
         "form": form, "query": _query(form),
