@@ -1,6 +1,9 @@
 """Roles and district scope in one place; the API, admin and services ask here."""
 
-from registry.models import Certification, Firm, IndicatorYear, Region, Role, RoleAssignment
+from registry import uscc as uscc_codes
+from registry.models import Certification, CultivationEntry, Firm, IndicatorYear, Region, Role, RoleAssignment
+
+WRITER_ROLES = frozenset({Role.ADMIN, Role.OFFICER})
 
 
 def role_of(user):
@@ -95,6 +98,27 @@ def can_read_indicator_field(user, field):
 
 def can_read_cultivation(user):
     return role_of(user) in (Role.ADMIN, Role.OFFICER, Role.ANALYST)
+
+
+def cultivation_entries_visible_to(user, queryset=None):
+    """Pool entries (培育库) the user may read: not investors; officers only in their regions."""
+    queryset = CultivationEntry.objects.all() if queryset is None else queryset
+    if not can_read_cultivation(user):
+        return queryset.none()
+    return firms_visible_to(user, queryset, via="firm__")
+
+
+def can_write(user):
+    """May this user change the registry at all (before asking about a firm's region)?"""
+    return role_of(user) in WRITER_ROLES
+
+
+def writable_firm(user, uscc):
+    """The firm with this USCC if the user may change it, else None: absent and out of scope look the same."""
+    firm = Firm.objects.select_related("region").filter(uscc=uscc_codes.normalize(uscc)).first()
+    if firm is None or not can_write_firm(user, firm):
+        return None
+    return firm
 
 
 def can_write_firm(user, firm):

@@ -22,9 +22,8 @@ from api_graphql.core.limits import check_page_size
 from api_graphql.core.mutations import MutationError, ServiceMutation, parse_date
 from api_graphql.core.permissions import request_role, request_user
 from api_graphql.registry.mutations import require_writer, writable_firm
-from registry import analytics, eligibility, permissions
+from registry import analytics, eligibility, permissions, pool
 from registry import uscc as uscc_codes
-from registry.analytics.scope import firm_scope
 from registry.models import CultivationEntry
 from registry.services import cultivation
 from registry.services.cultivation import UNSET
@@ -107,15 +106,9 @@ class AnalyticsQuery(graphene.ObjectType):
                                  first=None):
         require_internal(info, "cultivationPool")
         first = check_page_size(first)
-        entries = CultivationEntryType.get_queryset(CultivationEntry.objects.select_related("firm"), info)
-        entries = entries.filter(answer(firm_scope, region, None, None))
-        if status:
-            entries = entries.filter(status=status)
-        if target_stage:
-            entries = entries.filter(target_stage__code=target_stage)
-        if target_year:
-            entries = entries.filter(target_year=target_year)
-        return list(entries.order_by("-created_at", "-id")[:first])
+        entries = answer(pool.pool_entries, request_user(info), region=region, status=status,
+                         target_stage=target_stage, target_year=target_year)
+        return list(entries[:first])
 
     def resolve_funnel(root, info, stages, cohort_year=None, region=None, chain=None, window_years=None):
         from django.utils import timezone
@@ -231,8 +224,8 @@ class UpdateCultivationEntry(ServiceMutation):
             pk = int(pk) if kind == CultivationEntryType._meta.name else int(id)
         except (ValueError, TypeError, UnicodeDecodeError):
             raise MutationError("id", "No pool entry with this id in your regions.", code="not_found") from None
-        entry = CultivationEntry.objects.select_related("firm__region").filter(pk=pk).first()
-        if entry is None or not permissions.can_write_firm(user, entry.firm):
+        entry = pool.writable_entry(user, pk)
+        if entry is None:
             raise MutationError("id", "No pool entry with this id in your regions.", code="not_found")
         entry = cultivation.update_cultivation_entry(
             entry, status=status, note=note, owner=UNSET if owner is None else owner_or_error(owner), actor=user,

@@ -146,9 +146,7 @@ class CultivationEntryType(ScopedObjectType):
 
     @classmethod
     def visible_to(cls, user, queryset):
-        if not permissions.can_read_cultivation(user):
-            return queryset.none()
-        return permissions.firms_visible_to(user, queryset, via="firm__")
+        return permissions.cultivation_entries_visible_to(user, queryset)
 
     def resolve_owner(self, info):
         return self.owner.get_username() if self.owner_id else None

@@ -13,7 +13,7 @@ from api_graphql.registry.types import CertificationType, FirmType, IndicatorYea
 from registry import permissions
 from registry import services
 from registry import uscc as uscc_codes
-from registry.models import Certification, Firm, IndicatorYear, Role
+from registry.models import Certification, Firm, IndicatorYear
 from registry.services.firms import resolve_region
 
 OUT_OF_SCOPE = "No firm with this USCC in your regions."
@@ -21,16 +21,15 @@ OUT_OF_SCOPE = "No firm with this USCC in your regions."
 
 def require_writer(info):
     role = request_role(info)
-    if role not in (Role.OFFICER, Role.ADMIN):
+    if role not in permissions.WRITER_ROLES:
         raise MutationError(None, f"The {role} role may not change the registry.", code="forbidden")
 
 
 def writable_firm(info, uscc):
     """The firm with this USCC if the caller may change it; the same error whether absent or out of scope."""
     require_writer(info)
-    code = uscc_codes.normalize(uscc)
-    firm = Firm.objects.select_related("region").filter(uscc=code).first()
-    if firm is None or not permissions.can_write_firm(info.context.user, firm):
+    firm = permissions.writable_firm(info.context.user, uscc)
+    if firm is None:
         raise MutationError("uscc", OUT_OF_SCOPE, code="not_found")
     return firm
 

@@ -8,11 +8,14 @@
   where they fail: `make test` installs the browser (scripts/install-browser).
 """
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.factories import make_uscc
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -23,6 +26,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 900}
 PASSWORD = "browser-test-pass-1"
+RECREATED_BY_FLUSH = {"contenttypes.contenttype", "auth.permission"}
 
 # Playwright's sync API keeps an asyncio loop on the test thread; Django then refuses ORM calls made
 # from that thread (test set-up) unless told that this is a synchronous caller.
@@ -38,7 +42,36 @@ def _require_chromium():
 
 
 @pytest.fixture(scope="session")
-def playwright_session():
+def reference_snapshot(django_db_setup, django_db_blocker):
+    """The migrated reference data (ladder, regions, chains, rules) as Django serialised it for
+    serialized_rollback, taken before Playwright starts.
+
+    Playwright's sync API runs greenlets with their own context variables, and Django keeps database
+    connections in context-local storage: once it has started, the test thread sees a connection
+    object without the serialised copy, so `serialized_rollback` cannot restore what the flush after a
+    live-server test removed. `restore_reference_data` restores it from here instead.
+    """
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        return getattr(connection, "_test_serialized_contents", None) or connection.creation.serialize_db_to_string()
+
+
+@pytest.fixture
+def restore_reference_data(reference_snapshot, transactional_db):
+    from django.db import connection
+
+    from registry.models import Region
+
+    if not Region.objects.exists():
+        # The flush ran post_migrate (Django saw no serialised copy), which re-created content types and
+        # permissions already: restore everything else.
+        rows = [row for row in json.loads(reference_snapshot) if row["model"] not in RECREATED_BY_FLUSH]
+        connection.creation.deserialize_db_from_string(json.dumps(rows))
+
+
+@pytest.fixture(scope="session")
+def playwright_session(reference_snapshot):
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -46,40 +79,51 @@ def playwright_session():
         yield playwright
 
 
-@pytest.fixture
-def outside_requests():
-    """URLs the page tried to fetch from a non-local host (each one was aborted)."""
-    return []
+class OutsideGuard:
+    """Routes every request: local ones go through, any other is recorded and aborted."""
 
+    def __init__(self):
+        self.seen = []
 
-@pytest.fixture
-def page(playwright_session, tmp_path, outside_requests):
-    """A fresh Chromium (empty user-data-dir) and page; fails the test if anything non-local was requested."""
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
-    context = playwright_session.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT,
-        locale="zh-CN",
-    )
-
-    def guard(route):
+    def __call__(self, route):
         host = urlsplit(route.request.url).hostname or ""
         if host in LOCAL_HOSTS:
             route.continue_()
         else:
-            outside_requests.append(route.request.url)
+            self.seen.append(route.request.url)
             route.abort()
 
+
+@pytest.fixture(scope="session")
+def browser_context(playwright_session, tmp_path_factory):
+    """One Chromium for the session, started on an empty user-data-dir (tests get fresh pages and cookies)."""
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    context = playwright_session.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT,
+        locale="zh-CN",
+    )
+    guard = OutsideGuard()
     context.route("**/*", guard)
-    context.set_default_timeout(10_000)
-    browser_page = context.pages[0] if context.pages else context.new_page()
+    context.set_default_timeout(15_000)
+    context.outside_guard = guard
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context):
+    """A fresh page with no cookies; fails the test if it requested anything non-local or a script failed."""
+    browser_context.clear_cookies()
+    guard = browser_context.outside_guard
+    guard.seen.clear()
+    browser_page = browser_context.new_page()
     errors = []
     browser_page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         yield browser_page
     finally:
-        context.close()
-    assert not outside_requests, f"pages requested non-local addresses: {outside_requests}"
+        browser_page.close()
+    assert not guard.seen, f"pages requested non-local addresses: {guard.seen}"
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
@@ -117,3 +161,53 @@ def screenshot(browser_page, name):
     path = SCREENSHOTS / f"{name}.png"
     browser_page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# A small hand-checked registry: three Kunshan firms (one named with a script tag, one with a
+# spreadsheet formula), one Binhu (Wuxi) firm outside a Kunshan officer's scope, and targets.
+KS_USCC = make_uscc("320583", serial=700001)
+KS_CANDIDATE_USCC = make_uscc("320583", serial=700002)
+KS_FORMULA_USCC = make_uscc("320583", serial=700003)
+BH_USCC = make_uscc("320211", serial=700004)
+SCRIPT_NAME = "昆山<script>alert(1)</script>光电有限公司"
+FORMULA_NAME = "=cmd|' /C calc'!A0 昆山公司"
+
+
+@pytest.fixture
+def web_registry(db):
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from registry.services import record_certification, upsert_firm, upsert_indicators
+    from registry.services.targets import upsert_policy_target
+
+    today = timezone.localdate()
+    year = today.year
+    ks, _ = upsert_firm(KS_USCC, name="昆山芯微科技有限公司", region="320583", founded_on="2016-03-15",
+                        chains=["ic.design"])
+    upsert_firm(KS_USCC, name="昆山芯微电子科技有限公司")  # the old name becomes a former name
+    record_certification(ks, "hnte", datetime.date(year - 1, 11, 20), certificate_no="GR000001")
+    upsert_indicators(ks, year - 2, {"revenue": Decimal("8000"), "rd_expense": Decimal("480"), "employees": 120,
+                                     "rd_staff": 30, "invention_patents": 5})
+    upsert_indicators(ks, year - 1, {"revenue": Decimal("10000"), "rd_expense": Decimal("700"), "employees": 150,
+                                     "rd_staff": 40, "invention_patents": 8})
+    cand, _ = upsert_firm(KS_CANDIDATE_USCC, name=SCRIPT_NAME, region="320583", founded_on="2019-05-01")
+    record_certification(cand, "tech_sme", datetime.date(year, 3, 1), certificate_no="KX000002",
+                         valid_until=today + datetime.timedelta(days=30))
+    upsert_indicators(cand, year - 1, {"revenue": Decimal("3000"), "rd_expense": Decimal("240"), "employees": 60,
+                                       "rd_staff": 12, "invention_patents": 2, "ip_class1": 2,
+                                       "hightech_revenue": Decimal("1500")})
+    formula, _ = upsert_firm(KS_FORMULA_USCC, name=FORMULA_NAME, region="320583", founded_on="2021-01-10")
+    record_certification(formula, "tech_sme", datetime.date(year, 3, 1), certificate_no="KX000003",
+                         valid_until=today + datetime.timedelta(days=150))
+    bh, _ = upsert_firm(BH_USCC, name="无锡滨湖智造有限公司", region="320211", founded_on="2020-08-01")
+    record_certification(bh, "tech_sme", datetime.date(year, 3, 1), certificate_no="KX000004",
+                         valid_until=today + datetime.timedelta(days=30))
+    upsert_indicators(bh, year - 1, {"revenue": Decimal("1200"), "rd_expense": Decimal("120"), "employees": 40})
+    upsert_policy_target("320583", "tech_sme", None, "STOCK", year, 4, source="昆山市祖冲之攻关计划三年行动方案")
+    upsert_policy_target("320583", "hnte", None, "FLOW", year + 1, 6, start_year=year - 1,
+                         source="昆山市高企培育计划")
+    upsert_policy_target("320211", "tech_sme", None, "STOCK", year, 9, source="滨湖区计划")
+    return {"ks": ks, "candidate": cand, "formula": formula, "bh": bh, "today": today, "year": year}

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 register = template.Library()
 PLACEHOLDER = "USCC-PLACEHOLDER"
@@ -18,10 +18,7 @@ PLACEHOLDER = "USCC-PLACEHOLDER"
 
 @functools.lru_cache(maxsize=1)
 def _pattern():
-    try:
-        return reverse("web:firm", args=[PLACEHOLDER])
-    except NoReverseMatch:  # TEMPORARY until web-core's profile page is merged
-        return f"/firms/{PLACEHOLDER}/"
+    return reverse("web:firm", args=[PLACEHOLDER])
 
 
 @receiver(setting_changed)

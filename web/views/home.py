@@ -1,10 +1,27 @@
-"""The home page, one per role (officer, analyst, investor; admins get the officer's, over every region)."""
+"""The home page, one per role. Officers (and admins, over every region) see their targets, stages,
+lapsing recognitions, candidates and pool; analysts a funnel and the year's transitions; investors
+their saved screens and recent searches. Every number comes from registry functions with the user's scope.
+"""
 
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from registry.models import Role
-from web import history
+from registry import analytics
+from registry.eligibility import find_candidates
+from registry.filtersets import CertificationFilterSet
+from registry.models import Certification, PolicyTarget, Region, Role, Stage
+from registry.permissions import certifications_visible_to, firms_visible_to, regions_in_scope
+from registry.pool import pool_entries
+from web import choices, history
 from web.access import page
+from web.views.pool import COLUMNS as POOL_COLUMNS
+
+LAPSING_WINDOWS = (90, 180)
 
 
 @page("home")
@@ -15,5 +32,107 @@ def home(request):
             "screens": history.saved_screens(request.user), "searches": history.recent_searches(request.user),
         })
     if role == Role.ANALYST:
-        return render(request, "web/home_analyst.html", {})
-    return render(request, "web/home_officer.html", {})
+        return render(request, "web/home_analyst.html", analyst_context(request))
+    return render(request, "web/home_officer.html", officer_context(request))
+
+
+def stage_names():
+    return dict(Stage.objects.values_list("code", "name"))
+
+
+def target_label(row, names, tier_names):
+    what = tier_names.get(row["tier"]) if row["tier"] else names.get(row["stage"], row["stage"])
+    when = f"{row['start_year']}–{row['year']}" if row["start_year"] else str(row["year"])
+    return f"{what} {row['kind']} {when}"
+
+
+def target_regions(user, year):
+    """Regions in the user's scope with a target shown for `year` (targets of that year, or a FLOW window still running)."""
+    shown = PolicyTarget.objects.filter(year__gte=year).values("region_id")
+    regions = Region.objects.filter(code__in=shown)
+    scope = regions_in_scope(user)
+    if scope is not None:
+        regions = regions.filter(code__in=scope.values("code"))
+    return list(regions.order_by("path"))
+
+
+def officer_context(request):
+    user, today = request.user, timezone.localdate()
+    year = today.year
+    names = stage_names()
+    from registry.models import Tier
+
+    tier_names = dict(Tier.objects.values_list("code", "name"))
+    targets = []
+    for region in target_regions(user, year):
+        rows = analytics.target_progress(region.code, year, user=user)
+        if not rows:
+            continue
+        for row in rows:
+            row["label"] = target_label(row, names, tier_names)
+        targets.append({"region": region, "rows": rows, "chart": {
+            "labels": [r["label"] for r in rows], "actual": [r["actual"] for r in rows],
+            "target": [r["target"] for r in rows],
+        }})
+    firms = firms_visible_to(user)
+    per_stage = dict(firms.order_by().values_list("current_stage__code").annotate(n=Count("id")))
+    stages = list(Stage.objects.order_by("rank"))
+    stage_counts = [(s, per_stage.get(s.code, 0)) for s in stages]
+    unstaged = per_stage.get(None, 0)
+    lapsing = []
+    for days in LAPSING_WINDOWS:
+        before = today + datetime.timedelta(days=days)
+        certs = CertificationFilterSet(data={"before": before}, queryset=certifications_visible_to(user)).qs
+        lapsing.append((days, certs.count()))
+    soonest = list(CertificationFilterSet(
+        data={"before": today + datetime.timedelta(days=LAPSING_WINDOWS[0])},
+        queryset=certifications_visible_to(user, Certification.objects.select_related("firm", "tier")),
+    ).qs.order_by("valid_until", "id")[:10])
+    candidates = []
+    for stage in stages:
+        if stage.region_id is not None:
+            continue
+        try:
+            candidates.append((stage, find_candidates(stage.code, user=user, first=0).total))
+        except ValidationError:  # no rules in force for this rung
+            candidates.append((stage, None))
+    pool = dict(pool_entries(user).order_by().values_list("status").annotate(n=Count("id")))
+    return {
+        "year": year, "targets": targets, "stage_counts": stage_counts, "unstaged": unstaged,
+        "lapsing": lapsing, "soonest": soonest, "candidates": candidates,
+        "pool": [(status, pool.get(status, 0)) for status in POOL_COLUMNS],
+    }
+
+
+def analyst_context(request):
+    """Funnel and transitions for a chosen year and region (the analytics page has the rest)."""
+    today = timezone.localdate()
+    raw_year, region = (request.GET.get("year") or "").strip(), (request.GET.get("region") or "").strip()
+    errors, funnel, transitions = {}, None, []
+    year = today.year - 1
+    if raw_year:
+        try:
+            year = int(raw_year)
+            if not 2000 <= year <= today.year:
+                raise ValueError
+        except ValueError:
+            errors["year"] = _("“%(value)s”不是 2000 至今年之间的年份。") % {"value": raw_year}
+    names = stage_names()
+    if not errors:
+        try:
+            codes = list(Stage.objects.filter(region__isnull=True).order_by("rank").values_list("code", flat=True))
+            funnel = analytics.funnel(codes, year, region=region or None, user=request.user)
+            transitions = analytics.stage_transitions(year, region=region or None, user=request.user)
+        except ValidationError as error:
+            errors.update({k: " ".join(v) for k, v in getattr(error, "message_dict", {"region": error.messages}).items()})
+    if funnel:
+        for step in funnel["steps"]:
+            step["name"] = names.get(step["stage"], step["stage"])
+    for row in transitions:
+        row["from_name"] = names.get(row["from_stage"]) if row["from_stage"] else _("（未入梯）")
+        row["to_name"] = names.get(row["to_stage"]) if row["to_stage"] else _("（离开）")
+    return {
+        "year": year, "region": region, "errors": errors, "funnel": funnel, "transitions": transitions,
+        "funnel_chart": {"steps": [{"name": s["name"], "value": s["count"]} for s in funnel["steps"]]} if funnel else None,
+        "region_choices": choices.region_choices(request.user),
+    }

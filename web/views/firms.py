@@ -1,0 +1,148 @@
+"""企业: the screening table (FirmFilterSet over firms_visible_to), its export, and the firm profile."""
+
+import io
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from importers.exports import write_csv, write_xlsx
+from registry import uscc as uscc_codes
+from registry.filtersets import FirmFilterSet
+from registry.models import Firm, Role
+from registry.permissions import INVESTOR_RESTRICTED_FIRM_FILTERS, firms_visible_to, role_of
+from web import history
+from web.access import page
+from web.columns import FIRM_TABLE_INDICATORS, indicator_columns
+from web.forms import FirmFilterForm, first_error
+
+PAGE_SIZE = 50
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def restricted_filters(user):
+    return INVESTOR_RESTRICTED_FIRM_FILTERS if role_of(user) == Role.INVESTOR else frozenset()
+
+
+def screen(request):
+    """(form, page rows, total, page number, columns): the firms the filters select, this page only."""
+    form = FirmFilterForm(request.GET, user=request.user, restricted=restricted_filters(request.user))
+    columns = indicator_columns(request.user, FIRM_TABLE_INDICATORS)
+    if not form.is_valid():
+        return form, [], 0, 1, columns
+    base = firms_visible_to(request.user, Firm.objects.select_related(
+        "region", "current_stage", "current_tier", "latest_indicators"))
+    filterset = FirmFilterSet(data=form.filterset_data(), queryset=base)
+    try:
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        queryset = filterset.qs
+    except ValidationError as error:  # e.g. a code removed since the page was drawn: name the field
+        for field, problems in getattr(error, "message_dict", {"__all__": error.messages}).items():
+            form.add_error(field if field in form.fields else None, " ".join(problems))
+        return form, [], 0, 1, columns
+    total = queryset.count()
+    last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    number = min(form.cleaned_data.get("page") or 1, last_page)
+    firms = list(queryset.order_by(*form.ordering())[(number - 1) * PAGE_SIZE: number * PAGE_SIZE])
+    return form, firms, total, number, columns
+
+
+def query_without(request, *names):
+    return urlencode([(k, v) for k, v in request.GET.items() if k not in names and v != ""])
+
+
+@page("firms")
+def firm_list(request):
+    form, firms, total, number, columns = screen(request)
+    sort = request.GET.get("sort") or "id"
+    return render(request, "web/firms.html", {
+        "form": form, "firms": firms, "total": total, "page": number,
+        "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), "columns": columns, "sort": sort,
+        "base_query": query_without(request, "page", "sort"), "page_query": query_without(request, "page"),
+        "export_query": query_without(request),
+        "screens": history.saved_screens(request.user),
+    })
+
+
+def table_rows(firms, columns):
+    """The on-screen table as rows for an export: header, then one row per firm, in the page's order."""
+    yield [_("统一社会信用代码"), _("企业名称"), _("地区"), _("当前阶段"), _("当前层级"), _("成立日期")] + \
+          [str(label) for _, label, _ in columns]
+    for firm in firms:
+        yield [firm.uscc, firm.name, firm.region.name, firm.current_stage.name if firm.current_stage_id else "",
+               firm.current_tier.name if firm.current_tier_id else "", firm.founded_on] + \
+              [getattr(firm.latest_indicators, field, None) if firm.latest_indicators_id else None
+               for field, _, _ in columns]
+
+
+@page("firms")
+def firm_export(request, fmt):
+    """Exactly what is on screen (the filters, sort, page and columns of the request) as CSV or XLSX,
+    through importers.exports' writers (formula-injection guard)."""
+    if fmt not in EXPORT_TYPES:
+        raise Http404
+    form, firms, _total, number, columns = screen(request)
+    if not form.is_valid():
+        return render(request, "web/firms.html", {"form": form, "firms": [], "total": 0, "columns": columns},
+                      status=400)
+    rows = table_rows(firms, columns)
+    if fmt == "xlsx":
+        out = io.BytesIO()
+        write_xlsx(rows, out, "firms")
+        body = out.getvalue()
+    else:
+        out = io.StringIO()
+        write_csv(rows, out)
+        body = out.getvalue().encode("utf-8")
+    response = HttpResponse(body, content_type=EXPORT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="firms-{timezone.localdate():%Y%m%d}-p{number}.{fmt}"'
+    return response
+
+
+@require_POST
+@page("firms")
+def save_screen(request):
+    query = request.POST.get("query", "")
+    try:
+        screen_ = history.save_screen(request.user, request.POST.get("name"), query)
+    except ValidationError as error:
+        messages.error(request, first_error(error))
+        return redirect(f"{reverse('web:firms')}?{history.screen_query(query)}")
+    messages.success(request, _("已保存筛选方案“%(name)s”。") % {"name": screen_.name})
+    return redirect(f"{reverse('web:firms')}?{screen_.query}")
+
+
+@require_POST
+@page("firms")
+def delete_screen(request, screen_id):
+    if history.delete_screen(request.user, screen_id):
+        messages.success(request, _("已删除筛选方案。"))
+    return redirect("web:home")
+
+
+def visible_firm_or_404(user, uscc):
+    """The firm if the user may read it; 404 whether it is absent or outside the user's regions."""
+    firm = firms_visible_to(user, Firm.objects.select_related("region", "current_stage", "current_tier")) \
+        .filter(uscc=uscc_codes.normalize(uscc)).first()
+    if firm is None:
+        raise Http404
+    return firm
+
+
+@page("firms")
+def firm_profile(request, uscc):
+    from web.profile import profile_context
+
+    firm = visible_firm_or_404(request.user, uscc)
+    return render(request, "web/firm.html", profile_context(request, firm))
+
