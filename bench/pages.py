@@ -67,7 +67,7 @@ def check(label, page_side, graphql_side):
         raise Mismatch(f"{label}:\n  page    {page_side!r}\n  graphql {graphql_side!r}")
 
 
-HOME = """query($year: Int!, %(targets)s) {
+HOME = """query%(declarations)s {
   %(target_fields)s
   %(stage_fields)s
   %(candidate_fields)s
@@ -90,15 +90,15 @@ def home_case(officers, today):
         variants.append({"user": user, "regions": regions})
 
     def graphql(v):
-        targets = ", ".join(f"$r{i}: String!" for i in range(len(v["regions"]))) or "$none: Int"
+        declared = ["$year: Int!"] + [f"$r{i}: String!" for i in range(len(v["regions"]))] if v["regions"] else []
         target_fields = "\n  ".join(f"t{i}: targetProgress(region: $r{i}, year: $year) {{ stage tier kind target actual }}"
                                     for i in range(len(v["regions"])))
         stage_fields = "\n  ".join(f"s_{code}: firms(stage: \"{code}\") {{ totalCount }}" for code, _ in stages)
         candidate_fields = "\n  ".join(f"c_{code}: candidates(stage: \"{code}\", first: 0) {{ totalCount }}"
                                        for code, region in stages if region is None)
-        query = HOME % {"targets": targets, "target_fields": target_fields, "stage_fields": stage_fields,
+        query = HOME % {"declarations": f"({', '.join(declared)})" if declared else "", "target_fields": target_fields, "stage_fields": stage_fields,
                         "candidate_fields": candidate_fields}
-        variables = {"year": today.year, **{f"r{i}": code for i, code in enumerate(v["regions"])}}
+        variables = {"year": today.year, **{f"r{i}": code for i, code in enumerate(v["regions"])}} if declared else {}
         return query, variables
 
     def same(v, context, data):
@@ -119,8 +119,8 @@ def home_case(officers, today):
 FIRMS = """query($stage: String, $region: String) {
   firms(first: 50, stage: $stage, region: $region) {
     totalCount
-    edges { node { uscc name foundedOn region { code name } currentStage { code name } currentTier { code name }
-                   latestIndicators { year employees revenue rdIntensity } } } } }"""
+    edges { node { uscc name foundedOn region { name } currentStage { name } currentTier { name }
+                   latestIndicators { employees inventionPatents revenue rdIntensity revenueGrowth } } } } }"""
 
 
 def firms_case(stages, regions):

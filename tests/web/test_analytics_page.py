@@ -126,3 +126,10 @@ def test_an_analytics_refusal_names_its_field(pages_registry, monkeypatch):
     response = analyst.get(reverse("web:analytics"), PARAMS)
     assert response.status_code == 400 and 'data-field="stage"' in response.content.decode()
     assert "No rules in force" in response.content.decode()
+
+
+def test_pages_speak_english_when_asked(pages_registry):
+    analyst, _ = client_for(Role.ANALYST)
+    body = analyst.get(reverse("web:analytics"), PARAMS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Cohort table" in body and "Funnel of the firms that entered in 2023" in body
+    assert "队列表" not in body
