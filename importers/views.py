@@ -5,7 +5,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbid
 from django.utils import timezone
 
 from importers.exports import KINDS, export
-from registry.permissions import role_of
+from registry.permissions import can_read_cultivation, role_of
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -17,6 +17,9 @@ CONTENT_TYPES = {
 def export_view(request, kind, fmt):
     if role_of(request.user) is None:
         return HttpResponseForbidden("This account has no Cultivar role.")
+    if kind == "candidates" and not can_read_cultivation(request.user):
+        # Candidate lists explain gaps in internal indicators (revenue, R&D): not for investors, as in the API.
+        return HttpResponseForbidden("Candidate lists are not available to the investor role.")
     if kind not in KINDS or fmt not in CONTENT_TYPES:
         return HttpResponseBadRequest(f"Exports: {', '.join(KINDS)} as csv or xlsx.")
     try:

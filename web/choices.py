@@ -8,6 +8,7 @@ or deleted (or a minute has passed): four queries on every firms page cost more 
 import time
 
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from registry.models import IndustryChain, Region, Stage, Tier
@@ -54,12 +55,23 @@ def chain_choices():
     return [("", _("全部产业链"))] + [(code, f"{INDENT * _depth(path)}{name}") for code, name, path in chains]
 
 
+def local_name(obj):
+    """Stages and tiers carry an English name (`name_en`); English pages use it."""
+    return _local(obj.name, getattr(obj, "name_en", ""))
+
+
+def _local(name, name_en):
+    return ((get_language() or "").startswith("en") and name_en) or name
+
+
 def stage_choices(blank=True):
-    stages = _reference("stages", lambda: Stage.objects.order_by("rank").values_list("code", "name"))
+    rows = _reference("stages", lambda: Stage.objects.order_by("rank").values_list("code", "name", "name_en"))
+    stages = [(code, _local(name, name_en)) for code, name, name_en in rows]
     return ([("", _("全部阶段"))] if blank else []) + stages
 
 
 def tier_choices():
     tiers = _reference("tiers", lambda: Tier.objects.order_by("stage__rank", "rank")
-                       .values_list("code", "stage__name", "name"))
-    return [("", _("全部层级"))] + [(code, f"{stage} · {name}") for code, stage, name in tiers]
+                       .values_list("code", "stage__name", "stage__name_en", "name", "name_en"))
+    return [("", _("全部层级"))] + [(code, f"{_local(stage, stage_en)} · {_local(name, name_en)}")
+                                    for code, stage, stage_en, name, name_en in tiers]

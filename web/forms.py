@@ -142,3 +142,9 @@ def first_error(error):
     if hasattr(error, "message_dict"):
         return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
     return " ".join(error.messages)
+
+
+def form_errors(form):
+    """'label: message; …' of a bound form's errors, each naming its field."""
+    return "; ".join((f"{form.fields[f].label}: " if f in form.fields else "") + " ".join(m)
+                     for f, m in form.errors.items())

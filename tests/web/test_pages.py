@@ -258,3 +258,19 @@ def test_officer_home_in_english(officer_client):
     officer_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = officer_client.get("/").content.decode()
     assert "Target progress" in html and "Recognitions lapsing soon" in html and "目标任务进度" not in html
+    assert "Tech-based SME" in html and "科技型中小企业" not in html  # the ladder's English names
+    firms = officer_client.get("/firms/").content.decode()
+    assert "High-tech enterprise" in firms and "Current stage" in firms
+
+
+def test_candidate_export_linked_from_the_page_is_refused_to_investors(web_registry):
+    investor, _ = client_for(Role.INVESTOR)
+    assert investor.get("/exports/candidates.csv?stage=hnte").status_code == 403
+    officer, _ = client_for(Role.OFFICER, ["320583"])
+    rows = csv_rows(officer.get("/exports/candidates.csv?stage=hnte"))
+    assert KS_CANDIDATE_USCC in {r[0] for r in rows} and BH_USCC not in {r[0] for r in rows}
+
+
+def test_export_with_a_bad_filter_names_it(officer_client):
+    response = officer_client.get("/firms/export.csv?founded_before=not-a-date")
+    assert response.status_code == 400 and "成立早于" in response.content.decode()

@@ -93,6 +93,7 @@ def test_login_form_needs_csrf():
     client = Client(enforce_csrf_checks=True)
     response = client.post(reverse("web:login"), {"username": "csrf", "password": PASSWORD})
     assert response.status_code == 403
+    assert "CSRF" in response.content.decode() and "请求已过期" in response.content.decode()
 
 
 @pytest.mark.parametrize("role", [Role.OFFICER, Role.ANALYST, Role.INVESTOR, Role.ADMIN])

@@ -34,3 +34,11 @@ def attr(obj, name):
 @register.filter
 def get(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def named(obj):
+    """A stage's or tier's name in the page's language: `name_en` on English pages when recorded."""
+    from web.choices import local_name
+
+    return local_name(obj) if obj is not None else ""

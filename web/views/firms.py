@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +21,9 @@ from registry.models import Firm, Role
 from registry.permissions import INVESTOR_RESTRICTED_FIRM_FILTERS, firms_visible_to, role_of
 from web import history
 from web.access import page
+from web.choices import local_name
 from web.columns import FIRM_TABLE_INDICATORS, indicator_columns
-from web.forms import FirmFilterForm, first_error
+from web.forms import FirmFilterForm, first_error, form_errors
 from web.templatetags.firm_links import firm_url
 from web.templatetags.web_format import BLANK, figure
 
@@ -47,7 +48,8 @@ def screen(request):
     # longer than the GraphQL twin's whole answer).
     base = firms_visible_to(request.user, Firm.objects.select_related(
         "region", "current_stage", "current_tier", "latest_indicators").only(
-        "uscc", "name", "founded_on", "region__name", "current_stage__name", "current_tier__name",
+        "uscc", "name", "founded_on", "region__name", "current_stage__name", "current_stage__name_en",
+        "current_tier__name", "current_tier__name_en",
         *(f"latest_indicators__{field}" for field, _label, _kind in columns)))
     filterset = FirmFilterSet(data=form.filterset_data(), queryset=base)
     try:
@@ -87,8 +89,8 @@ def table_rows(firms, columns):
     yield [_("统一社会信用代码"), _("企业名称"), _("地区"), _("当前阶段"), _("当前层级"), _("成立日期")] + \
           [str(label) for _, label, _ in columns]
     for firm in firms:
-        yield [firm.uscc, firm.name, firm.region.name, firm.current_stage.name if firm.current_stage_id else "",
-               firm.current_tier.name if firm.current_tier_id else "", firm.founded_on] + \
+        yield [firm.uscc, firm.name, firm.region.name, local_name(firm.current_stage) if firm.current_stage_id else "",
+               local_name(firm.current_tier) if firm.current_tier_id else "", firm.founded_on] + \
               [getattr(firm.latest_indicators, field, None) if firm.latest_indicators_id else None
                for field, _, _ in columns]
 
@@ -107,8 +109,8 @@ def table_html(firms, columns):
             '<tr><td class="mono"><a href="{}">{}</a></td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td>'
             '<td>{}</td><td>{}</td>{}</tr>',
             link, firm.uscc, link, firm.name, firm.region.name,
-            firm.current_stage.name if firm.current_stage_id else BLANK,
-            firm.current_tier.name if firm.current_tier_id else BLANK,
+            local_name(firm.current_stage) if firm.current_stage_id else BLANK,
+            local_name(firm.current_tier) if firm.current_tier_id else BLANK,
             firm.founded_on.isoformat() if firm.founded_on else BLANK, figures))
     return mark_safe("\n".join(rows)) if rows else empty
 
@@ -121,8 +123,7 @@ def firm_export(request, fmt):
         raise Http404
     form, firms, _total, number, columns = screen(request)
     if not form.is_valid():
-        return render(request, "web/firms.html", {"form": form, "firms": [], "total": 0, "columns": columns},
-                      status=400)
+        return HttpResponseBadRequest(form_errors(form), content_type="text/plain; charset=utf-8")
     rows = table_rows(firms, columns)
     if fmt == "xlsx":
         out = io.BytesIO()

@@ -18,6 +18,7 @@ from registry.models import Certification, PolicyTarget, Region, Role, Stage
 from registry.permissions import certifications_visible_to, firms_visible_to, regions_in_scope
 from registry.pool import pool_entries
 from web import choices, history
+from web.choices import local_name
 from web.access import page
 from web.views.pool import COLUMNS as POOL_COLUMNS
 
@@ -37,7 +38,7 @@ def home(request):
 
 
 def stage_names():
-    return dict(Stage.objects.values_list("code", "name"))
+    return {s.code: local_name(s) for s in Stage.objects.all()}
 
 
 def target_label(row, names, tier_names):
@@ -62,7 +63,7 @@ def officer_context(request):
     names = stage_names()
     from registry.models import Tier
 
-    tier_names = dict(Tier.objects.values_list("code", "name"))
+    tier_names = {t.code: local_name(t) for t in Tier.objects.all()}
     targets = []
     for region in target_regions(user, year):
         rows = analytics.target_progress(region.code, year, user=user)

@@ -20,7 +20,7 @@ from registry.pool import pool_entries, writable_entry
 from registry.services import cultivation
 from web import choices
 from web.access import page
-from web.forms import AddToPoolForm, PoolUpdateForm, first_error
+from web.forms import AddToPoolForm, PoolUpdateForm, first_error, form_errors
 
 # The board's columns, in the order an entry moves (入库 → 辅导 → 申报 → 认定 / 退出).
 COLUMNS = (PoolStatus.POOLED, PoolStatus.COACHING, PoolStatus.APPLIED, PoolStatus.RECOGNIZED, PoolStatus.REJECTED)
@@ -86,8 +86,7 @@ def pool_add(request):
     form = AddToPoolForm(request.POST)
     error, entry = None, None
     if not form.is_valid():
-        error = "; ".join(f"{form.fields[f].label if f in form.fields else f}: {' '.join(m)}"
-                          for f, m in form.errors.items())
+        error = form_errors(form)
     else:
         data = form.cleaned_data
         firm = permissions.writable_firm(request.user, data["uscc"])
@@ -123,8 +122,7 @@ def pool_update(request, entry_id):
     if entry is None:
         error = str(NO_ENTRY)
     elif not form.is_valid():
-        error = "; ".join(f"{form.fields[f].label if f in form.fields else f}: {' '.join(m)}"
-                          for f, m in form.errors.items())
+        error = form_errors(form)
     else:
         try:
             cultivation.update_cultivation_entry(entry, status=form.cleaned_data["status"] or None,

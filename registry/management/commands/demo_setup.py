@@ -45,5 +45,5 @@ class Command(BaseCommand):
 
             job = import_file(Path(registry_data.__file__).with_name("policy_targets.csv"), kind="targets")
             self.stdout.write(f"Imported {job.created} policy targets.")
-        self.stdout.write("Demo logins (admin at http://127.0.0.1:8000/admin/, GraphQL at /graphql):")
+        self.stdout.write("Demo logins (pages at http://127.0.0.1:8000/, admin at /admin/, GraphQL at /graphql):")
         self.stdout.write("\n".join(lines))
