@@ -11,7 +11,8 @@ from tests.web.conftest import screenshot
 from tests.web.pages_data import KS, indexed, pages_registry  # noqa: F401
 from tests.web.test_imports_page import NEW_USCC, small_list
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("restore_reference_data")]
 
 
 def test_analyst_opens_the_funnel_and_drills_into_a_cohort(page, live_server, sign_in, pages_registry):
