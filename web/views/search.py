@@ -23,6 +23,7 @@ from search import queries
 from search.backends.base import FILTERS, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SearchError, SearchUnavailable
 from web import history
 from web.access import page
+from web.choices import local_name
 from web.templatetags.firm_links import firm_url
 
 log = logging.getLogger(__name__)
@@ -106,11 +107,11 @@ def _hits_html(result):
         snippets = format_html_join("", '<div class="snippet"><b>{}</b>：{}</div>', (
             (FIELD_LABELS.get(field, field), mark_safe(" … ".join(fragments)))
             for field, fragments in highlights.items() if fragments and field != "name"))
-        tier = format_html(" · {}", firm.current_tier.name) if firm.current_tier_id else ""
+        tier = format_html(" · {}", local_name(firm.current_tier)) if firm.current_tier_id else ""
         items.append(format_html(
             '<li class="hit"><a class="hit-name" href="{}">{}</a> <span class="tag">{}</span>'
             '<div class="meta"><code>{}</code> · {}{}</div>{}</li>',
-            firm_url(firm.uscc), name, firm.current_stage.name if firm.current_stage_id else no_stage,
+            firm_url(firm.uscc), name, local_name(firm.current_stage) if firm.current_stage_id else no_stage,
             firm.uscc, firm.region.name, tier, snippets))
     return mark_safe("\n".join(items))
 
