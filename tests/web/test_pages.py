@@ -39,7 +39,8 @@ def officer_client(web_registry):
 
 
 def csv_rows(response):
-    text = response.content.decode("utf-8-sig")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
 
 

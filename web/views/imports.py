@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -31,7 +32,7 @@ from web.access import page
 REPORT_PAGE = 50
 REVIEW_PAGE = 20
 RECENT_JOBS = 20
-FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, "partial"}  # "partial": jobs where some rows failed
+FINISHED = {JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED}
 
 
 class ImportForm(forms.Form):
@@ -117,7 +118,7 @@ def job_context(job):
     running = job.status not in FINISHED
     return {"job": job, "running": running,
             "percent": int(100 * job.processed / job.total) if job.total else (100 if not running else 0),
-            "has_rejected_file": hasattr(exports, "rejected_rows") and bool(job.errors) and not running}
+            "has_rejected_file": bool(job.errors) and not running}
 
 
 @page("imports")
@@ -128,7 +129,7 @@ def job_page(request, job_id):
     context.update({
         "errors_page": errors.get_page(request.GET.get("page") or 1),
         "reviews": job.review_items.filter(status=ReviewStatus.PENDING).count(),
-        "can_rerun": job.dry_run and job.status == JobStatus.SUCCEEDED and Path(job.file_path or "/").is_file(),
+        "can_rerun": job.dry_run and job.status in (JobStatus.SUCCEEDED, JobStatus.PARTIAL) and Path(job.file_path or "/").is_file(),
     })
     return render(request, "web/imports/job.html", context)
 
@@ -163,11 +164,9 @@ def job_rerun(request, job_id):
 def job_rejected(request, job_id):
     """The rejected rows in the file's own layout plus a reason column (importers.exports.rejected_rows)."""
     job = job_for(request, job_id)
-    if not hasattr(exports, "rejected_rows"):
-        raise Http404
     filename, body, content_type = exports.rejected_rows(job)
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)  # 科小名单-rejected.csv: RFC 6266
     return response
 
 
