@@ -13,6 +13,7 @@ rich decides "terminal" from the stream; FORCE_COLOR=1 (rich's own switch) force
 import json
 import logging
 import os
+import resource
 import time
 from contextlib import contextmanager
 
@@ -50,6 +51,7 @@ class Phase:
         self.count = 0
         self.started = time.perf_counter()
         self.seconds = 0.0
+        self.peak_rss_mb = None  # the process's peak so far, when the phase ended (memory budgets)
         self._progress, self._task = progress, task
 
     def advance(self, n=1):
@@ -68,7 +70,7 @@ class Phase:
 
     def as_dict(self):
         return {"phase": self.name, "count": self.count, "unit": self.unit, "seconds": round(self.seconds, 3),
-                "per_second": round(self.rate, 1) if self.rate else None}
+                "per_second": round(self.rate, 1) if self.rate else None, "peak_rss_mb": self.peak_rss_mb}
 
     def line(self):
         rate = f" ({self.rate:,.0f} {self.unit}/s)" if self.unit and self.rate and self.count else ""
@@ -133,6 +135,7 @@ class CommandConsole:
                 yield current
             finally:
                 current.seconds = time.perf_counter() - current.started
+                current.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux: KiB
                 if progress is not None:
                     progress.stop()
         self.phases.append(current)
@@ -146,18 +149,20 @@ class CommandConsole:
             yield
             return
         root = logging.getLogger()
-        plain = [h for h in root.handlers if type(h) is logging.StreamHandler]
+        plain = [(i, h) for i, h in enumerate(root.handlers) if type(h) is logging.StreamHandler]
         rich = RichHandler(console=progress.console, show_path=False, markup=False)
-        rich.setLevel(min((h.level for h in plain), default=logging.NOTSET))
-        for handler in plain:
+        rich.setLevel(min((h.level for _, h in plain), default=logging.NOTSET))
+        for _, handler in plain:
             root.removeHandler(handler)
         root.addHandler(rich)
         try:
             yield
         finally:
             root.removeHandler(rich)
-            for handler in plain:
-                root.addHandler(handler)
+            handlers = list(root.handlers)
+            for index, handler in plain:  # back where they were
+                handlers.insert(min(index, len(handlers)), handler)
+            root.handlers[:] = handlers
 
     def table(self, title, columns, rows):
         """A summary table; long cells fold onto the next line instead of being cut with '…'."""

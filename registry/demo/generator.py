@@ -12,7 +12,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -321,6 +321,7 @@ class DemoGenerator:
             size = min(chunk_size, n_firms - start)
             with transaction.atomic():
                 self._write_chunk(size, next_id, counts, stage_rank)
+            reset_queries()  # DEBUG keeps the last 9,000 statements; at this size that is memory that grows
             if progress:
                 progress(size)
         reset_sequences()

@@ -7,6 +7,7 @@ Prints a progress bar and a summary table; exits 1 when rows were rejected or se
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from cultivar.console import CommandConsole
 from importers.models import ImportKind, JobStatus
 from importers.services import ImportRefused, create_job, run_job
 
@@ -25,11 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, file, kind, dry_run, user, per_row, no_progress, **options):
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
         from rich.table import Table
 
-        console = Console(file=self.stdout._out if hasattr(self.stdout, "_out") else None)
+        # The shared command console: full width when piped, log lines above the bar (cultivar/console.py).
+        out = CommandConsole(self.stdout, self.stderr, quiet=no_progress)
+        console = out.console
         actor = None
         if user:
             actor = get_user_model().objects.filter(username=user).first()
@@ -41,10 +42,9 @@ class Command(BaseCommand):
             job = create_job(file, kind=kind, user=actor, options=opts, dry_run=dry_run)
         except (ImportRefused, FileNotFoundError) as error:
             raise CommandError(str(error)) from None
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-                      TimeElapsedColumn(), console=console, disable=no_progress, transient=True) as bar:
-            task = bar.add_task(f"job {job.pk} {job.file_name}", total=None)
-            job = run_job(job, per_row=per_row or None, progress=lambda run: bar.update(task, completed=run.counts["processed"]))
+        # A spinner with elapsed time from the start (reading the file sends no counts yet), then rows and rate.
+        with out.phase(f"job {job.pk} {job.file_name}", unit="rows") as phase:
+            job = run_job(job, per_row=per_row or None, progress=lambda run: phase.update(run.counts["processed"]))
 
         table = Table(title=f"Import job {job.pk}: {job.file_name} ({job.kind}{', dry run' if dry_run else ''})")
         table.add_column("status")

@@ -13,8 +13,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         size = parser.add_mutually_exclusive_group()
-        size.add_argument("--firms", type=int, default=60000,
-                          help=f"How many firms (default 60000; at least {STORY_TOTAL + REST_FLOOR:,} for 昆山 and 无锡 "
+        size.add_argument("--firms", type=int, default=40000,
+                          help=f"How many firms (default 40000, as `make demo`; at least {STORY_TOTAL + REST_FLOOR:,} for 昆山 and 无锡 "
                                "at full size, fewer shrinks every region alike).")
         size.add_argument("--small", action="store_true",
                           help=f"About {small_size():,} firms for tests: 昆山 at full size, the rest thin.")

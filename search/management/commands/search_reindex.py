@@ -1,6 +1,7 @@
 """Rebuild the search index from the registry: `manage.py search_reindex [--chunk-size N] [--workers N]`."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import reset_queries
 
 from cultivar.console import CommandConsole, add_output_arguments
 from search.backends import get_backend
@@ -19,6 +20,7 @@ def reindex(out, chunk_size=2000, workers=1):
             for n, doc in enumerate(docs, 1):
                 if n % 500 == 0:
                     phase.update(n)
+                    reset_queries()  # DEBUG's query log would otherwise hold the chunk queries
                 yield doc
 
         docs = counted(firm_documents(chunk_size=chunk_size))
