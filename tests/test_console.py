@@ -101,3 +101,27 @@ def test_other_long_commands_take_json(monkeypatch):
     out = io.StringIO()
     call_command("expire_recognitions", today=TODAY, json_summary=True, stdout=out)
     assert json.loads(out.getvalue())["expired"] == 0
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_import_list_progress_then_a_whole_summary(monkeypatch, terminal):
+    from pathlib import Path
+
+    if terminal:
+        monkeypatch.setenv("FORCE_COLOR", "1")
+        monkeypatch.setenv("COLUMNS", "100")
+    else:
+        monkeypatch.delenv("FORCE_COLOR", raising=False)
+        monkeypatch.delenv("COLUMNS", raising=False)
+    data = Path(__file__).parent / "data" / "bad_rows_example.csv"
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import_list", str(data), "--kind", "recognitions", "--tier", "hnte", "--issued-on", "2024-12-01",
+                     "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert bool(ANSI.search(text)) == terminal
+    plain = ANSI.sub("", text)
+    assert re.search(r"job \d+ bad_rows_example\.csv: 7 rows in [\d.]+ s", plain)  # the phase, with its count
+    if not terminal:
+        assert "…" not in plain  # the table is wider than 80 columns and still whole
+        assert max(len(line) for line in plain.splitlines()) > 80
