@@ -115,13 +115,13 @@ class CommandConsole:
         show_bar = self.human and self.is_terminal
         progress = task = None
         if show_bar:
-            columns = [SpinnerColumn(), TextColumn("[bold]{task.description}")]
+            columns = [SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False)]  # file names: no markup
             if total:
                 columns += [BarColumn(), MofNCompleteColumn(), TaskProgressColumn()]
             elif unit:
                 columns += [TextColumn("{task.completed:,.0f}")]
             if unit:
-                columns += [TextColumn(unit), TextColumn("{task.fields[rate]}")]
+                columns += [TextColumn(unit, markup=False), TextColumn("{task.fields[rate]}")]
             columns.append(TimeElapsedColumn())
             if total:
                 columns.append(TimeRemainingColumn())
