@@ -27,7 +27,7 @@ def test_piped_output_is_plain_and_lists_every_phase(monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
     text = seed()
     assert not ANSI.search(text)
-    for phase in ("firms: 60 firms in", "pipeline tables: done in", "candidates ranking: done in"):
+    for phase in ("firms: 60 firms in", "pipeline tables: done in"):
         assert phase in text
     summary = next(line for line in text.splitlines() if line.startswith("Generated"))
     assert summary.endswith(f"(seed 2, as of {TODAY}).")  # one line, longer than 80 columns, not cut
@@ -56,7 +56,7 @@ def test_terminal_output_draws_bars_and_keeps_the_lines(monkeypatch):
     text = seed()
     assert ANSI.search(text)  # the live bar was drawn (and cleared: it is transient)
     plain = ANSI.sub("", text)
-    assert "firms: 60 firms in" in plain and "candidates ranking: done in" in plain
+    assert "firms: 60 firms in" in plain and "pipeline tables: done in" in plain
 
 
 def test_quiet_prints_nothing():
@@ -67,7 +67,7 @@ def test_json_is_one_document_with_counts_and_phases():
     document = json.loads(seed(json_summary=True))
     assert document["firms"] == 60 and document["certifications"] > 0
     phases = {p["phase"]: p for p in document["phases"]}
-    assert set(phases) == {"firms", "pipeline tables", "candidates ranking"}
+    assert set(phases) == {"firms", "pipeline tables"}
     assert phases["firms"]["count"] == 60 and phases["firms"]["per_second"] > 0
 
 

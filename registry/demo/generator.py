@@ -20,7 +20,7 @@ from registry.analytics import precomputed
 from registry.eligibility import precomputed as candidate_ranks
 from registry.demo import names
 from registry.models import (
-    Certification, CertificationStatus, Firm, IndicatorYear, IndustryChain, Region, Tier,
+    CandidateRank, Certification, CertificationStatus, Firm, IndicatorYear, IndustryChain, Region, Tier,
 )
 from registry.names import normalize_name
 from registry.services.ladder import add_months, default_valid_until
@@ -306,7 +306,8 @@ class DemoGenerator:
     def generate(self, n_firms=None, chunk_size=5000, progress=None, small=False, rebuild=True):
         """Insert n_firms firms (or the --small set) with their histories; returns row counts per table.
 
-        With rebuild=False the caller runs rebuild_derived() itself (seed_demo, to show it as a phase)."""
+        With rebuild=False the caller runs rebuild_derived() itself (seed_demo, to show it as a phase).
+        The candidates ranking is built as the chunks are written."""
         weights, self.scale = layout(n_firms, small, self.regions)
         self.region_weights = list(itertools.accumulate(weights.get(r.code, 0.0) for r in self.regions))
         if small:
@@ -316,29 +317,33 @@ class DemoGenerator:
         stage_rank = {t.id: (t.stage.rank, t.rank) for t in self.tiers.values()}
         # COPY bypasses the services' firms_changed: the pipeline tables are stale until rebuilt.
         precomputed.mark_stale("demo generation running")
-        candidate_ranks.mark_stale("demo generation running")
+        # The candidates ranking is judged chunk by chunk, in each chunk's transaction (a firm's
+        # judgement reads only its own facts): memory stays that of one chunk at any size, where one
+        # judgement of every firm at the end would hold them all. It starts complete for `today`.
+        candidate_ranks.rebuild(self.today)
         for start in range(0, n_firms, chunk_size):
             size = min(chunk_size, n_firms - start)
             with transaction.atomic():
+                first_id = next_id[Firm]
                 self._write_chunk(size, next_id, counts, stage_rank)
+                candidate_ranks.refresh_firms(range(first_id, next_id[Firm]))
             reset_queries()  # DEBUG keeps the last 9,000 statements; at this size that is memory that grows
             if progress:
                 progress(size)
         reset_sequences()
+        refresh_statistics(CandidateRank)
         if rebuild:
             self.rebuild_derived()
         return counts
 
     def rebuild_derived(self, step=None):
-        """The precomputed pipeline tables and the candidates ranking, which COPY left stale.
-        `step(name)` is a context manager around each (seed_demo shows them as phases)."""
-        parts = (("pipeline tables", precomputed.rebuild), ("candidates ranking", lambda: candidate_ranks.rebuild(self.today)))
-        for name, rebuild in parts:
-            if step is None:
-                rebuild()
-                continue
-            with step(name):
-                rebuild()
+        """The precomputed pipeline tables, which COPY left stale (one set-based SQL pass: memory
+        does not grow with the firms). `step(name)` is a context manager around it (seed_demo's phase)."""
+        if step is None:
+            precomputed.rebuild()
+            return
+        with step("pipeline tables"):
+            precomputed.rebuild()
 
     def _write_chunk(self, size, next_id, counts, stage_rank):
         rng, now = self.rng, timezone.now()
@@ -413,6 +418,15 @@ CERT_COLUMNS = (
     "issued_on", "valid_from", "valid_until", "status", "revoked_on", "revocation_reason", "renews_id",
     "source_name", "source_checksum", "created_at", "updated_at",
 )
+
+
+def refresh_statistics(*models):
+    """PostgreSQL: planner statistics and visibility map for tables filled row by row (index-only scans)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
 def reset_sequences():
