@@ -321,11 +321,15 @@ class DemoGenerator:
         # judgement reads only its own facts): memory stays that of one chunk at any size, where one
         # judgement of every firm at the end would hold them all. It starts complete for `today`.
         candidate_ranks.rebuild(self.today)
-        for start in range(0, n_firms, chunk_size):
+        for number, start in enumerate(range(0, n_firms, chunk_size), 1):
             size = min(chunk_size, n_firms - start)
             with transaction.atomic():
                 first_id = next_id[Firm]
                 self._write_chunk(size, next_id, counts, stage_rank)
+                if number & (number - 1) == 0:
+                    # After 1, 2, 4, 8… chunks: PostgreSQL's statistics keep up with the growing
+                    # tables, so the ranking's queries keep their plans (no-op elsewhere).
+                    precomputed.analyze(Firm, Certification, IndicatorYear)
                 candidate_ranks.refresh_firms(range(first_id, next_id[Firm]))
             reset_queries()  # DEBUG keeps the last 9,000 statements; at this size that is memory that grows
             if progress:
