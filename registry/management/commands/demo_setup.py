@@ -59,8 +59,12 @@ class Command(BaseCommand):
         rows = []
         for login in logins:
             rows.append((login["username"], login["role"], "、".join(login["regions"]) or "全部（all regions）",
-                         login["password"] or "unchanged", login["token"] or "unchanged", login["state"]))
-        out.table("Demo logins", ("login", "role", "regions", "password", "API token", "state"), rows)
+                         login["password"] or "unchanged", login["state"]))
+        out.table("Demo logins", ("login", "role", "regions", "password", "state"), rows)
+        # Tokens on lines of their own: a 43-character key folded inside a table cannot be copied.
+        for login in logins:
+            if login["token"]:
+                out.print(f"API token of {login['username']}: {login['token']}", soft_wrap=True)
         if len(fresh) < len(logins):
             out.print(f"Unchanged passwords and tokens were printed when they were made and are kept in "
                       f"{logins_file()}; `manage.py demo_setup --reset` issues new ones.")
