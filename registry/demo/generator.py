@@ -31,7 +31,7 @@ from registry.services.stage import HOLDING_STATUSES, current_of
 D = datetime.date
 ONE_DAY = datetime.timedelta(days=1)
 # The regions whose plans the demo tells (registry/data/policy_targets.csv), at the size that puts
-# each rung in the right order of magnitude: about 4,400 科小, 3,000 高企, 250 瞪羚 and 30–40
+# each rung in the right order of magnitude: about 4,300 科小, 3,000 高企, 250 瞪羚 and 30–40
 # 独角兽培育 in 昆山 by 2025; 无锡 with about 11,000 科小 and 8,000 高企 towards its 2027 plan, and
 # 新吴区 the Wuxi district with the unicorn plan. Checked against registry/analytics/targets.py
 # by tests/registry/test_demo_story.py.
