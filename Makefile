@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-# 昆山 and 无锡 at the size their plans need (31,000 firms) plus a lighter rest of Jiangsu; a few
-# minutes with the search index. `make demo DEMO_FIRMS=200000` for more; below 36,000 every region shrinks.
+# 昆山 and 无锡 at the size their plans need (31,000 firms) plus a lighter rest of Jiangsu; about a
+# minute with the search index. `make demo DEMO_FIRMS=200000` for more; below 36,000 every region shrinks.
 DEMO_FIRMS ?= 40000
 
 .PHONY: install demo test test-services bench clean
