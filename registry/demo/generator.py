@@ -6,12 +6,13 @@ services use; the seed bypasses per-row services on purpose (no audit rows for s
 """
 
 import datetime
+import itertools
 import json
 import math
 import random
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ from registry.analytics import precomputed
 from registry.eligibility import precomputed as candidate_ranks
 from registry.demo import names
 from registry.models import (
-    Certification, CertificationStatus, Firm, IndicatorYear, IndustryChain, Region, Tier,
+    CandidateRank, Certification, CertificationStatus, Firm, IndicatorYear, IndustryChain, Region, Tier,
 )
 from registry.names import normalize_name
 from registry.services.ladder import add_months, default_valid_until
@@ -29,8 +30,52 @@ from registry.services.stage import HOLDING_STATUSES, current_of
 
 D = datetime.date
 ONE_DAY = datetime.timedelta(days=1)
-# Where firms are: Suzhou and Wuxi districts dominate the lists this product serves.
-CITY_WEIGHTS = {"320500": 5, "320200": 3, "320100": 3, "320400": 2, "320600": 1.5}
+# The regions whose plans the demo tells (registry/data/policy_targets.csv), at the size that puts
+# each rung in the right order of magnitude: about 4,300 科小, 3,000 高企, 250 瞪羚 and 30–40
+# 独角兽培育 in 昆山 by 2025; 无锡 with about 11,000 科小 and 8,000 高企 towards its 2027 plan, and
+# 新吴区 the Wuxi district with the unicorn plan. Checked against registry/analytics/targets.py
+# by tests/registry/test_demo_story.py.
+STORY_FIRMS = {
+    "320583": 9000,  # 昆山市
+    "320214": 6000,  # 新吴区 (无锡高新区)
+    "320281": 4500,  # 江阴市
+    "320282": 2500,  # 宜兴市
+    "320206": 2500,  # 惠山区
+    "320211": 2500,  # 滨湖区
+    "320205": 2200,  # 锡山区
+    "320213": 1800,  # 梁溪区
+}
+STORY_TOTAL = sum(STORY_FIRMS.values())
+# The rest of Jiangsu, lighter: Suzhou, Nanjing and the other cities by weight.
+CITY_WEIGHTS = {"320500": 5, "320100": 4, "320400": 2, "320600": 1.5}
+OTHER_CITY_WEIGHT = 1.0
+REST_FLOOR = 5000  # below STORY_TOTAL + this, everything shrinks together
+# --small (tests): 昆山 at full size (its plans must read true), the other story regions at 5 %.
+SMALL_REST = 600
+SMALL_STORY_SHARE = 0.05
+
+
+def layout(n_firms=None, small=False, regions=()):
+    """Expected firms per region code, and the scale (< 1 when n_firms is below the story's size)."""
+    codes = [r.code for r in regions]
+    rest = [c for c in codes if c not in STORY_FIRMS]
+    rest_weight = {c: CITY_WEIGHTS.get(c[:4] + "00", OTHER_CITY_WEIGHT) for c in rest}
+    rest_total = sum(rest_weight.values()) or 1.0
+    if small:
+        story = {c: n * (1 if c == "320583" else SMALL_STORY_SHARE) for c, n in STORY_FIRMS.items()}
+        rest_firms, scale = SMALL_REST, 1.0
+    else:
+        scale = min(1.0, n_firms / (STORY_TOTAL + REST_FLOOR))
+        story = {c: n * scale for c, n in STORY_FIRMS.items()}
+        rest_firms = n_firms - sum(story.values())
+    weights = {c: story[c] for c in codes if c in story}
+    weights.update({c: rest_firms * w / rest_total for c, w in rest_weight.items()})
+    return weights, scale
+
+
+def small_size():
+    """How many firms --small generates."""
+    return round(STORY_FIRMS["320583"] + SMALL_STORY_SHARE * (STORY_TOTAL - STORY_FIRMS["320583"]) + SMALL_REST)
 INDICATOR_YEARS = (2023, 2024, 2025)
 AUTHORITIES = {
     "tech_sme": "工业和信息化部中小企业局 / 江苏省科技厅",
@@ -77,10 +122,10 @@ class DemoGenerator:
             Region.objects.filter(code__startswith="32", level__in=("district", "park")).order_by("code")
         )
         self.regions = regions
-        self.region_weights = [CITY_WEIGHTS.get(r.code[:4] + "00", 1.0) for r in regions]
+        self.region_weights = None
+        self.scale = 1.0
         self.chains = {c.code: c.id for c in IndustryChain.objects.all()}
         self.serial = {}
-        self.used_usccs = set(Firm.objects.values_list("uscc", flat=True)) if Firm.objects.exists() else set()
 
     # --- recognition histories -------------------------------------------------------------
 
@@ -116,11 +161,18 @@ class DemoGenerator:
     def _date(self, year, months=(1, 12)):
         return D(year, self.rng.randint(*months), self.rng.randint(1, 28))
 
+    def _founded(self):
+        # More firms founded recently: the registry grows year on year, as the real lists do.
+        last = min(2025, self.today.year - 1)
+        year = last - min(int(self.rng.expovariate(1 / 7)), last - 2000)
+        return D(year, self.rng.randint(1, 12), self.rng.randint(1, 28))
+
     def plan_history(self, founded, region_code):
         rng, plan, last_year = self.rng, Plan(), self.today.year
-        if rng.random() > 0.85:
-            return plan
-        # 科技型中小企业: evaluated yearly from the year after founding (2017 rules on).
+        if rng.random() < 0.10:
+            return plan  # on file (an import, a cultivation pool) without any recognition yet
+        # 科技型中小企业: evaluated yearly from the year after founding (2017 rules on); most
+        # small firms re-register every year (it unlocks the R&D super-deduction) until they outgrow it.
         entry = max(2017, founded.year + rng.randint(1, 3))
         previous, year = None, entry
         while year <= last_year:
@@ -129,13 +181,13 @@ class DemoGenerator:
                 break
             tier = "tech_innovative_sme" if issued >= D(2026, 4, 1) and rng.random() < 0.3 else "tech_sme"
             previous = self._add(plan, tier, issued, region_code, renews=previous if previous and previous.tier == tier else None)
-            year += 1 if rng.random() < 0.8 else 2
-            if rng.random() < 0.3:  # most firms stop re-registering once they are 高企 or grow out of SME size
+            year += 1 if rng.random() < 0.93 else 2
+            if rng.random() < 0.07:  # grown out of SME size, or stopped applying
                 break
         # 高新技术企业: three-year certificates, usually renewed.
         hnte_first = None
-        if rng.random() < 0.55:
-            year = max(2008, entry + rng.randint(0, 3))
+        if rng.random() < 0.72:
+            year = max(2012, entry + rng.randint(0, 2))
             previous = None
             while year <= last_year:
                 issued = self._date(year, (10, 12))
@@ -143,17 +195,17 @@ class DemoGenerator:
                     break
                 cert = self._add(plan, "hnte", issued, region_code, renews=previous)
                 hnte_first = hnte_first or cert
-                if cert.status == CertificationStatus.REVOKED or rng.random() > 0.78:
+                if cert.status == CertificationStatus.REVOKED or rng.random() > 0.85:
                     break
                 previous, year = cert, cert.valid_until.year
-        # 瞪羚: young high-growth 高企 on a city list.
+        # 瞪羚: young high-growth 高企 on a city list, re-listed while they keep growing.
         gazelle = None
-        if hnte_first and rng.random() < 0.22:
+        if hnte_first and rng.random() < 0.2:
             year = hnte_first.issued_on.year + rng.randint(1, 3)
-            if year - founded.year <= 10 and year <= last_year and self._date(year, (9, 11)) <= self.today:
-                gazelle = self._add(plan, "gazelle_municipal", self._date(year, (9, 11)), region_code)
-                if rng.random() < 0.25 and year + 1 <= last_year and D(year + 1, 11, 30) <= self.today:
-                    self._add(plan, "gazelle_provincial", self._date(year + 1, (9, 11)), region_code)
+            if year - founded.year <= 10:
+                gazelle = self._relist(plan, "gazelle_municipal", year, (9, 11), region_code, keep=0.5, step=2)
+                if gazelle and rng.random() < 0.25:
+                    self._relist(plan, "gazelle_provincial", year + 1, (9, 11), region_code, keep=0.4, step=2)
         # 专精特新: 创新型 → 专精特新中小企业 → 小巨人 (2022 interim measures on).
         if rng.random() < (0.45 if hnte_first else 0.12):
             year = max(2022, entry + rng.randint(1, 4))
@@ -168,17 +220,31 @@ class DemoGenerator:
                             issued = sme.issued_on + datetime.timedelta(days=rng.randint(365, 800))
                             if issued <= self.today:
                                 self._add(plan, "srdi_little_giant", issued, region_code)
-        # 独角兽培育: rare, from the gazelles.
-        if gazelle and rng.random() < 0.06:
+        # 独角兽培育: yearly lists, from the gazelles; a few seeds become potentials, fewer unicorns.
+        if gazelle and rng.random() < 0.35:
             year = gazelle.issued_on.year + 1
-            if year <= last_year and D(year, 6, 30) <= self.today:
-                self._add(plan, "unicorn_potential", self._date(year, (5, 6)), region_code)
-                if rng.random() < 0.1 and year + 1 <= last_year and D(year + 1, 6, 30) <= self.today:
-                    self._add(plan, "unicorn", self._date(year + 1, (5, 6)), region_code)
+            tier = "unicorn_potential" if rng.random() < 0.55 else "unicorn_seed"
+            listed = self._relist(plan, tier, year, (5, 6), region_code, keep=0.75, step=1)
+            if listed and rng.random() < 0.04:
+                self._relist(plan, "unicorn", plan.certs[-1].issued_on.year + 1, (5, 6), region_code, keep=0.9, step=1)
         for cert in plan.certs:
             if cert.status == CertificationStatus.ACTIVE and cert.valid_until < self.today:
                 cert.status = CertificationStatus.EXPIRED
         return plan
+
+    def _relist(self, plan, tier, year, months, region_code, keep, step):
+        """A list membership from `year`, re-listed every `step` years with probability `keep`; the first entry."""
+        first = None
+        while year <= self.today.year:
+            issued = self._date(year, months)
+            if issued > self.today:
+                break
+            cert = self._add(plan, tier, issued, region_code)
+            first = first or cert
+            if self.rng.random() > keep:
+                break
+            year += step
+        return first
 
     # --- indicators ------------------------------------------------------------------------
 
@@ -221,31 +287,67 @@ class DemoGenerator:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def _new_uscc(self, region_code):
+    def _unique_usccs(self, firms):
+        """Redraw the (about 1 in 10^8 per chunk) codes already used, asking the database rather than
+        keeping every code in memory: memory stays flat however many firms are generated."""
         while True:
-            code = names.uscc(self.rng, region_code)
-            if code not in self.used_usccs:
-                self.used_usccs.add(code)
-                return code
+            seen, clash = set(), []
+            for row in firms:
+                if row[1] in seen:
+                    clash.append(row)
+                seen.add(row[1])
+            taken = set(Firm.objects.filter(uscc__in=list(seen)).values_list("uscc", flat=True))
+            clash += [row for row in firms if row[1] in taken]
+            if not clash:
+                return
+            for row in clash:
+                row[1] = names.uscc(self.rng, row[7])
 
-    def generate(self, n_firms, chunk_size=5000, progress=None):
-        """Insert n_firms firms with their histories; returns row counts per table."""
+    def generate(self, n_firms=None, chunk_size=5000, progress=None, small=False, rebuild=True):
+        """Insert n_firms firms (or the --small set) with their histories; returns row counts per table.
+
+        With rebuild=False the caller runs rebuild_derived() itself (seed_demo, to show it as a phase).
+        The candidates ranking is built as the chunks are written."""
+        weights, self.scale = layout(n_firms, small, self.regions)
+        self.region_weights = list(itertools.accumulate(weights.get(r.code, 0.0) for r in self.regions))
+        if small:
+            n_firms = small_size()
         next_id = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1 for m in (Firm, Certification, IndicatorYear)}
         counts = {"firms": 0, "certifications": 0, "indicators": 0, "chain_links": 0}
         stage_rank = {t.id: (t.stage.rank, t.rank) for t in self.tiers.values()}
-        # COPY bypasses the services' firms_changed: the pipeline tables are stale until rebuilt below.
+        # COPY bypasses the services' firms_changed: the pipeline tables are stale until rebuilt.
         precomputed.mark_stale("demo generation running")
-        candidate_ranks.mark_stale("demo generation running")
-        for start in range(0, n_firms, chunk_size):
+        # The candidates ranking is judged chunk by chunk, in each chunk's transaction (a firm's
+        # judgement reads only its own facts): memory stays that of one chunk at any size, where one
+        # judgement of every firm at the end would hold them all. It starts complete for `today`.
+        candidate_ranks.rebuild(self.today)
+        for number, start in enumerate(range(0, n_firms, chunk_size), 1):
             size = min(chunk_size, n_firms - start)
             with transaction.atomic():
+                first_id = next_id[Firm]
                 self._write_chunk(size, next_id, counts, stage_rank)
+                if number & (number - 1) == 0:
+                    # After 1, 2, 4, 8… chunks: PostgreSQL's statistics keep up with the growing
+                    # tables, so the ranking's queries keep their plans (no-op elsewhere).
+                    precomputed.analyze(Firm, Certification, IndicatorYear)
+                candidate_ranks.refresh_firms(range(first_id, next_id[Firm]))
+            reset_queries()  # DEBUG keeps the last 9,000 statements; at this size that is memory that grows
             if progress:
                 progress(size)
         reset_sequences()
-        precomputed.rebuild()
-        candidate_ranks.rebuild(self.today)
+        refresh_statistics(CandidateRank)
+        if rebuild:
+            self.rebuild_derived()
         return counts
+
+    def rebuild_derived(self, step=None):
+        """The precomputed pipeline tables, which COPY left stale (one set-based SQL pass: memory
+        does not grow with the firms). `step(name)` is a context manager around it (seed_demo's phase)."""
+        if step is None:
+            precomputed.rebuild()
+            return
+        with step("pipeline tables"):
+            precomputed.rebuild()
 
     def _write_chunk(self, size, next_id, counts, stage_rank):
         rng, now = self.rng, timezone.now()
@@ -254,8 +356,8 @@ class DemoGenerator:
         for _ in range(size):
             firm_id = next_id[Firm]
             next_id[Firm] += 1
-            region = rng.choices(self.regions, weights=self.region_weights)[0]
-            founded = D(rng.randint(2003, min(2024, self.today.year - 1)), rng.randint(1, 12), rng.randint(1, 28))
+            region = rng.choices(self.regions, cum_weights=self.region_weights)[0]
+            founded = self._founded()
             chain = names.random_chain(rng)
             name = names.firm_name(rng, region.name, chain)
             profile = names.profile_for_chain(rng, chain)
@@ -282,7 +384,7 @@ class DemoGenerator:
             former = [names.former_name(rng, name)] if rng.random() < 0.12 else []
             capital = rng.choice((100, 200, 500, 1000, 2000, 3000, 5000, 10000))
             firms.append([
-                firm_id, self._new_uscc(region.code), "", name, normalize_name(name), json.dumps(former, ensure_ascii=False),
+                firm_id, names.uscc(rng, region.code), "", name, normalize_name(name), json.dumps(former, ensure_ascii=False),
                 founded, region.code, "", capital, profile["description"], profile["main_products"],
                 profile["technologies"], "unlisted", None, None, latest_id, now, now,
             ])
@@ -291,6 +393,7 @@ class DemoGenerator:
                 other = rng.choice(chain_codes)
                 if other != chain:
                     links.append((firm_id, self.chains[other]))
+        self._unique_usccs(firms)
         current = current_of(holdings)
         for row in firms:
             row[14], row[15] = current.get(row[0], (None, None))
@@ -319,6 +422,15 @@ CERT_COLUMNS = (
     "issued_on", "valid_from", "valid_until", "status", "revoked_on", "revocation_reason", "renews_id",
     "source_name", "source_checksum", "created_at", "updated_at",
 )
+
+
+def refresh_statistics(*models):
+    """PostgreSQL: planner statistics and visibility map for tables filled row by row (index-only scans)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
 def reset_sequences():

@@ -73,3 +73,24 @@ def test_same_seed_same_registry(db):
     Firm.objects.all().delete()
     call_command("seed_demo", firms=50, seed=3, today=TODAY, no_index=True)
     assert list(Firm.objects.order_by("id").values_list("uscc", "name", "current_tier_id")) == first
+
+
+def test_codes_already_in_the_registry_are_redrawn(db):
+    # The same seed twice draws the same codes: the second run must find them taken and redraw.
+    call_command("seed_demo", firms=30, seed=4, today=TODAY, no_index=True, quiet=True)
+    call_command("seed_demo", firms=30, seed=4, today=TODAY, no_index=True, quiet=True)
+    codes = list(Firm.objects.values_list("uscc", flat=True))
+    assert len(codes) == 60 == len(set(codes))
+    assert all(uscc.is_valid(code) for code in codes)
+
+
+def test_small_sizes_say_the_plans_shrink(db):
+    import io
+
+    err = io.StringIO()
+    call_command("seed_demo", firms=100, seed=1, today=TODAY, no_index=True, quiet=True, stderr=err)
+    assert "shrunk" in err.getvalue()
+    # Still the story's shape: 昆山 and 无锡 hold most firms, other cities a few.
+    in_story = Firm.objects.filter(region_id__in=("320583", "320214", "320281", "320282", "320206", "320211",
+                                                  "320205", "320213")).count()
+    assert in_story > Firm.objects.count() / 2

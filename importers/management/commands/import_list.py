@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from cultivar.console import CommandConsole
 from importers.models import ImportKind, JobStatus
 from importers.report import COUNTS, report_rows, write_row_report
 from importers.services import ImportRefused, create_job, run_job
@@ -59,10 +60,10 @@ class Command(BaseCommand):
                                              "VAR_DIR/imports/reports/job-<id>-report.csv.")
 
     def handle(self, *args, file, kind, dry_run, user, per_row, no_progress, report=None, **options):
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        console = Console(file=self.stdout._out if hasattr(self.stdout, "_out") else None)
+        # The shared command console: full width when piped, log lines above the bar (cultivar/console.py).
+        out = CommandConsole(self.stdout, self.stderr, quiet=no_progress)
+        console = out.console
         actor = None
         if user:
             actor = get_user_model().objects.filter(username=user).first()
@@ -75,10 +76,9 @@ class Command(BaseCommand):
             job = create_job(file, kind=kind, user=actor, options=opts, dry_run=dry_run)
         except (ImportRefused, FileNotFoundError) as error:
             raise CommandError(str(error)) from None
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-                      TimeElapsedColumn(), console=console, disable=no_progress, transient=True) as bar:
-            task = bar.add_task(f"job {job.pk} {job.file_name}", total=None)
-            job = run_job(job, per_row=per_row or None, progress=lambda run: bar.update(task, completed=run.counts["processed"]))
+        # A spinner with elapsed time from the start (reading the file sends no counts yet), then rows and rate.
+        with out.phase(f"job {job.pk} {job.file_name}", unit="rows") as phase:
+            job = run_job(job, per_row=per_row or None, progress=lambda run: phase.update(run.counts["processed"]))
 
         report_path = report or Path(settings.VAR_DIR) / "imports" / "reports" / f"job-{job.pk}-report.csv"
         print_summary(console, job, report_path)

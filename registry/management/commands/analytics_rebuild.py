@@ -1,8 +1,8 @@
 import datetime
-import time
 
 from django.core.management.base import BaseCommand
 
+from cultivar.console import CommandConsole, add_output_arguments
 from registry.analytics import precomputed
 from registry.eligibility import precomputed as candidate_ranks
 from registry.models import CandidateRank, FirmStageReach, FirmYearTransition
@@ -19,26 +19,35 @@ class Command(BaseCommand):
         parser.add_argument("--on", type=datetime.date.fromisoformat,
                             help="Evaluation date of the candidates ranking (default today).")
         parser.add_argument("--only", choices=("pipeline", "candidates"), help="Rebuild only one group.")
+        add_output_arguments(parser)
 
     def handle(self, *args, status, on, only, **options):
+        out = CommandConsole.for_command(self, options)
+        summary = {}
         if not status and only != "candidates":
-            started = time.perf_counter()
-            precomputed.rebuild()
-            self.stdout.write(f"Rebuilt {FirmStageReach.objects.count():,} first-at-stage rows and "
-                              f"{FirmYearTransition.objects.count():,} firm-year transitions in "
-                              f"{time.perf_counter() - started:.1f} s.")
+            with out.phase("pipeline tables", unit=None):
+                precomputed.rebuild()
+            summary["first_at_stage_rows"] = FirmStageReach.objects.count()
+            summary["transition_rows"] = FirmYearTransition.objects.count()
+            out.print(f"Rebuilt {summary['first_at_stage_rows']:,} first-at-stage rows and "
+                      f"{summary['transition_rows']:,} firm-year transitions.")
         if not status and only != "pipeline":
-            started = time.perf_counter()
-            candidate_ranks.rebuild(on)
-            self.stdout.write(f"Ranked {CandidateRank.objects.count():,} candidate rows in "
-                              f"{time.perf_counter() - started:.1f} s.")
-        for name, group in (("Pipeline tables", precomputed), ("Candidates ranking", candidate_ranks)):
+            with out.phase("candidates ranking", unit=None):
+                candidate_ranks.rebuild(on)
+            summary["candidate_rows"] = CandidateRank.objects.count()
+            out.print(f"Ranked {summary['candidate_rows']:,} candidate rows.")
+        for key, name, group in (("pipeline", "Pipeline tables", precomputed),
+                                 ("candidates", "Candidates ranking", candidate_ranks)):
             state = group.state()
             if state is None:
-                self.stdout.write(f"{name}: never built (computed live).")
+                summary[key] = {"complete": False, "built": False}
+                out.print(f"{name}: never built (computed live).")
                 continue
+            summary[key] = {"complete": state.complete, "rebuilt_at": state.rebuilt_at,
+                            "evaluated_on": state.evaluated_on, "note": state.note}
             built = f"rebuilt {state.rebuilt_at:%Y-%m-%d %H:%M:%S %Z}" if state.rebuilt_at else "never rebuilt"
             if state.evaluated_on:
                 built += f" for {state.evaluated_on}"
             verdict = "complete" if state.complete else "STALE (computed live)"
-            self.stdout.write(f"{name}: {verdict}; {built}" + (f"; {state.note}" if state.note else ""))
+            out.print(f"{name}: {verdict}; {built}" + (f"; {state.note}" if state.note else ""))
+        out.finish(summary)

@@ -1,49 +1,134 @@
+"""Demo logins, safe to run again: `manage.py demo_setup [--reset]`.
+
+The first run creates one login per role with a random password and an API token, prints them
+once and keeps them in var/demo-logins.txt (owner-only), because only hashes are stored in the
+database. Later runs keep every password and token and say so; `--reset` issues new ones (and
+revokes the old demo tokens), saying what it reset.
+"""
+
+import os
 import secrets
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 import registry.data as registry_data
+from cultivar.console import CommandConsole, add_output_arguments
 from registry.models import ApiToken, PolicyTarget, Region, Role, RoleAssignment
 
 # (username, role, regions): one login per role, so the demo shows what each may see.
 DEMO_USERS = (
-    ("demo-admin", Role.ADMIN, ()),
     ("demo-officer", Role.OFFICER, ("320583", "320571")),  # 昆山市 and 苏州工业园区
     ("demo-analyst", Role.ANALYST, ()),
     ("demo-investor", Role.INVESTOR, ()),
+    ("demo-admin", Role.ADMIN, ()),
 )
+TOKEN_NAME = "demo"
+SITE = "http://127.0.0.1:8000"
+
+
+def logins_file():
+    return Path(settings.VAR_DIR) / "demo-logins.txt"
 
 
 class Command(BaseCommand):
-    help = "Create or reset the demo logins (fresh random passwords and API tokens, printed once)."
+    help = ("Create the demo logins (one per role) or keep the existing ones; print each with its role, "
+            "regions and where to start. --reset issues new passwords and tokens.")
 
-    @transaction.atomic
-    def handle(self, *args, **options):
-        from django.conf import settings
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true",
+                            help="New passwords and API tokens for every demo login (the old demo tokens are revoked).")
+        add_output_arguments(parser)
 
+    def handle(self, *args, reset, **options):
         if not settings.DEBUG:
             raise CommandError("demo_setup is for the embedded demo only (DJANGO_DEBUG is off).")
-        lines = []
-        for username, role, region_codes in DEMO_USERS:
-            user, _ = User.objects.get_or_create(username=username)
+        out = CommandConsole.for_command(self, options)
+        with transaction.atomic():
+            logins = [self._login(username, role, codes, reset) for username, role, codes in DEMO_USERS]
+            targets = self._targets()
+        fresh = [login for login in logins if login["password"] or login["token"]]
+        if fresh:
+            self._save(fresh)
+
+        if targets:
+            out.print(f"Imported {targets} policy targets (registry/data/policy_targets.csv).")
+        rows = []
+        for login in logins:
+            rows.append((login["username"], login["role"], "、".join(login["regions"]) or "全部（all regions）",
+                         login["password"] or "unchanged", login["state"]))
+        out.table("Demo logins", ("login", "role", "regions", "password", "state"), rows)
+        # Tokens on lines of their own: a 43-character key folded inside a table cannot be copied.
+        for login in logins:
+            if login["token"]:
+                out.print(f"API token of {login['username']}: {login['token']}", soft_wrap=True)
+        if len(fresh) < len(logins):
+            out.print(f"Unchanged passwords and tokens were printed when they were made and are kept in "
+                      f"{logins_file()}; `manage.py demo_setup --reset` issues new ones.")
+        out.print(f"Start at {SITE}/ and sign in as demo-officer (昆山市 and 苏州工业园区): targets, candidates and "
+                  f"certificates that lapse soon. Analysts: demo-analyst. Programmers: {SITE}/graphql with "
+                  f"'Authorization: Token <API token>'. Admin: {SITE}/admin/.")
+        out.finish({"logins": logins, "targets_imported": targets, "logins_file": str(logins_file()),
+                    "start": f"{SITE}/", "graphql": f"{SITE}/graphql"})
+
+    def _login(self, username, role, codes, reset):
+        """Make the login as it should be; secrets only when new or reset (None = unchanged)."""
+        user, created = User.objects.get_or_create(username=username)
+        password = None
+        if created or reset or not user.has_usable_password():
             password = secrets.token_urlsafe(9)
             user.set_password(password)
-            user.is_staff = True
-            user.is_superuser = role == Role.ADMIN
-            user.save()
-            assignment, _ = RoleAssignment.objects.update_or_create(user=user, defaults={"role": role})
-            assignment.regions.set(Region.objects.filter(code__in=region_codes))
-            ApiToken.objects.filter(user=user, name="demo").update(revoked=True)
-            _, key = ApiToken.issue(user, name="demo")
-            lines.append(f"  {username:<14} {role:<9} password {password:<14} token {key}")
-        if not PolicyTarget.objects.exists():
-            # The targets written in the Kunshan, Wuxi and Jiangsu plans (registry/data/policy_targets.csv).
-            from importers.services import import_file
+        user.is_staff = True
+        user.is_superuser = role == Role.ADMIN
+        user.save()
+        assignment, _ = RoleAssignment.objects.update_or_create(user=user, defaults={"role": role})
+        regions = list(Region.objects.filter(code__in=codes).order_by("code"))
+        if len(regions) != len(codes):
+            raise CommandError(f"Region(s) {', '.join(codes)} missing: run `manage.py load_reference_data` first.")
+        assignment.regions.set(regions)
+        tokens = ApiToken.objects.filter(user=user, name=TOKEN_NAME, revoked=False)
+        key = None
+        if reset or not tokens.exists():
+            tokens.update(revoked=True)
+            key = ApiToken.issue(user, name=TOKEN_NAME)[1]
+        if created:
+            state = "created"
+        elif reset:
+            state = "reset: new password and token, old demo token revoked"
+        elif password or key:
+            state = "kept; new " + " and ".join(w for w, new in (("password", password), ("token", key)) if new)
+        else:
+            state = "kept"
+        return {"username": username, "role": str(role), "regions": [f"{r.code} {r.name}" for r in regions],
+                "password": password, "token": key, "state": state}
 
-            job = import_file(Path(registry_data.__file__).with_name("policy_targets.csv"), kind="targets")
-            self.stdout.write(f"Imported {job.created} policy targets.")
-        self.stdout.write("Demo logins (pages at http://127.0.0.1:8000/, admin at /admin/, GraphQL at /graphql):")
-        self.stdout.write("\n".join(lines))
+    def _targets(self):
+        if PolicyTarget.objects.exists():
+            return 0
+        # The targets written in the Kunshan, Wuxi and Jiangsu plans (registry/data/policy_targets.csv).
+        from importers.services import import_file
+
+        return import_file(Path(registry_data.__file__).with_name("policy_targets.csv"), kind="targets").created
+
+    def _save(self, fresh):
+        """Keep new secrets where the person can find them again (owner-only; var/ is not in git)."""
+        path = logins_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        known = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                parts = line.split("\t")
+                if len(parts) == 3 and not line.startswith("#"):
+                    known[parts[0]] = parts[1:]
+        for login in fresh:
+            old = known.get(login["username"], ["", ""])
+            known[login["username"]] = [login["password"] or old[0], login["token"] or old[1]]
+        text = "# demo logins: username, password, API token (manage.py demo_setup --reset replaces them)\n"
+        text += "".join(f"{name}\t{pw}\t{token}\n" for name, (pw, token) in sorted(known.items()))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from cultivar.console import CommandConsole, add_output_arguments
 from registry.models import IndustryChain, Region
 from registry.reference import load_reference_data
 
@@ -7,6 +8,13 @@ from registry.reference import load_reference_data
 class Command(BaseCommand):
     help = "Load or update regions (GB/T 2260) and industry chains from registry/data/*.csv."
 
+    def add_arguments(self, parser):
+        add_output_arguments(parser)
+
     def handle(self, *args, **options):
-        load_reference_data(Region, IndustryChain)
-        self.stdout.write(f"{Region.objects.count()} regions, {IndustryChain.objects.count()} chains.")
+        out = CommandConsole.for_command(self, options)
+        with out.phase("regions and chains", unit=None):
+            load_reference_data(Region, IndustryChain)
+        regions, chains = Region.objects.count(), IndustryChain.objects.count()
+        out.print(f"{regions:,} regions, {chains:,} chains.")
+        out.finish({"regions": regions, "chains": chains})
