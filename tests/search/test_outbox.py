@@ -129,7 +129,7 @@ def test_a_full_reindex_clears_the_outbox(search):
     outbox.record_pending([1, 2], "earlier failure")
     out = io.StringIO()
     call_command("search_reindex", stdout=out)
-    assert "Cleared 2 from the search outbox." in out.getvalue()
+    assert "Cleared 2 firms from the search outbox." in out.getvalue()
     assert not PendingIndex.objects.exists()
 
 

@@ -104,7 +104,7 @@ def browser_context(playwright_session, tmp_path_factory):
     )
     guard = OutsideGuard()
     context.route("**/*", guard)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)  # generous: CI machines are shared; a real hang still fails
     context.outside_guard = guard
     yield context
     context.close()
