@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import unicodedata
 import sys
 import time
 from dataclasses import dataclass, field
@@ -141,12 +142,13 @@ class Table:
         return str(value)
 
     def render(self) -> str:
-        widths = [max(len(c), *(len(r[i]) for r in self.rows)) if self.rows else len(c)
+        widths = [max(_width(c), *(_width(r[i]) for r in self.rows)) if self.rows else _width(c)
                   for i, c in enumerate(self.columns)]
 
         def line(cells, numeric):
-            return "  ".join(cell.rjust(w) if numeric[i] else cell.ljust(w)
-                             for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+            padded = [" " * (w - _width(cell)) + cell if numeric[i] else cell + " " * (w - _width(cell))
+                      for i, (cell, w) in enumerate(zip(cells, widths))]
+            return "  ".join(padded).rstrip()
 
         numeric = [all(_looks_numeric(r[i]) for r in self.rows) and bool(self.rows) for i in range(len(self.columns))]
         out = [line(self.columns, numeric), "  ".join("-" * w for w in widths)]
@@ -155,6 +157,11 @@ class Table:
 
     def print(self):
         print(self.render(), flush=True)
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _looks_numeric(cell: str) -> bool:

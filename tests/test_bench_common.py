@@ -52,3 +52,11 @@ def test_table_aligns_columns():
     lines = table.render().splitlines()
     assert lines[2].endswith(" 1.50") and lines[3].endswith("12.25")
     assert len({len(line) for line in lines}) == 1
+
+
+def test_table_counts_chinese_characters_as_two_columns():
+    table = Table("scope", "ms")
+    table.add("昆山", 1.0)
+    table.add("national", 2.0)
+    lines = table.render().splitlines()
+    assert lines[2].index("1.00") == lines[3].index("2.00") - 2  # "昆山" is 4 columns wide, 2 characters
