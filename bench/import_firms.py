@@ -11,7 +11,7 @@ unique constraint and foreign key). The COPY file is written beforehand by a chi
 the COPY is timed. Goal: the import at least 0.5 of that COPY's rows/s; peak memory under 1 GB.
 
 Afterwards the registry's firms and the baseline's rows are compared column by column (both ways,
-SQL EXCEPT); the benchmark exits non-zero when they differ. PostgreSQL only (COPY); the registry must
+SQL EXCEPT ALL, both ways); the benchmark exits non-zero when they differ. PostgreSQL only (COPY); the registry must
 be empty (--fresh empties it: a bench database only).
 
     scripts/with-services .venv/bin/python bench/import_firms.py --rows 100000 --fresh
@@ -105,6 +105,7 @@ def main():
     import django
 
     django.setup()
+    from bench.common import machine, same
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -139,7 +140,7 @@ def main():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred foreign keys are checked here, timed
             copy_s = time.perf_counter() - t
     os.unlink(table_path)
-    print(f"database: postgresql; baseline, COPY of the same rows into a copy of registry_firm (indexes, constraints, "
+    print(f"database: postgresql; {machine()}; baseline, COPY of the same rows into a copy of registry_firm (indexes, constraints, "
           f"foreign keys): {args.rows:,} rows in {copy_s:.2f} s = {args.rows / copy_s:,.0f} rows/s")
 
     failed = False
@@ -159,16 +160,16 @@ def main():
             failed = True
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM (SELECT {COMPARED} FROM registry_firm EXCEPT "
+        cursor.execute(f"SELECT count(*) FROM (SELECT {COMPARED} FROM registry_firm EXCEPT ALL "
                        f"SELECT {COMPARED} FROM bench_registry_firm) d")
         only_import = cursor.fetchone()[0]
-        cursor.execute(f"SELECT count(*) FROM (SELECT {COMPARED} FROM bench_registry_firm EXCEPT "
+        cursor.execute(f"SELECT count(*) FROM (SELECT {COMPARED} FROM bench_registry_firm EXCEPT ALL "
                        f"SELECT {COMPARED} FROM registry_firm) d")
         only_copy = cursor.fetchone()[0]
         cursor.execute("DROP TABLE bench_registry_firm")
-    if only_import or only_copy:
-        print(f"ROWS DIFFER: {only_import:,} firms only in the import, {only_copy:,} only in the COPY")
-        sys.exit(1)
+    # Both ways, duplicates counted (bench.common.same exits 1 otherwise).
+    same("firm rows", {"only in the import": only_import, "only in the COPY": only_copy},
+         {"only in the import": 0, "only in the COPY": 0}, ("import", "COPY"))
     print(f"same rows: the import's {args.rows:,} firms equal the COPY's, column by column ({COMPARED})")
     if failed:
         sys.exit(1)

@@ -18,7 +18,9 @@ What it does, and stops by itself (at T seconds or --max-requests, whichever com
 4. optionally imports a K-row 高企 list (`manage.py import_list`, a separate process) during the run;
 5. prints requests/s, p50/p95/p99 overall and per kind, and every error kind with a count.
 
-A request counts as an error when the status is not 200, the body has `errors`, or it times out.
+A request counts as an error when the status is not 200, the body has `errors`, or it times out; any
+error makes the exit status 1. There is no baseline side here (nothing to compare results with): the
+like-for-like comparisons of these documents are bench/graphql_firms.py and bench/pages.py.
 Only loopback: the server is our own child process bound to 127.0.0.1, stopped at the end.
 """
 
@@ -42,6 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cultivar.settings")
+
+from bench.common import Table, machine, percentile  # noqa: E402
 
 FIRMS_PAGE = """query($after: String, $stage: String, $region: String) {
   firms(first: 50, after: $after, stage: $stage, region: $region) {
@@ -184,21 +188,17 @@ def collect_cursors(port, key, count=200):
     return cursors or [None]
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
-
-
 def report(results, seconds):
-    print(f"\n{len(results):,} requests in {seconds:.1f} s: {len(results) / seconds:.1f} requests/s")
+    print(f"\n{len(results):,} requests in {seconds:.1f} s: {len(results) / seconds:.1f} requests/s; {machine()}")
     by_kind = defaultdict(list)
     for kind, latency, _ in results:
         by_kind[kind].append(latency * 1000)
     rows = [("all", [r[1] * 1000 for r in results])] + sorted(by_kind.items())
-    print(f"{'kind':<12} {'n':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    table = Table("kind", "n", "p50 ms", "p95 ms", "p99 ms", "max ms")
     for kind, values in rows:
-        print(f"{kind:<12} {len(values):>7} {percentile(values, 50):>8.0f} {percentile(values, 95):>8.0f} "
-              f"{percentile(values, 99):>8.0f} {max(values, default=float('nan')):>8.0f}")
+        table.add(kind, len(values), percentile(values, 50), percentile(values, 95), percentile(values, 99),
+                  max(values, default=float("nan")))
+    table.print()
     errors = Counter(e for _, _, e in results if e)
     print(f"errors: {sum(errors.values())}")
     for message, count in errors.most_common(10):

@@ -35,6 +35,8 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cultivar.settings")
 
+from bench.common import Table, machine, percentile, ratio  # noqa: E402
+
 
 def configure(search_dir):
     os.environ.setdefault("SEARCH_EMBEDDED_PATH", str(search_dir))
@@ -304,11 +306,6 @@ def search_queries(rng, k):
 # ---------------------------------------------------------------------------------------------
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def run_graphql(client, query, variables):
     response = client.post("/graphql", data=json.dumps({"query": query, "variables": variables}),
                            content_type="application/json")
@@ -401,8 +398,8 @@ def main():
 
     # 2. Timing, interleaved page / GraphQL, variants cycling.
     print(f"database: {connection.vendor} ({source}), firms: {Firm.objects.count():,}, runs per page: {args.runs}, "
-          f"variants: " + ", ".join(f"{n} {len(cases[n].variants)}" for n in chosen))
-    print(f"{'page':12s} {'page p50':>9s} {'p95':>8s} {'graphql p50':>12s} {'p95':>8s} {'ratio p50':>10s} {'p95':>6s}")
+          f"variants: " + ", ".join(f"{n} {len(cases[n].variants)}" for n in chosen) + f"; {machine()}")
+    table = Table("page", "page p50 ms", "p95", "GraphQL twin p50 ms", "p95", "ratio p50", "ratio p95")
     worst = []
     for name in chosen:
         case = cases[name]
@@ -419,10 +416,10 @@ def main():
                 times[side].append((time.perf_counter() - started) * 1000)
         p50 = {side: statistics.median(values) for side, values in times.items()}
         p95 = {side: percentile(values, 95) for side, values in times.items()}
-        ratio50, ratio95 = p50["page"] / p50["graphql"], p95["page"] / p95["graphql"]
+        ratio50, ratio95 = ratio(p50["page"], p50["graphql"]), ratio(p95["page"], p95["graphql"])
         worst.append((name, ratio50, ratio95, p95["page"]))
-        print(f"{name:12s} {p50['page']:8.1f}ms {p95['page']:7.1f}ms {p50['graphql']:11.1f}ms {p95['graphql']:7.1f}ms "
-              f"{ratio50:9.2f}x {ratio95:5.2f}x")
+        table.add(name, p50["page"], p95["page"], p50["graphql"], p95["graphql"], f"{ratio50:.2f}×", f"{ratio95:.2f}×")
+    table.print()
     over = [n for n, r50, r95, p in worst if max(r50, r95) > 1.5 or p > 300]
     print("goal (≤ 1.5× GraphQL, < 300 ms p95 at 1,000,000 firms): "
           + ("met by every page" if not over else "missed by " + ", ".join(over)))

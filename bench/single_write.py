@@ -48,17 +48,14 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.common import Table, machine, percentile, same  # noqa: E402
+
 UPSERT = """mutation($uscc: String!, $name: String, $region: String, $foundedOn: String) {
   upsertFirm(uscc: $uscc, name: $name, region: $region, foundedOn: $foundedOn) {
     errors { field message } outcome firm { uscc name formerNames region { code } currentStage { code } } } }"""
 RECORD = """mutation($uscc: String!, $tier: String!, $issuedOn: String!, $no: String) {
   recordCertification(uscc: $uscc, tier: $tier, issuedOn: $issuedOn, certificateNo: $no) {
     errors { field message } outcome firm { uscc currentStage { code } } certification { certificateNo } } }"""
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def admin_key():
@@ -70,13 +67,13 @@ def admin_key():
 
 
 def check_side_effects(firm_ids):
-    """[problem] for the written firms whose derived rows differ from a fresh derivation."""
+    """The written firms' derived rows equal a fresh derivation and their current stage is the one their
+    recognitions give, or the difference is printed and the benchmark exits with status 1 (bench.common.same)."""
     from registry.analytics import precomputed as pipeline
     from registry.eligibility import precomputed as candidates
     from registry.models import CandidateRank, Certification, Firm, FirmStageReach, FirmYearTransition
     from registry.services.stage import current_of, held_on
 
-    problems = []
     stored = {
         "candidates": sorted(CandidateRank.objects.filter(firm_id__in=firm_ids).values_list(
             "target", "firm_id", "outcome_rank", "score_key", "gap", "region_path")),
@@ -99,19 +96,17 @@ def check_side_effects(firm_ids):
         }
         transaction.set_rollback(True)
     for name in stored:
-        if stored[name] != fresh[name]:
-            problems.append(f"{name}: {len(stored[name])} rows stored, {len(fresh[name])} derived afresh, not equal")
+        same(f"side effects: {name}", stored[name], fresh[name], ("stored by the writes", "derived afresh"))
     from django.utils import timezone
 
     current = current_of(Certification.objects.filter(held_on(timezone.localdate()), firm_id__in=firm_ids)
                          .values_list("firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank"))
-    for firm_id, stage_id, tier_id in Firm.objects.filter(id__in=firm_ids).values_list(
-            "id", "current_stage_id", "current_tier_id"):
-        if current.get(firm_id, (None, None)) != (stage_id, tier_id):
-            problems.append(f"firm {firm_id}: current stage {stage_id}/{tier_id}, expected {current.get(firm_id)}")
+    stages = {firm_id: (stage_id, tier_id) for firm_id, stage_id, tier_id in Firm.objects.filter(
+        id__in=firm_ids).values_list("id", "current_stage_id", "current_tier_id")}
+    same("side effects: current stage/tier", stages, {firm_id: current.get(firm_id, (None, None)) for firm_id in stages},
+         ("stored on the firm", "from its recognitions"))
     if not stored["candidates"]:
-        problems.append("no candidates rows for the written firms: the ranking was not refreshed")
-    return problems
+        same("side effects: candidates rows", "none for the written firms", "rows", ("stored", "expected"))
 
 
 def main():
@@ -182,13 +177,14 @@ def main():
     print(f"database: {connection.vendor}; registry: {firms:,} firms; {len(written)} firms written, "
           f"three requests each; search indexing: "
           f"{'in the request (eager Celery, embedded set-up)' if settings.CELERY_TASK_ALWAYS_EAGER else 'queued on commit to the search queue (production set-up)'}")
+    print(machine())
+    table = Table("request", "p50 ms", "p95 ms", "goal p95 < 50 ms")
     for label, values in timings.items():
-        print(f"{label:28s} p50 {statistics.median(values):7.1f} ms  p95 {percentile(values, 95):7.1f} ms"
-              + ("" if "floor" in label else f"  (goal p95 < 50 ms: {'met' if percentile(values, 95) < 50 else 'NOT met'})"))
-    problems = check_side_effects(written)
-    if problems:
-        print("SIDE EFFECTS NOT CURRENT:\n  " + "\n  ".join(problems))
-        sys.exit(1)
+        table.add(label, statistics.median(values), percentile(values, 95),
+                  "(a floor, not a like-for-like baseline)" if "floor" in label
+                  else "met" if percentile(values, 95) < 50 else "NOT met")
+    table.print()
+    check_side_effects(written)
     print(f"side effects current for all {len(written)} firms: candidates ranking, pipeline rows and current "
           f"stage equal a fresh derivation")
 
