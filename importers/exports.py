@@ -186,6 +186,33 @@ def write_xlsx(rows, out, title="export"):
     wb.save(out)
 
 
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def table_file(rows, fmt, title="export"):
+    """`rows` (header first) as the bytes of a CSV or XLSX file, through the formula guard above."""
+    if fmt == "xlsx":
+        out = io.BytesIO()
+        write_xlsx(rows, out, title)
+        return out.getvalue()
+    out = io.StringIO()
+    write_csv(rows, out)
+    return out.getvalue().encode("utf-8")
+
+
+def download(rows, fmt, filename, title="export"):
+    """A download of `rows` as `filename` (its extension is `fmt`): what every export page answers."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    response = HttpResponse(table_file(rows, fmt, title), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
 def csv_lines(rows):
     """The CSV as encoded chunks, for a streaming response: bounded memory at any size."""
     buffer = io.StringIO()

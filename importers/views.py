@@ -13,13 +13,9 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbid
 from django.utils import timezone
 
 from api_graphql.core.auth import TokenError, authenticate_token, token_from_header
-from importers.exports import KINDS, ExportRefused, csv_lines, export, page_info, rows_for
+from importers.exports import CONTENT_TYPES, KINDS, ExportRefused, csv_lines, export, page_info, rows_for
 from registry.permissions import role_of
 
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def export_view(request, kind, fmt):

@@ -250,7 +250,7 @@ def record_certifications(items, *, actor=None, via="", today=None, side_effects
                 groups[pair].append(_Rec(row["id"], (row["issued_on"], 0, row["id"]), row))
 
     placeholder = 0
-    touched, events, signals = [], [], []
+    touched = []
     for index, item in enumerate(items):
         tier = item["tier"]
         group = groups[(item["firm_id"], tier.id)]

@@ -35,6 +35,7 @@ def test_analyst_opens_the_funnel_and_drills_into_a_cohort(page, live_server, si
 def test_investor_searches_filters_by_stage_and_exports(page, live_server, sign_in, indexed):
     sign_in(page, Role.INVESTOR)
     page.click("nav.mainnav >> text=搜索")
+    page.wait_for_load_state("load")  # htmx (deferred) has bound the box: typing before that sends nothing
     page.fill("#id_q", "昆山碳")
     page.wait_for_selector("#suggestions a", state="attached")  # as-you-type suggestions
     assert "昆山碳化硅材料有限公司" in page.locator("#suggestions").inner_text()

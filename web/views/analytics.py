@@ -7,13 +7,12 @@ officer's chart points and export lines stay inside their regions; the tables sh
 are registry.analytics.tables', so a download matches the screen.
 """
 
-import io
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from importers.exports import write_csv, write_xlsx
+from importers.exports import CONTENT_TYPES, download
 from registry import analytics, permissions
 from registry.analytics import tables
 from registry.models import PolicyTarget, Region, Stage
@@ -31,8 +30,6 @@ FIRST_YEAR = 2000
 COHORT_YEARS = 6  # cohort table rows: the chosen year and the five before it
 TARGET_YEARS_AHEAD = 0  # target progress runs to the chosen year (later years have no actuals yet)
 COHORT_PAGE = 100
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 TABLES = ("funnel", "transitions", "cohorts", "targets", "cohort-firms")
 
 
@@ -303,7 +300,7 @@ def table_for(which, form, request):
 
 @page("analytics")
 def export(request, which, fmt):
-    if which not in TABLES or fmt not in EXPORT_TYPES:
+    if which not in TABLES or fmt not in CONTENT_TYPES:
         raise Http404
     if which == "cohort-firms":
         form = CohortForm(request.GET)
@@ -321,14 +318,4 @@ def export(request, which, fmt):
             ok = False
     if not ok:
         return render(request, template, {"form": form}, status=400)
-    if fmt == "xlsx":
-        body = io.BytesIO()
-        write_xlsx([header, *rows], body, which)
-        body = body.getvalue()
-    else:
-        text = io.StringIO()
-        write_csv([header, *rows], text)
-        body = text.getvalue().encode("utf-8")
-    response = HttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
-    return response
+    return download([header, *rows], fmt, f"{stem}.{fmt}", which)

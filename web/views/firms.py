@@ -1,11 +1,10 @@
 """企业: the screening table (FirmFilterSet over firms_visible_to), its export, and the firm profile."""
 
-import io
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from importers.exports import write_csv, write_xlsx
+from importers.exports import CONTENT_TYPES, download
 from registry import uscc as uscc_codes
 from registry.filtersets import FirmFilterSet
 from registry.models import Firm, Role
@@ -28,10 +27,6 @@ from web.templatetags.firm_links import firm_url
 from web.templatetags.web_format import BLANK, figure
 
 PAGE_SIZE = 50
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def restricted_filters(user):
@@ -119,23 +114,12 @@ def table_html(firms, columns):
 def firm_export(request, fmt):
     """Exactly what is on screen (the filters, sort, page and columns of the request) as CSV or XLSX,
     through importers.exports' writers (formula-injection guard)."""
-    if fmt not in EXPORT_TYPES:
+    if fmt not in CONTENT_TYPES:
         raise Http404
     form, firms, _total, number, columns = screen(request)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain; charset=utf-8")
-    rows = table_rows(firms, columns)
-    if fmt == "xlsx":
-        out = io.BytesIO()
-        write_xlsx(rows, out, "firms")
-        body = out.getvalue()
-    else:
-        out = io.StringIO()
-        write_csv(rows, out)
-        body = out.getvalue().encode("utf-8")
-    response = HttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="firms-{timezone.localdate():%Y%m%d}-p{number}.{fmt}"'
-    return response
+    return download(table_rows(firms, columns), fmt, f"firms-{timezone.localdate():%Y%m%d}-p{number}.{fmt}", "firms")
 
 
 @require_POST

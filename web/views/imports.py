@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from api_graphql.imports.schema import visible_jobs
 from importers import exports
-from importers.models import ImportJob, ImportKind, ImportReviewItem, JobStatus, ReviewStatus
+from importers.models import ImportKind, ImportReviewItem, JobStatus, ReviewStatus
 from importers.services import ImportRefused, accept_review_item, create_job, reject_review_item, run_job
 from registry import permissions
 from registry.models import Firm, Stage, Tier

@@ -6,11 +6,9 @@ limited to their regions by the backend itself. Highlights are the backend's HTM
 in <em>, the rest escaped by the backend), so they are the one thing rendered unescaped.
 """
 
-import io
 import logging
 
 from django import forms
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -18,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from importers.exports import write_csv, write_xlsx
+from importers.exports import CONTENT_TYPES, download
 from search import queries
 from search.backends.base import FILTERS, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SearchError, SearchUnavailable
 from web import history
@@ -30,8 +28,6 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 20
 SUGGESTIONS = 8
 EXPORT_PAGE = 100  # the backend's largest page; an export walks the cursor up to MAX_RESULT_WINDOW
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 FACET_LABELS = {"stage": gettext_lazy("阶段"), "tier": gettext_lazy("层级"), "region": gettext_lazy("地区"),
                 "chain": gettext_lazy("产业链")}
 FIELD_LABELS = {"name": gettext_lazy("名称"), "former_names": gettext_lazy("曾用名"), "uscc": gettext_lazy("信用代码"),
@@ -178,7 +174,7 @@ def export_rows(user, form):
 @page("search")
 def export(request, fmt):
     form = SearchForm(request.GET)
-    if fmt not in EXPORT_TYPES or not form.is_valid():
+    if fmt not in CONTENT_TYPES or not form.is_valid():
         return render(request, "web/search/search.html", {"form": form, "facets": []}, status=400)
     rows = export_rows(request.user, form)
     try:
@@ -190,14 +186,4 @@ def export(request, fmt):
     except SearchUnavailable:
         return render(request, "web/search/search.html", {"form": form, "facets": [],
                                                           "error": _("搜索服务暂时不可用，请稍后再试。")}, status=503)
-    if fmt == "xlsx":
-        body = io.BytesIO()
-        write_xlsx(rows, body, "search")
-        body = body.getvalue()
-    else:
-        text = io.StringIO()
-        write_csv(rows, text)
-        body = text.getvalue().encode("utf-8")
-    response = HttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="search-{timezone.localdate():%Y%m%d}.{fmt}"'
-    return response
+    return download(rows, fmt, f"search-{timezone.localdate():%Y%m%d}.{fmt}", "search")
