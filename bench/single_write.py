@@ -87,7 +87,7 @@ def check_side_effects(firm_ids):
     }
     with transaction.atomic():  # derive again from scratch, compare, roll back
         CandidateRank.objects.filter(firm_id__in=firm_ids).delete()
-        candidates._insert(candidates.state().evaluated_on, Firm.objects.filter(id__in=firm_ids))
+        candidates._insert(candidates.state().evaluated_on, Firm.objects.filter(id__in=firm_ids))  # vectorised: the reference
         pipeline.refresh_firms(firm_ids)
         fresh = {
             "candidates": sorted(CandidateRank.objects.filter(firm_id__in=firm_ids).values_list(
