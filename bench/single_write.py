@@ -88,7 +88,9 @@ def check_side_effects(firm_ids):
     with transaction.atomic():  # derive again from scratch, compare, roll back
         CandidateRank.objects.filter(firm_id__in=firm_ids).delete()
         candidates._insert(candidates.state().evaluated_on, Firm.objects.filter(id__in=firm_ids))  # vectorised: the reference
+        one_statement, pipeline.ONE_STATEMENT_MAX_FIRMS = pipeline.ONE_STATEMENT_MAX_FIRMS, 0  # year by year: the reference
         pipeline.refresh_firms(firm_ids)
+        pipeline.ONE_STATEMENT_MAX_FIRMS = one_statement
         fresh = {
             "candidates": sorted(CandidateRank.objects.filter(firm_id__in=firm_ids).values_list(
                 "target", "firm_id", "outcome_rank", "score_key", "gap", "region_path")),

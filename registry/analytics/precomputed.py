@@ -29,6 +29,8 @@ from registry.services.firms import resolve_region
 
 STATE = "pipeline"
 CHUNK = 5000
+# Up to this many firms a refresh writes the transition rows of every year in one statement.
+ONE_STATEMENT_MAX_FIRMS = 200
 
 
 def _with_region(firm_ids):
@@ -82,7 +84,23 @@ def _insert_transitions(firm_ids=None):
     region_join, region_params = _with_region(firm_ids)
     # A firm has a row in year Y when it held something on 31 Dec Y−1 or 31 Dec Y: from the first
     # year any recognition starts to the year after the last one ends.
-    for year in range(span["first"].year, span["last"].year + 2):
+    years = range(span["first"].year, span["last"].year + 2)
+    if firm_ids is not None and len(firm_ids) <= ONE_STATEMENT_MAX_FIRMS:
+        # A few firms (a single write): every year in one statement, not one round trip a year.
+        selects, params = [], []
+        for year in years:
+            sql, year_params = per_firm_query(year).filter(firm_id__in=firm_ids).query.sql_with_params()
+            selects.append(f"SELECT %s AS year, y.* FROM ({sql}) y")
+            params += [year, *year_params]
+        _execute(
+            f"INSERT INTO {table} (firm_id, year, from_rank, to_rank, revoked, region_path) "
+            f"SELECT t.firm_id, t.year, t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN %s ELSE %s END, "
+            f"fr.region_path FROM ({' UNION ALL '.join(selects)}) t {region_join} "
+            f"WHERE t.from_rank IS NOT NULL OR t.to_rank IS NOT NULL",
+            [True, False, *params, *region_params],
+        )
+        return
+    for year in years:
         query = per_firm_query(year)
         if firm_ids is not None:
             query = query.filter(firm_id__in=firm_ids)
