@@ -15,7 +15,7 @@ from django.db.models.functions import Cast
 
 from registry.analytics.scope import held_on
 from registry.eligibility.engine import qualification_key
-from registry.models import Certification, Qualification
+from registry.models import Certification, Firm, Qualification
 from registry.services.ladder import add_months
 
 INDICATOR_COLUMNS = (
@@ -62,9 +62,10 @@ def raw_rows(queryset):
         return cursor.fetchall()
 
 
-def facts_query(firms, year, columns=None, history=3):
+def facts_query(firms, year, columns=None, history=3, extra=()):
     """(values_list query, its column names) of one row per firm: the firm columns and the pivoted
-    indicator years `load_facts` and `fact_rows` read, money cast to float and dates to ISO text in SQL.
+    indicator years `load_facts` and `fact_rows` read, money cast to float and dates to ISO text in SQL;
+    then the `extra` annotations of `firms`.
 
     `columns`/`history`: only these indicator columns and this many earlier years (default all).
     """
@@ -88,9 +89,9 @@ def facts_query(firms, year, columns=None, history=3):
             pivot.update({f"{c}_p{back}": Cast(F(f"d{back}__{c}"), FloatField()) for c in kept_details})
     query = (
         firms.annotate(**joins).annotate(founded_text=Cast(F("founded_on"), CharField()), **pivot)
-        .order_by("id").values_list(*FIRM_COLUMNS, *pivot)
+        .order_by("id").values_list(*FIRM_COLUMNS, *pivot, *extra)
     )
-    names = ["firm_id", "region_path", "founded_on", "listing_status", *pivot]
+    names = ["firm_id", "region_path", "founded_on", "listing_status", *pivot, *extra]
     return query, names
 
 
@@ -113,18 +114,53 @@ def load_facts(firms, on, year, tiers=(), columns=None, history=3):
     return frame
 
 
-def fact_rows(firms, on, year, tiers=(), columns=None, history=3):
+def fact_rows(firms, on, year, tiers=(), columns=None, history=3, extra=()):
     """load_facts for a few firms as plain dicts (one per firm, by id), without building a frame:
-    the same columns and values, founded_on a datetime.date or None (registry.eligibility.single)."""
-    query, names = facts_query(firms, year, columns, history)
-    rows = [dict(zip(names, row)) for row in raw_rows(query)]
+    the same columns and values, founded_on a datetime.date or None (registry.eligibility.single);
+    plus the `extra` annotations of `firms` as they come."""
+    query, names = facts_query(firms, year, columns, history, extra)
+    return _as_rows(raw_rows(query), names, len(extra), on, tiers)
+
+
+_statements = {}  # (what the query reads, number of firms) -> (SQL, params, {param position: firm position})
+
+
+def fact_rows_of(ids, flags, on, year, tiers=(), columns=None, history=3):
+    """fact_rows of the firms with these ids, with the boolean `flags` ({name: expression}) as extra
+    columns. The statement is compiled once per shape and number of firms and kept in the process:
+    building the ORM query costs a few milliseconds, as much as running it for one firm."""
+    ids = sorted(set(ids))
+    key = (year, tuple(sorted(columns or ())), columns is None, history, tuple((n, str(e)) for n, e in flags.items()),
+           len(ids))
+    if key not in _statements:
+        if len(_statements) > 256:
+            _statements.clear()
+        stand_ins = [-1 - k for k in range(len(ids))]  # never real ids, so found again among the params
+        firms = Firm.objects.filter(id__in=stand_ins).annotate(**flags)
+        query, names = facts_query(firms, year, columns, history, list(flags))
+        sql, params = query.query.sql_with_params()
+        where = {position: stand_ins.index(p) for position, p in enumerate(params)
+                 if type(p) is int and p in stand_ins}
+        if sorted(where.values()) != list(range(len(ids))):
+            raise RuntimeError("facts query: the firm ids are not plain parameters")
+        _statements[key] = (sql, list(params), where, names)
+    sql, params, where, names = _statements[key]
+    params = [ids[where[k]] if k in where else p for k, p in enumerate(params)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _as_rows(cursor.fetchall(), names, len(flags), on, tiers)
+
+
+def _as_rows(records, names, n_extra, on, tiers):
+    figures = names[5:len(names) - n_extra]
+    rows = [dict(zip(names, row)) for row in records]
     if not rows:
         return rows
     held = held_tiers([row["firm_id"] for row in rows], tiers, on)
     for row in rows:
         row["founded_on"] = _date(row["founded_on"])
         row["has_year"] = row["has_year"] is not None
-        for column in names[5:]:
+        for column in figures:
             if row[column] is None:
                 row[column] = NAN
         for code, holders in held.items():

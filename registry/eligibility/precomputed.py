@@ -22,7 +22,7 @@ from django.utils import timezone
 from registry.analytics.precomputed import analyze, in_scope
 from registry.eligibility.candidates import candidate_scope, judge, target_key
 from registry.eligibility.engine import columns_needed, evaluation_year
-from registry.eligibility.facts import fact_rows, tiers_needed
+from registry.eligibility.facts import fact_rows_of, tiers_needed
 from registry.eligibility.single import rank_rows
 from registry.eligibility.rules import in_force, rule_sets_for
 from registry.models import (
@@ -127,35 +127,33 @@ def refresh_firms(firm_ids):
     scopes = {}
     for _, _, _, scope in plan:
         scopes.setdefault(str(scope), (f"s{len(scopes)}", scope))
+    flags = {name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in scopes.values()}
+    by_scope = {}  # targets sharing a scope are judged together (and once when their rules agree)
+    for target in plan:
+        by_scope.setdefault(scopes[str(target[3])][0], []).append(target)
+    on = current.evaluated_on
     with transaction.atomic():
         for start in range(0, len(firm_ids), CHUNK):
             chunk = firm_ids[start : start + CHUNK]
             CandidateRank.objects.filter(firm_id__in=chunk).delete()
-            rows = Firm.objects.filter(id__in=chunk).annotate(
-                **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in scopes.values()}
-            ).values_list("id", *(name for name, _ in scopes.values()))
-            members = {name: [] for name, _ in scopes.values()}
-            for firm_id, *inside in rows:
-                for (name, _), yes in zip(scopes.values(), inside):
+            if len(chunk) <= ROW_BY_ROW_MAX:
+                # A few firms (a single write): their facts and the scopes they are in, in one query
+                # for every target, ranked in plain Python; pandas' fixed cost per rule set (~50 ms)
+                # would be most of the write.
+                rows = fact_rows_of(chunk, flags, on, *facts_wanted(plan, on))
+                for name, targets_of_scope in by_scope.items():
+                    members = [row for row in rows if row[name]]
+                    if members:
+                        _insert(on, plan=targets_of_scope, rows=members)
+                continue
+            members = {name: [] for name in flags}
+            for firm_id, *inside in Firm.objects.filter(id__in=chunk).annotate(**flags).values_list("id", *flags):
+                for name, yes in zip(flags, inside):
                     if yes:
                         members[name].append(firm_id)
-            by_scope = {}  # targets sharing a scope are judged together (and once when their rules agree)
-            for target in plan:
-                by_scope.setdefault(scopes[str(target[3])][0], []).append(target)
-            # A few firms (a single write): their facts in one query for every target, ranked in plain
-            # Python; pandas' fixed cost per rule set (~50 ms) would be most of the write.
-            facts = None
-            if len(chunk) <= ROW_BY_ROW_MAX and any(members.values()):
-                on = current.evaluated_on
-                facts = {row["firm_id"]: row for row in fact_rows(
-                    Firm.objects.filter(id__in=chunk), on, *facts_wanted(plan, on))}
             for name, targets_of_scope in by_scope.items():
-                if not members[name]:
-                    continue
-                if facts is None:
-                    _insert(current.evaluated_on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
-                else:
-                    _insert(current.evaluated_on, plan=targets_of_scope, rows=[facts[i] for i in members[name]])
+                if members[name]:
+                    _insert(on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
 
 
 def facts_wanted(plan, on):

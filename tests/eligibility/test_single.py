@@ -8,12 +8,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from registry.demo.names import uscc
 from registry.eligibility import precomputed as candidate_ranks
 from registry.eligibility.candidates import judge
 from registry.eligibility.engine import evaluation_year
-from registry.eligibility.facts import fact_rows
+from registry.eligibility.facts import fact_rows, fact_rows_of
 from registry.eligibility.single import rank_rows
 from registry.models import CandidateRank, Firm
 from registry.services import record_certification, upsert_firm, upsert_indicators
@@ -54,6 +55,13 @@ def test_row_by_row_equals_the_vectorised_judge_for_every_target():
         assert as_rows(fast) == as_rows(reference), (stage.code, tier and tier.code)
         compared += len(reference)
     assert compared > 300 and len(facts) == Firm.objects.count()
+    # The compiled statement a refresh keeps is reused for other firms of the same number.
+    flags = {"in_bottom_rung": ExpressionWrapper(Q(current_stage__isnull=True), output_field=BooleanField())}
+    for ids in ([firms[0].id, firms[5].id], [firms[1].id, firms[7].id]):
+        rows = fact_rows_of(ids, flags, TODAY, *candidate_ranks.facts_wanted(plan, TODAY))
+        assert [{k: v for k, v in row.items() if k != "in_bottom_rung"} for row in rows] == [facts[i] for i in ids]
+        assert [row["in_bottom_rung"] for row in rows] == [
+            Firm.objects.get(pk=i).current_stage_id is None for i in ids]
 
 
 @pytest.mark.django_db
