@@ -33,6 +33,27 @@ CHUNK = 5000
 ONE_STATEMENT_MAX_FIRMS = 200
 
 
+_statements = {}  # key -> (SQL, params, {param position: position in the ids})
+
+
+def statement_for_ids(key, ids, build):
+    """(SQL, params) of `build(ids)` — a queryset filtered on these firm ids, e.g. id__in — compiled
+    once per `key` and number of ids and kept in the process: compiling an ORM query costs a few
+    milliseconds, as much as running it for one firm. `ids`: distinct, sorted."""
+    cache_key = (key, len(ids))
+    if cache_key not in _statements:
+        if len(_statements) > 1024:
+            _statements.clear()
+        stand_ins = [-1 - k for k in range(len(ids))]  # never real ids, so found again among the params
+        sql, params = build(stand_ins).query.sql_with_params()
+        where = {at: stand_ins.index(p) for at, p in enumerate(params) if type(p) is int and p in stand_ins}
+        if sorted(where.values()) != list(range(len(ids))):
+            raise RuntimeError(f"{key}: the firm ids are not plain parameters of the statement")
+        _statements[cache_key] = (sql, list(params), where)
+    sql, params, where = _statements[cache_key]
+    return sql, [ids[where[at]] if at in where else p for at, p in enumerate(params)]
+
+
 def _with_region(firm_ids):
     """(SQL, params) of a join that gives row t its firm's region path (fr.region_path): the given
     firms only, or every firm for a rebuild. Spelled as a join of those firms, not a lookup per row:
@@ -89,7 +110,8 @@ def _insert_transitions(firm_ids=None):
         # A few firms (a single write): every year in one statement, not one round trip a year.
         selects, params = [], []
         for year in years:
-            sql, year_params = per_firm_query(year).filter(firm_id__in=firm_ids).query.sql_with_params()
+            sql, year_params = statement_for_ids(("transitions", year), firm_ids,
+                                                 lambda ids: per_firm_query(year).filter(firm_id__in=ids))
             selects.append(f"SELECT %s AS year, y.* FROM ({sql}) y")
             params += [year, *year_params]
         _execute(

@@ -122,30 +122,25 @@ def fact_rows(firms, on, year, tiers=(), columns=None, history=3, extra=()):
     return _as_rows(raw_rows(query), names, len(extra), on, tiers)
 
 
-_statements = {}  # (what the query reads, number of firms) -> (SQL, params, {param position: firm position})
+_column_names = {}  # fact_rows_of's statement key -> its column names
 
 
 def fact_rows_of(ids, flags, on, year, tiers=(), columns=None, history=3):
     """fact_rows of the firms with these ids, with the boolean `flags` ({name: expression}) as extra
-    columns. The statement is compiled once per shape and number of firms and kept in the process:
-    building the ORM query costs a few milliseconds, as much as running it for one firm."""
+    columns; the statement compiled once per shape (registry.analytics.precomputed.statement_for_ids)."""
+    from registry.analytics.precomputed import statement_for_ids
+
     ids = sorted(set(ids))
-    key = (year, tuple(sorted(columns or ())), columns is None, history, tuple((n, str(e)) for n, e in flags.items()),
-           len(ids))
-    if key not in _statements:
-        if len(_statements) > 256:
-            _statements.clear()
-        stand_ins = [-1 - k for k in range(len(ids))]  # never real ids, so found again among the params
-        firms = Firm.objects.filter(id__in=stand_ins).annotate(**flags)
-        query, names = facts_query(firms, year, columns, history, list(flags))
-        sql, params = query.query.sql_with_params()
-        where = {position: stand_ins.index(p) for position, p in enumerate(params)
-                 if type(p) is int and p in stand_ins}
-        if sorted(where.values()) != list(range(len(ids))):
-            raise RuntimeError("facts query: the firm ids are not plain parameters")
-        _statements[key] = (sql, list(params), where, names)
-    sql, params, where, names = _statements[key]
-    params = [ids[where[k]] if k in where else p for k, p in enumerate(params)]
+    key = ("facts", year, None if columns is None else tuple(sorted(columns)), history,
+           tuple((name, str(expression)) for name, expression in flags.items()))
+
+    def build(stand_ins):
+        query, _column_names[key] = facts_query(Firm.objects.filter(id__in=stand_ins).annotate(**flags), year,
+                                                columns, history, list(flags))
+        return query
+
+    sql, params = statement_for_ids(key, ids, build)
+    names = _column_names[key]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return _as_rows(cursor.fetchall(), names, len(flags), on, tiers)
