@@ -29,7 +29,8 @@ from registry.services.firms import resolve_region
 
 STATE = "pipeline"
 CHUNK = 5000
-# Up to this many firms a refresh writes the transition rows of every year in one statement.
+# Up to this many firms a refresh writes the transition rows of every year in one statement, and its
+# statements are compiled once per number of firms (statement_for_ids).
 ONE_STATEMENT_MAX_FIRMS = 200
 
 
@@ -59,8 +60,14 @@ def _with_region(firm_ids):
     firms only, or every firm for a rebuild. Spelled as a join of those firms, not a lookup per row:
     PostgreSQL planned the per-row lookup as a scan of every region, 3/4 of a refresh's time, and a
     plain join to registry_firm as a scan of every firm for a chunk of 5,000."""
-    firms = Firm.objects.all() if firm_ids is None else Firm.objects.filter(id__in=firm_ids)
-    sql, params = firms.order_by().values("id").annotate(region_path=F("region__path")).query.sql_with_params()
+    def paths(firms):
+        return firms.order_by().values("id").annotate(region_path=F("region__path"))
+
+    if firm_ids is not None and len(firm_ids) <= ONE_STATEMENT_MAX_FIRMS:  # a few firms: compiled once
+        sql, params = statement_for_ids(("region paths",), firm_ids, lambda ids: paths(Firm.objects.filter(id__in=ids)))
+    else:
+        firms = Firm.objects.all() if firm_ids is None else Firm.objects.filter(id__in=firm_ids)
+        sql, params = paths(firms).query.sql_with_params()
     return f"JOIN ({sql}) fr ON fr.id = t.firm_id", params
 
 
@@ -82,11 +89,16 @@ def _execute(sql, params):
 
 
 def _insert_reach(firm_ids=None):
-    query = Certification.objects.filter(NOT_REVOKED)
-    if firm_ids is not None:
-        query = query.filter(firm_id__in=firm_ids)
-    query = query.values("firm_id", "stage_id").annotate(first=Min("issued_on")).order_by()
-    sql, params = query.query.sql_with_params()
+    def first_issued(ids):
+        query = Certification.objects.filter(NOT_REVOKED)
+        if ids is not None:
+            query = query.filter(firm_id__in=ids)
+        return query.values("firm_id", "stage_id").annotate(first=Min("issued_on")).order_by()
+
+    if firm_ids is not None and len(firm_ids) <= ONE_STATEMENT_MAX_FIRMS:  # a few firms: compiled once
+        sql, params = statement_for_ids(("reach",), firm_ids, first_issued)
+    else:
+        sql, params = first_issued(firm_ids).query.sql_with_params()
     table = FirmStageReach._meta.db_table
     region_join, region_params = _with_region(firm_ids)
     _execute(f"INSERT INTO {table} (firm_id, stage_id, issued_on, region_path) "

@@ -46,7 +46,8 @@ def test_row_by_row_equals_the_vectorised_judge_for_every_target():
                                                 "employees": 50, "rd_staff": 12, "ip_class1": None,
                                                 "invention_patents": 2})
     plan = candidate_ranks._plan(TODAY)
-    facts = {row["firm_id"]: row for row in fact_rows(Firm.objects.all(), TODAY, *candidate_ranks.facts_wanted(plan, TODAY))}
+    wanted = candidate_ranks.facts_wanted(plan, TODAY)
+    facts = {row["firm_id"]: row for row in fact_rows(Firm.objects.all(), TODAY, *wanted)}
     compared = 0
     for stage, tier, rule_sets, scope in plan:
         reference = judge(stage, tier, TODAY, None, rule_sets)[0]
@@ -58,7 +59,7 @@ def test_row_by_row_equals_the_vectorised_judge_for_every_target():
     # The compiled statement a refresh keeps is reused for other firms of the same number.
     flags = {"in_bottom_rung": ExpressionWrapper(Q(current_stage__isnull=True), output_field=BooleanField())}
     for ids in ([firms[0].id, firms[5].id], [firms[1].id, firms[7].id]):
-        rows = fact_rows_of(ids, flags, TODAY, *candidate_ranks.facts_wanted(plan, TODAY))
+        rows = fact_rows_of(ids, flags, TODAY, *wanted)
         assert [{k: v for k, v in row.items() if k != "in_bottom_rung"} for row in rows] == [facts[i] for i in ids]
         assert [row["in_bottom_rung"] for row in rows] == [
             Firm.objects.get(pk=i).current_stage_id is None for i in ids]
