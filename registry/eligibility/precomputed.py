@@ -11,7 +11,8 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 - every registry write calls registry.services.effects.after_write in its transaction —
   recognitions (current stage, held tiers), indicators, firm facts (region, copied into the rows;
   founding date, listing) — which re-judges those firms (`refresh_firms`) for the targets they are
-  now candidates of, in the same transaction;
+  now candidates of, in the same transaction (up to ROW_BY_ROW_MAX firms — a single write — row by
+  row in plain Python, registry.eligibility.single, with the same numbers as the vectorised judge);
 - editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
 """
 
@@ -23,8 +24,8 @@ from registry.analytics.precomputed import analyze, in_scope
 from registry.eligibility.candidates import candidate_scope, judge, target_key
 from registry.eligibility.engine import columns_needed, evaluation_year
 from registry.eligibility.facts import fact_rows_of, tiers_needed
-from registry.eligibility.single import rank_rows
 from registry.eligibility.rules import in_force, rule_sets_for
+from registry.eligibility.single import rank_rows
 from registry.models import (
     CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Stage, Tier,
 )
