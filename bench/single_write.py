@@ -16,8 +16,9 @@ as what it is: the same firm row created and renamed with bare ORM calls (no che
 effects), the floor a write cannot go under.
 
 Then it checks that the side effects are current and exits non-zero otherwise: for every firm it wrote,
-the candidates rows equal a fresh judge of that firm, the pipeline rows equal a fresh derivation, the
-current stage equals current_of(), and the API returned the firm as stored.
+the candidates rows equal a fresh judge of that firm (the vectorised pandas judge, not the row-by-row
+ranking a single write takes), the pipeline rows equal a fresh derivation (year by year, not the
+one-statement path), the current stage equals current_of(), and the API returned the firm as stored.
 
 The database comes from DATABASE_URL (PostgreSQL for the goal), seeded with seed_demo when empty.
 Every run adds its firms to the registry: use a bench database.
