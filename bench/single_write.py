@@ -16,8 +16,9 @@ as what it is: the same firm row created and renamed with bare ORM calls (no che
 effects), the floor a write cannot go under.
 
 Then it checks that the side effects are current and exits non-zero otherwise: for every firm it wrote,
-the candidates rows equal a fresh judge of that firm, the pipeline rows equal a fresh derivation, the
-current stage equals current_of(), and the API returned the firm as stored.
+the candidates rows equal a fresh judge of that firm (the vectorised pandas judge, not the row-by-row
+ranking a single write takes), the pipeline rows equal a fresh derivation (year by year, not the
+one-statement path), the current stage equals current_of(), and the API returned the firm as stored.
 
 The database comes from DATABASE_URL (PostgreSQL for the goal), seeded with seed_demo when empty.
 Every run adds its firms to the registry: use a bench database.
@@ -84,8 +85,10 @@ def check_side_effects(firm_ids):
     }
     with transaction.atomic():  # derive again from scratch, compare, roll back
         CandidateRank.objects.filter(firm_id__in=firm_ids).delete()
-        candidates._insert(candidates.state().evaluated_on, Firm.objects.filter(id__in=firm_ids))
+        candidates._insert(candidates.state().evaluated_on, Firm.objects.filter(id__in=firm_ids))  # vectorised: the reference
+        one_statement, pipeline.ONE_STATEMENT_MAX_FIRMS = pipeline.ONE_STATEMENT_MAX_FIRMS, 0  # year by year: the reference
         pipeline.refresh_firms(firm_ids)
+        pipeline.ONE_STATEMENT_MAX_FIRMS = one_statement
         fresh = {
             "candidates": sorted(CandidateRank.objects.filter(firm_id__in=firm_ids).values_list(
                 "target", "firm_id", "outcome_rank", "score_key", "gap", "region_path")),

@@ -29,6 +29,30 @@ from registry.services.firms import resolve_region
 
 STATE = "pipeline"
 CHUNK = 5000
+# Up to this many firms a refresh writes the transition rows of every year in one statement, and its
+# statements are compiled once per number of firms (statement_for_ids).
+ONE_STATEMENT_MAX_FIRMS = 200
+
+
+_statements = {}  # key -> (SQL, params, {param position: position in the ids})
+
+
+def statement_for_ids(key, ids, build):
+    """(SQL, params) of `build(ids)` — a queryset filtered on these firm ids, e.g. id__in — compiled
+    once per `key` and number of ids and kept in the process: compiling an ORM query costs a few
+    milliseconds, as much as running it for one firm. `ids`: distinct, sorted."""
+    cache_key = (key, len(ids))
+    if cache_key not in _statements:
+        if len(_statements) > 1024:
+            _statements.clear()
+        stand_ins = [-1 - k for k in range(len(ids))]  # never real ids, so found again among the params
+        sql, params = build(stand_ins).query.sql_with_params()
+        where = {at: stand_ins.index(p) for at, p in enumerate(params) if type(p) is int and p in stand_ins}
+        if sorted(where.values()) != list(range(len(ids))):
+            raise RuntimeError(f"{key}: the firm ids are not plain parameters of the statement")
+        _statements[cache_key] = (sql, list(params), where)
+    sql, params, where = _statements[cache_key]
+    return sql, [ids[where[at]] if at in where else p for at, p in enumerate(params)]
 
 
 def _with_region(firm_ids):
@@ -36,8 +60,14 @@ def _with_region(firm_ids):
     firms only, or every firm for a rebuild. Spelled as a join of those firms, not a lookup per row:
     PostgreSQL planned the per-row lookup as a scan of every region, 3/4 of a refresh's time, and a
     plain join to registry_firm as a scan of every firm for a chunk of 5,000."""
-    firms = Firm.objects.all() if firm_ids is None else Firm.objects.filter(id__in=firm_ids)
-    sql, params = firms.order_by().values("id").annotate(region_path=F("region__path")).query.sql_with_params()
+    def paths(firms):
+        return firms.order_by().values("id").annotate(region_path=F("region__path"))
+
+    if firm_ids is not None and len(firm_ids) <= ONE_STATEMENT_MAX_FIRMS:  # a few firms: compiled once
+        sql, params = statement_for_ids(("region paths",), firm_ids, lambda ids: paths(Firm.objects.filter(id__in=ids)))
+    else:
+        firms = Firm.objects.all() if firm_ids is None else Firm.objects.filter(id__in=firm_ids)
+        sql, params = paths(firms).query.sql_with_params()
     return f"JOIN ({sql}) fr ON fr.id = t.firm_id", params
 
 
@@ -59,11 +89,16 @@ def _execute(sql, params):
 
 
 def _insert_reach(firm_ids=None):
-    query = Certification.objects.filter(NOT_REVOKED)
-    if firm_ids is not None:
-        query = query.filter(firm_id__in=firm_ids)
-    query = query.values("firm_id", "stage_id").annotate(first=Min("issued_on")).order_by()
-    sql, params = query.query.sql_with_params()
+    def first_issued(ids):
+        query = Certification.objects.filter(NOT_REVOKED)
+        if ids is not None:
+            query = query.filter(firm_id__in=ids)
+        return query.values("firm_id", "stage_id").annotate(first=Min("issued_on")).order_by()
+
+    if firm_ids is not None and len(firm_ids) <= ONE_STATEMENT_MAX_FIRMS:  # a few firms: compiled once
+        sql, params = statement_for_ids(("reach",), firm_ids, first_issued)
+    else:
+        sql, params = first_issued(firm_ids).query.sql_with_params()
     table = FirmStageReach._meta.db_table
     region_join, region_params = _with_region(firm_ids)
     _execute(f"INSERT INTO {table} (firm_id, stage_id, issued_on, region_path) "
@@ -82,7 +117,24 @@ def _insert_transitions(firm_ids=None):
     region_join, region_params = _with_region(firm_ids)
     # A firm has a row in year Y when it held something on 31 Dec Y−1 or 31 Dec Y: from the first
     # year any recognition starts to the year after the last one ends.
-    for year in range(span["first"].year, span["last"].year + 2):
+    years = range(span["first"].year, span["last"].year + 2)
+    if firm_ids is not None and len(firm_ids) <= ONE_STATEMENT_MAX_FIRMS:
+        # A few firms (a single write): every year in one statement, not one round trip a year.
+        selects, params = [], []
+        for year in years:
+            sql, year_params = statement_for_ids(("transitions", year), firm_ids,
+                                                 lambda ids: per_firm_query(year).filter(firm_id__in=ids))
+            selects.append(f"SELECT %s AS year, y.* FROM ({sql}) y")
+            params += [year, *year_params]
+        _execute(
+            f"INSERT INTO {table} (firm_id, year, from_rank, to_rank, revoked, region_path) "
+            f"SELECT t.firm_id, t.year, t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN %s ELSE %s END, "
+            f"fr.region_path FROM ({' UNION ALL '.join(selects)}) t {region_join} "
+            f"WHERE t.from_rank IS NOT NULL OR t.to_rank IS NOT NULL",
+            [True, False, *params, *region_params],
+        )
+        return
+    for year in years:
         query = per_firm_query(year)
         if firm_ids is not None:
             query = query.filter(firm_id__in=firm_ids)

@@ -5,6 +5,8 @@ earlier years (suffix `_p1`, `_p2`, `_p3`), `has_year`, and a boolean `holds__<t
 rules ask about (held on the evaluation date: valid that day and not revoked by then).
 """
 
+import datetime
+
 import pandas as pd
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -13,7 +15,7 @@ from django.db.models.functions import Cast
 
 from registry.analytics.scope import held_on
 from registry.eligibility.engine import qualification_key
-from registry.models import Certification, Qualification
+from registry.models import Certification, Firm, Qualification
 from registry.services.ladder import add_months
 
 INDICATOR_COLUMNS = (
@@ -27,6 +29,7 @@ DETAIL_COLUMNS = ("rd_expense_domestic", "main_business_revenue", "innovation_ip
 DETAIL_HISTORY_COLUMNS = ("rd_expense_domestic", "main_business_revenue")
 QUALIFICATION_PREFIX = "qualification:"
 FIRM_COLUMNS = ("id", "region__path", "founded_text", "listing_status")
+NAN = float("nan")
 
 
 def tiers_needed(thresholds):
@@ -59,8 +62,10 @@ def raw_rows(queryset):
         return cursor.fetchall()
 
 
-def load_facts(firms, on, year, tiers=(), columns=None, history=3):
-    """A DataFrame indexed 0..n-1 for the firms queryset (ordered by id).
+def facts_query(firms, year, columns=None, history=3, extra=()):
+    """(values_list query, its column names) of one row per firm: the firm columns and the pivoted
+    indicator years `load_facts` and `fact_rows` read, money cast to float and dates to ISO text in SQL;
+    then the `extra` annotations of `firms`.
 
     `columns`/`history`: only these indicator columns and this many earlier years (default all).
     """
@@ -84,32 +89,100 @@ def load_facts(firms, on, year, tiers=(), columns=None, history=3):
             pivot.update({f"{c}_p{back}": Cast(F(f"d{back}__{c}"), FloatField()) for c in kept_details})
     query = (
         firms.annotate(**joins).annotate(founded_text=Cast(F("founded_on"), CharField()), **pivot)
-        .order_by("id").values_list(*FIRM_COLUMNS, *pivot)
+        .order_by("id").values_list(*FIRM_COLUMNS, *pivot, *extra)
     )
-    frame = pd.DataFrame.from_records(raw_rows(query), columns=[*FIRM_COLUMNS, *pivot])
-    frame = frame.rename(columns={"id": "firm_id", "region__path": "region_path", "founded_text": "founded_on"})
+    names = ["firm_id", "region_path", "founded_on", "listing_status", *pivot, *extra]
+    return query, names
+
+
+def load_facts(firms, on, year, tiers=(), columns=None, history=3):
+    """A DataFrame indexed 0..n-1 for the firms queryset (ordered by id).
+
+    `columns`/`history`: only these indicator columns and this many earlier years (default all).
+    """
+    query, names = facts_query(firms, year, columns, history)
+    frame = pd.DataFrame.from_records(raw_rows(query), columns=names)
     # Dates come as ISO text (cast in SQL), parsed in one vectorised call instead of one per row.
     frame["founded_on"] = pd.to_datetime(frame["founded_on"], format="%Y-%m-%d", errors="coerce")
     frame["has_year"] = frame["has_year"].notna()
-    for column in pivot:
+    for column in names[4:]:
         if column != "has_year":
             frame[column] = frame[column].astype("float64")
-    ids = firms.values("id")
-    routes = sorted(code for code in tiers if code.startswith(QUALIFICATION_PREFIX))
-    tiers = [code for code in tiers if not code.startswith(QUALIFICATION_PREFIX)]
-    if routes:
-        add_qualifications(frame, ids, routes, on)
-    for code in sorted(tiers):
-        frame[f"holds__{code}"] = False
-    if tiers:
-        held = set(
-            Certification.objects.filter(held_on(on), firm_id__in=ids, tier__code__in=list(tiers))
-            .values_list("firm_id", "tier__code").distinct()
-        )
-        for code in tiers:
-            holders = {firm_id for firm_id, tier in held if tier == code}
-            frame[f"holds__{code}"] = frame["firm_id"].isin(holders)
+    held = held_tiers(firms.values("id"), tiers, on)
+    for code in sorted(held):
+        frame[code if code.startswith(QUALIFICATION_PREFIX) else f"holds__{code}"] = frame["firm_id"].isin(held[code])
     return frame
+
+
+def fact_rows(firms, on, year, tiers=(), columns=None, history=3, extra=()):
+    """load_facts for a few firms as plain dicts (one per firm, by id), without building a frame:
+    the same columns and values, founded_on a datetime.date or None (registry.eligibility.single);
+    plus the `extra` annotations of `firms` as they come."""
+    query, names = facts_query(firms, year, columns, history, extra)
+    return _as_rows(raw_rows(query), names, len(extra), on, tiers)
+
+
+_column_names = {}  # fact_rows_of's statement key -> its column names
+
+
+def fact_rows_of(ids, flags, on, year, tiers=(), columns=None, history=3):
+    """fact_rows of the firms with these ids, with the boolean `flags` ({name: expression}) as extra
+    columns; the statement compiled once per shape (registry.analytics.precomputed.statement_for_ids)."""
+    from registry.analytics.precomputed import statement_for_ids
+
+    ids = sorted(set(ids))
+    key = ("facts", year, None if columns is None else tuple(sorted(columns)), history,
+           tuple((name, str(expression)) for name, expression in flags.items()))
+
+    def build(stand_ins):
+        query, _column_names[key] = facts_query(Firm.objects.filter(id__in=stand_ins).annotate(**flags), year,
+                                                columns, history, list(flags))
+        return query
+
+    sql, params = statement_for_ids(key, ids, build)
+    names = _column_names[key]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _as_rows(cursor.fetchall(), names, len(flags), on, tiers)
+
+
+def _as_rows(records, names, n_extra, on, tiers):
+    figures = names[5:len(names) - n_extra]
+    rows = [dict(zip(names, row)) for row in records]
+    if not rows:
+        return rows
+    held = held_tiers([row["firm_id"] for row in rows], tiers, on)
+    for row in rows:
+        row["founded_on"] = _date(row["founded_on"])
+        row["has_year"] = row["has_year"] is not None
+        for column in figures:
+            if row[column] is None:
+                row[column] = NAN
+        for code, holders in held.items():
+            row[code if code.startswith(QUALIFICATION_PREFIX) else f"holds__{code}"] = row["firm_id"] in holders
+    return rows
+
+
+def _date(text):
+    """ISO text → date, None where load_facts' pd.to_datetime(errors="coerce") gives NaT (outside pandas' range)."""
+    if text is None:
+        return None
+    value = datetime.date.fromisoformat(text)
+    return value if pd.Timestamp.min.date() <= value <= pd.Timestamp.max.date() else None
+
+
+def held_tiers(ids, tiers, on):
+    """{tier code or qualification route key: ids of the firms among `ids` holding it on `on`}."""
+    routes = sorted(code for code in tiers if code.startswith(QUALIFICATION_PREFIX))
+    codes = [code for code in tiers if not code.startswith(QUALIFICATION_PREFIX)]
+    out = {code: set() for code in codes}
+    if routes:
+        out.update(qualification_holders(ids, routes, on))
+    if codes:
+        for firm_id, code in (Certification.objects.filter(held_on(on), firm_id__in=ids, tier__code__in=codes)
+                              .values_list("firm_id", "tier__code").distinct()):
+            out[code].add(firm_id)
+    return out
 
 
 def qualifies(row, spec, on):
@@ -133,8 +206,8 @@ def qualifies(row, spec, on):
     return True
 
 
-def add_qualifications(frame, ids, routes, on):
-    """One boolean column per qualification route (named by its key), from the firms' Qualification rows."""
+def qualification_holders(ids, routes, on):
+    """{route key: ids of the firms among `ids` whose Qualification rows satisfy the route}."""
     import json
 
     specs = {key: json.loads(key[len(QUALIFICATION_PREFIX):]) for key in routes}
@@ -146,5 +219,4 @@ def add_qualifications(frame, ids, routes, on):
         for key, spec in specs.items():
             if qualifies(row, spec, on):
                 by_key[key].add(firm_id)
-    for key, holders in by_key.items():
-        frame[key] = frame["firm_id"].isin(holders)
+    return by_key

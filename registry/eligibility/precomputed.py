@@ -11,7 +11,8 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 - every registry write calls registry.services.effects.after_write in its transaction —
   recognitions (current stage, held tiers), indicators, firm facts (region, copied into the rows;
   founding date, listing) — which re-judges those firms (`refresh_firms`) for the targets they are
-  now candidates of, in the same transaction;
+  now candidates of, in the same transaction (up to ROW_BY_ROW_MAX firms — a single write — row by
+  row in plain Python, registry.eligibility.single, with the same numbers as the vectorised judge);
 - editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
 """
 
@@ -21,7 +22,10 @@ from django.utils import timezone
 
 from registry.analytics.precomputed import analyze, in_scope
 from registry.eligibility.candidates import candidate_scope, judge, target_key
+from registry.eligibility.engine import columns_needed, evaluation_year
+from registry.eligibility.facts import fact_rows_of, tiers_needed
 from registry.eligibility.rules import in_force, rule_sets_for
+from registry.eligibility.single import rank_rows
 from registry.models import (
     CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Stage, Tier,
 )
@@ -29,6 +33,9 @@ from registry.services.writes import copy_rows
 
 STATE = "candidates"
 CHUNK = 5000
+# Up to this many firms a refresh ranks row by row (registry.eligibility.single): ~0.1 ms a firm and
+# target there, against ~30–60 ms of fixed pandas work per rule set in the vectorised judge.
+ROW_BY_ROW_MAX = 200
 COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap", "region_path")
 
 
@@ -58,12 +65,16 @@ def targets(on):
                 yield stage, tier, rule_sets
 
 
-def _insert(on, firms=None, plan=None):
+def _insert(on, firms=None, plan=None, rows=None):
+    """Judge the targets of `plan` (default: all) for `firms` (default: every candidate) and store
+    their rows. `rows`: instead of `firms`, a few firms' fact_rows, all candidates of these targets,
+    ranked row by row (registry.eligibility.single: the same numbers as judge, without pandas)."""
     judged = {}  # a stage and its lowest tier often share rules and rung: judge those once
     for stage, tier, rule_sets, scope in plan or _plan(on):
         same = (tuple(r.id for r in rule_sets), str(scope))
         if same not in judged:
-            judged[same] = judge(stage, tier, on, firms, rule_sets)[0]
+            judged[same] = (judge(stage, tier, on, firms, rule_sets)[0] if rows is None
+                            else rank_rows(rows, rule_sets, on, evaluation_year(on)))
         table = judged[same]
         key = target_key(stage, tier)
         copy_rows(CandidateRank, COLUMNS, [
@@ -117,24 +128,41 @@ def refresh_firms(firm_ids):
     scopes = {}
     for _, _, _, scope in plan:
         scopes.setdefault(str(scope), (f"s{len(scopes)}", scope))
+    flags = {name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in scopes.values()}
+    by_scope = {}  # targets sharing a scope are judged together (and once when their rules agree)
+    for target in plan:
+        by_scope.setdefault(scopes[str(target[3])][0], []).append(target)
+    on = current.evaluated_on
     with transaction.atomic():
         for start in range(0, len(firm_ids), CHUNK):
             chunk = firm_ids[start : start + CHUNK]
             CandidateRank.objects.filter(firm_id__in=chunk).delete()
-            rows = Firm.objects.filter(id__in=chunk).annotate(
-                **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in scopes.values()}
-            ).values_list("id", *(name for name, _ in scopes.values()))
-            members = {name: [] for name, _ in scopes.values()}
-            for firm_id, *inside in rows:
-                for (name, _), yes in zip(scopes.values(), inside):
+            if len(chunk) <= ROW_BY_ROW_MAX:
+                # A few firms (a single write): their facts and the scopes they are in, in one query
+                # for every target, ranked in plain Python; pandas' fixed cost per rule set (~50 ms)
+                # would be most of the write.
+                rows = fact_rows_of(chunk, flags, on, *facts_wanted(plan, on))
+                for name, targets_of_scope in by_scope.items():
+                    members = [row for row in rows if row[name]]
+                    if members:
+                        _insert(on, plan=targets_of_scope, rows=members)
+                continue
+            members = {name: [] for name in flags}
+            for firm_id, *inside in Firm.objects.filter(id__in=chunk).annotate(**flags).values_list("id", *flags):
+                for name, yes in zip(flags, inside):
                     if yes:
                         members[name].append(firm_id)
-            by_scope = {}  # targets sharing a scope are judged together (and once when their rules agree)
-            for target in plan:
-                by_scope.setdefault(scopes[str(target[3])][0], []).append(target)
             for name, targets_of_scope in by_scope.items():
                 if members[name]:
-                    _insert(current.evaluated_on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
+                    _insert(on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
+
+
+def facts_wanted(plan, on):
+    """(year, tiers, columns, history): what fact_rows loads to judge a firm for any target of the plan."""
+    rule_sets = [rule for _, _, rules, _ in plan for rule in rules]
+    wanted = [columns_needed(r.thresholds) for r in rule_sets]
+    return (evaluation_year(on), set().union(*(tiers_needed(r.thresholds) for r in rule_sets)),
+            set().union(*(c for c, _ in wanted)), max((h for _, h in wanted), default=0))
 
 
 def ranked(key, region=None, user=None):

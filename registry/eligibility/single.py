@@ -1,0 +1,323 @@
+"""The ranking of a few firms in plain Python: registry.eligibility.engine's rules, one row at a time.
+
+A single write re-judges one firm. The vectorised engine costs the same ~hundreds of pandas
+operations for one row as for a million (about 30–60 ms a rule set), which is most of a write; this
+module computes the same three numbers the ranking stores — outcome rank, score, gap — for each row
+with scalar arithmetic in the same order of operations, so the floats come out identical. It does
+not explain (the finder's page still goes through engine.evaluate and its Explainer).
+
+tests/eligibility/test_single.py keeps the two equal: every firm of the demo registry, every target.
+Any change to engine.Metrics, evaluate_leaf, evaluate_score or evaluate must be made here too.
+"""
+
+import datetime
+import math
+
+import numpy as np
+import pandas as pd
+
+from registry.eligibility.engine import EPS, FAILED, MET, MISSING, qualification_key, threshold_value
+from registry.services.ladder import add_months
+
+NAN = float("nan")
+OUTCOME_RANK = {MET: 0, FAILED: 1, MISSING: 2}
+EPOCH = datetime.date(1970, 1, 1)
+
+
+def _isnan(value):
+    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _float(value):
+    return NAN if _isnan(value) else float(value)
+
+
+def _pow(base, exponent):
+    # numpy semantics (a negative base to a fractional power is NaN), as the vectorised engine.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return float(np.float64(base) ** exponent)
+
+
+def _ratio(numerator, denominator):
+    if math.isnan(numerator) or math.isnan(denominator) or not denominator > 0:
+        return NAN
+    return numerator / denominator
+
+
+class RowMetrics:
+    """engine.Metrics for one row (a dict of load_facts columns)."""
+
+    def __init__(self, row, on, year):
+        self.row, self.on, self.year, self._cache = row, on, year, {}
+        founded = row.get("founded_on")
+        self.founded = None if _isnan(founded) else founded.date() if isinstance(founded, pd.Timestamp) else founded
+
+    def __getitem__(self, name):
+        if name not in self._cache:
+            method = getattr(self, f"m_{name}", None)
+            self._cache[name] = method() if method else self.col(name)
+        return self._cache[name]
+
+    def col(self, name, back=0):
+        return _float(self.row.get(name if back == 0 else f"{name}_p{back}"))
+
+    def m_ip_class1(self):
+        ip1 = self.col("ip_class1")
+        return self.col("invention_patents") if math.isnan(ip1) else ip1
+
+    def m_ip_count(self):
+        ip1, ip2 = self["ip_class1"], self.col("ip_class2")
+        total = (0.0 if math.isnan(ip1) else ip1) + (0.0 if math.isnan(ip2) else ip2)
+        return total if (not math.isnan(ip1) and not math.isnan(ip2)) or total > 0 else NAN
+
+    def m_staff_share(self):
+        return _ratio(self.col("rd_staff"), self.col("employees"))
+
+    def m_rd_to_revenue(self):
+        return _ratio(self.col("rd_expense"), self.col("revenue"))
+
+    def m_rd_to_cost(self):
+        return _ratio(self.col("rd_expense"), self.col("total_cost"))
+
+    def exists(self, back):
+        if back == 0 or "founded_on" not in self.row:
+            return True
+        return self.founded is None or self.founded.year <= self.year - back
+
+    def window(self, column, years):
+        total = self.col(column)
+        for back in range(1, years):
+            total = total + (self.col(column, back) if self.exists(back) else 0.0)
+        return total
+
+    def years_in_window(self, years):
+        return sum(float(self.exists(back)) for back in range(years))
+
+    def m_rd_intensity_3y(self):
+        return _ratio(self.window("rd_expense", 3), self.window("revenue", 3))
+
+    def m_revenue_3y(self):
+        return self.window("revenue", 3)
+
+    def m_rd_expense_3y(self):
+        return self.window("rd_expense", 3)
+
+    def _each_year_min(self, this, last):
+        both = NAN if math.isnan(this) or math.isnan(last) else min(this, last)
+        return both if self.exists(1) else this
+
+    def m_rd_intensity_2y_min(self):
+        return self._each_year_min(self["rd_to_revenue"], _ratio(self.col("rd_expense", 1), self.col("revenue", 1)))
+
+    def m_rd_min_2y(self):
+        return self._each_year_min(self.col("rd_expense"), self.col("rd_expense", 1))
+
+    def m_rd_total_2y(self):
+        return self.window("rd_expense", 2)
+
+    def m_rd_avg_3y(self):
+        return self.window("rd_expense", 3) / self.years_in_window(3)
+
+    def _cagr(self, years):
+        rev, base = self.col("revenue"), self.col("revenue", years)
+        if self.exists(years):
+            return NAN if math.isnan(rev) or not base > 0 else _pow(rev / base, 1 / years) - 1
+        young = NAN
+        for back in range(years - 1, 0, -1):
+            earlier = self.col("revenue", back)
+            if math.isnan(young) and not math.isnan(rev) and earlier > 0:
+                young = _pow(rev / earlier, 1 / back) - 1
+        return young
+
+    def m_revenue_cagr_3y(self):
+        return self._cagr(3)
+
+    def m_revenue_cagr_2y(self):
+        return self._cagr(2)
+
+    def m_hightech_share(self):
+        return _ratio(self.col("hightech_revenue"), self.col("revenue"))
+
+    def m_new_equity_2y(self):
+        return self.window("new_equity_financing", 2)
+
+    def m_new_equity_3y(self):
+        return self.window("new_equity_financing", 3)
+
+    def m_main_business_share(self):
+        return _ratio(self.col("main_business_revenue"), self.col("revenue"))
+
+    def m_main_business_revenue(self):
+        return self.col("main_business_revenue")
+
+    def m_main_business_growth(self):
+        this, last = self.col("main_business_revenue"), self.col("main_business_revenue", 1)
+        if math.isnan(this) or not last > 0:
+            return NAN
+        return this / last - 1
+
+    def m_rd_domestic_share_3y(self):
+        return _ratio(self.window("rd_expense_domestic", 3), self.window("rd_expense", 3))
+
+    def m_innovation_score(self):
+        items = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
+        return sum(self.col(c) for c in items)
+
+    def m_founded_on(self):
+        return NAN if self.founded is None else float((self.founded - EPOCH).days)
+
+    def m_age_years(self):
+        if self.founded is None:
+            return NAN
+        founded, on = self.founded, self.on
+        years = on.year - founded.year - ((on.month * 100 + on.day) < (founded.month * 100 + founded.day))
+        last, following = add_months(founded, 12 * years), add_months(founded, 12 * (years + 1))
+        return float(years) + (on - last).days / (following - last).days
+
+    def m_unlisted(self):
+        status = self.row.get("listing_status")
+        if _isnan(status):
+            return NAN
+        return 1.0 if status == "unlisted" else 0.0
+
+
+def _relative_gap(status, gap, required):
+    """engine.Result.relative_gap for one row."""
+    if status != FAILED:
+        return 0.0
+    if gap is None:
+        return 1.0
+    req = abs(required) if abs(required) > 0 else 1.0  # NaN > 0 is false: 1, as in the engine
+    value = gap / req
+    return 1.0 if math.isnan(value) else min(max(value, 0.0), 1.0)
+
+
+def combine_all(statuses):
+    if FAILED in statuses:
+        return FAILED
+    return MISSING if MISSING in statuses else MET
+
+
+def combine_any(statuses):
+    if MET in statuses:
+        return MET
+    return MISSING if MISSING in statuses else FAILED
+
+
+def _held(value):
+    return not _isnan(value) and bool(value)
+
+
+def leaf(spec, metrics):
+    """(status, gap, required) of one criterion; gap None where the engine has none."""
+    row = metrics.row
+    if "holds" in spec:
+        held = any(_held(row.get(f"holds__{code}")) for code in spec["holds"])
+        return (MET if held else FAILED), None, None
+    if "qualification" in spec:
+        return (MET if _held(row.get(qualification_key(spec["qualification"]))) else FAILED), None, None
+    if "any_of" in spec or "all_of" in spec:
+        statuses = [leaf(child, metrics)[0] for child in spec.get("any_of") or spec["all_of"]]
+        return (combine_any if "any_of" in spec else combine_all)(statuses), None, None
+    actual = metrics[spec["metric"]]
+    banded = "bands" in spec
+    if banded:
+        bands = spec["bands"]
+        by = metrics[bands["by"]]
+        upper_closed = bands.get("closed", "lower") == "upper"
+        position = sum(1 for edge in bands["edges"] if ((by >= edge - EPS) if upper_closed else (by > edge + EPS)))
+        value = bands["values"][position]
+        required = NAN if math.isnan(by) or value is None else float(value)
+    else:
+        required = threshold_value(spec)
+    op = spec.get("op", ">=")
+    if op == ">=":
+        ok, gap = actual >= required - EPS, required - actual
+    elif op == ">":
+        ok, gap = actual > required + EPS, required - actual
+    elif op == "<=":
+        ok, gap = actual <= required + EPS, actual - required
+    elif op == "<":
+        ok, gap = actual < required - EPS, actual - required
+    else:
+        raise ValueError(f"Unknown operator {op!r} in criterion {spec.get('criterion')}")
+    known = not math.isnan(actual) and (not math.isnan(required) or banded)
+    status = MISSING if not known else (MET if ok and not math.isnan(required) else FAILED)
+    return status, (gap if math.isnan(gap) else max(gap, 0.0)), required
+
+
+def _points(value, alt):
+    if math.isnan(value):
+        return NAN
+    out = 0.0
+    if "bands" in alt:
+        for threshold, pts in sorted(alt["bands"], key=lambda b: b[0]):
+            if value >= threshold - EPS:
+                out = float(pts)
+    else:
+        for threshold, pts in sorted(alt["bands_max"], key=lambda b: -b[0]):
+            if value <= threshold + EPS:
+                out = float(pts)
+    return out
+
+
+def score(spec, metrics):
+    """(status, total, gap) of a points sheet."""
+    total, complete, lowers = 0.0, True, {}
+    for comp in spec["components"]:
+        alts = [_points(metrics[alt["metric"]], alt) for alt in comp["best_of"]]
+        known = [a for a in alts if not math.isnan(a)]
+        lower = max(known) if known else 0.0
+        comp_complete = len(known) == len(alts) or lower >= comp["max"] - EPS
+        lowers[comp["name"]] = (lower, comp_complete)
+        total = total + lower
+        complete = complete and comp_complete
+    status = MET if total >= spec["min_total"] - EPS else (FAILED if complete else MISSING)
+    nonzero = []
+    for name in spec.get("nonzero", []):
+        lower, comp_complete = lowers[name]
+        nonzero.append(MET if lower > 0 else (FAILED if comp_complete else MISSING))
+    return combine_all([status, *nonzero]), total, max(spec["min_total"] - total, 0.0)
+
+
+def rank_row(thresholds, row, on, year):
+    """(outcome_rank, score or NaN, gap) of one firm's facts under a rule set: engine.evaluate's table row."""
+    metrics = RowMetrics(row, on, year)
+    basic = [leaf(s, metrics) for s in thresholds.get("basic", [])]
+    direct = [leaf(s, metrics)[0] for s in thresholds.get("direct", [])]
+    main = [leaf(s, metrics) for s in thresholds.get("criteria", [])]
+    points = score(thresholds["score"], metrics) if thresholds.get("score") else None
+    main_status = combine_all([r[0] for r in main] + ([points[0]] if points else []))
+    overall = combine_all([r[0] for r in basic] + [combine_any([*direct, main_status])])
+    if "has_year" in row and not bool(row["has_year"]) and overall != MET:
+        overall = MISSING
+    gap = 0.0
+    for status, leaf_gap, required in basic + main:
+        gap = gap + float(status != MET) + _relative_gap(status, leaf_gap, required)  # left to right, as the engine
+    if points is not None:
+        status, total, points_gap = points
+        gap = gap + float(status != MET) + _relative_gap(status, points_gap, float(thresholds["score"]["min_total"]))
+    return OUTCOME_RANK[overall], (points[1] if points else NAN), (gap if overall != MET else 0.0)
+
+
+def rule_for(rule_sets, region_path):
+    """registry.eligibility.rules.assign_rule_sets for one row: the deepest matching jurisdiction, or None."""
+    chosen = None
+    for rule in rule_sets:
+        path = rule.jurisdiction.path if rule.jurisdiction_id else ""
+        if not path or (region_path or "").startswith(path):
+            chosen = rule
+    return chosen
+
+
+def rank_rows(rows, rule_sets, on, year):
+    """The ranking columns judge() stores (firm_id, outcome_rank, score_key, gap, region_path) for a
+    few firms' facts (registry.eligibility.facts.fact_rows, or a load_facts frame's records)."""
+    out = []
+    for row in rows:
+        rule = rule_for(rule_sets, row["region_path"])
+        if rule is None:
+            continue
+        outcome_rank, total, gap = rank_row(rule.thresholds, row, on, year)
+        out.append((row["firm_id"], outcome_rank, -(-1e18 if math.isnan(total) else total), gap, row["region_path"]))
+    return pd.DataFrame.from_records(out, columns=["firm_id", "outcome_rank", "score_key", "gap", "region_path"])
