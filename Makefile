@@ -29,7 +29,7 @@ demo: install
 	$(PY) manage.py seed_demo --firms $(DEMO_FIRMS) --seed 1 --if-empty
 	$(PY) manage.py demo_setup
 	# The production server (gunicorn); uploads import inside the request in the embedded set-up: allow them time.
-	CULTIVAR_PYTHON=$(PY) SERVE_MIGRATE=0 GUNICORN_TIMEOUT=$${GUNICORN_TIMEOUT:-600} scripts/serve
+	CULTIVAR_PYTHON=$(PY) GUNICORN_TIMEOUT=$${GUNICORN_TIMEOUT:-600} scripts/serve
 
 # The production server (gunicorn, gunicorn.conf.py; GUNICORN_* variables): migrate, collectstatic, serve on :8000.
 serve: install
