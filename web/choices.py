@@ -41,11 +41,17 @@ def _depth(path):
 
 
 def region_choices(user):
-    """(code, indented name) of every region the user may filter by: an officer's regions and below."""
+    """(code, indented name) of every region the user may filter by: an officer's regions and below.
+    Built once per scope and language (kept with the region rows, so forgotten with them)."""
     paths = region_paths(user)
+    scope = None if paths is None else tuple(sorted(paths))
+    return _reference(("region_choices", scope, get_language()), lambda: _region_choices(scope))
+
+
+def _region_choices(paths):
     rows = _reference("regions", lambda: Region.objects.order_by("path").values_list("code", "name", "path"))
     if paths is not None:
-        rows = [row for row in rows if row[2].startswith(tuple(paths))] if paths else []
+        rows = [row for row in rows if row[2].startswith(paths)] if paths else []
     top = min((_depth(p) for _, _, p in rows), default=0)
     return [("", _("全部地区"))] + [(code, f"{INDENT * (_depth(path) - top)}{name} {code}") for code, name, path in rows]
 

@@ -5,9 +5,20 @@ select (hundreds of regions; thousands with the national list) cost the firms pa
 query. FastSelect writes the same markup with format_html (every label and value escaped).
 """
 
+from functools import lru_cache
+
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+
+@lru_cache(maxsize=64)
+def _options(choices):
+    """Each option's markup, escaped once per list of choices (the national region list has 3,300
+    options: escaping them on every request cost the firms page 140 ms): [(value, plain, selected)]."""
+    return [(str(code), format_html('<option value="{}">{}</option>', code, label),
+             format_html('<option value="{}" selected>{}</option>', code, label)) for code, label in choices]
 
 
 class FastSelect(forms.Select):
@@ -15,9 +26,10 @@ class FastSelect(forms.Select):
         attrs = self.build_attrs(self.attrs, attrs)
         attrs["name"] = name
         chosen = {str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None}
-        options = format_html_join("", '<option value="{}"{}>{}</option>', (
-            (code, " selected" if str(code) in chosen else "", label) for code, label in self.choices))
-        return format_html("<select{}>{}</select>", flatatt(attrs), options)
+        # labels may be lazy translations: the cache key holds their text in the active language
+        key = tuple((code, str(label)) for code, label in self.choices)
+        options = "".join(selected if code in chosen else plain for code, plain, selected in _options(key))
+        return format_html("<select{}>{}</select>", flatatt(attrs), mark_safe(options))
 
 
 class FastInputMixin:
