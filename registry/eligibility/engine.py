@@ -214,8 +214,74 @@ def ages_in_years(founded, on):
     return (years + fraction).where(founded.notna())
 
 
-class Metrics:
+class MetricRecipes:
+    """Which facts make each derived metric, written once over the primitives a subclass gives —
+    `col`, `window`, `years_in_window`, `_each_year_min`, `_cagr` and `ratio`: Metrics computes them
+    over a whole frame (pandas), eligibility.single.RowMetrics over one row (floats)."""
+
+    def m_staff_share(self):
+        return self.ratio(self.col("rd_staff"), self.col("employees"))
+
+    def m_rd_to_revenue(self):
+        return self.ratio(self.col("rd_expense"), self.col("revenue"))
+
+    def m_rd_to_cost(self):
+        return self.ratio(self.col("rd_expense"), self.col("total_cost"))
+
+    def m_rd_intensity_3y(self):
+        return self.ratio(self.window("rd_expense", 3), self.window("revenue", 3))
+
+    def m_revenue_3y(self):
+        return self.window("revenue", 3)
+
+    def m_rd_expense_3y(self):
+        return self.window("rd_expense", 3)
+
+    def m_rd_intensity_2y_min(self):
+        return self._each_year_min(self["rd_to_revenue"], self.ratio(self.col("rd_expense", 1), self.col("revenue", 1)))
+
+    def m_rd_min_2y(self):
+        return self._each_year_min(self.col("rd_expense"), self.col("rd_expense", 1))
+
+    def m_rd_total_2y(self):
+        return self.window("rd_expense", 2)
+
+    def m_rd_avg_3y(self):
+        return self.window("rd_expense", 3) / self.years_in_window(3)
+
+    def m_revenue_cagr_3y(self):
+        return self._cagr(3)
+
+    def m_revenue_cagr_2y(self):
+        return self._cagr(2)
+
+    def m_hightech_share(self):
+        return self.ratio(self.col("hightech_revenue"), self.col("revenue"))
+
+    def m_new_equity_2y(self):
+        return self.window("new_equity_financing", 2)
+
+    def m_new_equity_3y(self):
+        return self.window("new_equity_financing", 3)
+
+    def m_main_business_share(self):
+        return self.ratio(self.col("main_business_revenue"), self.col("revenue"))
+
+    def m_main_business_revenue(self):
+        return self.col("main_business_revenue")
+
+    def m_rd_domestic_share_3y(self):
+        return self.ratio(self.window("rd_expense_domestic", 3), self.window("rd_expense", 3))
+
+    def m_innovation_score(self):
+        items = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
+        return sum(self.col(c) for c in items)  # any unknown item leaves the total unknown
+
+
+class Metrics(MetricRecipes):
     """Derived metrics over the frame, computed on first use."""
+
+    ratio = staticmethod(_ratio)
 
     def __init__(self, df, on, year=None):
         self.df, self.on, self._cache = df, on, {}
@@ -239,15 +305,6 @@ class Metrics:
         # One known positive count is enough to know "at least one"; two unknowns are unknown.
         return total.where(ip1.notna() & ip2.notna() | (total > 0))
 
-    def m_staff_share(self):
-        return _ratio(self.col("rd_staff"), self.col("employees"))
-
-    def m_rd_to_revenue(self):
-        return _ratio(self.col("rd_expense"), self.col("revenue"))
-
-    def m_rd_to_cost(self):
-        return _ratio(self.col("rd_expense"), self.col("total_cost"))
-
     def exists(self, back):
         """Rows whose firm existed in year `year - back` (so must have its figures); unknown founding → yes."""
         if back == 0 or "founded_on" not in self.df:
@@ -266,31 +323,10 @@ class Metrics:
     def years_in_window(self, years):
         return sum(self.exists(back).astype("float64") for back in range(years))
 
-    def m_rd_intensity_3y(self):
-        return _ratio(self.window("rd_expense", 3), self.window("revenue", 3))
-
-    def m_revenue_3y(self):
-        return self.window("revenue", 3)
-
-    def m_rd_expense_3y(self):
-        return self.window("rd_expense", 3)
-
     def _each_year_min(self, this, last):
         """The smaller of this year's and last year's value; this year's alone for a firm too young for last year."""
         both = np.fmin(this, last).where(this.notna() & last.notna())
         return both.where(self.exists(1), this)
-
-    def m_rd_intensity_2y_min(self):
-        return self._each_year_min(self["rd_to_revenue"], _ratio(self.col("rd_expense", 1), self.col("revenue", 1)))
-
-    def m_rd_min_2y(self):
-        return self._each_year_min(self.col("rd_expense"), self.col("rd_expense", 1))
-
-    def m_rd_total_2y(self):
-        return self.window("rd_expense", 2)
-
-    def m_rd_avg_3y(self):
-        return self.window("rd_expense", 3) / self.years_in_window(3)
 
     def _cagr(self, years):
         """Revenue CAGR from `years` back. A firm that existed then needs that year's revenue; only a
@@ -305,37 +341,9 @@ class Metrics:
             young = young.where(~ok, (rev / earlier.where(earlier > 0)) ** (1 / back) - 1)
         return exact.where(self.exists(years), young)
 
-    def m_revenue_cagr_3y(self):
-        return self._cagr(3)
-
-    def m_revenue_cagr_2y(self):
-        return self._cagr(2)
-
-    def m_hightech_share(self):
-        return _ratio(self.col("hightech_revenue"), self.col("revenue"))
-
-    def m_new_equity_2y(self):
-        return self.window("new_equity_financing", 2)
-
-    def m_new_equity_3y(self):
-        return self.window("new_equity_financing", 3)
-
-    def m_main_business_share(self):
-        return _ratio(self.col("main_business_revenue"), self.col("revenue"))
-
-    def m_main_business_revenue(self):
-        return self.col("main_business_revenue")
-
     def m_main_business_growth(self):
         this, last = self.col("main_business_revenue"), self.col("main_business_revenue", 1)
         return (this / last.where(last > 0) - 1).where(this.notna())
-
-    def m_rd_domestic_share_3y(self):
-        return _ratio(self.window("rd_expense_domestic", 3), self.window("rd_expense", 3))
-
-    def m_innovation_score(self):
-        items = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
-        return sum(self.col(c) for c in items)  # any unknown item leaves the total unknown
 
     def m_founded_on(self):
         """Founding date as days since 1970-01-01, so it compares with a date threshold."""

@@ -7,7 +7,8 @@ with scalar arithmetic in the same order of operations, so the floats come out i
 not explain (the finder's page still goes through engine.evaluate and its Explainer).
 
 tests/eligibility/test_single.py keeps the two equal: every firm of the demo registry, every target.
-Any change to engine.Metrics, evaluate_leaf, evaluate_score or evaluate must be made here too.
+The metric recipes are shared (engine.MetricRecipes); any change to engine.Metrics' primitives,
+evaluate_leaf, evaluate_score or evaluate must be made here too.
 """
 
 import datetime
@@ -16,7 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from registry.eligibility.engine import EPS, FAILED, MET, MISSING, qualification_key, threshold_value
+from registry.eligibility.engine import EPS, FAILED, MET, MISSING, MetricRecipes, qualification_key, threshold_value
 from registry.services.ladder import add_months
 
 NAN = float("nan")
@@ -44,8 +45,10 @@ def _ratio(numerator, denominator):
     return numerator / denominator
 
 
-class RowMetrics:
-    """engine.Metrics for one row (a dict of load_facts columns)."""
+class RowMetrics(MetricRecipes):
+    """engine.Metrics for one row (a dict of load_facts columns): the same recipes over floats."""
+
+    ratio = staticmethod(_ratio)
 
     def __init__(self, row, on, year):
         self.row, self.on, self.year, self._cache = row, on, year, {}
@@ -70,15 +73,6 @@ class RowMetrics:
         total = (0.0 if math.isnan(ip1) else ip1) + (0.0 if math.isnan(ip2) else ip2)
         return total if (not math.isnan(ip1) and not math.isnan(ip2)) or total > 0 else NAN
 
-    def m_staff_share(self):
-        return _ratio(self.col("rd_staff"), self.col("employees"))
-
-    def m_rd_to_revenue(self):
-        return _ratio(self.col("rd_expense"), self.col("revenue"))
-
-    def m_rd_to_cost(self):
-        return _ratio(self.col("rd_expense"), self.col("total_cost"))
-
     def exists(self, back):
         if back == 0 or "founded_on" not in self.row:
             return True
@@ -93,30 +87,9 @@ class RowMetrics:
     def years_in_window(self, years):
         return sum(float(self.exists(back)) for back in range(years))
 
-    def m_rd_intensity_3y(self):
-        return _ratio(self.window("rd_expense", 3), self.window("revenue", 3))
-
-    def m_revenue_3y(self):
-        return self.window("revenue", 3)
-
-    def m_rd_expense_3y(self):
-        return self.window("rd_expense", 3)
-
     def _each_year_min(self, this, last):
         both = NAN if math.isnan(this) or math.isnan(last) else min(this, last)
         return both if self.exists(1) else this
-
-    def m_rd_intensity_2y_min(self):
-        return self._each_year_min(self["rd_to_revenue"], _ratio(self.col("rd_expense", 1), self.col("revenue", 1)))
-
-    def m_rd_min_2y(self):
-        return self._each_year_min(self.col("rd_expense"), self.col("rd_expense", 1))
-
-    def m_rd_total_2y(self):
-        return self.window("rd_expense", 2)
-
-    def m_rd_avg_3y(self):
-        return self.window("rd_expense", 3) / self.years_in_window(3)
 
     def _cagr(self, years):
         rev, base = self.col("revenue"), self.col("revenue", years)
@@ -129,39 +102,11 @@ class RowMetrics:
                 young = _pow(rev / earlier, 1 / back) - 1
         return young
 
-    def m_revenue_cagr_3y(self):
-        return self._cagr(3)
-
-    def m_revenue_cagr_2y(self):
-        return self._cagr(2)
-
-    def m_hightech_share(self):
-        return _ratio(self.col("hightech_revenue"), self.col("revenue"))
-
-    def m_new_equity_2y(self):
-        return self.window("new_equity_financing", 2)
-
-    def m_new_equity_3y(self):
-        return self.window("new_equity_financing", 3)
-
-    def m_main_business_share(self):
-        return _ratio(self.col("main_business_revenue"), self.col("revenue"))
-
-    def m_main_business_revenue(self):
-        return self.col("main_business_revenue")
-
     def m_main_business_growth(self):
         this, last = self.col("main_business_revenue"), self.col("main_business_revenue", 1)
         if math.isnan(this) or not last > 0:
             return NAN
         return this / last - 1
-
-    def m_rd_domestic_share_3y(self):
-        return _ratio(self.window("rd_expense_domestic", 3), self.window("rd_expense", 3))
-
-    def m_innovation_score(self):
-        items = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
-        return sum(self.col(c) for c in items)
 
     def m_founded_on(self):
         return NAN if self.founded is None else float((self.founded - EPOCH).days)
