@@ -32,18 +32,24 @@ def check_values(values):
         raise field_error("rd_staff", f"R&D staff ({values['rd_staff']}) exceeds employees ({values['employees']}).")
 
 
-@transaction.atomic
-def upsert_indicators(firm, year, values, *, actor=None, via=""):
-    """Create or update a firm's indicators for a year. Returns (row, "created" | "updated" | "unchanged")."""
-    unknown = set(values) - set(INDICATOR_FIELDS)
-    if unknown:
-        raise field_error(sorted(unknown)[0], "Not an indicator field.")
+def checked_year(year):
+    """A report year as an int, or a ValidationError naming the year field."""
     try:
         year = int(year)
     except (TypeError, ValueError):
         raise field_error("year", f"“{year}” is not a year.") from None
     if not 1949 <= year <= 2100:
         raise field_error("year", f"{year} is not a plausible year.")
+    return year
+
+
+@transaction.atomic
+def upsert_indicators(firm, year, values, *, actor=None, via=""):
+    """Create or update a firm's indicators for a year. Returns (row, "created" | "updated" | "unchanged")."""
+    unknown = set(values) - set(INDICATOR_FIELDS)
+    if unknown:
+        raise field_error(sorted(unknown)[0], "Not an indicator field.")
+    year = checked_year(year)
     values = typed(IndicatorYear, values)
     check_values(values)
 

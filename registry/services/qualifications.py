@@ -12,6 +12,7 @@ from registry.models import IndicatorDetail, Qualification, QualificationKind, Q
 from registry.services import audit
 from registry.services.errors import field_error
 from registry.services.firms import typed
+from registry.services.indicators import checked_year
 from registry.services.effects import INDICATORS, after_write
 
 QUALIFICATION_FIELDS = ("kind", "level", "name", "issuer", "awarded_on", "valid_until", "rank", "reference",
@@ -80,12 +81,7 @@ def upsert_indicator_details(firm, year, values, *, actor=None, via=""):
     unknown = set(values) - set(DETAIL_FIELDS)
     if unknown:
         raise field_error(sorted(unknown)[0], "Not an indicator-detail field.")
-    try:
-        year = int(year)
-    except (TypeError, ValueError):
-        raise field_error("year", f"“{year}” is not a year.") from None
-    if not 1949 <= year <= 2100:
-        raise field_error("year", f"{year} is not a plausible year.")
+    year = checked_year(year)
     values = typed(IndicatorDetail, values)
     for field, value in values.items():
         if field not in NOT_COMPARED and value is not None and value < 0:
