@@ -33,20 +33,27 @@ import csv
 import datetime
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.core.exceptions import ValidationError
+from django.core.validators import DecimalValidator
 from django.db import connection
 
 from registry.regions import resolve_row_region
 from registry.names import normalize_name
 from registry.services.certifications import COMPARED, prepare_certification
-from registry.services.staged import STAGE, StagedRecognitions, create_stage
+from registry.services.staged import (
+    FIRM_STAGE, STAGE, StagedFirms, StagedRecognitions, create_firm_stage, create_stage,
+)
 
-from .cleaning import parse_date
+from .cleaning import _SLASH_YEAR_LAST_RE as _YEAR_LAST, parse_amount, parse_date
+from .columns import FIELD_KINDS
 from .errors import CellError
 from .models import ImportKind
+from .report import OUT_OF_SCOPE
 from .readers import _FOOTNOTE_START, _TOTAL_START
 
 FAST_FIELDS = frozenset({"name", "uscc", "region", "certificate_no", "issued_on", "valid_until"})
@@ -107,6 +114,9 @@ def normalize_names(names: pd.Series) -> pd.Series:
 
 
 def applies(run, table) -> bool:
+    """Whether this table of this job goes the fast way (a recognition list or a firm list, below)."""
+    if run.kind == ImportKind.FIRMS:
+        return applies_firms(run, table)
     fields = [c.field for c in table.columns if c.field]
     return (
         connection.vendor == "postgresql" and run.kind == ImportKind.RECOGNITIONS and not run.per_row and run.fast
@@ -126,6 +136,9 @@ class _Row:
 
 class FastImport:
     """One CSV table of a recognition job, applied set-based (see the module docstring)."""
+
+    stage = STAGE  # the TEMP table staged rows are COPY'd into
+    create_stage = staticmethod(create_stage)
 
     def __init__(self, run, table):
         self.run, self.table = run, table
@@ -147,7 +160,7 @@ class FastImport:
         run = self.run
         convert = self.table.converter()
         with connection.cursor() as cursor:
-            create_stage(cursor)
+            self.create_stage(cursor)
             for lines, frame in self.table.frames(FRAME_ROWS):
                 fast, staged = self.clean(lines, frame)
                 self.copy(cursor, lines, staged)
@@ -161,9 +174,9 @@ class FastImport:
                     convert.saw_data()
                 if run.progress:
                     run.progress(run)
-            cursor.execute(f"ALTER TABLE {STAGE} ADD PRIMARY KEY (line)")
-            cursor.execute(f"CREATE INDEX ON {STAGE} (uscc)")
-            cursor.execute(f"ANALYZE {STAGE}")
+            cursor.execute(f"ALTER TABLE {self.stage} ADD PRIMARY KEY (line)")
+            cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
+            cursor.execute(f"ANALYZE {self.stage}")
 
     def per_row(self, convert, lines, frame, fast, slow):
         """The rows not staged, through the per-row code, in file order."""
@@ -194,15 +207,17 @@ class FastImport:
                 cache[value] = parse(value)
         return values.map(cache)
 
-    def clean(self, lines, frame: pd.DataFrame):
-        """(mask of rows to stage, their clean columns): only rows the per-row cleaning would take as
-        they are; anything doubtful is left to it. Each check first runs once over the whole column
-        joined into one string (C speed), and cell by cell only when that finds something."""
-        run = self.run
+    def texts(self, frame: pd.DataFrame, needed=None):
+        """(mask of rows still plain, {field: stripped text column}, an empty column) for a chunk: a row
+        with an empty cell in a `needed` column (None: any column), invisible characters in a used
+        column or a first cell that starts like a footnote or total is left to the per-row code. Each
+        check first runs once over the whole column joined into one string (C speed), and cell by
+        cell only when that finds something."""
         n = len(frame)
         ok = np.ones(n, dtype=bool)
         if frame.isna().to_numpy().any():
-            ok &= ~frame.isna().any(axis=1).to_numpy()
+            missing = frame.isna() if needed is None else frame[[self.columns[f] for f in needed]].isna()
+            ok &= ~missing.any(axis=1).to_numpy()
             frame = frame.fillna("")
         empty = pd.Series([""] * n, index=frame.index, dtype=object)
         text, joined = {}, {}
@@ -222,7 +237,16 @@ class FastImport:
             for index in range(self.first_needed + 1):
                 first = first.where(first != "", text[index])
             ok &= ~first.str[:1].isin(_SUSPECT_START).to_numpy(dtype=bool)
-        text = {field: text[index] for field, index in self.columns.items()}
+
+        return ok, {field: text[index] for field, index in self.columns.items()}, empty
+
+    def clean(self, lines, frame: pd.DataFrame):
+        """(mask of rows to stage, their clean columns): only rows the per-row cleaning would take as
+        they are; anything doubtful is left to it. Each check first runs once over the whole column
+        joined into one string (C speed), and cell by cell only when that finds something."""
+        run = self.run
+        n = len(frame)
+        ok, text, empty = self.texts(frame)
 
         uscc = text["uscc"]
         ok &= valid_uscc(uscc)
@@ -327,7 +351,7 @@ class FastImport:
     def check_order(self, cursor):
         """A row applied per row whose firm also has staged rows: their order matters."""
         if self.slow_usccs:
-            cursor.execute(f"SELECT 1 FROM {STAGE} WHERE uscc = ANY(%s) LIMIT 1", [sorted(self.slow_usccs)])
+            cursor.execute(f"SELECT 1 FROM {self.stage} WHERE uscc = ANY(%s) LIMIT 1", [sorted(self.slow_usccs)])
             if cursor.fetchone():
                 raise OrderSensitive()
 
@@ -363,11 +387,203 @@ class FastImport:
             "region", f"Region {code} is outside the regions you may import into.", "out_of_scope"))
 
 
+# --- firm lists ---------------------------------------------------------------------------------
+
+# Columns a firm list may have on the fast path: what Run.apply_firms reads (importers.services.FIRM_FIELDS
+# and the region clues); any other mapped column must be free text the firm import ignores (clean_text
+# never refuses a value, so it cannot add a warning). 曾用名/别名 columns go the chunked path.
+FAST_FIRM_FIELDS = frozenset({"uscc", "name", "region", "province", "city", "address", "founded_on", "main_products",
+                              "registered_capital"})
+# Plain forms that are their own parsed value: an ISO date (checked real by pandas); an amount in 万元 as
+# parse_amount prints it (no leading or trailing zero, at most 2 decimals, at most 14 whole digits).
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+_PLAIN_AMOUNT = r"(?:0|[1-9]\d{0,13})(?:\.\d?[1-9])?"
+_CAPITAL = DecimalValidator(max_digits=16, decimal_places=2)  # Firm.registered_capital's own limits
+
+
+def applies_firms(run, table) -> bool:
+    from .services import EXTRA_FIELDS
+
+    fields = [c.field for c in table.columns if c.field]
+    others = set(fields) - FAST_FIRM_FIELDS
+    return (
+        connection.vendor == "postgresql" and not run.per_row and run.fast
+        and table.format == "csv" and table._frames is not None and not table.from_sheet
+        and {"uscc", "name"} <= set(fields) and len(fields) == len(set(fields))
+        and all(FIELD_KINDS.get(f, "text") == "text" and f not in EXTRA_FIELDS for f in others)
+    )
+
+
+class FastFirms(FastImport):
+    """One CSV table of a firm list, applied set-based: plain rows staged into FIRM_STAGE and written by
+    registry.services.staged.StagedFirms (record_firms' rules in SQL); every other row through the
+    per-row code (Run.prepare, Run.apply_firms_bulk) with today's reports."""
+
+    stage = FIRM_STAGE
+    create_stage = staticmethod(create_firm_stage)
+
+    def __init__(self, run, table):
+        self.run, self.table = run, table
+        self.columns = {c.field: c.index for c in table.columns if c.field}
+        self.first_needed = min(self.columns["uscc"], self.columns["name"])
+        self.unit = table.units.get("registered_capital")
+        self.order = run.options.get("date_order")
+        if self.order:  # what Run.read_table gives the rows it cleans, for the rows left to it here
+            run.date_orders = {f: self.order for f in table.fields}
+        self.regions, self.dates, self.amounts, self.scope_ok = {}, {}, {}, {}
+        self.slow_usccs, self.staged = set(), 0
+
+    def clean(self, lines, frame: pd.DataFrame):
+        """(mask of rows to stage, their typed columns): rows whose every value the per-row cleaning takes
+        as it is, without a warning, and that record_firms' field checks accept."""
+        ok, text, empty = self.texts(frame, needed=("uscc", "name"))
+        uscc, name = text["uscc"], text["name"]
+        ok &= valid_uscc(uscc)
+        lengths = name.str.len().to_numpy()
+        ok &= (lengths > 0) & (lengths <= 200)
+        # The region from every clue (Run.region_code); clues that disagree (a warning) or an unknown
+        # region text are the per-row path's to report.
+        clues = [text.get(f, empty) for f in ("region", "province", "city", "address")]
+        region = self._map(clues[0] + "|" + clues[1] + "|" + clues[2] + "|" + clues[3] + "|" + uscc.str[2:8],
+                           self.regions, self._firm_region)
+        ok &= region.notna().to_numpy()
+        named = ((clues[0] != "") | (clues[3] != "")).to_numpy()
+        # Dates and amounts: the common plain forms are their own result (a vectorised check), the rest
+        # go through the per-row parsers once per distinct value.
+        cells = text.get("founded_on", empty)
+        founded = cells.to_numpy(dtype=object).copy()
+        plain = cells.str.fullmatch(_ISO_DATE).to_numpy(dtype=bool).copy()
+        plain[plain] = pd.to_datetime(cells[plain], format="%Y-%m-%d", errors="coerce").notna().to_numpy()
+        rest = np.flatnonzero(~plain)
+        if len(rest):
+            founded[rest] = self._map(cells.iloc[rest], self.dates, self._founded).to_numpy(dtype=object)
+            ok[rest[founded[rest] == False]] = False  # noqa: E712
+        amount, currency, ok = self._amounts(text.get("registered_capital", empty), ok)
+        if not ok.any():
+            return ok, None
+        sel = np.flatnonzero(ok)
+        names = name.iloc[sel]
+        norms = normalize_names(names)
+        long = (norms.str.len() > 200).to_numpy()
+        ok[sel[long]] = False
+        codes = region.iloc[sel]
+        products = text.get("main_products", empty).iloc[sel]
+        staged = pd.DataFrame({
+            "line": lines[sel], "uscc": uscc.iloc[sel].to_numpy(), "name": names.to_numpy(),
+            "name_norm": norms.to_numpy(), "region_id": codes.to_numpy(), "region_named": named[sel],
+            "in_scope": self._map(codes, self.scope_ok, self._in_scope).to_numpy(),
+            "founded_on": founded[sel],  # ISO text; None or empty → NULL (not given)
+            "main_products": products.to_numpy(),  # empty → NULL: the row does not give it
+            "registered_capital": amount[sel], "capital_text": amount[sel], "registered_capital_currency": currency[sel],
+        })[~long]
+        return ok, staged
+
+    def _amounts(self, cells: pd.Series, ok):
+        """(amount text, currency, ok) arrays for a registered-capital column (see _amount)."""
+        amount = cells.to_numpy(dtype=object).copy()
+        currency = np.full(len(cells), "CNY", dtype=object)
+        blank = (cells == "").to_numpy()
+        amount[blank], currency[blank] = None, None
+        plain = cells.str.fullmatch(_PLAIN_AMOUNT).to_numpy(dtype=bool) if self.unit in (None, "万元") else blank
+        rest = np.flatnonzero(~plain & ~blank)
+        if len(rest):
+            if len(self.amounts) > 500_000:  # amounts are many and varied: keep the cache bounded
+                self.amounts.clear()
+            for i, parsed in zip(rest.tolist(), self._map(cells.iloc[rest], self.amounts, self._amount).tolist()):
+                if parsed is False:
+                    ok[i] = False
+                else:
+                    amount[i], currency[i] = parsed or (None, None)
+        return amount, currency, ok
+
+    def _firm_region(self, key):
+        region, province, city, address, division = key.split("|")
+        found = resolve_row_region(region or None, province=province or None, city=city or None,
+                                   address=address or None, uscc=f"91{division}", context=self.run.context)
+        return found.code if found.code and not found.problem and not found.warnings else None
+
+    def _founded(self, text):
+        """ISO text, None for an empty cell, False where the per-row path would warn. A year-last date
+        without the date_order option is read by the column's other values (detect_date_orders, per
+        chunk of the per-row path): the list is applied that way instead."""
+        if not self.order and _YEAR_LAST.match(unicodedata.normalize("NFKC", text)):
+            raise OrderSensitive()
+        try:
+            value = parse_date(text or None, "founded_on", self.order)
+        except CellError:
+            return False
+        return value.isoformat() if value else None
+
+    def _amount(self, text):
+        """(amount as text, currency), None for no amount, False where the per-row path would warn or
+        record_firms refuse (more than 2 decimals or 14 whole digits)."""
+        try:
+            parsed = parse_amount(text or None, self.unit, "registered_capital")
+            if parsed is None:
+                return None
+            _CAPITAL(parsed[0])
+        except (CellError, ValidationError):
+            return False
+        return str(parsed[0]), parsed[1]
+
+    def copy(self, cursor, lines, staged):
+        if staged is None or not len(staged):
+            return
+        buffer = io.StringIO()
+        staged.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_MINIMAL)
+        with cursor.cursor.copy(f"COPY {FIRM_STAGE} ({', '.join(staged.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+
+    def apply(self):
+        """Run.prepare's duplicate rule and Run.check_scope on the staged rows, then record_firms' rules
+        in SQL (registry.services.staged.StagedFirms)."""
+        if not self.staged:
+            return
+        run = self.run
+        with connection.cursor() as cursor:
+            self.check_order(cursor)
+            self.duplicates_and_scope(cursor)
+            StagedFirms(actor=run.user, via=run.via, counts=run.counts).apply(cursor)
+        run.row_errors.sort(key=lambda e: (e.sheet, e.line))
+
+    def duplicates_and_scope(self, cursor):
+        """The copy of a firm that counts is its first row inside the officer's regions (a known firm:
+        its region, and the row's when it names one; a new firm: the row's); rows above it are out of
+        scope, rows below it duplicates of it — Run.prepare/release_held's outcome in file order."""
+        scope = self.run.scope
+        cursor.execute(f"""
+            WITH flags AS (
+                SELECT s.line, s.uscc, CASE WHEN %(all)s THEN false
+                    WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
+                                                           WHERE starts_with(r.path, p))
+                                               OR (s.region_named AND NOT s.in_scope)
+                    ELSE NOT s.in_scope END AS bad
+                FROM {FIRM_STAGE} s LEFT JOIN registry_firm f ON f.uscc = s.uscc
+                     LEFT JOIN registry_region r ON r.code = f.region_id
+            ), decided AS (
+                SELECT line, bad, min(line) FILTER (WHERE NOT bad) OVER (PARTITION BY uscc) AS counted FROM flags
+            )
+            UPDATE {FIRM_STAGE} s SET problem = CASE WHEN s.line > d.counted THEN 'duplicate' ELSE 'scope' END,
+                first_line = d.counted
+            FROM decided d
+            WHERE s.line = d.line AND (d.line > d.counted OR (d.bad AND (d.counted IS NULL OR d.line < d.counted)))""",
+                       {"all": scope is None, "paths": list(scope or ())})
+        if not cursor.rowcount:
+            return
+        cursor.execute(f"SELECT line, problem, first_line FROM {FIRM_STAGE} WHERE problem IS NOT NULL ORDER BY line")
+        for line, problem, first in cursor.fetchall():
+            if problem == "duplicate":
+                self.run.counts["duplicates"] += 1
+                self.run.reject(_Row(line), [("", f"Duplicate of line {first}: not imported twice.", "duplicate")])
+            else:
+                self.run.reject(_Row(line), [("region", OUT_OF_SCOPE, "out_of_scope")])
+
+
 def run_table(run, table):
     """Import one table the fast way; OrderSensitive when the file must be applied in order."""
-    job = FastImport(run, table)
+    job = (FastFirms if run.kind == ImportKind.FIRMS else FastImport)(run, table)
     job.read()
     job.apply()
 
 
-__all__ = ["FAST_FIELDS", "FastImport", "OrderSensitive", "applies", "normalize_names", "run_table", "valid_uscc"]
+__all__ = ["FAST_FIELDS", "FAST_FIRM_FIELDS", "FastFirms", "FastImport", "OrderSensitive", "applies", "normalize_names", "run_table", "valid_uscc"]

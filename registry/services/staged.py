@@ -20,15 +20,16 @@ The importer's tests (tests/importers/test_fastpath.py) import the same files th
 and compare counts, row reports, records, renewal links, current stages and audit rows.
 """
 
+import json
 from array import array
 
 from django.db import connection
 from django.utils import timezone
 
-from registry.models import Certification
+from registry.models import Certification, Firm
 from registry.services import audit
 from registry.services.certifications import COMPARED, record_certifications
-from registry.services.effects import RECOGNITIONS, after_write
+from registry.services.effects import FIRMS, RECOGNITIONS, after_write
 
 STAGE = "import_fast_rows"
 PLAN = "import_fast_plan"
@@ -256,3 +257,165 @@ def _ids(cursor, sql) -> array:
         ids.extend(row[0] for row in batch)
     return ids
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Firms: the firm pipeline's PostgreSQL backend (registry.services.firms.record_firms decides each row
+# in memory; a firm list of 100,000 rows is staged into FIRM_STAGE by importers/fastpath.py instead).
+
+FIRM_STAGE = "import_fast_firms"
+# The firm fields a staged row may carry (NULL: the row does not give it, the firm keeps its value), in
+# the order record_firms' callers pass them (importers.services.FIRM_FIELDS, the currency, the region).
+STAGED_FIRM_FIELDS = ("name", "founded_on", "main_products", "registered_capital", "registered_capital_currency",
+                      "region")
+
+
+def create_firm_stage(cursor):
+    """The TEMP table a firm list's plain rows are COPY'd into. `region_id`: the row's region from every
+    clue; `region_named`: the row names a region or address (a known firm only moves then);
+    `capital_text`: the amount as the per-row path's Decimal prints it (the audit's value)."""
+    cursor.execute(f"DROP TABLE IF EXISTS {FIRM_STAGE}")
+    cursor.execute(f"""CREATE TEMP TABLE {FIRM_STAGE} (
+        line integer NOT NULL, uscc text NOT NULL, name text NOT NULL, name_norm text NOT NULL,
+        region_id text NOT NULL, region_named boolean NOT NULL, in_scope boolean NOT NULL,
+        founded_on date, main_products text, registered_capital numeric, capital_text text,
+        registered_capital_currency text, problem text, first_line integer) ON COMMIT DROP""")
+
+
+class StagedFirms:
+    """Apply the rows of FIRM_STAGE without a problem (one row per USCC: the caller has settled
+    duplicates) with record_firms' rules: a new firm is created from its row; a known firm gets the
+    fields its row gives (a new name pushes the old one onto former_names; the region only when the
+    row names one); unchanged firms are not written. One AuditEvent per created or changed firm with
+    record_firms' `changes`, then the side effects (after_write) once. `counts` gets created/updated/
+    unchanged. The caller checked what record_firms' field checks would refuse (lengths, digits)."""
+
+    def __init__(self, *, actor, via, counts):
+        self.actor, self.via, self.counts = actor, via, counts
+
+    def apply(self, cursor):
+        actor = audit.actor_or_none(self.actor)
+        params = {"now": timezone.now(), "actor": actor.pk if actor else None, "via": self.via}
+        cursor.execute(f"CREATE TEMP TABLE {TOUCHED} (firm_id bigint NOT NULL, fields text[]) ON COMMIT DROP")
+        updated, matched = self.update(cursor, params)  # before create: it must see only firms known before
+        created = self.create(cursor, params)
+        self.counts["created"] += created
+        self.counts["updated"] += updated
+        self.counts["unchanged"] += matched - updated
+        written = _ids(cursor, f"SELECT firm_id FROM {TOUCHED} ORDER BY 1")
+        cursor.execute(f"SELECT DISTINCT unnest(fields) FROM {TOUCHED} WHERE fields IS NOT NULL")
+        fields = None if created else {row[0] for row in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE {FIRM_STAGE}, {TOUCHED}")
+        if len(written):
+            after_write(written, changed=FIRMS, sender=Firm, fields=fields)
+
+    # The audit `changes` of each field, as audit.diff records it: [old, new] with dates and amounts as
+    # text (audit.plain). `o` is the firm before the write, NULL for a new firm (whose defaults are
+    # '' for text and NULL otherwise: name and main_products then start from '').
+    _NEW_JSON = {"name": "to_jsonb(s.name)", "founded_on": "to_jsonb(s.founded_on::text)",
+                 "main_products": "to_jsonb(s.main_products)", "registered_capital": "to_jsonb(s.capital_text)",
+                 "registered_capital_currency": "to_jsonb(s.registered_capital_currency)",
+                 "region": "to_jsonb(s.region_id)"}
+
+    def create(self, cursor, params):
+        """Firms not in the registry, from their row, in line order; upsert_firm's record and audit row."""
+        template = Firm()  # the model's defaults for every column the row does not give
+        given = {"uscc": "s.uscc", "name": "s.name", "name_normalized": "s.name_norm", "region_id": "s.region_id",
+                 "founded_on": "s.founded_on", "main_products": "coalesce(s.main_products, %(d_main_products)s)",
+                 "registered_capital": "s.registered_capital",
+                 "registered_capital_currency": "coalesce(s.registered_capital_currency, %(d_registered_capital_currency)s)",
+                 "created_at": "%(now)s", "updated_at": "%(now)s"}
+        columns, values, defaults = [], [], {}
+        for field in Firm._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            columns.append(field.column)
+            if field.attname in given:
+                values.append(given[field.attname])
+            else:
+                defaults[f"d_{field.attname}"] = field.get_db_prep_save(getattr(template, field.attname), connection)
+                values.append(f"%(d_{field.attname})s")
+        defaults["d_main_products"] = template.main_products
+        defaults["d_registered_capital_currency"] = template.registered_capital_currency
+        defaults = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in defaults.items()}
+        olds = {"name": template.name, "main_products": template.main_products,
+                "registered_capital_currency": template.registered_capital_currency}
+        changes = " || ".join(
+            f"CASE WHEN s.{self._column(k)} IS NOT NULL AND {self._NEW_JSON[k]} IS DISTINCT FROM to_jsonb(%(o_{k})s::text) "
+            f"THEN jsonb_build_object('{k}', jsonb_build_array(to_jsonb(%(o_{k})s::text), {self._NEW_JSON[k]})) "
+            f"ELSE '{{}}'::jsonb END" for k in STAGED_FIRM_FIELDS)
+        defaults.update({f"o_{k}": olds.get(k) for k in STAGED_FIRM_FIELDS})
+        cursor.execute(f"""
+            WITH firms AS (
+                INSERT INTO registry_firm ({", ".join(columns)})
+                SELECT {", ".join(values)} FROM {FIRM_STAGE} s
+                WHERE s.problem IS NULL AND NOT EXISTS (SELECT 1 FROM registry_firm f WHERE f.uscc = s.uscc)
+                ORDER BY s.line
+                RETURNING id, uscc
+            ), audit AS (
+                INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
+                SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', f.id::text, f.id, {changes}
+                FROM firms f JOIN {FIRM_STAGE} s ON s.uscc = f.uscc AND s.problem IS NULL
+            ), touched AS (
+                INSERT INTO {TOUCHED} (firm_id) SELECT id FROM firms
+            )
+            SELECT count(*) FROM firms""", {**params, **defaults})
+        return cursor.fetchone()[0]
+
+    @staticmethod
+    def _column(field):
+        return "region_id" if field == "region" else field
+
+    def update(self, cursor, params):
+        """Known firms whose row changes a field: one UPDATE … FROM and their audit rows. Returns
+        (firms updated, rows matched to a known firm)."""
+        differs = {
+            "name": "s.name IS DISTINCT FROM o.name",
+            "founded_on": "s.founded_on IS NOT NULL AND s.founded_on IS DISTINCT FROM o.founded_on",
+            "main_products": "s.main_products IS NOT NULL AND s.main_products IS DISTINCT FROM o.main_products",
+            "registered_capital": "s.registered_capital IS NOT NULL AND s.registered_capital IS DISTINCT FROM o.registered_capital",
+            "registered_capital_currency": "s.registered_capital_currency IS NOT NULL "
+                                           "AND s.registered_capital_currency IS DISTINCT FROM o.registered_capital_currency",
+            "region": "s.region_named AND s.region_id IS DISTINCT FROM o.region_id",
+        }
+        old_json = {"name": "to_jsonb(o.name)", "founded_on": "to_jsonb(o.founded_on::text)",
+                    "main_products": "to_jsonb(o.main_products)", "registered_capital": "to_jsonb(o.registered_capital::text)",
+                    "registered_capital_currency": "to_jsonb(o.registered_capital_currency)",
+                    "region": "to_jsonb(o.region_id)"}
+        flags = ", ".join(f"({v}) AS d_{k}" for k, v in differs.items())
+        # a new name pushes the old one onto former_names (once): record_firms' rule
+        former = "CASE WHEN d_name AND NOT (o.former_names ? o.name) THEN o.former_names || jsonb_build_array(o.name) " \
+                 "ELSE o.former_names END"
+        changes = " || ".join(
+            f"CASE WHEN c.d_{k} THEN jsonb_build_object('{k}', jsonb_build_array({old_json[k]}, {self._NEW_JSON[k]})) "
+            f"ELSE '{{}}'::jsonb END" for k in STAGED_FIRM_FIELDS)
+        keys = ", ".join(f"CASE WHEN c.d_{k} THEN '{k}' END" for k in STAGED_FIRM_FIELDS)
+        sets = ", ".join(f"{self._column(k)} = CASE WHEN c.d_{k} THEN s.{self._column(k)} ELSE o.{self._column(k)} END"
+                         for k in STAGED_FIRM_FIELDS)
+        cursor.execute(f"""
+            WITH matched AS (
+                SELECT s.line, o.id, {flags} FROM {FIRM_STAGE} s JOIN registry_firm o ON o.uscc = s.uscc
+                WHERE s.problem IS NULL
+            ), changed AS (
+                SELECT c.*, {former} AS former_names, o.former_names IS DISTINCT FROM ({former}) AS d_former,
+                       {changes} AS changes
+                FROM matched c JOIN registry_firm o ON o.id = c.id JOIN {FIRM_STAGE} s ON s.line = c.line
+                WHERE {" OR ".join(f"c.d_{k}" for k in STAGED_FIRM_FIELDS)}
+            ), updated AS (
+                UPDATE registry_firm f SET {sets}, former_names = c.former_names, name_normalized = s.name_norm,
+                    updated_at = %(now)s
+                FROM changed c JOIN {FIRM_STAGE} s ON s.line = c.line JOIN registry_firm o ON o.id = c.id
+                WHERE f.id = c.id
+            ), audit AS (
+                INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
+                SELECT %(now)s, %(actor)s, %(via)s, 'update', 'firm', c.id::text, c.id,
+                       c.changes || CASE WHEN c.d_former THEN jsonb_build_object('former_names',
+                           jsonb_build_array(o.former_names, c.former_names)) ELSE '{{}}'::jsonb END
+                FROM changed c JOIN registry_firm o ON o.id = c.id
+            ), touched AS (
+                INSERT INTO {TOUCHED} (firm_id, fields)
+                SELECT c.id, array_remove(ARRAY[{keys}, CASE WHEN c.d_former THEN 'former_names' END], NULL)
+                FROM changed c
+            )
+            SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM matched)""", params)
+        return cursor.fetchone()

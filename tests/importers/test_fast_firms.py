@@ -1,0 +1,210 @@
+"""The firm list's fast path (importers.fastpath.FastFirms + registry.services.staged.StagedFirms): its
+vectorised plain forms agree with the per-value parsers, and on PostgreSQL it leaves exactly the
+registry, audit trail and row report the per-row path does, on real-shaped files."""
+
+import datetime
+import random
+import re
+import shutil
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from django.db import connection
+
+from importers import fastpath
+from importers.cleaning import parse_amount, parse_date
+from importers.services import import_file
+from registry.models import AuditEvent, Firm, FirmAlias, Region, Role, RoleAssignment
+from tests.factories import bad_check_digit, make_uscc
+
+postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the fast path is PostgreSQL's")
+
+
+def test_plain_amounts_are_what_parse_amount_prints():
+    rng = random.Random(7)
+    cells = ["0", "1", "10", "100", "0.5", "12.05", "12.5", "99999999999999", "100000000000000", "10.50", "010",
+             "1.000", "0.05", "5.8000", "1e3", "12.345", "-5"]
+    cells += [str(rng.randrange(0, 10 ** rng.randrange(1, 15))) for _ in range(300)]
+    cells += [f"{rng.randrange(0, 10 ** 6)}.{rng.randrange(0, 100):0{rng.choice([1, 2])}d}" for _ in range(300)]
+    plain = pd.Series(cells).str.fullmatch(fastpath._PLAIN_AMOUNT)
+    assert 400 < plain.sum() < len(cells)
+    for cell, is_plain in zip(cells, plain):
+        if is_plain:  # the cell is its own parsed value, in 万元 人民币
+            assert parse_amount(cell) == (Decimal(cell), "CNY") and str(parse_amount(cell)[0]) == cell, cell
+            assert parse_amount(cell, "万元") == parse_amount(cell)
+
+
+def test_plain_dates_are_what_parse_date_gives():
+    rng = random.Random(8)
+    cells = ["2024-02-29", "2023-02-29", "2024-13-01", "1999-12-31", "0001-01-01", "2024-1-05", "2024-04-31"]
+    cells += [(datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(40000))).isoformat() for _ in range(200)]
+    s = pd.Series(cells)
+    plain = s.str.fullmatch(fastpath._ISO_DATE).to_numpy(dtype=bool).copy()
+    plain[plain] = pd.to_datetime(s[plain], format="%Y-%m-%d", errors="coerce").notna().to_numpy()
+    assert plain.sum() == 203  # 2023-02-29, 2024-13-01, 2024-1-05 and 2024-04-31 are not
+    for cell, is_plain in zip(cells, plain):
+        if is_plain:
+            assert parse_date(cell).isoformat() == cell
+
+
+# --- PostgreSQL: the fast path against the per-row path ---------------------------------------------
+
+HEADER = "统一社会信用代码,企业名称,成立日期,所在地区,主营产品,注册资本（万元）\n"
+A, B, C, D, E, F = (make_uscc("320583", serial=9300 + n) for n in range(6))
+G = make_uscc("320211", serial=9306)
+
+MIXED = [
+    f"{A},昆山甲精密有限公司,2015-03-02,昆山市,精密模具,100\n",
+    f"{B},昆山乙电子有限公司,2016/11/11,昆山市,,20(万元人民币)\n",           # per row: a date and an amount in their forms
+    f"{B},昆山乙电子有限公司,2016-11-11,昆山市,芯片,20\n",                    # a duplicate of the line above
+    f"{C},  昆山丙材料有限公司 ,,昆山市,,\n",                                  # padded: staged all the same
+    f"{bad_check_digit(D)},昆山丁科技有限公司,2019-01-01,昆山市,,5\n",       # review
+    f"{make_uscc('320583', serial=9390)},昆山戊科技有限公司,2019-01-01,火星市,,5\n",  # unknown region
+    f"{E},昆山己科技有限公司,2020-02-30,,,-3\n",                              # warnings: no such date, negative
+    f"{F},{'长' * 201},2020-01-01,昆山市,,\n",                                  # over-long name
+    f"{G},无锡庚生物有限公司,2018-05-06,,合成生物,12.345\n",                 # 3 decimals: refused by the model
+    f"{make_uscc('320583', serial=9391)},昆山辛科技有限公司,2018-05-06,姑苏区,,1\n",  # clues disagree: a warning
+    f"{make_uscc('320583', serial=9392).lower()},昆山壬科技有限公司,2018-05-06,昆山市,,1\n",  # lower case: per row
+    "\n",
+    f"{make_uscc('320583', serial=9393)},昆山癸科技有限公司,2011-01-01,昆山市,,1.5\n",
+    "注：以上企业按地区排列\n",
+]
+CHANGED = [
+    f"{A},昆山甲精密股份有限公司,2015-03-02,昆山市,精密模具,150\n",       # renamed, capital changed
+    f"{B},昆山乙电子有限公司,2016-11-11,,芯片,20\n",                         # products added; region kept
+    f"{C},昆山丙材料有限公司,2001-01-01,苏州工业园区,,100万美元\n",          # moved, founded, capital in USD
+    f"{make_uscc('320583', serial=9393)},昆山癸科技有限公司,2011-01-01,昆山市,,1.50\n",  # the same amount
+    f"{G},无锡庚生物有限公司,2018-05-06,,合成生物,12.34\n",                  # created: region from the USCC
+    f"{A},昆山甲精密有限公司,2015-03-02,昆山市,精密模具,150\n",            # duplicate of the rename
+]
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def report(job):
+    return (
+        {k: getattr(job, k) for k in ("status", "message", "total", "created", "updated", "unchanged", "needs_review", "errors",
+                                       "duplicates", "skipped", "firms_created")},
+        sorted((e.line, e.field, e.message, e.code) for e in job.row_errors.all()),
+        sorted((r.line, r.reason, r.message) for r in job.review_items.all()),
+        sorted(map(tuple, job.skipped_lines)),
+    )
+
+
+def registry_state():
+    """Every firm column but ids and times, every audit row (by firm USCC), every alias."""
+    skip = {"id", "created_at", "updated_at"}
+    columns = [f.attname for f in Firm._meta.concrete_fields if f.attname not in skip]
+    firms = sorted(tuple(str(v) for v in row) for row in Firm.objects.values_list(*columns))
+    uscc = dict(Firm.objects.values_list("id", "uscc"))
+    events = sorted((e.action, e.model, re.sub(r"\d+", "N", e.via), e.actor_id, uscc.get(e.firm_id), str(sorted(e.changes.items())))
+                    for e in AuditEvent.objects.all())
+    aliases = sorted(FirmAlias.objects.values_list("firm__uscc", "name", "name_normalized", "kind"))
+    return firms, events, aliases
+
+
+def assert_same(fast, per_row):
+    """Equal, or a readable account of what differs (job by job, then table by table)."""
+    for i, (a, b) in enumerate(zip(fast[0], per_row[0])):
+        assert a == b, f"file {i}: fast {a} != per row {b}"
+    for name, a, b in zip(("firms", "audit", "aliases"), fast[1], per_row[1]):
+        assert a == b, f"{name}: only fast {sorted(set(a) - set(b))[:5]}; only per row {sorted(set(b) - set(a))[:5]}"
+
+
+def reset_registry():
+    AuditEvent.objects.all().delete()
+    FirmAlias.objects.all().delete()
+    Firm.objects.all().delete()
+
+
+def both_ways(monkeypatch, files, user=None, **options):
+    """Import the files in order per row, then (registry emptied) the fast way; (results, fast tables used)."""
+    used = []
+    real = fastpath.FastFirms.apply
+    monkeypatch.setattr(fastpath.FastFirms, "apply", lambda self: (used.append(self.staged), real(self))[1])
+    results = {}
+    for mode in ("per_row", "fast"):
+        reset_registry()
+        jobs = [import_file(path, kind="firms", user=user, options=options, per_row=mode == "per_row")
+                for path in files]
+        results[mode] = [report(job) for job in jobs], registry_state()
+    return results, used
+
+
+@postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("frame_rows", [4, fastpath.FRAME_ROWS])
+def test_fast_firm_list_gives_the_per_row_registry_audit_and_report(tmp_path, monkeypatch, data_dir, frame_rows):
+    monkeypatch.setattr(fastpath, "FRAME_ROWS", frame_rows)  # 4: plain and per-row rows mix in every frame
+    files = [
+        shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv"),
+        shutil.copy(data_dir / "real_shapes" / "registry_extract_like.csv", tmp_path / "registry_extract_like.csv"),
+        shutil.copy(data_dir / "formats" / "name_uscc_only.csv", tmp_path / "name_uscc_only.csv"),
+        write(tmp_path, "mixed.csv", "2024年企业名录\n" + HEADER + "".join(MIXED)),
+        write(tmp_path, "changed.csv", HEADER + "".join(CHANGED)),
+        write(tmp_path, "changed_again.csv", HEADER + "".join(CHANGED)),
+        shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master_again.csv"),
+    ]
+    results, used = both_ways(monkeypatch, files)
+    assert_same(results["fast"], results["per_row"])
+    assert len(used) == len(files) and all(used)  # every file went the fast way, rows staged in each
+    jobs, (firms, events, _) = results["fast"]
+    master, extract, name_only, mixed, changed, again, master_again = jobs
+    assert master[0]["created"] == 120 and master_again[0]["unchanged"] == 120
+    assert extract[0]["created"] > 0 and name_only[0]["created"] > 0
+    assert mixed[0] | {"skipped": 0} == {"status": "partial", "message": "", "total": 12, "created": 7, "updated": 0,
+                                         "unchanged": 0, "needs_review": 1, "errors": 4, "duplicates": 1, "skipped": 0,
+                                         "firms_created": 0}
+    assert {e[3] for e in mixed[1]} == {"duplicate", "unknown_region", "invalid", "warning"}
+    assert (changed[0]["created"], changed[0]["updated"], changed[0]["unchanged"], changed[0]["duplicates"]) == (1, 3, 1, 1)
+    assert (again[0]["created"], again[0]["updated"], again[0]["unchanged"]) == (0, 0, 5)
+    by_uscc = {f[0]: f for f in firms}
+    assert "昆山甲精密股份有限公司" in by_uscc[A] and "['昆山甲精密有限公司']" in by_uscc[A]  # former name kept
+    assert "320571" in by_uscc[C] and "USD" in by_uscc[C]
+    assert "320211" in by_uscc[G] and "12.34" in by_uscc[G]
+    assert sum(1 for e in events if e[0] == "update") == 3
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_fast_firm_list_keeps_officers_in_their_regions(tmp_path, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("ks", password="x")
+    RoleAssignment.objects.create(user=user, role=Role.OFFICER).regions.set(Region.objects.filter(code="320583"))
+    outside = make_uscc("320508", serial=9320)
+    lines = [
+        f"{A},昆山甲精密有限公司,2015-03-02,昆山市,,100\n",
+        f"{outside},苏州甲科技有限公司,2015-03-02,姑苏区,,\n",     # a new firm outside Kunshan: refused
+        f"{outside},苏州甲科技有限公司,2015-03-02,昆山市,,\n",     # the same firm, in Kunshan: counts
+        f"{outside},苏州甲科技有限公司,2015-03-02,姑苏区,,\n",     # then a duplicate
+        f"{B},昆山乙电子有限公司,2016-11-11,姑苏区,,\n",            # refused
+    ]
+    first = write(tmp_path, "scope.csv", HEADER + "".join(lines))
+    moved = write(tmp_path, "moved.csv", HEADER + f"{A},昆山甲精密有限公司,2015-03-02,姑苏区,,100\n"   # refused
+                  f"{A},昆山甲精密有限公司,2015-03-02,,,200\n")                                       # counts
+    results, used = both_ways(monkeypatch, [first, moved], user=user)
+    assert results["fast"] == results["per_row"] and len(used) == 2
+    (scope, move), _ = results["fast"]
+    assert [(e[0], e[3]) for e in scope[1] if e[3] != "warning"] == [(3, "out_of_scope"), (5, "duplicate"),
+                                                                     (6, "out_of_scope")]
+    assert [(e[0], e[3]) for e in move[1]] == [(2, "out_of_scope")] and move[0]["updated"] == 1
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_fast_firm_list_falls_back_for_year_last_dates_and_other_names(tmp_path, monkeypatch, data_dir):
+    """Year-last dates are read per chunk by the column's values; 曾用名/别名 columns are per row: both
+    go the chunked path (and still agree with per row)."""
+    files = [shutil.copy(data_dir / "formats" / "firms_mdy_dates.csv", tmp_path / "mdy.csv"),
+             shutil.copy(data_dir / "real_shapes" / "firms_with_other_names_like.csv", tmp_path / "names.csv")]
+    results, used = both_ways(monkeypatch, files)
+    assert results["fast"] == results["per_row"]
+    assert used == []
+    assert results["fast"][1][2]  # the aliases were loaded
+    assert connection.vendor == "postgresql"
