@@ -166,6 +166,12 @@ def main():
         cursor.execute(f"SELECT count(*) FROM (SELECT {COMPARED} FROM bench_registry_firm EXCEPT ALL "
                        f"SELECT {COMPARED} FROM registry_firm) d")
         only_copy = cursor.fetchone()[0]
+        if only_copy:  # show a few, to say what differs
+            cursor.execute(f"SELECT {COMPARED} FROM bench_registry_firm EXCEPT ALL SELECT {COMPARED} FROM registry_firm "
+                           f"ORDER BY 1 LIMIT 3")
+            for row in cursor.fetchall():
+                cursor.execute(f"SELECT {COMPARED} FROM registry_firm WHERE uscc = %s", [row[0]])
+                print(f"COPY: {row}\nimport: {cursor.fetchone()}")
         cursor.execute("DROP TABLE bench_registry_firm")
     # Both ways, duplicates counted (bench.common.same exits 1 otherwise).
     same("firm rows", {"only in the import": only_import, "only in the COPY": only_copy},

@@ -29,9 +29,7 @@ back and the job re-run on the per-row bulk path (a list with rows lacking a USC
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -42,19 +40,25 @@ from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator
 from django.db import connection
 
-from registry.regions import resolve_row_region
 from registry.names import normalize_name
+from registry.regions import resolve_row_region
 from registry.services.certifications import COMPARED, prepare_certification
 from registry.services.staged import (
-    FIRM_STAGE, STAGE, StagedFirms, StagedRecognitions, create_firm_stage, create_stage,
+    FIRM_STAGE,
+    STAGE,
+    StagedFirms,
+    StagedRecognitions,
+    create_firm_stage,
+    create_stage,
 )
 
-from .cleaning import _SLASH_YEAR_LAST_RE as _YEAR_LAST, parse_amount, parse_date
+from .cleaning import _SLASH_YEAR_LAST_RE as _YEAR_LAST
+from .cleaning import parse_amount, parse_date
 from .columns import FIELD_KINDS
 from .errors import CellError
 from .models import ImportKind
-from .report import OUT_OF_SCOPE
 from .readers import _FOOTNOTE_START, _TOTAL_START
+from .report import OUT_OF_SCOPE
 
 FAST_FIELDS = frozenset({"name", "uscc", "region", "certificate_no", "issued_on", "valid_until"})
 FRAME_ROWS = 100_000
@@ -111,6 +115,33 @@ def normalize_names(names: pd.Series) -> pd.Series:
     if odd.any():
         out[odd] = [normalize_name(n) for n in names[odd]]
     return out
+
+
+_COPY_ESCAPES = re.compile(r"[\\\t\n\r]")
+
+
+def copy_frame(cursor, table, frame):
+    """COPY a frame into a TEMP table in PostgreSQL's text format (None → NULL, "" stays ""): one
+    string built from whole columns, escaping only columns that need it (about 3× pandas' to_csv)."""
+    if frame is None or not len(frame):
+        return
+    columns = []
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype == bool:
+            columns.append(np.where(values, "t", "f").tolist())
+            continue
+        if values.dtype != object:
+            columns.append(values.astype(str).tolist())
+            continue
+        cells = [None if na else str(v) for v, na in zip(values.tolist(), pd.isna(values).tolist())]  # None, NaN
+        if _COPY_ESCAPES.search("".join(c for c in cells if c is not None)):
+            cells = [c if c is None else c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                     .replace("\r", "\\r") for c in cells]
+        columns.append(["\\N" if c is None else c for c in cells])
+    text = "".join("\t".join(row) + "\n" for row in zip(*columns))
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
+        copy.write(text)
 
 
 def applies(run, table) -> bool:
@@ -262,7 +293,7 @@ class FastImport:
         ok &= (cert.str.len() <= 40).to_numpy()
         issued_text, until_text = text.get("issued_on", empty), text.get("valid_until", empty)
         issued_row = self._map(issued_text, self.dates, self._date)
-        ok &= ((issued_row != False) & (self._map(until_text, self.dates, self._date) != False)).to_numpy(bool)  # noqa: E712
+        ok &= ((issued_row != False) & (self._map(until_text, self.dates, self._date) != False)).to_numpy(bool)
         if not run.options.get("issued_on"):
             ok &= issued_row.notna().to_numpy()
         if not ok.any():
@@ -320,14 +351,7 @@ class FastImport:
         return scope is None or any(self.run.region_paths.get(code, "").startswith(p) for p in scope)
 
     def copy(self, cursor, lines, staged):
-        if staged is None or not len(staged):
-            return
-        buffer = io.StringIO()
-        staged.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_MINIMAL)
-        columns = ", ".join(staged.columns)
-        with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv, "
-                                f"FORCE_NOT_NULL (certificate_no, dkey))") as copy:
-            copy.write(buffer.getvalue())
+        copy_frame(cursor, self.stage, staged)
 
     # -- applying --------------------------------------------------------------------------------
 
@@ -457,7 +481,7 @@ class FastFirms(FastImport):
         rest = np.flatnonzero(~plain)
         if len(rest):
             founded[rest] = self._map(cells.iloc[rest], self.dates, self._founded).to_numpy(dtype=object)
-            ok[rest[founded[rest] == False]] = False  # noqa: E712
+            ok[rest[founded[rest] == False]] = False
         amount, currency, ok = self._amounts(text.get("registered_capital", empty), ok)
         if not ok.any():
             return ok, None
@@ -467,13 +491,13 @@ class FastFirms(FastImport):
         long = (norms.str.len() > 200).to_numpy()
         ok[sel[long]] = False
         codes = region.iloc[sel]
-        products = text.get("main_products", empty).iloc[sel]
+        products = text.get("main_products", empty).iloc[sel].replace("", None)  # empty: not given (NULL)
         staged = pd.DataFrame({
             "line": lines[sel], "uscc": uscc.iloc[sel].to_numpy(), "name": names.to_numpy(),
             "name_norm": norms.to_numpy(), "region_id": codes.to_numpy(), "region_named": named[sel],
             "in_scope": self._map(codes, self.scope_ok, self._in_scope).to_numpy(),
             "founded_on": founded[sel],  # ISO text; None or empty → NULL (not given)
-            "main_products": products.to_numpy(),  # empty → NULL: the row does not give it
+            "main_products": products.to_numpy(),
             "registered_capital": amount[sel], "capital_text": amount[sel], "registered_capital_currency": currency[sel],
         })[~long]
         return ok, staged
@@ -525,14 +549,6 @@ class FastFirms(FastImport):
         except (CellError, ValidationError):
             return False
         return str(parsed[0]), parsed[1]
-
-    def copy(self, cursor, lines, staged):
-        if staged is None or not len(staged):
-            return
-        buffer = io.StringIO()
-        staged.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_MINIMAL)
-        with cursor.cursor.copy(f"COPY {FIRM_STAGE} ({', '.join(staged.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue())
 
     def apply(self):
         """Run.prepare's duplicate rule and Run.check_scope on the staged rows, then record_firms' rules

@@ -22,6 +22,7 @@ and compare counts, row reports, records, renewal links, current stages and audi
 
 import json
 from array import array
+from typing import ClassVar
 
 from django.db import connection
 from django.utils import timezone
@@ -312,10 +313,9 @@ class StagedFirms:
     # The audit `changes` of each field, as audit.diff records it: [old, new] with dates and amounts as
     # text (audit.plain). `o` is the firm before the write, NULL for a new firm (whose defaults are
     # '' for text and NULL otherwise: name and main_products then start from '').
-    _NEW_JSON = {"name": "to_jsonb(s.name)", "founded_on": "to_jsonb(s.founded_on::text)",
-                 "main_products": "to_jsonb(s.main_products)", "registered_capital": "to_jsonb(s.capital_text)",
-                 "registered_capital_currency": "to_jsonb(s.registered_capital_currency)",
-                 "region": "to_jsonb(s.region_id)"}
+    _NEW_JSON: ClassVar = {"name": "s.name", "founded_on": "s.founded_on::text", "main_products": "s.main_products",
+                 "registered_capital": "s.capital_text", "registered_capital_currency": "s.registered_capital_currency",
+                 "region": "s.region_id"}  # text: jsonb_build_array makes them JSON strings, NULL null
 
     def create(self, cursor, params):
         """Firms not in the registry, from their row, in line order; upsert_firm's record and audit row."""
@@ -338,14 +338,16 @@ class StagedFirms:
         defaults["d_main_products"] = template.main_products
         defaults["d_registered_capital_currency"] = template.registered_capital_currency
         defaults = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in defaults.items()}
+        # One object, the fields the row gives (NULL → left out by jsonb_strip_nulls; the nulls inside
+        # the [old, new] arrays stay): a new firm's defaults are '' or NULL and a given value is never ''.
         olds = {"name": template.name, "main_products": template.main_products,
                 "registered_capital_currency": template.registered_capital_currency}
-        changes = " || ".join(
-            f"CASE WHEN s.{self._column(k)} IS NOT NULL AND {self._NEW_JSON[k]} IS DISTINCT FROM to_jsonb(%(o_{k})s::text) "
-            f"THEN jsonb_build_object('{k}', jsonb_build_array(to_jsonb(%(o_{k})s::text), {self._NEW_JSON[k]})) "
-            f"ELSE '{{}}'::jsonb END" for k in STAGED_FIRM_FIELDS)
+        changes = "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
+            f"'{k}', CASE WHEN s.{self._column(k)} IS NOT NULL "
+            f"THEN jsonb_build_array(%(o_{k})s::text, {self._NEW_JSON[k]}) END" for k in STAGED_FIRM_FIELDS) + "))"
         defaults.update({f"o_{k}": olds.get(k) for k in STAGED_FIRM_FIELDS})
-        cursor.execute(f"""
+        import os  # TEMPORARY
+        cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if os.environ.get("IF_EXPLAIN") else "") + f"""
             WITH firms AS (
                 INSERT INTO registry_firm ({", ".join(columns)})
                 SELECT {", ".join(values)} FROM {FIRM_STAGE} s
@@ -360,6 +362,11 @@ class StagedFirms:
                 INSERT INTO {TOUCHED} (firm_id) SELECT id FROM firms
             )
             SELECT count(*) FROM firms""", {**params, **defaults})
+        import os  # TEMPORARY
+        if os.environ.get("IF_EXPLAIN"):
+            for row in cursor.fetchall():
+                print(row[0])
+            cursor.execute(f"SELECT count(*) FROM {TOUCHED}")
         return cursor.fetchone()[0]
 
     @staticmethod
@@ -378,17 +385,16 @@ class StagedFirms:
                                            "AND s.registered_capital_currency IS DISTINCT FROM o.registered_capital_currency",
             "region": "s.region_named AND s.region_id IS DISTINCT FROM o.region_id",
         }
-        old_json = {"name": "to_jsonb(o.name)", "founded_on": "to_jsonb(o.founded_on::text)",
-                    "main_products": "to_jsonb(o.main_products)", "registered_capital": "to_jsonb(o.registered_capital::text)",
-                    "registered_capital_currency": "to_jsonb(o.registered_capital_currency)",
-                    "region": "to_jsonb(o.region_id)"}
+        old_json = {"name": "o.name", "founded_on": "o.founded_on::text", "main_products": "o.main_products",
+                    "registered_capital": "o.registered_capital::text",
+                    "registered_capital_currency": "o.registered_capital_currency", "region": "o.region_id"}
         flags = ", ".join(f"({v}) AS d_{k}" for k, v in differs.items())
         # a new name pushes the old one onto former_names (once): record_firms' rule
         former = "CASE WHEN d_name AND NOT (o.former_names ? o.name) THEN o.former_names || jsonb_build_array(o.name) " \
                  "ELSE o.former_names END"
-        changes = " || ".join(
-            f"CASE WHEN c.d_{k} THEN jsonb_build_object('{k}', jsonb_build_array({old_json[k]}, {self._NEW_JSON[k]})) "
-            f"ELSE '{{}}'::jsonb END" for k in STAGED_FIRM_FIELDS)
+        changes = "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
+            f"'{k}', CASE WHEN c.d_{k} THEN jsonb_build_array({old_json[k]}, {self._NEW_JSON[k]}) END"
+            for k in STAGED_FIRM_FIELDS) + "))"
         keys = ", ".join(f"CASE WHEN c.d_{k} THEN '{k}' END" for k in STAGED_FIRM_FIELDS)
         sets = ", ".join(f"{self._column(k)} = CASE WHEN c.d_{k} THEN s.{self._column(k)} ELSE o.{self._column(k)} END"
                          for k in STAGED_FIRM_FIELDS)

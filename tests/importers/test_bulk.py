@@ -153,10 +153,12 @@ def test_firm_list_set_based_and_per_row_give_the_same_registry(tmp_path, monkey
 
 def test_firm_list_runs_the_side_effects_once_per_chunk(tmp_path, monkeypatch):
     from registry.services import firms as firm_services
+    from registry.services import staged
 
     calls = []
     real = firm_services.after_write
-    monkeypatch.setattr(firm_services, "after_write", lambda ids, **kw: calls.append(list(ids)) or real(ids, **kw))
+    for module in (firm_services, staged):  # the chunked path, and PostgreSQL's fast path (staged.StagedFirms)
+        monkeypatch.setattr(module, "after_write", lambda ids, **kw: calls.append(list(ids)) or real(ids, **kw))
     path = tmp_path / "f.csv"
     rows = [(make_uscc("320583", serial=9200 + n), f"昆山{n}号科技有限公司", "", "昆山市", "", "") for n in range(30)]
     path.write_text(FIRM_HEADER + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
