@@ -134,11 +134,16 @@ def copy_frame(cursor, table, frame):
         if values.dtype != object:
             columns.append(values.astype(str).tolist())
             continue
-        cells = [None if na else str(v) for v, na in zip(values.tolist(), pd.isna(values).tolist())]  # None, NaN
-        if _COPY_ESCAPES.search("".join(c for c in cells if c is not None)):
-            cells = [c if c is None else c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                     .replace("\r", "\\r") for c in cells]
-        columns.append(["\\N" if c is None else c for c in cells])
+        missing = pd.isna(values)  # None or NaN: NULL
+        present = values[~missing].astype(str) if missing.any() else values.astype(str)
+        if _COPY_ESCAPES.search("\x00".join(present.tolist())):
+            present = np.array([c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+                                for c in present.tolist()], dtype=object)
+        if missing.any():
+            cells = np.full(len(values), "\\N", dtype=object)
+            cells[~missing] = present
+            present = cells
+        columns.append(present.tolist())
     text = "".join("\t".join(row) + "\n" for row in zip(*columns))
     with cursor.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
         copy.write(text)

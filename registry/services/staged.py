@@ -346,8 +346,7 @@ class StagedFirms:
             f"'{k}', CASE WHEN s.{self._column(k)} IS NOT NULL "
             f"THEN jsonb_build_array(%(o_{k})s::text, {self._NEW_JSON[k]}) END" for k in STAGED_FIRM_FIELDS) + "))"
         defaults.update({f"o_{k}": olds.get(k) for k in STAGED_FIRM_FIELDS})
-        import os  # TEMPORARY
-        cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if os.environ.get("IF_EXPLAIN") else "") + f"""
+        cursor.execute(f"""
             WITH firms AS (
                 INSERT INTO registry_firm ({", ".join(columns)})
                 SELECT {", ".join(values)} FROM {FIRM_STAGE} s
@@ -362,11 +361,6 @@ class StagedFirms:
                 INSERT INTO {TOUCHED} (firm_id) SELECT id FROM firms
             )
             SELECT count(*) FROM firms""", {**params, **defaults})
-        import os  # TEMPORARY
-        if os.environ.get("IF_EXPLAIN"):
-            for row in cursor.fetchall():
-                print(row[0])
-            cursor.execute(f"SELECT count(*) FROM {TOUCHED}")
         return cursor.fetchone()[0]
 
     @staticmethod
