@@ -208,3 +208,20 @@ def test_fast_firm_list_falls_back_for_year_last_dates_and_other_names(tmp_path,
     assert used == []
     assert results["fast"][1][2]  # the aliases were loaded
     assert connection.vendor == "postgresql"
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_fast_firm_list_dry_run_writes_nothing_and_a_second_import_nothing_new(tmp_path, monkeypatch, data_dir):
+    used = []
+    real = fastpath.FastFirms.apply
+    monkeypatch.setattr(fastpath.FastFirms, "apply", lambda self: (used.append(self.staged), real(self))[1])
+    path = shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv")
+    dry = import_file(path, kind="firms", dry_run=True)
+    assert (dry.status, dry.created) == ("succeeded", 120) and not Firm.objects.exists() and not AuditEvent.objects.exists()
+    first = import_file(path, kind="firms")
+    state = registry_state()
+    again = import_file(path, kind="firms")
+    assert (first.created, again.created, again.updated, again.unchanged) == (120, 0, 0, 120)
+    assert registry_state() == state  # not a firm, audit row or alias more
+    assert used == [120, 120, 120]
