@@ -41,6 +41,7 @@ from django.core.validators import DecimalValidator
 from django.db import connection
 
 from registry.names import normalize_name
+from registry.models import Firm
 from registry.regions import resolve_row_region
 from registry.services.certifications import COMPARED, prepare_certification
 from registry.services.staged import (
@@ -419,8 +420,9 @@ class FastImport:
 # --- firm lists ---------------------------------------------------------------------------------
 
 # Columns a firm list may have on the fast path: what Run.apply_firms reads (importers.services.FIRM_FIELDS
-# and the region clues); any other mapped column must be free text the firm import ignores (clean_text
-# never refuses a value, so it cannot add a warning). 曾用名/别名 columns go the chunked path.
+# and the region clues) or the other names it adds (importers.services.EXTRA_FIELDS: 曾用名, 别名, 英文名称);
+# any other mapped column must be free text the firm import ignores (clean_text never refuses a value,
+# so it cannot add a warning).
 FAST_FIRM_FIELDS = frozenset({"uscc", "name", "region", "province", "city", "address", "founded_on", "main_products",
                               "registered_capital"})
 # Plain forms that are their own parsed value: an ISO date (checked real by pandas); an amount in 万元 as
@@ -439,7 +441,7 @@ def applies_firms(run, table) -> bool:
         connection.vendor == "postgresql" and not run.per_row and run.fast
         and table.format == "csv" and table._frames is not None and not table.from_sheet
         and {"uscc", "name"} <= set(fields) and len(fields) == len(set(fields))
-        and all(FIELD_KINDS.get(f, "text") == "text" and f not in EXTRA_FIELDS for f in others)
+        and all(FIELD_KINDS.get(f, "text") == "text" for f in others - set(EXTRA_FIELDS))
     )
 
 
@@ -449,7 +451,15 @@ class FastFirms(FastImport):
     per-row code (Run.prepare, Run.apply_firms_bulk) with today's reports."""
 
     stage = FIRM_STAGE
-    create_stage = staticmethod(create_firm_stage)
+
+    def create_stage(self, cursor):
+        """registry's firm stage, plus the row's other-name cells (added per firm once it is written)."""
+        from .services import EXTRA_FIELDS
+
+        create_firm_stage(cursor)
+        self.names = [f for f in EXTRA_FIELDS if f in self.columns]
+        if self.names:
+            cursor.execute(f"ALTER TABLE {FIRM_STAGE} " + ", ".join(f"ADD COLUMN {f} text" for f in self.names))
 
     def __init__(self, run, table):
         self.run, self.table = run, table
@@ -460,7 +470,7 @@ class FastFirms(FastImport):
         if self.order:  # what Run.read_table gives the rows it cleans, for the rows left to it here
             run.date_orders = {f: self.order for f in table.fields}
         self.regions, self.dates, self.amounts, self.scope_ok = {}, {}, {}, {}
-        self.slow_usccs, self.staged = set(), 0
+        self.slow_usccs, self.staged, self.names = set(), 0, []
 
     def clean(self, lines, frame: pd.DataFrame):
         """(mask of rows to stage, their typed columns): rows whose every value the per-row cleaning takes
@@ -504,6 +514,7 @@ class FastFirms(FastImport):
             "founded_on": founded[sel],  # ISO text; None or empty → NULL (not given)
             "main_products": products.to_numpy(),
             "registered_capital": amount[sel], "capital_text": amount[sel], "registered_capital_currency": currency[sel],
+            **{f: text[f].iloc[sel].replace("", None).to_numpy() for f in self.names},
         })[~long]
         return ok, staged
 
@@ -564,8 +575,36 @@ class FastFirms(FastImport):
         with connection.cursor() as cursor:
             self.check_order(cursor)
             self.duplicates_and_scope(cursor)
-            StagedFirms(actor=run.user, via=run.via, counts=run.counts).apply(cursor)
+            named = self.other_names(cursor)
+            written = StagedFirms(actor=run.user, via=run.via, counts=run.counts).apply(cursor)
+        self.add_other_names(named, written)
         run.row_errors.sort(key=lambda e: (e.sheet, e.line))
+
+    def other_names(self, cursor):
+        """The staged rows that give other names (曾用名, 别名, 英文名称): [(uscc, {field: cell})] in line order."""
+        if not self.names:
+            return []
+        cursor.execute(f"SELECT uscc, {', '.join(self.names)} FROM {FIRM_STAGE} WHERE problem IS NULL "
+                       f"AND ({' OR '.join(f'{f} IS NOT NULL' for f in self.names)}) ORDER BY line")
+        return [(row[0], dict(zip(self.names, row[1:]))) for row in cursor.fetchall()]
+
+    def add_other_names(self, named, written):
+        """As Run.apply_firms_bulk after record_firms: each row's names onto its firm (add_firm_aliases:
+        former names through upsert_firm, aliases with their audit row); a row that only added names
+        counts as updated. Few rows of a list carry them: one firm at a time."""
+        from .services import add_firm_aliases
+
+        if not named:
+            return
+        run = self.run
+        written = set(np.asarray(written).tolist())
+        firms = Firm.objects.in_bulk([uscc for uscc, _ in named], field_name="uscc")
+        for uscc, values in named:
+            firm = firms[uscc]
+            if add_firm_aliases(firm, values, source=run.job.file_name, actor=run.user, via=run.via) \
+                    and firm.pk not in written:
+                run.counts["unchanged"] -= 1
+                run.counts["updated"] += 1
 
     def duplicates_and_scope(self, cursor):
         """The copy of a firm that counts is its first row inside the officer's regions (a known firm:

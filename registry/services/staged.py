@@ -289,7 +289,8 @@ class StagedFirms:
     fields its row gives (a new name pushes the old one onto former_names; the region only when the
     row names one); unchanged firms are not written. One AuditEvent per created or changed firm with
     record_firms' `changes`, then the side effects (after_write) once. `counts` gets created/updated/
-    unchanged. The caller checked what record_firms' field checks would refuse (lengths, digits)."""
+    unchanged. The caller checked what record_firms' field checks would refuse (lengths, digits).
+    `apply` returns the ids of the firms written (created or changed), a compact array."""
 
     def __init__(self, *, actor, via, counts):
         self.actor, self.via, self.counts = actor, via, counts
@@ -309,6 +310,7 @@ class StagedFirms:
         cursor.execute(f"DROP TABLE {FIRM_STAGE}, {TOUCHED}")
         if len(written):
             after_write(written, changed=FIRMS, sender=Firm, fields=fields)
+        return written
 
     # The audit `changes` of each field, as audit.diff records it: [old, new] with dates and amounts as
     # text (audit.plain). `o` is the firm before the write, NULL for a new firm (whose defaults are

@@ -198,16 +198,23 @@ def test_fast_firm_list_keeps_officers_in_their_regions(tmp_path, monkeypatch):
 
 @postgres_only
 @pytest.mark.django_db
-def test_fast_firm_list_falls_back_for_year_last_dates_and_other_names(tmp_path, monkeypatch, data_dir):
-    """Year-last dates are read per chunk by the column's values; 曾用名/别名 columns are per row: both
-    go the chunked path (and still agree with per row)."""
-    files = [shutil.copy(data_dir / "formats" / "firms_mdy_dates.csv", tmp_path / "mdy.csv"),
-             shutil.copy(data_dir / "real_shapes" / "firms_with_other_names_like.csv", tmp_path / "names.csv")]
-    results, used = both_ways(monkeypatch, files)
-    assert results["fast"] == results["per_row"]
-    assert used == []
-    assert results["fast"][1][2]  # the aliases were loaded
-    assert connection.vendor == "postgresql"
+def test_fast_firm_list_other_names_and_year_last_dates(tmp_path, monkeypatch, data_dir):
+    """曾用名/别名 columns: the rows are staged and their names added per firm once written (again: nothing
+    new). Year-last dates are read per chunk by the column's values: that list goes the chunked path.
+    Both agree with per row."""
+    names = shutil.copy(data_dir / "real_shapes" / "firms_with_other_names_like.csv", tmp_path / "names.csv")
+    renamed = write(tmp_path, "renamed.csv", "统一社会信用代码,企业名称,所在地区,曾用名,别名\n"
+                    "913205830000000X4B,昆山零一万物科技有限公司,昆山市,昆山零一科技有限公司,零一\n"
+                    "913205830000000X5E,昆山月之暗面科技有限公司,昆山市,,\n")
+    mdy = shutil.copy(data_dir / "formats" / "firms_mdy_dates.csv", tmp_path / "mdy.csv")
+    results, used = both_ways(monkeypatch, [names, names, renamed, mdy])
+    assert_same(results["fast"], results["per_row"])
+    assert len(used) == 3 and all(used)  # not the year-last list
+    (first, again, more, _), (_, events, aliases) = results["fast"]
+    assert first[0]["created"] == again[0]["unchanged"] == more[0]["updated"] + more[0]["unchanged"] > 0
+    assert more[0]["updated"] == 1  # only names added: updated
+    assert {"零一万物", "Moonshot AI", "零一"} <= {a[1] for a in aliases}
+    assert any(e[0] == "aliases" for e in events)
 
 
 @postgres_only
