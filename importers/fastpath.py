@@ -40,8 +40,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator
 from django.db import connection
 
-from registry.names import normalize_name
 from registry.models import Firm
+from registry.names import normalize_name
 from registry.regions import resolve_row_region
 from registry.services.certifications import COMPARED, prepare_certification
 from registry.services.staged import (
