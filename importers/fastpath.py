@@ -25,6 +25,10 @@ checks. Two cases would depend on the order the two kinds of rows are applied in
 row whose USCC is also on a staged row, and a row without a USCC (its name is matched against the
 firms the rows above it created). Then ``OrderSensitive`` is raised, the job's savepoint rolled
 back and the job re-run on the per-row bulk path (a list with rows lacking a USCC is not fast).
+
+Firm lists (``FastFirms``, ``applies_firms``) go the same way: the same frames and checks, plain rows
+staged into registry.services.staged's FIRM_STAGE and written by its StagedFirms (record_firms' rules
+in SQL), the rest per row; tests/importers/test_fast_firms.py compares both paths.
 """
 
 from __future__ import annotations
