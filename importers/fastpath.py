@@ -433,6 +433,7 @@ FAST_FIRM_FIELDS = frozenset({"uscc", "name", "region", "province", "city", "add
 # parse_amount prints it (no leading or trailing zero, at most 2 decimals, at most 14 whole digits).
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 _PLAIN_AMOUNT = r"(?:0|[1-9]\d{0,13})(?:\.\d?[1-9])?"
+_KEY_SEP = "\x1f"  # joins a row's region clues into one cache key (pandas drops NULs in joined text)
 _CAPITAL = DecimalValidator(max_digits=16, decimal_places=2)  # Firm.registered_capital's own limits
 
 
@@ -487,8 +488,8 @@ class FastFirms(FastImport):
         # The region from every clue (Run.region_code); clues that disagree (a warning) or an unknown
         # region text are the per-row path's to report.
         clues = [text.get(f, empty) for f in ("region", "province", "city", "address")]
-        region = self._map(clues[0] + "|" + clues[1] + "|" + clues[2] + "|" + clues[3] + "|" + uscc.str[2:8],
-                           self.regions, self._firm_region)
+        region = self._map(clues[0] + _KEY_SEP + clues[1] + _KEY_SEP + clues[2] + _KEY_SEP + clues[3] + _KEY_SEP
+                           + uscc.str[2:8], self.regions, self._firm_region)
         ok &= region.notna().to_numpy()
         named = ((clues[0] != "") | (clues[3] != "")).to_numpy()
         # Dates and amounts: the common plain forms are their own result (a vectorised check), the rest
@@ -541,7 +542,10 @@ class FastFirms(FastImport):
         return amount, currency, ok
 
     def _firm_region(self, key):
-        region, province, city, address, division = key.split("|")
+        parts = key.split(_KEY_SEP)
+        if len(parts) != 5:  # a clue holding the separator itself: the per-row path decides
+            return None
+        region, province, city, address, division = parts
         found = resolve_row_region(region or None, province=province or None, city=city or None,
                                    address=address or None, uscc=f"91{division}", context=self.run.context)
         return found.code if found.code and not found.problem and not found.warnings else None
