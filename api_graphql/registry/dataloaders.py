@@ -11,15 +11,33 @@ class RegionByCodeLoader(ByKeyLoader):
         return Region.objects.filter(code__in=keys)
 
 
+def region_table():
+    return codes.get(("region-table",), lambda: {row.code: row for row in Region.objects.all()})
+
+
 def region(info, code):
-    """The region with this code: from the process's copy of the region table (reference data, ~150 rows,
+    """The region with this code: from the process's copy of the region table (reference data, ~3,300 rows,
     re-read after CodeCache.ttl), else — a region added since — through the loader.
 
     A page of firms then needs no join on regions (PostgreSQL took ~0.5 ms longer to plan the page
     with it) and no region query at all once the table is cached.
     """
-    found = codes.get(("region-table",), lambda: {row.code: row for row in Region.objects.all()}).get(code)
+    found = region_table().get(code)
     return found if found is not None else RegionByCodeLoader.for_request(info).load(code)
+
+
+_region_rows = (None, {})
+
+
+def region_rows():
+    """The same cached region table as `region`, as code → {column: value} (for pages read from rows,
+    core/rows.py); a code missing here sends that page down the ordinary path, to the loader."""
+    global _region_rows
+    table = region_table()
+    if _region_rows[0] is not table:  # derived once per copy of the table, so both paths answer alike
+        _region_rows = (table, {code: {f.attname: getattr(row, f.attname) for f in Region._meta.concrete_fields}
+                                for code, row in table.items()})
+    return _region_rows[1]
 
 
 class StageByIdLoader(ByKeyLoader):
