@@ -153,7 +153,13 @@ class RowPage:
                 table = getattr(named.graphene_type, "ROW_TABLE", None)
                 if table is not None:  # whole rows from the table: no columns to read below
                     below = self._object_steps(named, field, named.graphene_type, "", set(), None)
-                    steps.append((response_name, "table", (key, table(), below, non_null)))
+                    pk = relation.related_model._meta.pk.attname
+                    if all(kind == "const" or kind == "leaf" and spec[0] == pk for _, kind, spec in below):
+                        # Only the key (`region { code }`): the foreign key column holds it, no table needed.
+                        below = [(rn, kind, (key, *spec[1:]) if kind == "leaf" else spec) for rn, kind, spec in below]
+                        steps.append((response_name, "object", (key, below, non_null)))
+                    else:
+                        steps.append((response_name, "table", (key, table(), below, non_null)))
                     continue
                 below = self._object_steps(named, field, named.graphene_type, f"{prefix}{relation.name}__", columns,
                                            None)
