@@ -12,7 +12,8 @@ per field of an object:
   `ROW_FIELDS` (its resolver returns that column as is);
 - the relay global `id` (encoded here from the primary key);
 - a to-one relation the type lists in `ROW_RELATIONS` (joined; its own fields by the same rules),
-  or read from the related type's `ROW_TABLE` (reference data cached per process: code → row);
+  or read from the related type's `ROW_TABLE` (reference data cached per process: `get(key)` → row,
+  optionally `preload(keys)` for a page's keys at once);
 - a to-many relation the type lists in `ROW_LISTS` (model, foreign key to this row, order), at the
   node or inside another list (not under a to-one relation);
 - `__typename`; and on the edge, `cursor` when the resolver passes its cursor function.
@@ -231,6 +232,9 @@ class RowPage:
             ids = [row["id"] for row in rows]
             for plan in self.lists:
                 plan.fetch(ids)
+        for _, kind, spec in self.node_steps:
+            if kind == "table" and hasattr(spec[1], "preload"):  # the page's keys read at once, not one by one
+                spec[1].preload({row[spec[0]] for row in rows})
         return [self.edge(row) for row in rows]
 
 

@@ -39,8 +39,8 @@ class RegionType(ScopedObjectType):
         return queryset  # reference data: every signed-in user may read the region tree
 
     # Read from rows (core/rows.py), see FirmType: a region, wherever it is selected, comes from the
-    # cached region table (as `resolve_region` does), not from a join.
-    ROW_TABLE = staticmethod(loaders.region_rows)
+    # cached copy of its province (as `resolve_region` does), not from a join.
+    ROW_TABLE = staticmethod(lambda: loaders.region_rows)
     ROW_RELATIONS = {"parent": "parent"}
 
     def resolve_parent(self, info):
