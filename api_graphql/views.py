@@ -163,6 +163,14 @@ DOCUMENT_CACHE_MAX_CHARS = 20_000
 # Limit verdicts kept per document, one per distinct set of page-size variables (`$first`).
 VERDICTS_PER_DOCUMENT = 16
 _documents = OrderedDict()
+MISSING = object()
+
+
+def evict_oldest(cache):
+    try:
+        cache.popitem(last=False)
+    except KeyError:  # emptied by another thread meanwhile (gthread workers share the caches)
+        pass
 
 
 class CheckedDocument:
@@ -182,8 +190,9 @@ class CheckedDocument:
             key = json.dumps([(variables or {}).get(name) for name in self.page_variables], default=str)
         except (TypeError, ValueError):
             key = None
-        if key is not None and key in self.verdicts:
-            return self.verdicts[key]
+        known = self.verdicts.get(key, MISSING) if key is not None else MISSING
+        if known is not MISSING:
+            return known
         errors = (validate_schema(schema.graphql_schema)
                   or check_document(schema.graphql_schema, self.document, variables)
                   or validate(schema.graphql_schema, self.document, specified_rules,
@@ -191,7 +200,7 @@ class CheckedDocument:
         if key is not None:
             self.verdicts[key] = errors
             if len(self.verdicts) > VERDICTS_PER_DOCUMENT:
-                self.verdicts.popitem(last=False)
+                evict_oldest(self.verdicts)
         return errors
 
 
@@ -201,12 +210,15 @@ def checked_document(schema, query, operation_name, variables):
     key = (id(schema), query, operation_name, limits_key()) if len(query) <= DOCUMENT_CACHE_MAX_CHARS else None
     entry = _documents.get(key) if key is not None else None
     if entry is not None:
-        _documents.move_to_end(key)
+        try:
+            _documents.move_to_end(key)
+        except KeyError:  # evicted by another thread meanwhile (gthread workers share the cache)
+            pass
     else:
         document = parse_limited(query)  # GraphQLError on syntax errors, size and token limits
         entry = CheckedDocument(document, get_operation_ast(document, operation_name))
         if key is not None:
             _documents[key] = entry
             if len(_documents) > DOCUMENT_CACHE_SIZE:
-                _documents.popitem(last=False)
+                evict_oldest(_documents)
     return entry.document, entry.operation_ast, entry.errors(schema, variables)
