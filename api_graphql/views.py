@@ -10,8 +10,8 @@
   standard rules run only on a document within them. A batch (a JSON list body) is refused.
 - Execution uses CultivarExecutionContext (core/execution.py): per-request dataloaders batch, field
   scope is checked once per field of the query, plain leaves complete inline.
-- Parse + validation results are cached per (query, variables, limits); mutations run in one
-  transaction (each service call in its own savepoint, see core/mutations.py).
+- Parse + validation results are cached per (query, limits), the verdict per page-size variables
+  (filters may vary and still hit); mutations run in one transaction (each service call in its own savepoint, see core/mutations.py).
 - Unexpected exceptions are logged and answered with a neutral message.
 """
 
@@ -33,7 +33,7 @@ from graphql.type import validate_schema
 
 from api_graphql.core.auth import TokenError, authenticate_token, token_from_header
 from api_graphql.core.execution import CultivarExecutionContext
-from api_graphql.core.limits import check_document, limits_key, parse_limited
+from api_graphql.core.limits import check_document, limits_key, page_variables, parse_limited
 from api_graphql.core.permissions import request_role
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class CultivarGraphQLView(GraphQLView):
         return GraphQLView.format_error(error)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
-        """graphene-django's flow, with parse + validation cached per (query, variables, limits).
+        """graphene-django's flow, with parse + validation cached per (query, limits) and page-size variables.
 
         Dashboards send the same few queries over and over; parsing and running ~30 validation
         rules over them each time costs more than the SQL of a page of firms.
@@ -160,27 +160,65 @@ DOCUMENT_CACHE_SIZE = 512
 # Dashboards repeat short queries; a long one (up to GRAPHQL_MAX_DOCUMENT_BYTES) is checked each time
 # instead, so the cache stays a few MB per process.
 DOCUMENT_CACHE_MAX_CHARS = 20_000
+# Limit verdicts kept per document, one per distinct set of page-size variables (`$first`).
+VERDICTS_PER_DOCUMENT = 16
 _documents = OrderedDict()
+MISSING = object()
+
+
+def evict_oldest(cache):
+    try:
+        cache.popitem(last=False)
+    except KeyError:  # emptied by another thread meanwhile (gthread workers share the caches)
+        pass
+
+
+class CheckedDocument:
+    """A parsed document, its operation, and its verdicts (limit and validation errors) per page-size variables."""
+
+    __slots__ = ("document", "operation_ast", "page_variables", "verdicts")
+
+    def __init__(self, document, operation_ast):
+        self.document, self.operation_ast = document, operation_ast
+        self.page_variables = page_variables(document)
+        self.verdicts = OrderedDict()
+
+    def errors(self, schema, variables):
+        """The limit walk reads only the `first`/`last` variables and the standard rules none, so the
+        verdict is kept per values of those: a dashboard varying its filters re-uses it."""
+        try:
+            key = json.dumps([(variables or {}).get(name) for name in self.page_variables], default=str)
+        except (TypeError, ValueError):
+            key = None
+        known = self.verdicts.get(key, MISSING) if key is not None else MISSING
+        if known is not MISSING:
+            return known
+        errors = (validate_schema(schema.graphql_schema)
+                  or check_document(schema.graphql_schema, self.document, variables)
+                  or validate(schema.graphql_schema, self.document, specified_rules,
+                              graphene_settings.MAX_VALIDATION_ERRORS))
+        if key is not None:
+            self.verdicts[key] = errors
+            if len(self.verdicts) > VERDICTS_PER_DOCUMENT:
+                evict_oldest(self.verdicts)
+        return errors
 
 
 def checked_document(schema, query, operation_name, variables):
-    """(document, operation, validation errors), memoised; the key includes variables and limit settings."""
-    try:
-        key = (id(schema), query, operation_name, json.dumps(variables, sort_keys=True, default=str), limits_key())
-    except (TypeError, ValueError):
-        key = None
-    if len(query) > DOCUMENT_CACHE_MAX_CHARS:
-        key = None
-    if key is not None and key in _documents:
-        _documents.move_to_end(key)
-        return _documents[key]
-    document = parse_limited(query)  # GraphQLError on syntax errors, size and token limits
-    operation_ast = get_operation_ast(document, operation_name)
-    errors = (validate_schema(schema.graphql_schema) or check_document(schema.graphql_schema, document, variables)
-              or validate(schema.graphql_schema, document, specified_rules, graphene_settings.MAX_VALIDATION_ERRORS))
-    result = (document, operation_ast, errors)
-    if key is not None:
-        _documents[key] = result
-        if len(_documents) > DOCUMENT_CACHE_SIZE:
-            _documents.popitem(last=False)
-    return result
+    """(document, operation, validation errors); the parse is memoised per (query, operation, limit
+    settings), the verdict per page-size variables (CheckedDocument.errors)."""
+    key = (id(schema), query, operation_name, limits_key()) if len(query) <= DOCUMENT_CACHE_MAX_CHARS else None
+    entry = _documents.get(key) if key is not None else None
+    if entry is not None:
+        try:
+            _documents.move_to_end(key)
+        except KeyError:  # evicted by another thread meanwhile (gthread workers share the cache)
+            pass
+    else:
+        document = parse_limited(query)  # GraphQLError on syntax errors, size and token limits
+        entry = CheckedDocument(document, get_operation_ast(document, operation_name))
+        if key is not None:
+            _documents[key] = entry
+            if len(_documents) > DOCUMENT_CACHE_SIZE:
+                evict_oldest(_documents)
+    return entry.document, entry.operation_ast, entry.errors(schema, variables)

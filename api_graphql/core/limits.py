@@ -306,6 +306,21 @@ class DocumentLimits:
                 ))
 
 
+def page_variables(document):
+    """The names of the variables given as `first`/`last` anywhere in `document`, sorted: the only
+    variables `check_document`'s verdict depends on (see `_int_argument`)."""
+    names, stack = set(), list(document.definitions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FieldNode):
+            names.update(a.value.name.value for a in node.arguments or ()
+                         if a.name.value in PAGE_ARGUMENTS and isinstance(a.value, VariableNode))
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            stack.extend(selection_set.selections)
+    return tuple(sorted(names))
+
+
 def check_document(schema, document, variables=None):
     """Every limit `document` exceeds, as GraphQLErrors (empty: run the standard rules next)."""
     return DocumentLimits(schema, document, variables).errors()

@@ -90,6 +90,10 @@ def decode_cursor(kind, cursor):
     return value, row_id
 
 
+def cursor_of(kind, ordering, row):
+    return encode_cursor(kind, ordering.value_of(row), read(row, "id"))
+
+
 class _Edge:
     """A connection edge; the cursor is encoded only if the query asks for it."""
 
@@ -100,14 +104,14 @@ class _Edge:
 
     @property
     def cursor(self):
-        return encode_cursor(self._kind, self._ordering.value_of(self.node), read(self.node, "id"))
+        return cursor_of(self._kind, self._ordering, self.node)
 
 
 def keyset_connection(connection_type, queryset, *, first=None, after=None, ordering=None, kind="id",
-                      count_queryset=None, complete_edge=None):
+                      count_queryset=None, complete_edges=None):
     """One page of `queryset` as a `connection_type` (a CountableConnection subclass).
 
-    With `complete_edge` (row → response dict, core/rows.py), `queryset` is a `values()` queryset and
+    With `complete_edges` (rows → response dicts, core/rows.py), `queryset` is a `values()` queryset and
     the edges are completed here, from the rows.
     `count_queryset` (default: `queryset`) is what `totalCount` counts — pass the queryset before
     joins and column plans so the COUNT stays lean.
@@ -120,7 +124,7 @@ def keyset_connection(connection_type, queryset, *, first=None, after=None, orde
     rows = rows[:size]
     edges = [_Edge(row, kind, ordering) for row in rows]
     connection = connection_type(
-        edges=edges if complete_edge is None else Completed([complete_edge(row) for row in rows]),
+        edges=edges if complete_edges is None else Completed(complete_edges(rows)),
         page_info=relay.PageInfo(
             has_next_page=has_next,
             has_previous_page=bool(after),

@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from api_graphql.core.limits import check_page_size
 from api_graphql.core.rows import NotPlain, row_page
 from api_graphql.core.selection import selection_tree
-from api_graphql.core.pagination import CountableConnection, Ordering, keyset_connection
+from api_graphql.core.pagination import CountableConnection, Ordering, cursor_of, keyset_connection
 from api_graphql.registry.mutations import RecordCertification, RevokeCertification, UpsertFirm, UpsertIndicators
 from api_graphql.registry.types import CertificationType, FirmType, StageType
 from registry import uscc as uscc_codes
@@ -127,19 +127,23 @@ class RegistryQuery(graphene.ObjectType):
 
     def resolve_firm(root, info, uscc):
         code = uscc_codes.normalize(uscc)
-        return FirmType.get_queryset(Firm.objects.filter(uscc=code), info).first()
+        # The selected to-one relations joined and only the needed columns read, as for a page (FirmType.plan).
+        queryset = FirmType.get_queryset(Firm.objects.filter(uscc=code), info)
+        return FirmType.plan(queryset, selection_tree(info)).first()
 
     def resolve_firms(root, info, first=None, after=None, order_by=FirmOrder.ID.value, **filters):
         first = check_page_size(first)
         order_key = getattr(order_by, "value", order_by)
         queryset = filtered(FirmFilterSet, FirmType.get_queryset(Firm.objects.all(), info), filters)
         ordering = ORDERINGS[order_key]
+        kind = f"firms{order_key}"
         page_of = functools.partial(keyset_connection, FirmConnection, count_queryset=queryset, first=first, after=after,
-                                    ordering=ordering, kind=f"firms{order_key}")
-        rows = row_page(info, FirmType, extra_columns=[ordering.field] if ordering.field else [])
+                                    ordering=ordering, kind=kind)
+        rows = row_page(info, FirmType, extra_columns=[ordering.field] if ordering.field else [],
+                        cursor=functools.partial(cursor_of, kind, ordering))
         if rows is not None:
             try:  # only columns selected: complete the page from plain rows (core/rows.py)
-                return page_of(queryset.values(*sorted(rows.columns)), complete_edge=rows.edge)
+                return page_of(queryset.values(*sorted(rows.columns)), complete_edges=rows.edges)
             except NotPlain:
                 pass  # e.g. a null where the schema says non-null: the ordinary path reports it
         return page_of(FirmType.plan(queryset, selection_tree(info, ("edges", "node"))))

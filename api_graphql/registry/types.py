@@ -38,6 +38,11 @@ class RegionType(ScopedObjectType):
     def visible_to(cls, user, queryset):
         return queryset  # reference data: every signed-in user may read the region tree
 
+    # Read from rows (core/rows.py), see FirmType: a region, wherever it is selected, comes from the
+    # cached copy of its province (as `resolve_region` does), not from a join.
+    ROW_TABLE = staticmethod(lambda: loaders.region_rows)
+    ROW_RELATIONS = {"parent": "parent"}
+
     def resolve_parent(self, info):
         if not self.parent_id:
             return None
@@ -80,6 +85,8 @@ class TierType(ScopedObjectType):
     def visible_to(cls, user, queryset):
         return queryset
 
+    ROW_RELATIONS = {"stage": "stage"}
+
     def resolve_stage(self, info):
         return loaders.StageByIdLoader.for_request(info).load(self.stage_id)
 
@@ -101,6 +108,8 @@ class StageType(ScopedObjectType):
         if prefetched is not None:
             return sorted(prefetched, key=lambda t: (t.rank, t.id))
         return loaders.TiersByStageLoader.for_request(info).load(self.id)
+
+    ROW_RELATIONS = {"region": "region"}
 
     def resolve_region(self, info):
         if not self.region_id:
@@ -150,6 +159,10 @@ class CertificationType(ScopedObjectType):
     @classmethod
     def visible_to(cls, user, queryset):
         return permissions.certifications_visible_to(user, queryset)
+
+    # Read from rows (core/rows.py), see FirmType: `status` answers its column as is.
+    ROW_FIELDS = {"status": "status"}
+    ROW_RELATIONS = {"stage": "stage", "tier": "tier"}
 
     def resolve_status(self, info):
         return str(self.status)  # the plain value; a TextChoices member is not our graphene Enum
@@ -233,6 +246,10 @@ class FirmType(ScopedObjectType):
     # selecting only their columns is read from `values()` rows (core/rows.py).
     ROW_RELATIONS = {"region": "region", "currentStage": "current_stage", "currentTier": "current_tier",
                      "latestIndicators": "latest_indicators"}
+    # To-many relations read for a whole page in one `values()` query each (core/rows.py):
+    # (model, foreign key to the firm, order) — the rows and order of the loader their resolver uses.
+    ROW_LISTS = {"certifications": (Certification, "firm_id", ("issued_on", "id")),
+                 "indicators": (IndicatorYear, "firm_id", ("year",))}
 
     @classmethod
     def plan(cls, queryset, selected):

@@ -18,7 +18,7 @@ PAGE = """query($n: Int) { firms(first: $n, region: "320500") { totalCount edges
 
 # Auth: session, user, role (+ the officer's regions) = 3 (4); the `region` filter: the codes under it
 # = 1 (0 once cached); the page — stage, tier and latest indicators joined in (the prefetch plan) —
-# and its count = 2; regions and their parents: the region table = 1 (0 once cached, see
+# and its count = 2; regions and their parents: their province's regions = 1 (0 once cached, see
 # loaders.region); one loader batch per to-many relation: chains, certifications (stage and tier
 # joined), indicators = 3. Total 10 for an analyst, 11 for an officer, whatever the page size
 # (timeline reuses the certifications batch); 8 and 9 with the reference caches warm.
