@@ -1,0 +1,104 @@
+"""Remembered analytics answers (funnel, stage transitions, target progress), for GraphQL and the pages alike.
+
+Why: under load (bench/load.py) the funnel was among the slowest reads, yet dashboards ask the same
+few questions over and over while the registry changes only when something is written.
+
+- `cached(fn, *args, user=..., **kwargs)` is `fn(*args, user=user, **kwargs)`, remembered under a key
+  of: the function, its arguments, the caller's scope (registry.permissions.region_paths: an officer's
+  regions, or all), today's date (answers depend on it) and the registry's data version.
+- The data version (registry.models.RegistryVersion) gets a new random token after every committed
+  write: `firms_changed` (every service write, single or bulk, registry.services.effects) and saves or
+  deletes of what the answers read outside it (stages, tiers, regions, chains, targets, admin edits;
+  registry.receivers), and a rebuild of the precomputed tables (raw loads). It lives in the database,
+  so every process (gunicorn workers, the importer, Celery) sees a write as soon as it is committed,
+  whichever cache holds the answers.
+- The token changes on commit, never before: a reader cannot store an answer of the old data under
+  the new version. A transaction that has written (its change pending) computes its answers itself:
+  it must see its own writes.
+- Answers live in Django's cache (CACHES: per-process memory embedded, Redis with CACHE_URL) for
+  ANALYTICS_CACHE_SECONDS (0 turns this off); that expiry also bounds how long a write that bypasses
+  the services (raw SQL before `analytics_rebuild`) can go unseen. A cache that fails (Redis down)
+  is logged and skipped: the answer is computed.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from registry.models import RegistryVersion
+from registry.permissions import region_paths, role_of
+
+logger = logging.getLogger(__name__)
+NAME = "registry"
+KEY_PREFIX = "cultivar-answer"
+
+
+def version():
+    """The current data version token (a row is made on first use: a new or flushed database)."""
+    token = list(RegistryVersion.objects.filter(name=NAME).values_list("token", flat=True)[:1])
+    if token:
+        return token[0]
+    RegistryVersion.objects.bulk_create(  # a concurrent first reader may win: keep its token
+        [RegistryVersion(name=NAME, token=uuid.uuid4().hex, changed_at=timezone.now())], ignore_conflicts=True)
+    return RegistryVersion.objects.get(name=NAME).token
+
+
+def _bump():
+    token = uuid.uuid4().hex
+    if not RegistryVersion.objects.filter(name=NAME).update(token=token, changed_at=timezone.now()):
+        version()  # no row yet: a fresh token is what a change needs
+
+
+def _pending(connection):
+    """True when this transaction has written and its version change waits for the commit."""
+    return connection.in_atomic_block and any(func is _bump for _, func, _ in connection.run_on_commit)
+
+
+def changed(**_signal_kwargs):
+    """The registry was written: a new data version once the transaction commits (once per transaction)."""
+    connection = transaction.get_connection()
+    if not _pending(connection):
+        # robust: a failed change is logged and must not hide the other commit hooks (search index);
+        # the answers' expiry bounds how long it is missed.
+        transaction.on_commit(_bump, robust=True)
+
+
+def scope_key(user):
+    """What of the caller the answers depend on: their region scope (None: not cacheable, no role)."""
+    if user is not None and role_of(user) is None:
+        return None
+    paths = None if user is None else region_paths(user)
+    return ["all"] if paths is None else sorted(paths)
+
+
+def cached(fn, *args, user=None, **kwargs):
+    """fn(*args, user=user, **kwargs), remembered per data version, scope, date and arguments."""
+    seconds = settings.ANALYTICS_CACHE_SECONDS
+    scope = scope_key(user)
+    if seconds <= 0 or scope is None or _pending(transaction.get_connection()):
+        return fn(*args, user=user, **kwargs)
+    try:
+        described = json.dumps([fn.__module__, fn.__qualname__, args, kwargs, scope,
+                                timezone.localdate().isoformat()], sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return fn(*args, user=user, **kwargs)
+    key = f"{KEY_PREFIX}:{version()}:{hashlib.sha256(described.encode()).hexdigest()}"
+    try:
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache outage costs speed, never an answer
+        logger.warning("analytics cache unavailable; computing", exc_info=True)
+        return fn(*args, user=user, **kwargs)
+    if found is not None:
+        return found
+    result = fn(*args, user=user, **kwargs)
+    try:
+        cache.set(key, result, seconds)
+    except Exception:  # noqa: BLE001
+        logger.warning("analytics cache unavailable; not stored", exc_info=True)
+    return result
