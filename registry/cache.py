@@ -6,6 +6,9 @@ few questions over and over while the registry changes only when something is wr
 - `cached(fn, *args, user=..., **kwargs)` is `fn(*args, user=user, **kwargs)`, remembered under a key
   of: the function, its arguments, the caller's scope (registry.permissions.region_paths: an officer's
   regions, or all), today's date (answers depend on it) and the registry's data version.
+- `count(queryset)` is `queryset.count()` of registry rows (the firms list's totalCount: a COUNT over
+  200,000 firms was the costliest statement of a firms page), keyed by its exact SQL and parameters,
+  which carry the filters and the caller's scope, and the data version.
 - The data version (registry.models.RegistryVersion) gets a new random token after every committed
   write: `firms_changed` (every service write, single or bulk, registry.services.effects) and saves or
   deletes of what the answers read outside it (stages, tiers, regions, chains, targets, admin edits;
@@ -28,6 +31,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 from django.utils import timezone
 
@@ -97,6 +101,33 @@ def cached(fn, *args, user=None, **kwargs):
     if found is not None:
         return found
     result = fn(*args, user=user, **kwargs)
+    try:
+        cache.set(key, result, seconds)
+    except Exception:  # noqa: BLE001
+        logger.warning("analytics cache unavailable; not stored", exc_info=True)
+    return result
+
+
+def count(queryset):
+    """queryset.count(), remembered per data version and the statement itself. Only for querysets over
+    what the data version follows (firms, recognitions, indicators, regions, chains, the ladder)."""
+    seconds = settings.ANALYTICS_CACHE_SECONDS
+    if seconds <= 0 or _pending(transaction.get_connection(queryset.db)):
+        return queryset.count()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. .none(): nothing to ask
+        return 0
+    described = json.dumps([queryset.db, sql, params], default=str)
+    key = f"{KEY_PREFIX}:{version()}:count:{hashlib.sha256(described.encode()).hexdigest()}"
+    try:
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache outage costs speed, never an answer
+        logger.warning("analytics cache unavailable; counting", exc_info=True)
+        return queryset.count()
+    if found is not None:
+        return found
+    result = queryset.count()
     try:
         cache.set(key, result, seconds)
     except Exception:  # noqa: BLE001

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from registry import analytics
 from registry import cache
-from registry.models import PolicyTarget, RegistryVersion, Role, Stage
+from registry.models import PolicyTarget, Region, RegistryVersion, Role, Stage
 from registry.services import record_certification
 from tests.api_graphql.conftest import make_user
 from tests.factories import FirmFactory
@@ -155,3 +155,27 @@ def test_off_and_cache_outages_still_answer(analyst, settings, monkeypatch):
 
     monkeypatch.setattr(cache.cache, "get", down)
     assert cache.cached(fn, 2024, user=analyst)["call"] == 3
+
+
+def test_counts_are_remembered_per_statement(analyst, officer, django_assert_num_queries):
+    from registry.models import Firm
+    from registry.permissions import firms_visible_to
+
+    FirmFactory()  # 昆山
+    FirmFactory(region=Region.objects.get(code="320214"))  # 无锡
+    transaction.get_connection().run_on_commit.clear()  # as if committed: this test reads, it does not write
+    everyone, kunshan = firms_visible_to(analyst, Firm.objects.all()), firms_visible_to(officer, Firm.objects.all())
+    assert (cache.count(everyone), cache.count(kunshan)) == (2, 1)  # the scope is in the statement, so in the key
+    with django_assert_num_queries(1):  # the data version only
+        assert cache.count(everyone) == 2
+    assert cache.count(Firm.objects.none()) == 0
+
+
+@committed
+def test_a_committed_new_firm_is_counted():
+    from registry.models import Firm
+
+    FirmFactory()
+    assert cache.count(Firm.objects.all()) == 1
+    FirmFactory()
+    assert cache.count(Firm.objects.all()) == 2
