@@ -26,7 +26,8 @@ What it does, and stops by itself (each window at T seconds or --max-requests, w
    goes before anything queues;
 4. optionally imports a K-row 高企 list (`manage.py import_list`, a separate process) during the
    windows, with a Celery worker for what it queues when a broker is set; both at `nice`
-   --import-nice, as production should run its workers, so reads win;
+   --import-nice, as production should run its workers, so reads win (and, PostgreSQL on this
+   machine, their database backends too: PostgreSQL cannot lower one session's priority itself);
 5. per window: requests/s, p50/p95/p99 overall and per kind, every error kind with a count, and the
    CPU seconds the server, PostgreSQL's backends and the import used (CPU per request).
 
@@ -272,8 +273,9 @@ class CpuMeter:
                         fields = stat.read().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                # after the name: state ppid pgrp session ... utime(12) stime(13) cutime cstime
-                yield int(entry), int(fields[1]), int(fields[2]), (int(fields[11]) + int(fields[12])) / cls.TICKS
+                # after the name: state ppid pgrp session ... utime stime cutime cstime (the last two: its
+                # children that ended, e.g. a backend that closed, a recycled worker)
+                yield int(entry), int(fields[1]), int(fields[2]), sum(map(int, fields[11:15])) / cls.TICKS
 
     def sample(self):
         totals = Counter()
@@ -303,6 +305,28 @@ def postmaster_pid():
         return None
     finally:
         connections.close_all()
+
+
+IMPORT_APP = "cultivar-import"  # PGAPPNAME of the import and its worker: how their backends are found
+
+
+def renice_import_backends(nice, stop):
+    """PostgreSQL cannot lower one session's priority itself: when it runs on this machine, give the import's
+    backends the import's nice too (as a single-machine deployment would), every 2 s until `stop`."""
+    from django.db import connection
+
+    done = set()
+    while not stop.wait(2):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [IMPORT_APP])
+            for (pid,) in cursor.fetchall():
+                if pid not in done:
+                    try:
+                        os.setpriority(os.PRIO_PROCESS, pid, nice)
+                        done.add(pid)
+                    except OSError:
+                        pass
+    connection.close()
 
 
 def report(title, results, seconds, cpu, importing):
@@ -354,7 +378,8 @@ def main():
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="stop a window after this many requests")
     parser.add_argument("--import-rows", type=int, default=0, help="import a list of this many rows during the run")
     parser.add_argument("--import-nice", type=int, default=10,
-                        help="the import's CPU priority (nice), so reads win, as a Celery worker should run")
+                        help="the import's CPU priority (nice), so reads win, as a Celery worker should run; also "
+                             "given to its PostgreSQL backends when the database runs on this machine (0: off)")
     parser.add_argument("--workers", type=int, default=None, help="GUNICORN_WORKERS (default: gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, default=None, help="GUNICORN_THREADS")
     parser.add_argument("--timeout", type=float, default=30, help="client timeout per request, seconds")
@@ -383,6 +408,7 @@ def main():
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     meter = CpuMeter(server.pid, meter_postmaster)
     importer, worker, errors = None, None, 0
+    stop_renice = threading.Event()
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -405,7 +431,8 @@ def main():
             worker = subprocess.Popen(
                 ["nice", "-n", str(args.import_nice), sys.executable, "-m", "celery", "-A", "cultivar", "worker",
                  "-Q", "celery,search", "--concurrency", "1", "--loglevel", "WARNING"],
-                cwd=ROOT, env=dict(os.environ, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=env["DJANGO_SECRET_KEY"]),
+                cwd=ROOT, env=dict(os.environ, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=env["DJANGO_SECRET_KEY"],
+                                   PGAPPNAME=IMPORT_APP),
                 start_new_session=True)
             meter.background_pids.add(worker.pid)
         if args.import_rows:
@@ -421,8 +448,10 @@ def main():
                 ["nice", "-n", str(args.import_nice), sys.executable, "manage.py", "import_list", str(path),
                  "--kind", "recognitions", "--tier", "hnte", "--authority", "江苏省科技厅", "--no-progress"],
                 cwd=ROOT, stdout=import_log, stderr=subprocess.STDOUT,  # a file: a full pipe would stall it
-                env=dict(os.environ, COLUMNS="160"), start_new_session=True)
+                env=dict(os.environ, COLUMNS="160", PGAPPNAME=IMPORT_APP), start_new_session=True)
             meter.background_pids.add(importer.pid)
+            if meter_postmaster and args.import_nice:
+                threading.Thread(target=renice_import_backends, args=(args.import_nice, stop_renice), daemon=True).start()
         if args.warmup:
             warm = [threading.Thread(target=run_client, daemon=True,
                                      args=(n, port, keys, pools, time.monotonic() + args.warmup, Budget(10**6), [],
@@ -465,9 +494,14 @@ def main():
             path.unlink(missing_ok=True)
             errors += state != 0
     finally:
+        stop_renice.set()
         for background in (importer, worker):
             if background is not None and background.poll() is None:
-                os.killpg(background.pid, signal.SIGTERM)
+                background.terminate()  # Celery's warm shutdown finishes the task at hand
+                try:
+                    background.wait(60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(background.pid, signal.SIGKILL)
         os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(30)
