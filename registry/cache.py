@@ -44,19 +44,18 @@ KEY_PREFIX = "cultivar-answer"
 
 
 def version():
-    """The current data version token (a row is made on first use: a new or flushed database)."""
+    """The current data version token, or None when there is no row (a flushed database): then nothing is
+    remembered until the next write makes one. Never written here: a read must not wait for a writer
+    (SQLite's write lock during an import)."""
     token = list(RegistryVersion.objects.filter(name=NAME).values_list("token", flat=True)[:1])
-    if token:
-        return token[0]
-    RegistryVersion.objects.bulk_create(  # a concurrent first reader may win: keep its token
-        [RegistryVersion(name=NAME, token=uuid.uuid4().hex, changed_at=timezone.now())], ignore_conflicts=True)
-    return RegistryVersion.objects.get(name=NAME).token
+    return token[0] if token else None
 
 
 def _bump():
-    token = uuid.uuid4().hex
-    if not RegistryVersion.objects.filter(name=NAME).update(token=token, changed_at=timezone.now()):
-        version()  # no row yet: a fresh token is what a change needs
+    token, now = uuid.uuid4().hex, timezone.now()
+    if not RegistryVersion.objects.filter(name=NAME).update(token=token, changed_at=now):
+        RegistryVersion.objects.bulk_create(  # migration 0011 made the row; a flush removed it
+            [RegistryVersion(name=NAME, token=token, changed_at=now)], ignore_conflicts=True)
 
 
 def _pending(connection):
@@ -92,7 +91,10 @@ def cached(fn, *args, user=None, **kwargs):
                                 timezone.localdate().isoformat()], sort_keys=True, default=str)
     except (TypeError, ValueError):
         return fn(*args, user=user, **kwargs)
-    key = f"{KEY_PREFIX}:{version()}:{hashlib.sha256(described.encode()).hexdigest()}"
+    token = version()
+    if token is None:
+        return fn(*args, user=user, **kwargs)
+    key = f"{KEY_PREFIX}:{token}:{hashlib.sha256(described.encode()).hexdigest()}"
     try:
         found = cache.get(key)
     except Exception:  # noqa: BLE001 - a cache outage costs speed, never an answer
@@ -118,8 +120,11 @@ def count(queryset):
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:  # e.g. .none(): nothing to ask
         return 0
+    token = version()
+    if token is None:
+        return queryset.count()
     described = json.dumps([queryset.db, sql, params], default=str)
-    key = f"{KEY_PREFIX}:{version()}:count:{hashlib.sha256(described.encode()).hexdigest()}"
+    key = f"{KEY_PREFIX}:{token}:count:{hashlib.sha256(described.encode()).hexdigest()}"
     try:
         found = cache.get(key)
     except Exception:  # noqa: BLE001 - a cache outage costs speed, never an answer
