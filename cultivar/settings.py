@@ -171,6 +171,14 @@ CELERY_BEAT_SCHEDULE = {
 # tables inline; it marks them stale (analytics compute live meanwhile) and rebuilds them after commit.
 ANALYTICS_INLINE_REFRESH_MAX_FIRMS = int(os.environ.get("ANALYTICS_INLINE_REFRESH_MAX_FIRMS", "20000"))
 
+# Django's cache: per-process memory embedded; CACHE_URL (redis://host:port/db) shares it between processes
+# in production: remembered analytics answers (registry/cache.py), sign-in throttling, search locks.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+          if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Funnel, transitions and target progress answers are remembered this long per data version (0: off).
+ANALYTICS_CACHE_SECONDS = int(os.environ.get("ANALYTICS_CACHE_SECONDS", "300"))
+
 # Search.
 SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")

@@ -49,15 +49,32 @@ def regions_in_scope(user):
     return query
 
 
+def region_codes_in_scope(user):
+    """The codes of every region the user may see, as a list (None = all); cached on the user object.
+
+    A list, not a subquery: PostgreSQL estimates a path-prefix subquery at one region, so an
+    officer's first firms page (300,000 firms, 11 districts) joined all 62,000 of their firms
+    before sorting (865 ms); with the codes written out it reads the id index (0.3 ms).
+    """
+    scope = regions_in_scope(user)
+    if scope is None:
+        return None
+    cached = getattr(user, "_cultivar_region_codes", None)
+    if cached is None:
+        cached = list(scope.values_list("code", flat=True))
+        user._cultivar_region_codes = cached
+    return list(cached)
+
+
 def firms_visible_to(user, queryset=None, *, via=""):
     """Firms (or rows reached through `via`, e.g. "firm__") the user may read."""
     queryset = Firm.objects.all() if queryset is None else queryset
     if not role_of(user):
         return queryset.none()
-    scope = regions_in_scope(user)
-    if scope is None:
+    codes = region_codes_in_scope(user)
+    if codes is None:
         return queryset
-    return queryset.filter(**{f"{via}region__in": scope.values("code")})
+    return queryset.filter(**{f"{via}region__in": codes})
 
 
 def certifications_visible_to(user, queryset=None):

@@ -1,11 +1,13 @@
 """Signal receivers of the registry app, connected in RegistryConfig.ready() by importing this module.
 
 Only edits of reference models made outside the services (admin, fixtures) are caught here: they
-mark the precomputed tables stale. What follows a registry write (pool closing, precomputed rows,
+mark the precomputed tables stale. The data version of the remembered analytics answers
+(registry.cache) changes on every write: `firms_changed` from the services, plus saves and deletes
+of what the answers read. What follows a registry write (pool closing, precomputed rows,
 candidates ranking, search) is called by the writing service itself: registry.services.effects.
 """
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 
@@ -29,3 +31,28 @@ def rules_changed(sender, instance, created=False, raw=False, **kwargs):
 for _model in ("EligibilityRuleSet", "Tier", "Region"):
     post_save.connect(rules_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_stale")
     post_delete.connect(rules_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_gone")
+
+
+def data_changed(sender, raw=False, **kwargs):
+    """What the remembered analytics answers read changed (registry.cache): a new data version on commit.
+    Service writes announce themselves with `firms_changed`; these catch admin and reference edits."""
+    from registry import cache
+
+    if not raw:
+        cache.changed()
+
+
+def _connect_data_changed():
+    from registry.models import Firm
+    from registry.signals import firms_changed
+
+    firms_changed.connect(data_changed, dispatch_uid="registry.receivers.firms_changed_version")
+    for _model in ("Firm", "Certification", "Stage", "Tier", "Region", "IndustryChain", "PolicyTarget",
+                   "EligibilityRuleSet"):
+        post_save.connect(data_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_version")
+        post_delete.connect(data_changed, sender=f"registry.{_model}",
+                            dispatch_uid=f"registry.receivers.{_model}_version_gone")
+    m2m_changed.connect(data_changed, sender=Firm.chains.through, dispatch_uid="registry.receivers.firm_chains_version")
+
+
+_connect_data_changed()

@@ -109,3 +109,29 @@ def test_token_reads_succeed_while_another_connection_holds_a_long_write_transac
         assert status == 200 and content_type == "application/json", body[:300]
         assert "errors" not in json.loads(body) and json.loads(body)["data"]["ladder"]
     assert slowest < 3, f"a read waited {slowest:.1f} s for the writer"
+
+
+FUNNEL = '{ funnel(stages: ["tech_sme", "hnte"], cohortYear: 2024) { steps { stage count } } }'
+RECORD = ("import datetime; from registry.models import Region, Stage; from registry.services import record_certification, "
+          "upsert_firm; from tests.factories import make_uscc; "
+          "firm = upsert_firm(uscc=make_uscc('320583'), name='缓存测试科技有限公司', region=Region.objects.get(code='320583'))[0]; "
+          "record_certification(firm, Stage.objects.get(code='tech_sme').tiers.first(), "
+          "datetime.date(2024, 3, 1))")
+
+
+def test_remembered_analytics_follow_a_write_from_another_process(server):
+    """Both workers remember the funnel (registry/cache.py); a write committed by another process (an import,
+    a Celery task) changes the data version in the database, so no worker answers from before it."""
+    url, key, path = server
+
+    def counts():
+        status, _, body = post(url, key, {"query": FUNNEL})
+        assert status == 200, body[:300]
+        return [step["count"] for step in json.loads(body)["data"]["funnel"]["steps"]]
+
+    assert {tuple(counts()) for _ in range(8)} == {(0, 0)}  # asked of both workers, and remembered there
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
+    env.update(CULTIVAR_VAR_DIR=str(path.parent), DJANGO_SETTINGS_MODULE="cultivar.settings")
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", RECORD], cwd=ROOT, env=env, check=True,
+                   capture_output=True, text=True)
+    assert {tuple(counts()) for _ in range(8)} == {(1, 0)}

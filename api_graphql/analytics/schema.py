@@ -24,6 +24,7 @@ from api_graphql.core.permissions import request_role, request_user
 from api_graphql.registry.mutations import require_writer, writable_firm
 from registry import analytics, eligibility, permissions, pool
 from registry import uscc as uscc_codes
+from registry.cache import cached
 from registry.models import CultivationEntry
 from registry.services import cultivation
 from registry.services.cultivation import UNSET
@@ -114,16 +115,16 @@ class AnalyticsQuery(graphene.ObjectType):
         from django.utils import timezone
 
         cohort_year = cohort_year or timezone.localdate().year - 1
-        return FunnelType(**answer(analytics.funnel, stages, cohort_year, region=region, chain=chain,
+        return FunnelType(**answer(cached, analytics.funnel, stages, cohort_year, region=region, chain=chain,
                                    window_years=window_years, user=request_user(info)))
 
     def resolve_stage_transitions(root, info, year, region=None):
         return [StageTransitionType(**row)
-                for row in answer(analytics.stage_transitions, year, region=region, user=request_user(info))]
+                for row in answer(cached, analytics.stage_transitions, year, region=region, user=request_user(info))]
 
     def resolve_target_progress(root, info, region, year):
         return [TargetProgressType(**row)
-                for row in answer(analytics.target_progress, region, year, user=request_user(info))]
+                for row in answer(cached, analytics.target_progress, region, year, user=request_user(info))]
 
     def resolve_cohort_table(root, info, stage, next_stage=None, region=None, chain=None, first_year=None,
                              last_year=None):

@@ -22,6 +22,7 @@ from api_graphql.registry.mutations import RecordCertification, RevokeCertificat
 from api_graphql.registry.types import CertificationType, FirmType, StageType
 from registry import uscc as uscc_codes
 from registry.filtersets import CertificationFilterSet, FirmFilterSet
+from registry import cache as data_cache
 from registry.models import Certification, Firm, Region
 from registry.services import ladder_for
 
@@ -29,6 +30,9 @@ from registry.services import ladder_for
 class FirmConnection(CountableConnection):
     class Meta:
         node = FirmType
+
+    def resolve_total_count(self, info):
+        return data_cache.count(self.queryset)  # remembered per registry data version (registry/cache.py)
 
 
 class FirmOrder(graphene.Enum):

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
+from registry import cache as data_version
 from registry.analytics.scope import NOT_REVOKED, counted_certifications, firm_scope
 from registry.models import Certification, Firm, FirmStageReach, FirmYearTransition, PipelineState, Region
 from registry.services.firms import resolve_region
@@ -164,6 +165,7 @@ def rebuild():
         analyze(FirmStageReach, FirmYearTransition)
         PipelineState.objects.update_or_create(
             name=STATE, defaults={"complete": True, "rebuilt_at": timezone.now(), "note": ""})
+        data_version.changed()  # a rebuild follows raw loads (seed_demo's COPY): remembered answers are old
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # Fresh statistics and visibility map: the planner picks index-only scans on the new rows.
         with connection.cursor() as cursor:

@@ -15,9 +15,10 @@ from registry.models.qualifications import IndicatorDetail, Qualification, Quali
 from registry.models.pipeline import CandidateRank, FirmStageReach, FirmYearTransition, PipelineState
 from registry.models.region import IndustryChain, Region
 from registry.models.targets import PolicyTarget, TargetKind
+from registry.models.version import RegistryVersion
 
 __all__ = [
     "AliasKind", "ApiToken", "AuditEvent", "CandidateRank", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
     "EligibilityRuleSet", "Firm", "FirmAlias", "FirmStageReach", "FirmYearTransition", "IndicatorDetail", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
-    "PipelineState", "PolicyTarget", "PoolStatus", "Qualification", "QualificationKind", "QualificationLevel", "Region", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
+    "PipelineState", "PolicyTarget", "PoolStatus", "Qualification", "QualificationKind", "QualificationLevel", "Region", "RegistryVersion", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
 ]

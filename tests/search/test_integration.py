@@ -77,6 +77,7 @@ def test_rolled_back_write_leaves_no_document(committed):
 
 
 def test_engine_down_does_not_break_registry_writes(monkeypatch, committed):
+    from registry import cache as data_version
     from search.backends.base import SearchUnavailable
 
     def down(*args, **kwargs):
@@ -85,7 +86,8 @@ def test_engine_down_does_not_break_registry_writes(monkeypatch, committed):
     monkeypatch.setattr("search.tasks.index_firms.delay", down)
     with committed() as callbacks:
         firm = make_firm(910004, "引擎宕机科技有限公司")
-    assert len(callbacks) == 1 and firm.pk and ids("引擎宕机") == []
+    indexing = [c for c in callbacks if c is not data_version._bump]  # registry.cache's version change runs too
+    assert len(indexing) == 1 and firm.pk and ids("引擎宕机") == []
 
 
 def test_search_reindex_rebuilds_and_deleted_firms_go():

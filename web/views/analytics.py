@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from importers.exports import CONTENT_TYPES, download
 from registry import analytics, permissions
 from registry.analytics import tables
+from registry.cache import cached
 from registry.models import PolicyTarget, Region, Stage
 from web.access import page
 
@@ -122,9 +123,9 @@ def compute(form, which):
     data, user = form.cleaned_data, form.user
     region = data["region"] or None
     if which == "funnel":
-        return analytics.funnel(funnel_stages(form), data["year"], region=region, user=user)
+        return cached(analytics.funnel, funnel_stages(form), data["year"], region=region, user=user)
     if which == "transitions":
-        return analytics.stage_transitions(data["year"], region=region, user=user)
+        return cached(analytics.stage_transitions, data["year"], region=region, user=user)
     if which == "cohorts":
         return analytics.cohort_table(data["stage"], region=region, user=user,
                                       first_year=data["year"] - COHORT_YEARS + 1, last_year=data["year"])
@@ -133,7 +134,7 @@ def compute(form, which):
         if not region:
             return region, []
         years = [y for y in target_years(region) if y <= data["year"] + TARGET_YEARS_AHEAD]
-        return region, [(y, analytics.target_progress(region, y, user=user)) for y in years]
+        return region, [(y, cached(analytics.target_progress, region, y, user=user)) for y in years]
     raise ValueError(which)
 
 

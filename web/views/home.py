@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry import analytics
+from registry.cache import cached
 from registry.eligibility import find_candidates
 from registry.filtersets import CertificationFilterSet
 from registry.models import Certification, PolicyTarget, Region, Role, Stage
@@ -66,7 +67,7 @@ def officer_context(request):
     tier_names = {t.code: local_name(t) for t in Tier.objects.all()}
     targets = []
     for region in target_regions(user, year):
-        rows = analytics.target_progress(region.code, year, user=user)
+        rows = cached(analytics.target_progress, region.code, year, user=user)
         if not rows:
             continue
         for row in rows:
@@ -122,8 +123,8 @@ def analyst_context(request):
     if not errors:
         try:
             codes = list(Stage.objects.filter(region__isnull=True).order_by("rank").values_list("code", flat=True))
-            funnel = analytics.funnel(codes, year, region=region or None, user=request.user)
-            transitions = analytics.stage_transitions(year, region=region or None, user=request.user)
+            funnel = cached(analytics.funnel, codes, year, region=region or None, user=request.user)
+            transitions = cached(analytics.stage_transitions, year, region=region or None, user=request.user)
         except ValidationError as error:
             errors.update({k: " ".join(v) for k, v in getattr(error, "message_dict", {"region": error.messages}).items()})
     if funnel:
