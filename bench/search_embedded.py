@@ -124,11 +124,17 @@ def main(argv=None):
             backend.rebuild(firms, workers=args.workers)
             built = (f"build {time.perf_counter() - started:.2f} s ({args.workers} workers; "
                      f"goal ≤ 300 s at 1,000,000)")
-        size = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+        files = [f for f in Path(path).rglob("*") if f.is_file()]
+        size = sum(f.stat().st_size for f in files)
+        by_kind: dict[str, int] = {}
+        for f in files:
+            by_kind[f.suffix or f.name] = by_kind.get(f.suffix or f.name, 0) + f.stat().st_size
         print(f"{args.firms:,} firms: {built}, "
               f"index on disk {size / 1e6:.1f} MB (memory-mapped: the RAM it needs to stay hot), "
               f"peak RSS of this process {rss_before:,.0f} MB before the build, "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB after; {machine()}")
+        print("index files by kind (MB): " + ", ".join(  # .idx postings, .pos positions, .fast columns, .store sources
+            f"{kind} {n / 1e6:.1f}" for kind, n in sorted(by_kind.items(), key=lambda kv: -kv[1]) if n > 1e5))
         rows = scan_rows(firms)
         table = Table("query kind", "query", "hits", "cold p50", "cold p95", "cold cpu p50", "cold cpu p95",
                       "warm p50", "warm p95", "goal cold/warm", "scan p50", "scan p95", "scan/cold p50")
