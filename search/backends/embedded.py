@@ -224,7 +224,8 @@ class EmbeddedBackend(SearchBackend):
         self.schema = build_schema()
         self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._lock = lock or (lambda: FileLock(self.path.parent / f".{self.path.name}.write.lock"))
-        self._cached_searcher = None  # (meta.json stamp, Searcher)
+        self._cached_searcher = None  # (meta.json stamp, Searcher, generation)
+        self._generation = itertools.count()
         self.results = ResultCache()  # emptied with every new searcher
 
     # Writing -------------------------------------------------------------------------------
@@ -291,9 +292,13 @@ class EmbeddedBackend(SearchBackend):
 
     # Reading -------------------------------------------------------------------------------
     def _searcher(self) -> tantivy.Searcher:
-        """The searcher of the latest commit, by this process or another. Every commit replaces
-        meta.json (a new file renamed over the old), so its inode and mtime say when to reload;
-        otherwise the searcher is reused."""
+        return self._current()[1]
+
+    def _current(self) -> tuple[int, tantivy.Searcher]:
+        """The searcher of the latest commit, by this process or another, and its generation (a
+        number counting the searchers this backend loaded). Every commit replaces meta.json (a new
+        file renamed over the old), so its inode and mtime say when to reload; otherwise the
+        searcher is reused."""
         try:
             meta = (self.path / "meta.json").stat()
             stamp = (meta.st_ino, meta.st_mtime_ns, meta.st_size)
@@ -303,8 +308,8 @@ class EmbeddedBackend(SearchBackend):
         if cached is None or cached[0] != stamp:
             self._index.reload()
             self.results.clear()
-            cached = self._cached_searcher = (stamp, self._index.searcher())
-        return cached[1]
+            cached = self._cached_searcher = (stamp, self._index.searcher(), next(self._generation))
+        return cached[2], cached[1]
 
     def _terms(self, field: str, codes) -> Query:
         return Query.term_set_query(self.schema, field, list(codes))
@@ -370,8 +375,10 @@ class EmbeddedBackend(SearchBackend):
             raise SearchUnavailable() from error
 
     def _run(self, request, query, cursor) -> SearchResult:
-        searcher = self._searcher()  # first: a newer commit empties the cache
-        search_key = (query.text, tuple(sorted((k, tuple(sorted(v))) for k, v in request.filters.items())),
+        generation, searcher = self._current()  # first: a newer commit empties the cache
+        # The generation is in the key: a search still running on an older searcher while another
+        # thread loads a newer one must not leave its answer behind for the newer one.
+        search_key = (generation, query.text, tuple(sorted((k, tuple(sorted(v))) for k, v in request.filters.items())),
                       None if request.allowed_region_codes is None else tuple(sorted(request.allowed_region_codes)))
         page_key = ("page", search_key, request.first, request.after, request.facets, request.facet_size)
         answer = self.results.get(page_key)

@@ -191,3 +191,20 @@ def test_the_cache_holds_a_bounded_number_of_answers(tmp_path):
     for query in ("测试", "科技", "有限", "公司", "测试科技"):
         backend.search(SearchRequest(query=query))
     assert len(backend.results) == 4
+
+
+def test_an_answer_computed_on_an_older_searcher_is_not_served_after_a_newer_one(tmp_path, monkeypatch):
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild([firm(1)])
+    original = EmbeddedBackend._facets
+
+    def racing(self, *args):
+        # Another thread, while this search runs: a commit lands and it loads the newer searcher.
+        monkeypatch.setattr(EmbeddedBackend, "_facets", original)
+        EmbeddedBackend(tmp_path).index([firm(2)])
+        self._current()
+        return original(self, *args)
+
+    monkeypatch.setattr(EmbeddedBackend, "_facets", racing)
+    assert backend.search(SearchRequest(query="测试")).total == 1  # ranked on the older searcher
+    assert backend.search(SearchRequest(query="测试")).total == 2
