@@ -67,12 +67,15 @@ def scoped_firms(user, ids, queryset=None):
     return {firm.id: firm for firm in visible.select_related("region", "current_stage", "current_tier")}
 
 
-def search_firms(user, query, *, stage=(), tier=(), region=(), chain=(), first=20, after=None, queryset=None):
-    """One page of hits (firms in the user's scope, best first) with labelled multi-select facets."""
+def search_firms(user, query, *, stage=(), tier=(), region=(), chain=(), first=20, after=None, queryset=None,
+                 facets=FACETS):
+    """One page of hits (firms in the user's scope, best first) with labelled multi-select facets.
+
+    ``facets=()`` skips the counting (a pass over every match) for callers that show no facets."""
     result = get_backend().search(SearchRequest(
         query=query, stage=tuple(stage or ()), tier=tuple(tier or ()), region=tuple(region or ()),
         chain=tuple(chain or ()), allowed_region_codes=allowed_region_codes(user), first=first, after=after,
-        facets=FACETS,
+        facets=tuple(facets),
     ))
     firms = scoped_firms(user, [hit.id for hit in result.hits], queryset)
     labels = facet_labels(result.facets)

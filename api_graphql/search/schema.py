@@ -7,7 +7,7 @@ loaded through the firms list's row scope) is search.queries, shared with the we
 import logging
 
 import graphene
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError
 
 from api_graphql.core.limits import check_page_size
 from api_graphql.core.permissions import request_user
@@ -75,6 +75,16 @@ def _engine(call):
         raise GraphQLError(UNAVAILABLE) from None
 
 
+def _selects(info, name):
+    """Whether the request selects ``name`` on this field (a fragment counts as yes: not resolved here).
+    Facets are a pass over every match, so a client paging through hits without them saves it."""
+    for node in info.field_nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            if not isinstance(selection, FieldNode) or selection.name.value == name:
+                return True
+    return False
+
+
 def _searcher(info):
     user = request_user(info)
     if not permissions.role_of(user):
@@ -103,7 +113,7 @@ class SearchQuery(graphene.ObjectType):
         user = _searcher(info)
         page = _engine(lambda: queries.search_firms(
             user, query, stage=_codes(stage), tier=_codes(tier), region=_codes(region), chain=_codes(chain),
-            first=first, after=after))
+            first=first, after=after, facets=queries.FACETS if _selects(info, "facets") else ()))
         hits = [
             SearchHit(firm=item.firm, score=item.hit.score,
                       highlights=[SearchHighlight(field=name, fragments=list(fragments))

@@ -28,6 +28,8 @@ import itertools
 import json
 import logging
 import multiprocessing
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, ContextManager, Iterable, Iterator, Mapping
 
@@ -83,6 +85,9 @@ WRITER_HEAP = 64_000_000
 # Buckets gathered per segment and returned per facet: above any real cardinality of stages,
 # tiers, cities or chain combinations, so counts are exact (the facet size cuts afterwards).
 FACET_SEGMENT_SIZE = 10_000
+# Answers kept per process while the index is unchanged (see ResultCache): a few hundred searches of
+# ~10 KB each (20 hits with highlights, facets).
+RESULT_CACHE_SIZE = 256
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
 
@@ -159,6 +164,42 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+class ResultCache:
+    """What a search computed, reused while the index is unchanged.
+
+    A search's total, facets and ranked page are a pure function of the committed index and the
+    request, so they are kept per searcher: ``EmbeddedBackend._searcher`` empties the cache
+    whenever it loads a newer commit (this process's or another's). Two entries per search: the
+    whole answer per request (a repeated page) and the total + facets per search (every page of
+    it: paging pays only for its ranking). Least recently used entries go first; thread-safe."""
+
+    def __init__(self, size: int = RESULT_CACHE_SIZE):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
@@ -183,7 +224,9 @@ class EmbeddedBackend(SearchBackend):
         self.schema = build_schema()
         self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._lock = lock or (lambda: FileLock(self.path.parent / f".{self.path.name}.write.lock"))
-        self._cached_searcher = None  # (meta.json stamp, Searcher)
+        self._cached_searcher = None  # (meta.json stamp, Searcher, generation)
+        self._generation = itertools.count()
+        self.results = ResultCache()  # emptied with every new searcher
 
     # Writing -------------------------------------------------------------------------------
     def _write(self, work) -> int:
@@ -193,6 +236,7 @@ class EmbeddedBackend(SearchBackend):
             try:
                 written = work(writer)
                 writer.commit()
+                self.results.clear()  # the next search reloads anyway; never serve the old answer
             except BaseException:
                 writer.rollback()
                 raise
@@ -248,9 +292,13 @@ class EmbeddedBackend(SearchBackend):
 
     # Reading -------------------------------------------------------------------------------
     def _searcher(self) -> tantivy.Searcher:
-        """The searcher of the latest commit, by this process or another. Every commit replaces
-        meta.json (a new file renamed over the old), so its inode and mtime say when to reload;
-        otherwise the searcher is reused."""
+        return self._current()[1]
+
+    def _current(self) -> tuple[int, tantivy.Searcher]:
+        """The searcher of the latest commit, by this process or another, and its generation (a
+        number counting the searchers this backend loaded). Every commit replaces meta.json (a new
+        file renamed over the old), so its inode and mtime say when to reload; otherwise the
+        searcher is reused."""
         try:
             meta = (self.path / "meta.json").stat()
             stamp = (meta.st_ino, meta.st_mtime_ns, meta.st_size)
@@ -259,8 +307,9 @@ class EmbeddedBackend(SearchBackend):
         cached = self._cached_searcher
         if cached is None or cached[0] != stamp:
             self._index.reload()
-            cached = self._cached_searcher = (stamp, self._index.searcher())
-        return cached[1]
+            self.results.clear()
+            cached = self._cached_searcher = (stamp, self._index.searcher(), next(self._generation))
+        return cached[2], cached[1]
 
     def _terms(self, field: str, codes) -> Query:
         return Query.term_set_query(self.schema, field, list(codes))
@@ -326,7 +375,15 @@ class EmbeddedBackend(SearchBackend):
             raise SearchUnavailable() from error
 
     def _run(self, request, query, cursor) -> SearchResult:
-        searcher = self._searcher()
+        generation, searcher = self._current()  # first: a newer commit empties the cache
+        # The generation is in the key: a search still running on an older searcher while another
+        # thread loads a newer one must not leave its answer behind for the newer one.
+        search_key = (generation, query.text, tuple(sorted((k, tuple(sorted(v))) for k, v in request.filters.items())),
+                      None if request.allowed_region_codes is None else tuple(sorted(request.allowed_region_codes)))
+        page_key = ("page", search_key, request.first, request.after, request.facets, request.facet_size)
+        answer = self.results.get(page_key)
+        if answer is not None:
+            return answer
         scored = not query.is_empty
         base = [self._match(query) if scored else Query.all_query()]
         scope = self._scope(request.allowed_region_codes)
@@ -339,13 +396,19 @@ class EmbeddedBackend(SearchBackend):
             total, rows = self._scored_page(searcher, parts, cursor, size)
         else:
             total, rows = self._browse_page(searcher, parts, cursor, size)
-        hits = [self._hit(searcher, row, query, scored) for row in rows]
-        return SearchResult(
+        summary_key = ("facets", search_key, request.facets, request.facet_size)
+        facets = self.results.get(summary_key)
+        if facets is None:
+            facets = self._facets(searcher, request, base, filters)
+            self.results.put(summary_key, facets)
+        answer = SearchResult(
             total=total,
-            hits=hits,
-            facets=self._facets(searcher, request, base, filters),
+            hits=[self._hit(searcher, row, query, scored) for row in rows],
+            facets=facets,
             next_cursor=next_cursor(request, cursor, total, len(rows), rows[-1][:2] if rows else None),
         )
+        self.results.put(page_key, answer)
+        return answer
 
     def _browse_page(self, searcher, parts, cursor, size) -> tuple[int, list[tuple]]:
         """Browse order is the browse key (stage rank, then id), unique per firm, so the cursor is

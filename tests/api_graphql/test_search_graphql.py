@@ -121,3 +121,19 @@ def test_suggest_arguments_are_checked(gql, indexed, analyst):
 def test_suggest_needs_a_role(gql, indexed):
     _, body = gql(SUGGEST, {"prefix": "芯"})
     assert body.get("errors") and not (body.get("data") or {}).get("searchSuggest")
+
+
+def test_facets_are_counted_only_when_selected(gql, indexed, analyst, monkeypatch):
+    asked = []
+    backend = get_backend()
+    original = backend.search
+    monkeypatch.setattr(backend, "search", lambda request: asked.append(request.facets) or original(request))
+    hits_only = gql.data("query($q: String!) { search(query: $q) { total hits { firm { name } } } }",
+                         {"q": "芯微"}, user=analyst)
+    assert hits_only["search"]["total"] == 2
+    with_facets = gql.data(SEARCH, {"q": "芯微"}, user=analyst)
+    assert set(facet(with_facets, "region")) == {"320500", "320200"}
+    through_fragment = gql.data("query($q: String!) { search(query: $q) { ...F } } "
+                                "fragment F on SearchResults { facets { field } }", {"q": "芯微"}, user=analyst)
+    assert {f["field"] for f in through_fragment["search"]["facets"]} == {"stage", "tier", "region", "chain"}
+    assert asked == [(), ("stage", "tier", "region", "chain"), ("stage", "tier", "region", "chain")]

@@ -197,6 +197,15 @@ def test_facets_of_a_text_search(loaded):
     assert result.facets["stage"] == [("gazelle", 1), ("hnte", 1), ("srdi", 1), ("unicorn", 1)]
 
 
+def test_facets_are_counted_only_when_asked_and_the_page_is_the_same(loaded):
+    with_facets = search(loaded, query="芯动", first=5, facets=ALL_FACETS)
+    without = search(loaded, query="芯动", first=5)
+    assert without.facets == {} and set(with_facets.facets) == set(ALL_FACETS)
+    assert without.total == with_facets.total > 0
+    assert [(h.id, h.score) for h in without.hits] == [(h.id, h.score) for h in with_facets.hits]
+    assert with_facets.facets["stage"] == search(loaded, query="芯动", first=0, facets=("stage",)).facets["stage"]
+
+
 def test_region_scope_limits_hits_and_every_facet(loaded):
     result = search(loaded, allowed_region_codes=["320500"], first=30, facets=("stage", "region"))
     assert result.total == 16

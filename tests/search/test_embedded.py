@@ -149,3 +149,62 @@ def test_a_bad_document_in_a_worker_process_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="name is required"):
         backend.rebuild([firm(2), firm(3, name="")], workers=2)
     assert [h.id for h in backend.search(SearchRequest()).hits] == [1]
+
+
+FACETS = ("stage", "tier", "region", "chain")
+
+
+def test_a_repeated_search_is_answered_from_the_cache_until_the_index_changes(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(firm(firm_id, name=f"测试{firm_id}科技有限公司") for firm_id in range(1, 6))
+    request = SearchRequest(query="测试", facets=FACETS)
+    first = backend.search(request)
+    assert backend.search(SearchRequest(query=" 测试 ", facets=FACETS)) is first  # same normalised search
+    assert first.total == 5
+    backend.index([firm(6, name="测试六科技有限公司", stage="srdi")])  # a commit in this process
+    after_write = backend.search(request)
+    assert after_write.total == 6 and dict(after_write.facets["stage"])["srdi"] == 1
+    EmbeddedBackend(tmp_path).delete([1, 2])  # a commit by another instance (another process)
+    after_delete = backend.search(request)
+    assert after_delete.total == 4 and 1 not in {hit.id for hit in after_delete.hits}
+
+
+def test_later_pages_reuse_the_facets_but_rank_their_own_hits(tmp_path, monkeypatch):
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(firm(firm_id) for firm_id in range(1, 31))
+    counted = []
+    original = EmbeddedBackend._facets
+    monkeypatch.setattr(EmbeddedBackend, "_facets", lambda self, *args: counted.append(1) or original(self, *args))
+    first = backend.search(SearchRequest(query="测试", first=10, facets=FACETS))
+    second = backend.search(SearchRequest(query="测试", first=10, facets=FACETS, after=first.next_cursor))
+    assert len(counted) == 1
+    assert second.facets == first.facets and second.total == 30
+    assert [hit.id for hit in second.hits] == list(range(11, 21))
+    backend.search(SearchRequest(query="测试", first=10, facets=("stage",)))  # other facets: counted anew
+    assert len(counted) == 2
+
+
+def test_the_cache_holds_a_bounded_number_of_answers(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild([firm(1)])
+    backend.results.size = 4
+    for query in ("测试", "科技", "有限", "公司", "测试科技"):
+        backend.search(SearchRequest(query=query))
+    assert len(backend.results) == 4
+
+
+def test_an_answer_computed_on_an_older_searcher_is_not_served_after_a_newer_one(tmp_path, monkeypatch):
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild([firm(1)])
+    original = EmbeddedBackend._facets
+
+    def racing(self, *args):
+        # Another thread, while this search runs: a commit lands and it loads the newer searcher.
+        monkeypatch.setattr(EmbeddedBackend, "_facets", original)
+        EmbeddedBackend(tmp_path).index([firm(2)])
+        self._current()
+        return original(self, *args)
+
+    monkeypatch.setattr(EmbeddedBackend, "_facets", racing)
+    assert backend.search(SearchRequest(query="测试")).total == 1  # ranked on the older searcher
+    assert backend.search(SearchRequest(query="测试")).total == 2

@@ -160,7 +160,8 @@ def export_rows(user, form):
            "当前层级 tier", "曾用名 former names"]
     after = None
     while True:
-        result = queries.search_firms(user, form.cleaned_data["q"], first=EXPORT_PAGE, after=after, **form.filters)
+        result = queries.search_firms(user, form.cleaned_data["q"], first=EXPORT_PAGE, after=after, facets=(),
+                                      **form.filters)
         for item in result.hits:
             firm = item.firm
             yield [firm.uscc, firm.name, firm.region_id, firm.region.name,
