@@ -17,7 +17,7 @@ from registry.filtersets import CertificationFilterSet
 from registry.models import Certification, PolicyTarget, Region, Role, Stage
 from registry.permissions import certifications_visible_to, firms_visible_to, regions_in_scope
 from registry.pool import pool_entries
-from web import choices, history
+from web import history
 from web.choices import local_name
 from web.access import page
 from web.views.pool import COLUMNS as POOL_COLUMNS
@@ -135,5 +135,4 @@ def analyst_context(request):
     return {
         "year": year, "region": region, "errors": errors, "funnel": funnel, "transitions": transitions,
         "funnel_chart": {"steps": [{"name": s["name"], "value": s["count"]} for s in funnel["steps"]]} if funnel else None,
-        "region_choices": choices.region_choices(request.user),
     }
