@@ -130,7 +130,7 @@ def firms_case(stages, regions):
 
     def same(v, context, data):
         check("firms total", context["total"], data["firms"]["totalCount"])
-        check("firms rows", [f.uscc for f in context["firms"]], [e["node"]["uscc"] for e in data["firms"]["edges"]])
+        check("firms rows", [f["uscc"] for f in context["firms"]], [e["node"]["uscc"] for e in data["firms"]["edges"]])
 
     return Case("firms page", "analyst", variants, lambda v: ("/firms/", v),
                 lambda v: (FIRMS, v), same)
