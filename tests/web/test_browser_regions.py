@@ -4,7 +4,7 @@
 import pytest
 
 from registry.models import Role
-from tests.web.conftest import BH_USCC, KS_USCC, screenshot
+from tests.web.conftest import BH_USCC, KS_USCC
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("restore_reference_data")]
@@ -21,7 +21,6 @@ def test_analyst_picks_kunshan_by_pinyin_and_through_the_tree(page, live_server,
     first = picker.locator(".rp-results li").first
     first.wait_for()
     assert first.get_attribute("data-code") == "320583" and "昆山市" in first.inner_text()
-    screenshot(page, "region-picker")
     first.locator(".rp-pick").click()
     assert picker.locator(".rp-toggle").inner_text().endswith("昆山市")
     page.click("#firm-filters button[type=submit]")
