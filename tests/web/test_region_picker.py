@@ -93,3 +93,10 @@ def test_other_region_filters_use_the_picker(web_registry, path):
     client, _ = client_for(Role.ANALYST)
     html = client.get(path, {"region": "320583"}).content.decode()
     assert 'class="region-picker"' in html and 'value="320583"' in html and '<option value="320583"' not in html
+
+
+def test_the_picker_speaks_english_on_english_pages(web_registry):
+    client, _ = client_for(Role.OFFICER, ["320583"], HTTP_ACCEPT_LANGUAGE="en")
+    html = client.get("/firms/", {"region": "320211"}).content.decode()
+    assert "Find a region: name, pinyin or code" in html and "All regions" in html
+    assert "There is no region with code “320211” in your regions." in html
