@@ -5,7 +5,7 @@ Read from registry.filtersets.region_table(), the one cached copy of the region 
 loader also reads; the child lists and pinyin are derived from it once per copy of the table.
 """
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pypinyin import lazy_pinyin
 
@@ -32,11 +32,17 @@ class Tree:
         self.children = {}
         for region in sorted(table.values(), key=lambda r: (LEVEL_ORDER.get(r.level, 9), r.code)):
             self.children.setdefault(region.parent_id, []).append(region)
-        self.keys = []
-        for region in table.values():
+
+    @cached_property
+    def keys(self):
+        """(region, lower-case name and aliases, pinyin, initials): made on the first search only, so the
+        pages that just name a chosen region never pay for the pinyin (3,400 names: about a second on this loaded machine, once per process)."""
+        keys = []
+        for region in self.table.values():
             full, initials = spellings(region.name)
             texts = [region.name.lower(), *(str(a).lower() for a in region.aliases or ())]
-            self.keys.append((region, texts, full, initials))
+            keys.append((region, texts, full, initials))
+        return keys
 
     def trail(self, region):
         names, seen = [], 0
