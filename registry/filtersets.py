@@ -52,6 +52,15 @@ class CodeCache:
 codes = CodeCache()
 
 
+def region_table():
+    """code → Region: the process's copy of the region table (reference data, re-read after CodeCache.ttl).
+
+    One entry for every reader — the GraphQL region loader (api_graphql/registry/dataloaders.region)
+    and the pages' firm rows and region picker (web/) — so a list of firms needs no join on regions.
+    """
+    return codes.get(("region-table",), lambda: {row.code: row for row in Region.objects.all()})
+
+
 def stage_id(code, name="stage"):
     code = str(code).strip()
     found = codes.get(("stage", code), lambda: Stage.objects.filter(code=code).values_list("id", flat=True).first())

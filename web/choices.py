@@ -12,7 +12,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from registry.models import IndustryChain, Region, Stage, Tier
-from registry.permissions import region_paths
 
 TTL = 60.0
 _rows = {}
@@ -40,22 +39,6 @@ def _depth(path):
     return path.count("/") - 1
 
 
-def region_choices(user):
-    """(code, indented name) of every region the user may filter by: an officer's regions and below.
-    Built once per scope and language (kept with the region rows, so forgotten with them)."""
-    paths = region_paths(user)
-    scope = None if paths is None else tuple(sorted(paths))
-    return _reference(("region_choices", scope, get_language()), lambda: _region_choices(scope))
-
-
-def _region_choices(paths):
-    rows = _reference("regions", lambda: Region.objects.order_by("path").values_list("code", "name", "path"))
-    if paths is not None:
-        rows = [row for row in rows if row[2].startswith(paths)] if paths else []
-    top = min((_depth(p) for _, _, p in rows), default=0)
-    return [("", _("全部地区"))] + [(code, f"{INDENT * (_depth(path) - top)}{name} {code}") for code, name, path in rows]
-
-
 def chain_choices():
     chains = _reference("chains", lambda: IndustryChain.objects.order_by("path").values_list("code", "name", "path"))
     return [("", _("全部产业链"))] + [(code, f"{INDENT * _depth(path)}{name}") for code, name, path in chains]
@@ -74,6 +57,14 @@ def stage_choices(blank=True):
     rows = _reference("stages", lambda: Stage.objects.order_by("rank").values_list("code", "name", "name_en"))
     stages = [(code, _local(name, name_en)) for code, name, name_en in rows]
     return ([("", _("全部阶段"))] if blank else []) + stages
+
+
+def stage_tier_names():
+    """{("stage", id): name, ("tier", id): name} in the page's language (stage · tier rows of the tables)."""
+    return _reference(("stage-tier-names", get_language()), lambda: [{
+        **{("stage", pk): _local(name, name_en) for pk, name, name_en in Stage.objects.values_list("id", "name", "name_en")},
+        **{("tier", pk): _local(name, name_en) for pk, name, name_en in Tier.objects.values_list("id", "name", "name_en")},
+    }])[0]
 
 
 def tier_choices():

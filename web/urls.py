@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from web.views import auth, candidates, firms, home, pool
+from web.views import auth, candidates, firms, home, pool, regions
 
 app_name = "web"
 
@@ -19,5 +19,6 @@ urlpatterns = [
     path("pool/", pool.pool_board, name="pool"),
     path("pool/add/", pool.pool_add, name="pool_add"),
     path("pool/<int:entry_id>/", pool.pool_update, name="pool_update"),
+    path("regions/", regions.region_tree, name="regions"),
     path("", include("web.urls_more")),  # search, analytics, imports (web/urls_more.py)
 ]

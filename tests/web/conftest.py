@@ -156,7 +156,8 @@ def sign_in(live_server):
 
 
 def screenshot(browser_page, name):
-    """Save the page (1366x900 viewport, full page) as docs/screenshots/<name>.png."""
+    """Save the page (1366x900 viewport, full page) as docs/screenshots/<name>.png (the demo run,
+    tests/web/test_screenshots.py; the other browser tests' hand-made firms are not for the README)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     browser_page.screenshot(path=str(path), full_page=True)

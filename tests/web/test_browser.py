@@ -1,9 +1,10 @@
-"""End to end in real Chromium (tests/web/conftest.py): each test saves its pages to docs/screenshots/."""
+"""End to end in real Chromium (tests/web/conftest.py). The README's screenshots come from the demo run
+(tests/web/test_screenshots.py), not from these hand-made firms."""
 
 import pytest
 
 from registry.models import CultivationEntry, PoolStatus, Role
-from tests.web.conftest import KS_CANDIDATE_USCC, SCRIPT_NAME, screenshot
+from tests.web.conftest import KS_CANDIDATE_USCC, SCRIPT_NAME
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("restore_reference_data")]
@@ -15,33 +16,28 @@ def test_officer_sees_targets_opens_a_candidate_pools_it_and_moves_it_to_coachin
     targets = page.locator("#targets")
     assert "昆山市" in targets.inner_text() and "昆山市祖冲之攻关计划三年行动方案" in targets.inner_text()
     page.wait_for_function("document.querySelector('.target-chart canvas') !== null")
-    screenshot(page, "home-officer")
 
     page.click("nav.mainnav >> text=候选企业")
     page.wait_for_selector("#candidate-table")
     assert SCRIPT_NAME in page.locator("#candidate-table").inner_text()  # shown as text, not run
-    screenshot(page, "candidates")
 
     page.click(f"#candidate-table a[href='/firms/{KS_CANDIDATE_USCC}/']")
     page.wait_for_selector("#eligibility")
     page.select_option("#pool select[name=target_stage]", "hnte")
     page.click("#pool button[type=submit]")
     page.wait_for_selector("#pool-add-result .pool-added")
-    screenshot(page, "firm-profile")
     assert CultivationEntry.objects.get(firm=web_registry["candidate"]).status == PoolStatus.POOLED
 
     page.click("nav.mainnav >> text=培育库")
     card = page.locator(f"[data-status=pooled] .pcard[data-uscc='{KS_CANDIDATE_USCC}']")
     card.locator("button[value=coaching]").click()
     page.wait_for_selector(f"[data-status=coaching] .pcard[data-uscc='{KS_CANDIDATE_USCC}']")
-    screenshot(page, "pool")
     assert CultivationEntry.objects.get(firm=web_registry["candidate"]).status == PoolStatus.COACHING
 
 
 def test_investor_signs_in_and_screens_firms(page, live_server, sign_in, web_registry):
     page.goto(f"{live_server.url}/")
     assert page.url.startswith(f"{live_server.url}/accounts/login/")
-    screenshot(page, "login")
     sign_in(page, Role.INVESTOR)
     nav = page.locator("nav.mainnav").inner_text()
     assert "企业" in nav and "候选企业" not in nav and "培育库" not in nav and "名单导入" not in nav
@@ -54,10 +50,8 @@ def test_investor_signs_in_and_screens_firms(page, live_server, sign_in, web_reg
     page.fill("input[name=name]", "科小企业")
     page.click("text=保存筛选")
     page.wait_for_selector("ul.messages")
-    screenshot(page, "firms")
     page.click("nav.mainnav >> text=首页")
     assert "科小企业" in page.locator("main").inner_text()
-    screenshot(page, "home-investor")
 
 
 def test_outside_requests_are_caught(browser_context, live_server):
@@ -80,10 +74,8 @@ def test_analyst_home_and_offline_graphiql(page, live_server, sign_in, web_regis
     page.goto(f"{live_server.url}/?year={web_registry['year']}")
     assert "科技型中小企业" in page.locator("#funnel").inner_text()
     page.wait_for_function("document.querySelector('#funnel-chart canvas') !== null")
-    screenshot(page, "home-analyst")
     page.goto(f"{live_server.url}/graphql")
     page.wait_for_selector(".graphiql-container")
     page.click(".graphiql-execute-button")
     page.wait_for_function("document.querySelector('.result-window') && "
                            "document.querySelector('.result-window').innerText.includes('totalCount')")
-    screenshot(page, "graphiql")

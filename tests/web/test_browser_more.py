@@ -1,5 +1,5 @@
 """End to end in real Chromium: the analyst's funnel and cohort drill-down, the investor's search with a
-stage filter and an export, the officer's dry-run import. Each saves its page to docs/screenshots/."""
+stage filter and an export, the officer's dry-run import."""
 
 import csv
 import io
@@ -7,7 +7,6 @@ import io
 import pytest
 
 from registry.models import Role
-from tests.web.conftest import screenshot
 from tests.web.pages_data import KS, indexed, pages_registry  # noqa: F401
 from tests.web.test_imports_page import NEW_USCC, small_list
 
@@ -23,13 +22,11 @@ def test_analyst_opens_the_funnel_and_drills_into_a_cohort(page, live_server, si
     page.click("form.filters button[type=submit]")
     page.wait_for_selector("#funnel-chart svg")  # ECharts drew the funnel (served locally)
     assert page.locator("#funnel table tbody tr").first.locator("td").nth(1).inner_text() == "5"
-    screenshot(page, "analytics")
     row = page.locator("#cohorts tbody tr", has_text="2023")
     row.locator("td").nth(2).locator("a.drill").click()  # year 1: those that became 高企 within a year
     page.wait_for_selector("#cohort-firms")
     names = sorted(page.locator("#cohort-firms tbody tr td:nth-child(2)").all_inner_texts())
     assert names == ["无锡碳化硅半导体有限公司", "昆山晶合碳化硅科技有限公司", "昆山碳化硅材料有限公司"]
-    screenshot(page, "analytics-cohort")
 
 
 def test_investor_searches_filters_by_stage_and_exports(page, live_server, sign_in, indexed):
@@ -45,7 +42,6 @@ def test_investor_searches_filters_by_stage_and_exports(page, live_server, sign_
     page.click("fieldset[data-facet=stage] input[value=hnte]")  # htmx swaps the results (and this box)
     page.wait_for_selector('#total[data-total="2"]')
     assert "stage=hnte" in page.url
-    screenshot(page, "search")
     with page.expect_download() as info:
         page.click("#export-csv")
     text = open(info.value.path(), encoding="utf-8-sig").read()
@@ -65,11 +61,9 @@ def test_officer_uploads_a_list_with_dry_run_and_imports(page, live_server, sign
     page.select_option("select[name=stage]", "tech_sme")
     page.select_option("select[name=tier]", "tech_sme")
     page.check("input[name=dry_run]")
-    screenshot(page, "imports")
     page.click(".upload-form button[type=submit]")
     page.wait_for_selector('#job-status[data-status="partial"]')  # some rows were rejected
     assert "out_of_scope" in page.locator("#report").inner_text()
-    screenshot(page, "imports-report")
     assert not Firm.objects.filter(uscc=NEW_USCC).exists()
     page.click("#import-for-real")
     page.wait_for_selector("#import-for-real", state="detached")

@@ -42,3 +42,11 @@ def named(obj):
     from web.choices import local_name
 
     return local_name(obj) if obj is not None else ""
+
+
+@register.simple_tag
+def region_picker(name, value, element_id):
+    """{% region_picker "region" params.region "c-region" %}: the searchable region tree (web/widgets.py)."""
+    from web.widgets import region_picker_html
+
+    return region_picker_html(name, value, element_id)

@@ -45,5 +45,4 @@ def candidate_list(request):
         "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), "total": total, "query": query,
         "pooled": pooled, "year": year, "writer": permissions.can_write(request.user),
         "stage_choices": choices.stage_choices(blank=False), "tier_choices": choices.tier_choices(),
-        "region_choices": choices.region_choices(request.user),
     })

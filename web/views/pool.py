@@ -68,7 +68,7 @@ def board_context(request):
     return {
         "columns": columns, "params": params, "errors": errors, "writer": writer,
         "moves": {status: sorted(cultivation.TRANSITIONS[status], key=COLUMNS.index) for status in COLUMNS},
-        "region_choices": choices.region_choices(request.user), "stage_choices": choices.stage_choices(),
+        "stage_choices": choices.stage_choices(),
     }
 
 
