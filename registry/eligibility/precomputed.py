@@ -2,8 +2,9 @@
 
 For every target the finder can be asked about (each stage with rules in force, and each of its
 tiers) and every firm one rung below it: outcome, score and gap — the sort key — computed by the
-same `judge` the live finder runs, so `candidates` is an ordered index scan with LIMIT and only
-the page returned is judged again live, for its explanations.
+same `judge` the live finder runs, and the row's explanation (rule set, unmet criteria with their
+bilingual texts and gaps, engine.Evaluation.unmet), so `candidates` is a count and an ordered index
+scan with LIMIT that returns ready rows: nothing is judged per request.
 
 Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`):
 - the ranking answers only for `evaluated_on`; any other date (tomorrow, a past date) is judged
@@ -16,12 +17,14 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 - editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
 """
 
+import json
+
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from registry.analytics.precomputed import analyze, in_scope
-from registry.eligibility.candidates import candidate_scope, judge, target_key
+from registry.eligibility.candidates import candidate_scope, explained, judge, target_key
 from registry.eligibility.engine import columns_needed, evaluation_year
 from registry.eligibility.facts import fact_rows_of, tiers_needed
 from registry.eligibility.rules import in_force, rule_sets_for
@@ -36,7 +39,12 @@ CHUNK = 5000
 # Up to this many firms a refresh ranks row by row (registry.eligibility.single): ~0.1 ms a firm and
 # target there, against ~30–60 ms of fixed pandas work per rule set in the vectorised judge.
 ROW_BY_ROW_MAX = 200
-COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap", "region_path")
+COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap", "region_path", "rule_set", "unmet")
+
+
+def as_json(items):
+    """The stored form of an explanation; json keeps every float exactly (shortest repr)."""
+    return json.dumps(items, ensure_ascii=False, allow_nan=False)
 
 
 def state():
@@ -67,20 +75,23 @@ def targets(on):
 
 def _insert(on, firms=None, plan=None, rows=None):
     """Judge the targets of `plan` (default: all) for `firms` (default: every candidate) and store
-    their rows. `rows`: instead of `firms`, a few firms' fact_rows, all candidates of these targets,
-    ranked row by row (registry.eligibility.single: the same numbers as judge, without pandas)."""
+    their rows, explained. `rows`: instead of `firms`, a few firms' fact_rows, all candidates of these
+    targets, ranked row by row (registry.eligibility.single: the same numbers and texts as judge,
+    without pandas)."""
     judged = {}  # a stage and its lowest tier often share rules and rung: judge those once
     for stage, tier, rule_sets, scope in plan or _plan(on):
         same = (tuple(r.id for r in rule_sets), str(scope))
         if same not in judged:
-            judged[same] = (judge(stage, tier, on, firms, rule_sets)[0] if rows is None
-                            else rank_rows(rows, rule_sets, on, evaluation_year(on)))
-        table = judged[same]
+            if rows is None:
+                table = explained(*judge(stage, tier, on, firms, rule_sets)[:2])
+            else:
+                table = rank_rows(rows, rule_sets, on, evaluation_year(on), explain=True)
+            judged[same] = list(zip(
+                (int(f) for f in table["firm_id"]), (int(o) for o in table["outcome_rank"]),
+                (float(k) for k in table["score_key"]), (float(g) for g in table["gap"]), table["region_path"],
+                table["rule_set"], (as_json(u) for u in table["unmet"])))
         key = target_key(stage, tier)
-        copy_rows(CandidateRank, COLUMNS, [
-            (key, int(f), int(o), float(s), float(g), r) for f, o, s, g, r in zip(
-                table["firm_id"], table["outcome_rank"], table["score_key"], table["gap"], table["region_path"])
-        ])
+        copy_rows(CandidateRank, COLUMNS, [(key, *row) for row in judged[same]])
 
 
 def rebuild(on=None):
@@ -166,6 +177,6 @@ def facts_wanted(plan, on):
 
 
 def ranked(key, region=None, user=None):
-    """The firms of a target in the finder's order, in the region and the user's scope."""
+    """The rows of a target in the finder's order, in the region and the user's scope."""
     return in_scope(CandidateRank.objects.filter(target=key), region, None, user).order_by(
         "outcome_rank", "score_key", "gap", "firm_id")
