@@ -21,9 +21,10 @@ import datetime
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Max, Q, When
 
-from registry.analytics.precomputed import in_scope, use_live
+from registry.analytics.precomputed import statement_for, use_live
 from registry.analytics.scope import firm_scope, held_on, year_bounds
 from registry.models import Certification, CertificationStatus, FirmYearTransition, Stage
+from registry.services.firms import resolve_region
 
 
 def per_firm_query(year, region=None, user=None):
@@ -43,16 +44,31 @@ def per_firm_query(year, region=None, user=None):
     )
 
 
+def counts_query(year, path=None, scope=None):
+    """The grouped count over one year's precomputed rows, in a region path, in a firm scope (a Q)."""
+    rows = FirmYearTransition.objects.filter(year=year)
+    if scope:
+        rows = rows.filter(scope)
+    if path is not None:
+        rows = rows.filter(region_path__startswith=path)
+    return rows.values_list("from_rank", "to_rank", "revoked").annotate(n=Count("*")).order_by()
+
+
 def transition_counts(year, region=None, user=None, live=None):
     """[(from_rank, to_rank, revoked_at_start_rank, count)] computed in the database: from the
     precomputed per-firm rows while they are complete (registry.analytics.precomputed), else live
     (`live=True` forces the live query, the reference the tests compare with)."""
     if not use_live(live):
-        rows = (
-            in_scope(FirmYearTransition.objects.filter(year=year), region, None, user)
-            .values_list("from_rank", "to_rank", "revoked").annotate(n=Count("*")).order_by()
-        )
-        return [(f, t, int(r), n) for f, t, r, n in rows]
+        scope = firm_scope(None, None, user)
+        path = None if region in (None, "") else resolve_region(region).path
+        if scope:  # an officer's regions, through the firm: compiled per request
+            sql, params = counts_query(year, path, scope).query.sql_with_params()
+        else:  # everyone else: the same statement each time, compiled once (precomputed.statement_for)
+            values = {"year": year} if path is None else {"year": year, "path": path}
+            sql, params = statement_for(("transition counts",), counts_query, values)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [(f, t, int(r), n) for f, t, r, n in cursor.fetchall()]
     sql, params = per_firm_query(year, region, user).query.sql_with_params()
     wrapped = (
         "SELECT t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN 1 ELSE 0 END AS revoked, "
