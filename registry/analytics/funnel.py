@@ -21,9 +21,10 @@ import pandas as pd
 from django.db import connection
 from django.db.models import Case, Exists, F, Min, OuterRef, When
 
-from registry.analytics.precomputed import in_scope, reach_rows, use_live
-from registry.analytics.scope import NOT_REVOKED, add_years, stages_in_order, year_bounds
-from registry.models import Certification, FirmStageReach
+from registry.analytics.precomputed import in_scope, reach_rows, statement_for, use_live
+from registry.analytics.scope import NOT_REVOKED, add_years, firm_scope, stages_in_order, year_bounds
+from registry.models import Certification, FirmStageReach, Region, Stage
+from registry.services.firms import resolve_region
 
 DAYS_PER_YEAR = 365.25
 
@@ -33,9 +34,11 @@ def reach_query(stages, cohort_year, region=None, chain=None, user=None, live=No
 
     Over the precomputed first date per firm and stage (registry.analytics.precomputed) or, live,
     over every counted recognition: MIN of the per-stage MINs is the same MIN."""
+    return _reach_query(stages, *year_bounds(cohort_year), region, chain, user, use_live(live))
+
+
+def _reach_query(stages, start, end, region, chain, user, live):
     first = stages[0]
-    start, end = year_bounds(cohort_year)
-    live = use_live(live)
     if live:
         # Firms with a recognition at the first stage in the cohort year and none before it: an index-only
         # range scan on (stage, issued_on, firm, status) plus an anti-join on (firm, stage, issued_on).
@@ -81,8 +84,22 @@ def reach_days(stages, cohort_year, region=None, chain=None, window_years=None, 
     per-value date converters and pandas' per-column passes cost more than the query itself
     (funnel 2.8–4.9× the hand-written SQL over the same table, issue 14)."""
     names = ["entry", *[f"s{k}" for k in range(1, len(stages))]]
-    sql, params = reach_query(stages, cohort_year, region, chain, user, live).values_list(
-        "firm_id", *names).query.sql_with_params()
+    live = use_live(live)
+    if live or firm_scope(None, chain, user):  # the live query, a chain or an officer's regions: compiled here
+        sql, params = reach_query(stages, cohort_year, region, chain, user, live).values_list(
+            "firm_id", *names).query.sql_with_params()
+    else:  # the same statement for every cohort, stages and region: compiled once (precomputed.statement_for)
+        start, end = year_bounds(cohort_year)
+        values = {"first": stages[0].id, "start": start, "end": end, **{f"rank{k}": s.rank for k, s in enumerate(stages)}}
+        if region not in (None, ""):
+            values["path"] = resolve_region(region).path
+
+        def build(first, start, end, path=None, **ranks):
+            standing = [Stage(id=first if k == 0 else None, rank=ranks[f"rank{k}"]) for k in range(len(stages))]
+            place = None if path is None else Region(code="", path=path)
+            return _reach_query(standing, start, end, place, None, None, False).values_list("firm_id", *names)
+
+        sql, params = statement_for(("funnel reach", len(stages)), build, values)
     as_days = DAY_NUMBER.get(connection.vendor)
     if as_days:  # day numbers, not dates: no date parsing, in the driver or here
         sql = f"SELECT t.firm_id, {', '.join(as_days.format(f't.{n}') for n in names)} FROM ({sql}) t"
