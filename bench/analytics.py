@@ -10,8 +10,10 @@ run:
   (recognitions, indicators, firms) — what the precomputation saves;
 - with --live, the live (unprecomputed) path.
 Every side's result is checked equal to Cultivar's (funnel counts, the whole matrix, the candidates
-page's firms/eligibility/score/gap, and each judged firm's eligibility from the raw tables); any
-difference prints where and exits with status 1.
+page's firms/eligibility/score/gap/rule set/explanations, and each judged firm's eligibility from the
+raw tables), and the stored candidates page to the live engine's, explanations included; any
+difference prints where and exits with status 1. Headline timings: `--repeat` interleaved runs, p50
+and p95; the raw-table baseline is timed apart (`--raw-repeat`, it is slow).
 
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/analytics.py --firms 50000
     scripts/with-services .venv/bin/python bench/analytics.py --firms 1000000   # PostgreSQL
@@ -21,6 +23,7 @@ With --firms, an empty database is migrated and seeded first (`seed_demo --firms
 
 import argparse
 import datetime
+import json
 import os
 import sys
 import time
@@ -181,14 +184,26 @@ def transitions_precomputed_sql(year, region=None):
 
 
 def candidates_precomputed_sql(first, region=None):
+    """The page as the finder returns it, by hand: the count, then the first rows of the ranking with
+    their stored explanation and the firm, its region, stage and tier (what Candidate.firm carries)."""
     scope, scope_params = on_path("c", region)
     where = f"FROM registry_candidaterank c WHERE c.target = 'hnte'{scope}"
     total = sql(f"SELECT COUNT(*) {where}", scope_params)[0][0]
-    top = sql(f"SELECT c.firm_id, c.outcome_rank, c.score_key, c.gap {where} "
-              "ORDER BY c.outcome_rank, c.score_key, c.gap, c.firm_id LIMIT %s", [*scope_params, first])
+    top = sql("SELECT c.firm_id, c.outcome_rank, c.score_key, c.gap, c.rule_set, c.unmet, f.*, r.*, s.*, t.* "
+              "FROM registry_candidaterank c JOIN registry_firm f ON f.id = c.firm_id "
+              "JOIN registry_region r ON r.code = f.region_id "
+              "LEFT JOIN registry_stage s ON s.id = f.current_stage_id LEFT JOIN registry_tier t ON t.id = f.current_tier_id "
+              f"WHERE c.target = 'hnte'{scope} ORDER BY c.outcome_rank, c.score_key, c.gap, c.firm_id LIMIT %s",
+              [*scope_params, first])
     # score_key is −score, or 1e18 where the rules do not score (registry.eligibility.candidates.judge).
-    return total, [(f, outcome == 0, None if key >= 1e17 else round(-key, 6), round(gap, 6))
-                   for f, outcome, key, gap in top]
+    return total, [(f, outcome == 0, None if key >= 1e17 else -key, gap, rule_set,
+                    json.loads(unmet) if isinstance(unmet, str) else unmet)
+                   for f, outcome, key, gap, rule_set, unmet, *_ in top]
+
+
+def as_page(page):
+    """Cultivar's candidates page in the hand SQL's terms."""
+    return page.total, [(c.firm.pk, c.eligible, c.score, c.gap, c.rule_set, c.unmet) for c in page.items]
 
 
 # --------------------------------------------------------------------------- run
@@ -209,7 +224,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, help="Seed this many demo firms first when the database is empty")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=20, help="Timed runs of cultivar and the headline baseline")
+    parser.add_argument("--raw-repeat", type=int, default=3, help="Timed runs of the raw-table baseline (slow)")
     parser.add_argument("--cohort-year", type=int, default=2021)
     parser.add_argument("--year", type=int, default=2024)
     parser.add_argument("--on", type=datetime.date.fromisoformat, default=datetime.date(2026, 6, 30))
@@ -224,7 +240,7 @@ def main():
             call_command("seed_demo", firms=args.firms, seed=args.seed, no_index=True)
     vendor = connection.vendor
     print(f"{vendor}: {Firm.objects.count():,} firms, {Certification.objects.count():,} recognitions; "
-          f"{args.repeat} interleaved runs after a warm-up; {machine()}")
+          f"{args.repeat} interleaved runs after a warm-up ({args.raw_repeat} of the raw-table baseline); {machine()}")
     if not precomputed.is_complete():
         started = time.perf_counter()
         precomputed.rebuild()
@@ -247,37 +263,39 @@ def main():
     table = Table(*columns)
     notes = []
 
-    def row(name, region, timings, goal_met):
-        ours, pre, raw = timings["cultivar"], timings["precomputed"], timings["raw"]
+    def row(name, region, timings, raw, extra_goal=True):
+        ours, pre = timings["cultivar"], timings["precomputed"]
+        goal_met = ratio(ours.p50, pre.p50) <= 1.5 and ratio(ours.p95, pre.p95) <= 1.5 and extra_goal
         cells = [name, region_label(region), ours.p50, ours.p95, pre.p50, pre.p95,
                  f"{ratio(ours.p50, pre.p50):.2f}×", f"{ratio(ours.p95, pre.p95):.2f}×", "ok" if goal_met else "MISSED",
-                 raw.p50, f"{ratio(ours.p50, raw.p50):.3f}×"]
+                 raw["raw"].p50, f"{ratio(ours.p50, raw['raw'].p50):.3f}×"]
         if args.live:
             cells.append(timings["live"].p50)
         table.add(*cells)
 
-    def sides(ours, pre, raw, live):
-        found = {"cultivar": ours, "precomputed": pre, "raw": raw}
+    def timed(ours, pre, raw, live):
+        """The headline pair (and --live) interleaved, `--repeat` times; the raw-table baseline apart."""
+        sides = {"cultivar": ours, "precomputed": pre}
         if args.live:
-            found["live"] = live
-        return found
+            sides["live"] = live
+        return measure(sides, args.repeat), measure({"raw": raw}, args.raw_repeat)
 
     for region in [code or None for code in args.regions.split(",")]:
         where = region_label(region)
 
-        timings = measure(sides(
+        timings, raw = timed(
             lambda: funnel(stages, args.cohort_year, region=region),
             lambda: funnel_precomputed_sql(stages, args.cohort_year, region),
             lambda: funnel_sql(stages, args.cohort_year, region),
             lambda: funnel(stages, args.cohort_year, region=region, live=True),
-        ), args.repeat)
+        )
         counts = [s["count"] for s in timings["cultivar"].result["steps"]]
         same(f"funnel {where}", counts, timings["precomputed"].result, ("cultivar", "hand SQL on precomputed tables"))
-        same(f"funnel {where}", counts, timings["raw"].result, ("cultivar", "hand SQL on raw tables"))
+        same(f"funnel {where}", counts, raw["raw"].result, ("cultivar", "hand SQL on raw tables"))
         if args.live:
             same(f"funnel {where}", counts, [s["count"] for s in timings["live"].result["steps"]],
                  ("cultivar", "live path"))
-        row("funnel", region, timings, ratio(timings["cultivar"].p50, timings["precomputed"].p50) <= 1.5)
+        row("funnel", region, timings, raw)
         notes.append(f"funnel {where}, cohort {args.cohort_year}: "
                      + " → ".join(f"{s['stage']} {s['count']}" for s in timings["cultivar"].result["steps"]))
 
@@ -288,54 +306,54 @@ def main():
                 mine[key] = mine.get(key, 0) + cell["count"]
             return mine
 
-        timings = measure(sides(
+        timings, raw = timed(
             lambda: stage_transitions(args.year, region=region),
             lambda: transitions_precomputed_sql(args.year, region),
             lambda: transitions_sql(args.year, region),
             lambda: stage_transitions(args.year, region=region, live=True),
-        ), args.repeat)
+        )
         matrix = as_matrix(timings["cultivar"].result)
         same(f"transitions {where}", matrix, timings["precomputed"].result, ("cultivar", "hand SQL on precomputed tables"))
-        same(f"transitions {where}", matrix, timings["raw"].result, ("cultivar", "hand SQL on raw tables"))
+        same(f"transitions {where}", matrix, raw["raw"].result, ("cultivar", "hand SQL on raw tables"))
         if args.live:
             same(f"transitions {where}", matrix, as_matrix(timings["live"].result), ("cultivar", "live path"))
-        row("transitions", region, timings, ratio(timings["cultivar"].p50, timings["precomputed"].p50) <= 1.5)
+        row("transitions", region, timings, raw)
         notes.append(f"transitions {where}, {args.year}: {sum(matrix.values()):,} firms in {len(matrix)} from→to cells")
 
-        timings = measure(sides(
+        timings, raw = timed(
             lambda: find_candidates("hnte", region=region, on=args.on, first=20),
             lambda: candidates_precomputed_sql(20, region),
             lambda: hnte_candidates_sql(args.on, region),
             lambda: find_candidates("hnte", region=region, on=args.on, first=20, live=True),
-        ), args.repeat)
+        )
         page = timings["cultivar"].result
-        mine = (page.total, [(c.firm.pk, c.eligible, None if c.score is None else round(c.score, 6), round(c.gap, 6))
-                             for c in page.items])
+        mine = as_page(page)
         same(f"candidates {where}", mine, timings["precomputed"].result, ("cultivar", "hand SQL on precomputed tables"))
         # The raw-table query judges every 科小 firm by the rules itself: each firm's eligibility must be
         # the ranking's, firm by firm (the raw query ranks eligible firms by id only, so pages differ).
-        raw = timings["raw"].result
+        judged = raw["raw"].result
         outcomes = candidate_outcomes(region)
         same(f"candidates {where} (eligible firms)", {f for f, o in outcomes.items() if o == 0},
-             {f for f, o in raw.items() if o == 0}, ("precomputed ranking", "hand SQL on raw tables"))
-        same(f"candidates {where} (firms judged)", set(outcomes), set(raw), ("precomputed ranking", "hand SQL on raw tables"))
-        if args.live:
-            live = timings["live"].result
-            same(f"candidates {where}", mine[0], live.total, ("cultivar", "live path"))
-            same(f"candidates {where}", [c.firm.pk for c in page.items], [c.firm.pk for c in live.items],
-                 ("cultivar", "live path"))
+             {f for f, o in judged.items() if o == 0}, ("precomputed ranking", "hand SQL on raw tables"))
+        same(f"candidates {where} (firms judged)", set(outcomes), set(judged),
+             ("precomputed ranking", "hand SQL on raw tables"))
+        # The stored page (explanations included) is what the live engine says now.
+        same(f"candidates {where}", mine, as_page(find_candidates("hnte", region=region, on=args.on, first=20, live=True)),
+             ("cultivar (stored)", "live path"))
         ours = timings["cultivar"]
-        row("candidates 高企", region, timings,
-            ratio(ours.p50, timings["precomputed"].p50) <= 1.5 and ours.p95 <= 50)
+        row("candidates 高企", region, timings, raw, ours.p95 <= 50)
+        notes.append(f"candidates {where}: cultivar p95 {ours.p95:.1f} ms against the 50 ms goal "
+                     f"({'met' if ours.p95 <= 50 else 'MISSED'})")
         notes.append(f"candidates {where}: {page.total:,} 科小 firms judged, "
                      f"{sum(1 for o in outcomes.values() if o == 0):,} eligible; page of 20 explained")
 
     table.print()
     print("\n".join(notes))
-    print("Times in ms. Headline: cultivar against hand SQL over the SAME precomputed tables (goal ≤ 1.5×; "
-          "candidates page also ≤ 50 ms p95). The hand SQL does not explain the candidates page (cultivar "
-          "explains its 20 firms live). Second baseline, labelled as such: hand SQL recomputing from the raw "
-          "tables (recognitions, indicators, firms). Every side's result was checked equal (else exit 1).")
+    print("Times in ms. Headline: cultivar against hand SQL over the SAME precomputed tables (goal ≤ 1.5× at p50 "
+          "and p95; candidates page also ≤ 50 ms p95); both read the candidates page's stored explanations and "
+          "firms. Second baseline, labelled as such: hand SQL recomputing from the raw tables (recognitions, "
+          "indicators, firms). Every side's result was checked equal (else exit 1), and the stored candidates page "
+          "equal to the live engine's, explanations included.")
 
 
 if __name__ == "__main__":

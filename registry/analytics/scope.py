@@ -77,7 +77,10 @@ def counted_certifications(region=None, chain=None, user=None):
 
 
 def stages_in_order(codes):
-    stages = [get_stage(code) for code in codes]
+    from registry.models import Stage
+
+    known = {s.code: s for s in Stage.objects.filter(code__in=[str(c).strip() for c in codes if not isinstance(c, Stage)])}
+    stages = [c if isinstance(c, Stage) else known.get(str(c).strip()) or get_stage(c) for c in codes]  # one query
     if not stages:
         raise field_error("stages", "Name at least one stage.", code="required")
     ranks = [s.rank for s in stages]

@@ -21,9 +21,10 @@ import datetime
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Max, Q, When
 
-from registry.analytics.precomputed import in_scope, use_live
+from registry.analytics.precomputed import STATE, statement_for, use_live
 from registry.analytics.scope import firm_scope, held_on, year_bounds
-from registry.models import Certification, CertificationStatus, FirmYearTransition, Stage
+from registry.models import Certification, CertificationStatus, FirmYearTransition, PipelineState, Stage
+from registry.services.firms import resolve_region
 
 
 def per_firm_query(year, region=None, user=None):
@@ -43,16 +44,31 @@ def per_firm_query(year, region=None, user=None):
     )
 
 
+def counts_query(year, path=None, scope=None):
+    """The grouped count over one year's precomputed rows, in a region path, in a firm scope (a Q)."""
+    rows = FirmYearTransition.objects.filter(year=year)
+    if scope:
+        rows = rows.filter(scope)
+    if path is not None:
+        rows = rows.filter(region_path__startswith=path)
+    return rows.values_list("from_rank", "to_rank", "revoked").annotate(n=Count("*")).order_by()
+
+
 def transition_counts(year, region=None, user=None, live=None):
     """[(from_rank, to_rank, revoked_at_start_rank, count)] computed in the database: from the
     precomputed per-firm rows while they are complete (registry.analytics.precomputed), else live
     (`live=True` forces the live query, the reference the tests compare with)."""
     if not use_live(live):
-        rows = (
-            in_scope(FirmYearTransition.objects.filter(year=year), region, None, user)
-            .values_list("from_rank", "to_rank", "revoked").annotate(n=Count("*")).order_by()
-        )
-        return [(f, t, int(r), n) for f, t, r, n in rows]
+        scope = firm_scope(None, None, user)
+        path = None if region in (None, "") else resolve_region(region).path
+        if scope:  # an officer's regions, through the firm: compiled per request
+            sql, params = counts_query(year, path, scope).query.sql_with_params()
+        else:  # everyone else: the same statement each time, compiled once (precomputed.statement_for)
+            values = {"year": year} if path is None else {"year": year, "path": path}
+            sql, params = statement_for(("transition counts",), counts_query, values)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [(f, t, int(r), n) for f, t, r, n in cursor.fetchall()]
     sql, params = per_firm_query(year, region, user).query.sql_with_params()
     wrapped = (
         "SELECT t.from_rank, t.to_rank, CASE WHEN t.revoked_rank = t.from_rank THEN 1 ELSE 0 END AS revoked, "
@@ -76,11 +92,31 @@ def kind_of(from_rank, to_rank, revoked):
     return "lapse" if to_rank is None else "downgrade"
 
 
+_codes = {}  # (pipeline rebuilt_at) -> {rank: stage code}
+
+
+def stage_codes(counts, rebuilt_at):
+    """{rank: code}, kept in the process while the tables stay as rebuilt at `rebuilt_at` (an edited
+    stage marks them stale, and only a rebuild completes them again) and every rank counted is known
+    (a stage created since); else, or live (rebuilt_at None), read again."""
+    ranks = {r for f, t, _, _ in counts for r in (f, t) if r is not None}
+    known = _codes.get(rebuilt_at) if rebuilt_at is not None else None
+    if known is None or not ranks <= known.keys():
+        known = dict(Stage.objects.values_list("rank", "code"))
+        _codes.clear()
+        if rebuilt_at is not None:
+            _codes[rebuilt_at] = known
+    return known
+
+
 def stage_transitions(year, region=None, user=None, live=None):
     """List of {from_stage, to_stage, kind, count}, ordered by from rank (entries first), then to rank."""
-    codes = dict(Stage.objects.values_list("rank", "code"))
+    current = None if live else PipelineState.objects.filter(name=STATE, complete=True).values_list(
+        "rebuilt_at", flat=True).first()  # whether the tables answer, and since which rebuild: one query
+    counts = transition_counts(int(year), region, user, live=current is None if live is None else live)
+    codes = stage_codes(counts, current)
     merged = {}
-    for from_rank, to_rank, revoked, count in transition_counts(int(year), region, user, live):
+    for from_rank, to_rank, revoked, count in counts:
         key = (from_rank, to_rank, kind_of(from_rank, to_rank, revoked))
         merged[key] = merged.get(key, 0) + count
     rows = [

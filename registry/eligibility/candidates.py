@@ -2,9 +2,9 @@
 
 Facts are fetched column-wise for the whole candidate set (registry.eligibility.facts), judged
 with pandas (registry.eligibility.engine), ranked, and only the requested page is turned into
-explanations and Firm objects. Normally the ranking itself is precomputed for today
-(registry.eligibility.precomputed: CandidateRank, kept current by firms_changed) and only the
-page is judged live.
+explanations and Firm objects. Normally the ranking is precomputed for today, explanations
+included (registry.eligibility.precomputed: CandidateRank, kept current by every write), and a
+page is one indexed query over it (plus the count): nothing is judged per request.
 
 Ranking, most promising first: eligible, then not eligible, then missing data (a firm we cannot
 judge is listed last, never ranked as if its unknowns were zero); inside each group the higher
@@ -129,13 +129,38 @@ def judge(stage, tier, on, firms=None, rule_sets=None):
     return table.sort_values(["outcome_rank", "score_key", "gap", "firm_id"], kind="stable"), evaluations, year
 
 
+def explained(table, evaluations):
+    """`table` (judge's) with each row's rule set code and unmet criteria (engine.Evaluation.unmet):
+    what CandidateRank stores."""
+    if table.empty:
+        return table.assign(rule_set=[], unmet=[])
+    codes = {k: ev.rule_set.code for k, ev in evaluations.items()}
+    rule_sets, unmet = [], []
+    for index, position, eligible in zip(table["rule_index"], table["row"], table["eligible"]):
+        rule_sets.append(codes[int(index)])
+        unmet.append([] if eligible else evaluations[int(index)].unmet(int(position)))
+    return table.assign(rule_set=rule_sets, unmet=unmet)
+
+
+OUTCOMES = ("eligible", "not_eligible", "missing_data")  # by CandidateRank.outcome_rank
+
+
+def stored_page(rows):
+    """Candidates from CandidateRank rows (with their firm): the stored sort key and explanation."""
+    return [Candidate(firm=row.firm, eligible=row.outcome_rank == 0, outcome=OUTCOMES[row.outcome_rank],
+                      score=None if row.score_key >= 1e17 else -row.score_key, gap=row.gap, unmet=row.unmet,
+                      rule_set=row.rule_set) for row in rows]
+
+
 def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=20, offset=0, live=None):
     """Rank the candidates for a target stage/tier in a region, for the user's scope.
 
-    The ranking comes from CandidateRank when it was built for this evaluation date and is complete
-    (registry.eligibility.precomputed), else from judging every candidate live (`live=True` forces
-    that: the reference the tests compare with). Either way only the page is explained, live.
+    The page comes from CandidateRank, explanations included, when it was built for this evaluation
+    date and is complete (registry.eligibility.precomputed): a count and one indexed query. Else
+    every candidate is judged live and the page explained (`live=True` forces that: the reference
+    the tests compare with).
     """
+    from registry.analytics.scope import firm_scope
     from registry.eligibility import precomputed
 
     on = on or timezone.localdate()
@@ -144,20 +169,23 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
     if first < 0 or first > MAX_PAGE:
         raise field_error("first", f"first must be between 0 and {MAX_PAGE}.", code="page_size")
     stage, tier = resolve_target(stage, tier)
+    if precomputed.ready_for(on) if live is None else not live:
+        key = target_key(stage, tier)
+        if user is None or not firm_scope(None, None, user, prefix="firm__"):
+            path = None if region in (None, "") else resolve_region(region).path
+            total, page = precomputed.page_rows(key, path, offset, first)
+        else:  # an officer's regions, through the firm
+            ranks = precomputed.ranked(key, region, user)
+            total = ranks.count()
+            page = ranks.select_related("firm__region", "firm__current_stage", "firm__current_tier")[offset: offset + first]
+        return CandidatePage(stored_page(page) if total else [], total, offset, evaluation_year(on))
     firms = Firm.objects.all()
     if region not in (None, ""):
         firms = firms.filter(region__path__startswith=resolve_region(region).path)
     if user is not None:
         firms = firms_visible_to(user, firms)
-    if precomputed.ready_for(on) if live is None else not live:
-        ranks = precomputed.ranked(target_key(stage, tier), region, user)
-        total, page_ids = ranks.count(), list(ranks.values_list("firm_id", flat=True)[offset: offset + first])
-        table, evaluations, year = judge(stage, tier, on, Firm.objects.filter(id__in=page_ids))
-        order = {firm_id: k for k, firm_id in enumerate(page_ids)}
-        page = table.sort_values("firm_id", key=lambda ids: ids.map(order))
-    else:
-        table, evaluations, year = judge(stage, tier, on, firms)
-        total, page = len(table), table.iloc[offset: offset + first]
+    table, evaluations, year = judge(stage, tier, on, firms)
+    total, page = len(table), table.iloc[offset: offset + first]
     if not total:
         return CandidatePage([], 0, offset, year)
     objects = Firm.objects.select_related("region", "current_stage", "current_tier").in_bulk(list(page["firm_id"]))

@@ -531,15 +531,30 @@ class Evaluation:
         if self.table["outcome"].iloc[position] == "eligible":
             return []
         has_year = bool(self.frame["has_year"].iloc[position]) if "has_year" in self.frame else True
-        explainer = Explainer(self, position)
-        if not has_year:
-            return [explainer.item({}, "indicators", f"no {self.year} indicators", f"缺少{self.year}年度指标",
-                                   missing=True, gaps=[{"year": self.year, "figure": "indicators",
-                                                        "label_zh": "年度指标", "label_en": "indicators"}])]
-        items = []
-        for result in self.basic + self.main + ([self.score] if self.score is not None else []):
-            items.extend(explainer.describe(result))
-        return items
+        return unmet_items(Explainer(self, position), self.basic, self.main, self.score, has_year)
+
+    def array(self, series):
+        """`series` as an array, converted once per Evaluation: explaining every row of a chunk for the
+        stored ranking reads each result by position thousands of times (Series.iloc costs ~10 µs)."""
+        arrays = self.__dict__.setdefault("_arrays", {})
+        key = id(series)
+        if key not in arrays:
+            arrays[key] = (series, series.array if series.dtype.kind == "M" else series.to_numpy())
+        return arrays[key][1]
+
+
+def unmet_items(explainer, basic, main, score, has_year):
+    """One firm's unmet criteria under a rule set: the vectorised engine's results at a row, or
+    registry.eligibility.single's for one row — the same Explainer, so the texts cannot differ."""
+    year = explainer.year
+    if not has_year:
+        return [explainer.item({}, "indicators", f"no {year} indicators", f"缺少{year}年度指标",
+                               missing=True, gaps=[{"year": year, "figure": "indicators",
+                                                    "label_zh": "年度指标", "label_en": "indicators"}])]
+    items = []
+    for result in basic + main + ([score] if score is not None else []):
+        items.extend(explainer.describe(result))
+    return items
 
 
 def evaluate(thresholds, df, on, year, rule_set=None):
@@ -658,13 +673,6 @@ def age_text(founded, on, lang="en"):
     return " ".join(f"{n} {en}{'' if n == 1 else 's'}" for n, en, _ in shown)
 
 
-def _num_at(series, position):
-    if series is None:
-        return None
-    value = series.iloc[position]
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
-
-
 def labels(spec):
     """(中文, English) label of a criterion; a rule set may give `label_zh`/`label_en`, else `label`."""
     return spec.get("label_zh") or spec.get("label", ""), spec.get("label_en") or spec.get("label", "")
@@ -681,16 +689,17 @@ def missing_text(spec, year):
     return f"no {when} {label}"
 
 
-def gaps_of(spec, frame, position, year):
+def gaps_of(spec, fact, year):
     """[{year, figure, label_zh, label_en}] of the needed figures not recorded for this row.
 
+    `fact(column)`: the row's value of a facts column, None when the frame has no such column.
     A year counts as needed when the firm existed in it (founded in or before it, or founding
     date unknown); the evaluation year is always needed.
     """
     metric_names = [spec["metric"]] if "metric" in spec else []
     if "bands" in spec:
         metric_names.append(spec["bands"]["by"])
-    founded = frame["founded_on"].iloc[position] if "founded_on" in frame else None
+    founded = fact("founded_on")
     founded_year = None if founded is None or pd.isna(founded) else pd.Timestamp(founded).year
     gaps, seen = [], set()
     for name in metric_names:
@@ -698,8 +707,8 @@ def gaps_of(spec, frame, position, year):
             if back and founded_year is not None and founded_year > year - back:
                 continue
             key = column if back == 0 else f"{column}_p{back}"
-            value = frame[key].iloc[position] if key in frame else None
-            if value is not None and not (isinstance(value, float) and math.isnan(value)) and value is not pd.NaT:
+            value = fact(key)
+            if value is not None and not pd.isna(value):
                 continue
             if (column, back) in seen:
                 continue
@@ -721,13 +730,33 @@ class Explainer:
 
     Each item: criterion, required, actual, gap, unit, missing, text (English, as before), text_en and
     text_zh (with the source appended), gaps (the figures to collect, by year), rule_set, clause.
+
+    The results are the vectorised engine's (Series, read at `position`) or, with `position` None,
+    registry.eligibility.single's for one row (plain values); `facts` is then the row's dict.
     """
 
-    def __init__(self, evaluation, position):
-        self.ev, self.position = evaluation, position
+    def __init__(self, evaluation, position, facts=None):
+        self.ev, self.position, self.year = evaluation, position, evaluation.year
         rule = evaluation.rule_set
         self.rule_code = getattr(rule, "code", None)
         self.rule_name = getattr(rule, "name", None)
+        self.facts = facts
+
+    def at(self, value):
+        """A result's value for this row: a Series (or array) at the position, a plain value as it is."""
+        if self.position is None or value is None or not isinstance(value, pd.Series):
+            return value
+        return self.ev.array(value)[self.position]
+
+    def num(self, value):
+        value = self.at(value)
+        return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+    def fact(self, column):
+        if self.position is None:
+            return self.facts.get(column)
+        frame = self.ev.frame
+        return self.ev.array(frame[column])[self.position] if column in frame else None
 
     def source(self, spec):
         clause = spec.get("clause", "")
@@ -741,8 +770,8 @@ class Explainer:
                 "gaps": list(gaps), "rule_set": self.rule_code, "clause": spec.get("clause", "")}
 
     def describe(self, result):
-        position, year = self.position, self.ev.year
-        status = int(result.status.iloc[position])
+        year = self.year
+        status = int(self.at(result.status))
         if status == MET:
             return []
         spec = result.spec
@@ -765,24 +794,25 @@ class Explainer:
                 unit=best and best["unit"], missing=status == MISSING,
                 gaps=[g for i in child_items for g in i["gaps"]])]
         unit = spec.get("unit")
-        actual, required = _num_at(result.actual, position), _num_at(result.required, position)
+        actual, required = self.num(result.actual), self.num(result.required)
         if status == MISSING:
-            gaps = gaps_of(spec, self.ev.frame, position, year)
+            gaps = gaps_of(spec, self.fact, year)
             if gaps:
                 en, zh = gap_texts(gaps)
             else:
                 en, zh = missing_text(spec, year), f"缺少{zh_label}数据"
             return [self.item(spec, name, en, zh, required=required, unit=unit, missing=True, gaps=gaps)]
-        band = result.band.iloc[position] if result.band is not None else None
+        band = self.at(result.band)
         if required is None:
             return [self.item(spec, name, f"{en_label}: no such route for {band}", f"{zh_label}：{band}无此途径",
                               actual=actual, unit=unit)]
-        gap = _num_at(result.gap, position)
+        gap = self.num(result.gap)
         sign = FAILED_SIGN[spec.get("op", ">=")]
         founded = result.extra.get("founded")
-        if unit == "years" and founded is not None and not pd.isna(founded.iloc[position]):
+        founded = self.at(founded)
+        if unit == "years" and founded is not None and not pd.isna(founded):
             on = result.extra["on"]
-            a_en, a_zh = age_text(founded.iloc[position], on), age_text(founded.iloc[position], on, "zh")
+            a_en, a_zh = age_text(founded, on), age_text(founded, on, "zh")
             r_en, r_zh = fmt(required, unit, 2), fmt(required, unit, 2, "zh")
         else:
             a_en, r_en = decisive_pair(actual, required, unit)
@@ -792,7 +822,7 @@ class Explainer:
             en += f" for {band}"
             zh += f"（{band}）"
         more = spec.get("more")
-        basis = _num_at(result.extra.get("basis"), position) if more else None
+        basis = self.num(result.extra.get("basis")) if more else None
         if more and basis is not None and gap is not None:
             amount = gap * basis
             if more["unit"] == "count":
@@ -802,28 +832,28 @@ class Explainer:
         return [self.item(spec, name, en, zh, required=required, actual=actual, gap=gap, unit=unit)]
 
     def describe_score(self, result):
-        position, year = self.position, self.ev.year
+        year = self.year
         spec = {"criterion": "score", "clause": result.spec.get("clause", "")}
         items = []
         components = result.extra["components"]
         for name, nz in result.extra["nonzero"].items():
             lower, _, _, comp = components[name]
-            if int(nz.iloc[position]) == FAILED:
+            if int(self.at(nz)) == FAILED:
                 items.append(self.item(spec, f"score_{name}", f"{comp['label']} sub-score is 0 (must be above 0)",
                                        f"{comp['label']} 得分为 0（须大于 0）", required=0.0, actual=0.0, unit="points"))
-        total, minimum = _num_at(result.actual, position), _num_at(result.required, position)
-        complete = bool(result.extra["complete"].iloc[position])
-        parts = ", ".join(f"{c['label']} {lower.iloc[position]:g}/{c['max']}" for lower, _, _, c in components.values())
+        total, minimum = self.num(result.actual), self.num(result.required)
+        complete = bool(self.at(result.extra["complete"]))
+        parts = ", ".join(f"{c['label']} {self.at(lower):g}/{c['max']}" for lower, _, _, c in components.values())
         if total < minimum - EPS:
             prefix, prefix_zh = ("score", "评分") if complete else ("score (known items only)", "评分（仅已知项）")
             items.append(self.item(spec, "score", f"{prefix} {total:g} < {minimum:g} ({parts})",
                                    f"{prefix_zh} {total:g} < {minimum:g}（{parts}）", required=minimum, actual=total,
                                    gap=minimum - total, unit="points", missing=not complete))
         for name, (lower, comp_complete, _, comp) in components.items():
-            if not bool(comp_complete.iloc[position]) and (total < minimum - EPS or name in result.extra["nonzero"]):
+            if not bool(self.at(comp_complete)) and (total < minimum - EPS or name in result.extra["nonzero"]):
                 metrics_missing = [alt["metric"] for alt, known in zip(comp["best_of"], components[name][2])
-                                   if not bool(known.iloc[position])]
-                gaps = [g for m in metrics_missing for g in gaps_of({"metric": m}, self.ev.frame, position, year)]
+                                   if not bool(self.at(known))]
+                gaps = [g for m in metrics_missing for g in gaps_of({"metric": m}, self.fact, year)]
                 en = f"{comp['label']}: " + "; ".join(missing_text({"metric": m}, year) for m in metrics_missing)
                 zh = f"{comp['label']}：" + (gap_texts(gaps)[1] if gaps else "数据缺失")
                 items.append(self.item(spec, f"score_{name}", en, zh, unit="points", missing=True, gaps=gaps))

@@ -2,8 +2,9 @@
 
 For every target the finder can be asked about (each stage with rules in force, and each of its
 tiers) and every firm one rung below it: outcome, score and gap — the sort key — computed by the
-same `judge` the live finder runs, so `candidates` is an ordered index scan with LIMIT and only
-the page returned is judged again live, for its explanations.
+same `judge` the live finder runs, and the row's explanation (rule set, unmet criteria with their
+bilingual texts and gaps, engine.Evaluation.unmet), so `candidates` is a count and an ordered index
+scan with LIMIT that returns ready rows: nothing is judged per request.
 
 Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`):
 - the ranking answers only for `evaluated_on`; any other date (tomorrow, a past date) is judged
@@ -16,18 +17,20 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 - editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
 """
 
+import json
+
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from registry.analytics.precomputed import analyze, in_scope
-from registry.eligibility.candidates import candidate_scope, judge, target_key
+from registry.eligibility.candidates import candidate_scope, explained, judge, target_key
 from registry.eligibility.engine import columns_needed, evaluation_year
 from registry.eligibility.facts import fact_rows_of, tiers_needed
 from registry.eligibility.rules import in_force, rule_sets_for
 from registry.eligibility.single import rank_rows
 from registry.models import (
-    CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Stage, Tier,
+    CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Region, Stage, Tier,
 )
 from registry.services.writes import copy_rows
 
@@ -36,7 +39,12 @@ CHUNK = 5000
 # Up to this many firms a refresh ranks row by row (registry.eligibility.single): ~0.1 ms a firm and
 # target there, against ~30–60 ms of fixed pandas work per rule set in the vectorised judge.
 ROW_BY_ROW_MAX = 200
-COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap", "region_path")
+COLUMNS = ("target", "firm_id", "outcome_rank", "score_key", "gap", "region_path", "rule_set", "unmet")
+
+
+def as_json(items):
+    """The stored form of an explanation; json keeps every float exactly (shortest repr)."""
+    return json.dumps(items, ensure_ascii=False, allow_nan=False)
 
 
 def state():
@@ -67,20 +75,23 @@ def targets(on):
 
 def _insert(on, firms=None, plan=None, rows=None):
     """Judge the targets of `plan` (default: all) for `firms` (default: every candidate) and store
-    their rows. `rows`: instead of `firms`, a few firms' fact_rows, all candidates of these targets,
-    ranked row by row (registry.eligibility.single: the same numbers as judge, without pandas)."""
+    their rows, explained. `rows`: instead of `firms`, a few firms' fact_rows, all candidates of these
+    targets, ranked row by row (registry.eligibility.single: the same numbers and texts as judge,
+    without pandas)."""
     judged = {}  # a stage and its lowest tier often share rules and rung: judge those once
     for stage, tier, rule_sets, scope in plan or _plan(on):
         same = (tuple(r.id for r in rule_sets), str(scope))
         if same not in judged:
-            judged[same] = (judge(stage, tier, on, firms, rule_sets)[0] if rows is None
-                            else rank_rows(rows, rule_sets, on, evaluation_year(on)))
-        table = judged[same]
+            if rows is None:
+                table = explained(*judge(stage, tier, on, firms, rule_sets)[:2])
+            else:
+                table = rank_rows(rows, rule_sets, on, evaluation_year(on), explain=True)
+            judged[same] = list(zip(
+                (int(f) for f in table["firm_id"]), (int(o) for o in table["outcome_rank"]),
+                (float(k) for k in table["score_key"]), (float(g) for g in table["gap"]), table["region_path"],
+                table["rule_set"], (as_json(u) for u in table["unmet"])))
         key = target_key(stage, tier)
-        copy_rows(CandidateRank, COLUMNS, [
-            (key, int(f), int(o), float(s), float(g), r) for f, o, s, g, r in zip(
-                table["firm_id"], table["outcome_rank"], table["score_key"], table["gap"], table["region_path"])
-        ])
+        copy_rows(CandidateRank, COLUMNS, [(key, *row) for row in judged[same]])
 
 
 def rebuild(on=None):
@@ -165,7 +176,47 @@ def facts_wanted(plan, on):
             set().union(*(c for c, _ in wanted)), max((h for _, h in wanted), default=0))
 
 
+def page_rows(key, path, offset, first):
+    """(total, [CandidateRank with .firm, its region, stage and tier loaded]) of one target's page in a
+    region path, for callers without a firm scope: two statements written here once (a count and
+    the ordered index scan joined to the firm), the rows made into model instances directly —
+    compiling the ORM's select_related query took as long as running it."""
+    models = [(CandidateRank, "c"), (Firm, "f"), (Region, "r"), (Stage, "s"), (Tier, "t")]
+    columns = [[f.column for f in model._meta.concrete_fields] for model, _ in models]
+    where, params = "c.target = %s", [key]
+    if path is not None:
+        where, params = where + " AND c.region_path LIKE %s", [key, connection.ops.prep_for_like_query(path) + "%"]
+    table = {alias: connection.ops.quote_name(model._meta.db_table) for model, alias in models}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table['c']} c WHERE {where}", params)
+        total = cursor.fetchone()[0]
+        if not total or not first:
+            return total, []
+        names = ", ".join(f"{alias}.{connection.ops.quote_name(c)}" for (_, alias), cols in zip(models, columns) for c in cols)
+        cursor.execute(
+            f"SELECT {names} FROM {table['c']} c JOIN {table['f']} f ON f.id = c.firm_id "
+            f"JOIN {table['r']} r ON r.code = f.region_id LEFT JOIN {table['s']} s ON s.id = f.current_stage_id "
+            f"LEFT JOIN {table['t']} t ON t.id = f.current_tier_id WHERE {where} "
+            "ORDER BY c.outcome_rank, c.score_key, c.gap, c.firm_id LIMIT %s OFFSET %s", [*params, first, offset])
+        records = cursor.fetchall()
+    out = []
+    for record in records:
+        objects, at = [], 0
+        for (model, _), cols in zip(models, columns):
+            values = record[at: at + len(cols)]
+            at += len(cols)
+            fields = model._meta.concrete_fields
+            values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+                      for f, v in zip(fields, values)]
+            objects.append(None if values[0] is None else model.from_db(connection.alias, [f.attname for f in fields], values))
+        row, firm, region, stage, tier = objects
+        firm._state.fields_cache.update(region=region, current_stage=stage, current_tier=tier)
+        row._state.fields_cache["firm"] = firm
+        out.append(row)
+    return total, out
+
+
 def ranked(key, region=None, user=None):
-    """The firms of a target in the finder's order, in the region and the user's scope."""
+    """The rows of a target in the finder's order, in the region and the user's scope."""
     return in_scope(CandidateRank.objects.filter(target=key), region, None, user).order_by(
         "outcome_rank", "score_key", "gap", "firm_id")

@@ -3,8 +3,9 @@
 A single write re-judges one firm. The vectorised engine costs the same ~hundreds of pandas
 operations for one row as for a million (about 30–60 ms a rule set), which is most of a write; this
 module computes the same three numbers the ranking stores — outcome rank, score, gap — for each row
-with scalar arithmetic in the same order of operations, so the floats come out identical. It does
-not explain (the finder's page still goes through engine.evaluate and its Explainer).
+with scalar arithmetic in the same order of operations, so the floats come out identical, and the
+same explanation: its per-criterion results (engine.Result holding plain values) go through the
+engine's own Explainer (engine.unmet_items), so the texts are written in one place.
 
 tests/eligibility/test_single.py keeps the two equal: every firm of the demo registry, every target.
 The metric recipes are shared (engine.MetricRecipes); any change to engine.Metrics' primitives,
@@ -17,7 +18,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from registry.eligibility.engine import EPS, FAILED, MET, MISSING, MetricRecipes, qualification_key, threshold_value
+from registry.eligibility.engine import (
+    EPS, FAILED, MET, MISSING, Explainer, MetricRecipes, Result, qualification_key, threshold_value, unmet_items,
+)
 from registry.services.ladder import add_months
 
 NAN = float("nan")
@@ -154,18 +157,19 @@ def _held(value):
 
 
 def leaf(spec, metrics):
-    """(status, gap, required) of one criterion; gap None where the engine has none."""
+    """engine.evaluate_leaf for one row: a Result of plain values (status, actual, required, gap, band)."""
     row = metrics.row
     if "holds" in spec:
         held = any(_held(row.get(f"holds__{code}")) for code in spec["holds"])
-        return (MET if held else FAILED), None, None
+        return Result(spec, MET if held else FAILED)
     if "qualification" in spec:
-        return (MET if _held(row.get(qualification_key(spec["qualification"]))) else FAILED), None, None
+        return Result(spec, MET if _held(row.get(qualification_key(spec["qualification"]))) else FAILED)
     if "any_of" in spec or "all_of" in spec:
-        statuses = [leaf(child, metrics)[0] for child in spec.get("any_of") or spec["all_of"]]
-        return (combine_any if "any_of" in spec else combine_all)(statuses), None, None
+        children = [leaf(child, metrics) for child in spec.get("any_of") or spec["all_of"]]
+        combine = combine_any if "any_of" in spec else combine_all
+        return Result(spec, combine([c.status for c in children]), children=children)
     actual = metrics[spec["metric"]]
-    banded = "bands" in spec
+    banded, band = "bands" in spec, None
     if banded:
         bands = spec["bands"]
         by = metrics[bands["by"]]
@@ -173,6 +177,7 @@ def leaf(spec, metrics):
         position = sum(1 for edge in bands["edges"] if ((by >= edge - EPS) if upper_closed else (by > edge + EPS)))
         value = bands["values"][position]
         required = NAN if math.isnan(by) or value is None else float(value)
+        band = NAN if math.isnan(by) else (bands.get("labels") or [None] * len(bands["values"]))[position]
     else:
         required = threshold_value(spec)
     op = spec.get("op", ">=")
@@ -188,7 +193,12 @@ def leaf(spec, metrics):
         raise ValueError(f"Unknown operator {op!r} in criterion {spec.get('criterion')}")
     known = not math.isnan(actual) and (not math.isnan(required) or banded)
     status = MISSING if not known else (MET if ok and not math.isnan(required) else FAILED)
-    return status, (gap if math.isnan(gap) else max(gap, 0.0)), required
+    extra = {"on": metrics.on}
+    if spec.get("more"):
+        extra["basis"] = metrics[spec["more"]["basis"]]
+    if spec["metric"] == "age_years" and "founded_on" in row:
+        extra["founded"] = metrics.founded
+    return Result(spec, status, actual, required, gap if math.isnan(gap) else max(gap, 0.0), band, extra=extra)
 
 
 def _points(value, alt):
@@ -207,42 +217,69 @@ def _points(value, alt):
 
 
 def score(spec, metrics):
-    """(status, total, gap) of a points sheet."""
-    total, complete, lowers = 0.0, True, {}
+    """engine.evaluate_score for one row: a Result (status, total, required, gap and the components)."""
+    total, complete, components = 0.0, True, {}
     for comp in spec["components"]:
         alts = [_points(metrics[alt["metric"]], alt) for alt in comp["best_of"]]
         known = [a for a in alts if not math.isnan(a)]
         lower = max(known) if known else 0.0
         comp_complete = len(known) == len(alts) or lower >= comp["max"] - EPS
-        lowers[comp["name"]] = (lower, comp_complete)
+        components[comp["name"]] = (lower, comp_complete, [not math.isnan(a) for a in alts], comp)
         total = total + lower
         complete = complete and comp_complete
     status = MET if total >= spec["min_total"] - EPS else (FAILED if complete else MISSING)
-    nonzero = []
+    nonzero = {}
     for name in spec.get("nonzero", []):
-        lower, comp_complete = lowers[name]
-        nonzero.append(MET if lower > 0 else (FAILED if comp_complete else MISSING))
-    return combine_all([status, *nonzero]), total, max(spec["min_total"] - total, 0.0)
+        lower, comp_complete, _, _ = components[name]
+        nonzero[name] = MET if lower > 0 else (FAILED if comp_complete else MISSING)
+    return Result({"criterion": "score", "label": "score", "unit": "points", "min_total": spec["min_total"]},
+                  combine_all([status, *nonzero.values()]), total, float(spec["min_total"]),
+                  max(spec["min_total"] - total, 0.0),
+                  extra={"components": components, "nonzero": nonzero, "complete": complete})
+
+
+class _Judged:
+    """One row under one rule set: the engine.Evaluation an Explainer reads (rule_set, year)."""
+
+    def __init__(self, rule_set, thresholds, row, on, year):
+        self.rule_set, self.row, self.year = rule_set, row, year
+        metrics = RowMetrics(row, on, year)
+        self.basic = [leaf(s, metrics) for s in thresholds.get("basic", [])]
+        direct = [leaf(s, metrics).status for s in thresholds.get("direct", [])]
+        self.main = [leaf(s, metrics) for s in thresholds.get("criteria", [])]
+        self.score = score(thresholds["score"], metrics) if thresholds.get("score") else None
+        main_status = combine_all([r.status for r in self.main] + ([self.score.status] if self.score else []))
+        overall = combine_all([r.status for r in self.basic] + [combine_any([*direct, main_status])])
+        self.has_year = bool(row["has_year"]) if "has_year" in row else True
+        self.overall = MISSING if not self.has_year and overall != MET else overall
+
+    def rank(self, thresholds):
+        """(outcome_rank, score or NaN, gap): engine.evaluate's table row."""
+        gap = 0.0
+        for r in self.basic + self.main:
+            gap = gap + float(r.status != MET) + _relative_gap(r.status, r.gap, r.required)  # left to right, as the engine
+        if self.score is not None:
+            points = self.score
+            gap = gap + float(points.status != MET) + _relative_gap(points.status, points.gap,
+                                                                     float(thresholds["score"]["min_total"]))
+        return (OUTCOME_RANK[self.overall], (self.score.actual if self.score is not None else NAN),
+                (gap if self.overall != MET else 0.0))
+
+    def unmet(self):
+        """engine.Evaluation.unmet for this row: the same items, by the same Explainer."""
+        if self.overall == MET:
+            return []
+        return unmet_items(Explainer(self, None, self.row), self.basic, self.main, self.score, self.has_year)
 
 
 def rank_row(thresholds, row, on, year):
     """(outcome_rank, score or NaN, gap) of one firm's facts under a rule set: engine.evaluate's table row."""
-    metrics = RowMetrics(row, on, year)
-    basic = [leaf(s, metrics) for s in thresholds.get("basic", [])]
-    direct = [leaf(s, metrics)[0] for s in thresholds.get("direct", [])]
-    main = [leaf(s, metrics) for s in thresholds.get("criteria", [])]
-    points = score(thresholds["score"], metrics) if thresholds.get("score") else None
-    main_status = combine_all([r[0] for r in main] + ([points[0]] if points else []))
-    overall = combine_all([r[0] for r in basic] + [combine_any([*direct, main_status])])
-    if "has_year" in row and not bool(row["has_year"]) and overall != MET:
-        overall = MISSING
-    gap = 0.0
-    for status, leaf_gap, required in basic + main:
-        gap = gap + float(status != MET) + _relative_gap(status, leaf_gap, required)  # left to right, as the engine
-    if points is not None:
-        status, total, points_gap = points
-        gap = gap + float(status != MET) + _relative_gap(status, points_gap, float(thresholds["score"]["min_total"]))
-    return OUTCOME_RANK[overall], (points[1] if points else NAN), (gap if overall != MET else 0.0)
+    return _Judged(None, thresholds, row, on, year).rank(thresholds)
+
+
+def explain_row(rule_set, row, on, year):
+    """The unmet criteria of one firm's facts under a rule set: engine.Evaluation.unmet."""
+    return _Judged(rule_set, rule_set.thresholds, row, on, year).unmet()
 
 
 def rule_for(rule_sets, region_path):
@@ -255,14 +292,18 @@ def rule_for(rule_sets, region_path):
     return chosen
 
 
-def rank_rows(rows, rule_sets, on, year):
+def rank_rows(rows, rule_sets, on, year, explain=False):
     """The ranking columns judge() stores (firm_id, outcome_rank, score_key, gap, region_path) for a
-    few firms' facts (registry.eligibility.facts.fact_rows, or a load_facts frame's records)."""
+    few firms' facts (registry.eligibility.facts.fact_rows, or a load_facts frame's records); with
+    `explain`, also rule_set (its code) and unmet (engine.Evaluation.unmet's items)."""
     out = []
     for row in rows:
         rule = rule_for(rule_sets, row["region_path"])
         if rule is None:
             continue
-        outcome_rank, total, gap = rank_row(rule.thresholds, row, on, year)
-        out.append((row["firm_id"], outcome_rank, -(-1e18 if math.isnan(total) else total), gap, row["region_path"]))
-    return pd.DataFrame.from_records(out, columns=["firm_id", "outcome_rank", "score_key", "gap", "region_path"])
+        judged = _Judged(rule, rule.thresholds, row, on, year)
+        outcome_rank, total, gap = judged.rank(rule.thresholds)
+        record = (row["firm_id"], outcome_rank, -(-1e18 if math.isnan(total) else total), gap, row["region_path"])
+        out.append(record + (rule.code, judged.unmet()) if explain else record)
+    columns = ["firm_id", "outcome_rank", "score_key", "gap", "region_path"]
+    return pd.DataFrame.from_records(out, columns=columns + (["rule_set", "unmet"] if explain else []))

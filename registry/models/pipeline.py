@@ -49,7 +49,9 @@ class FirmYearTransition(models.Model):
 
 class CandidateRank(models.Model):
     """A candidate's place for a target on one evaluation date (PipelineState "candidates".evaluated_on):
-    the sort key of registry.eligibility.candidates — outcome, score, gap — for firms one rung below."""
+    the sort key of registry.eligibility.candidates — outcome, score, gap — for firms one rung below,
+    and what the candidates page shows of it: the rule set judged and the unmet criteria, explained
+    when the row is written, so a page is read, not judged."""
 
     target = models.CharField(max_length=90)  # "stage" or "stage/tier", as asked
     firm = models.ForeignKey("registry.Firm", on_delete=models.CASCADE, related_name="+")
@@ -57,6 +59,8 @@ class CandidateRank(models.Model):
     score_key = models.FloatField()  # −score, or 1e18 where the rules do not score
     gap = models.FloatField()
     region_path = models.CharField(max_length=80)
+    rule_set = models.CharField(max_length=80, default="")  # EligibilityRuleSet.code
+    unmet = models.JSONField(default=list)  # engine.Evaluation.unmet's items; [] when eligible
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["target", "firm"], name="candidate_unique_target_firm")]

@@ -153,8 +153,8 @@ def test_single_write_rejudges_the_firm_for_its_own_targets_only(db, monkeypatch
     monkeypatch.setattr(candidate_ranks, "judge", lambda stage, tier, *a, **k: judged.append(
         (stage.code, tier and tier.code)) or real_judge(stage, tier, *a, **k))
     # A batch of one is ranked row by row (registry.eligibility.single): count those rule sets too.
-    monkeypatch.setattr(candidate_ranks, "rank_rows", lambda rows, rule_sets, *a: judged.append(
-        tuple(r.code for r in rule_sets)) or real_rank_rows(rows, rule_sets, *a))
+    monkeypatch.setattr(candidate_ranks, "rank_rows", lambda rows, rule_sets, *a, **k: judged.append(
+        tuple(r.code for r in rule_sets)) or real_rank_rows(rows, rule_sets, *a, **k))
     record_certification(firm, "tech_sme", datetime.date(2026, 3, 1), today=TODAY)
     all_targets = list(candidate_ranks.targets(TODAY))
     assert 0 < len(judged) <= 2 < len(all_targets)
