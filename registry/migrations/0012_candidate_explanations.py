@@ -9,7 +9,7 @@ def ranking_stale(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registry", "0010_national_regions_capital_currency")]
+    dependencies = [("registry", "0011_registry_version")]
 
     operations = [
         migrations.AddField(model_name="candidaterank", name="rule_set",
