@@ -164,6 +164,15 @@ def screenshot(browser_page, name):
     return path
 
 
+def fill_recognitions_upload(browser_page, sheet_path):
+    """On 名单导入: a 科技型中小企业 recognitions list, chosen as a dry run, not yet submitted."""
+    browser_page.set_input_files("input[name=file]", str(sheet_path))
+    browser_page.select_option("select[name=kind]", "recognitions")
+    browser_page.select_option("select[name=stage]", "tech_sme")
+    browser_page.select_option("select[name=tier]", "tech_sme")
+    browser_page.check("input[name=dry_run]")
+
+
 # A small hand-checked registry: three Kunshan firms (one named with a script tag, one with a
 # spreadsheet formula), one Binhu (Wuxi) firm outside a Kunshan officer's scope, and targets.
 KS_USCC = make_uscc("320583", serial=700001)

@@ -7,6 +7,7 @@ import io
 import pytest
 
 from registry.models import Role
+from tests.web.conftest import fill_recognitions_upload
 from tests.web.pages_data import KS, indexed, pages_registry  # noqa: F401
 from tests.web.test_imports_page import NEW_USCC, small_list
 
@@ -56,11 +57,7 @@ def test_officer_uploads_a_list_with_dry_run_and_imports(page, live_server, sign
     page.click("nav.mainnav >> text=名单导入")
     sheet = tmp_path / "科小名单.csv"
     sheet.write_bytes(small_list())
-    page.set_input_files("input[name=file]", str(sheet))
-    page.select_option("select[name=kind]", "recognitions")
-    page.select_option("select[name=stage]", "tech_sme")
-    page.select_option("select[name=tier]", "tech_sme")
-    page.check("input[name=dry_run]")
+    fill_recognitions_upload(page, sheet)
     page.click(".upload-form button[type=submit]")
     page.wait_for_selector('#job-status[data-status="partial"]')  # some rows were rejected
     assert "out_of_scope" in page.locator("#report").inner_text()

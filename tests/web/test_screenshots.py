@@ -16,7 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from registry.models import CultivationEntry, Role
-from tests.web.conftest import screenshot
+from tests.web.conftest import fill_recognitions_upload, screenshot
 from tests.web.test_imports_page import small_list
 
 pytestmark = [
@@ -75,11 +75,7 @@ def test_demo_screenshots(page, live_server, sign_in, demo_registry, tmp_path):
     page.click("nav.mainnav >> text=名单导入")
     sheet = tmp_path / "科小名单.csv"
     sheet.write_bytes(small_list())
-    page.set_input_files("input[name=file]", str(sheet))
-    page.select_option("select[name=kind]", "recognitions")
-    page.select_option("select[name=stage]", "tech_sme")
-    page.select_option("select[name=tier]", "tech_sme")
-    page.check("input[name=dry_run]")
+    fill_recognitions_upload(page, sheet)
     screenshot(page, "imports")
     page.click(".upload-form button[type=submit]")
     page.wait_for_selector('#job-status[data-status="partial"]')
