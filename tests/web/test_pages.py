@@ -275,3 +275,17 @@ def test_candidate_export_linked_from_the_page_is_refused_to_investors(web_regis
 def test_export_with_a_bad_filter_names_it(officer_client):
     response = officer_client.get("/firms/export.csv?founded_before=not-a-date")
     assert response.status_code == 400 and "成立早于" in response.content.decode()
+
+
+def test_candidate_gaps_are_explained_in_the_page_language(officer_client, web_registry):
+    import html as html_lib
+
+    from registry.eligibility.candidates import find_candidates
+
+    candidate = next(c for c in find_candidates("hnte").items if c.firm.uscc == KS_CANDIDATE_USCC)
+    item = candidate.unmet[0]
+    assert item["text_zh"] != item["text_en"]
+    chinese = html_lib.unescape(officer_client.get("/candidates/?stage=hnte").content.decode())
+    english = html_lib.unescape(officer_client.get("/candidates/?stage=hnte", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert item["text_zh"] in chinese and item["text_en"] not in chinese
+    assert item["text_en"] in english and item["text_zh"] not in english
