@@ -20,7 +20,7 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 import json
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper
+from django.db.models import BooleanField, ExpressionWrapper, Max
 from django.utils import timezone
 
 from registry.analytics.precomputed import analyze, in_scope
@@ -36,6 +36,7 @@ from registry.services.writes import copy_rows
 
 STATE = "candidates"
 CHUNK = 5000
+REBUILD_CHUNK = 50_000  # firms judged together by rebuild(): ~0.5 GB of explained rows at most
 # Up to this many firms a refresh ranks row by row (registry.eligibility.single): ~0.1 ms a firm and
 # target there, against ~30–60 ms of fixed pandas work per rule set in the vectorised judge.
 ROW_BY_ROW_MAX = 200
@@ -95,12 +96,18 @@ def _insert(on, firms=None, plan=None, rows=None):
 
 
 def rebuild(on=None):
-    """Judge every candidate of every target for `on` (default today) and mark the ranking complete."""
+    """Judge every candidate of every target for `on` (default today) and mark the ranking complete.
+
+    A range of REBUILD_CHUNK firm ids at a time: a candidate's row depends on that firm alone, and
+    the explanations of every candidate at once do not fit in memory (9 GB at 1,000,000 firms)."""
     on = on or timezone.localdate()
     with transaction.atomic():
         analyze(Firm, IndicatorYear, Certification)
         CandidateRank.objects.all().delete()
-        _insert(on)
+        plan = _plan(on)
+        top = Firm.objects.aggregate(top=Max("id"))["top"] or 0
+        for low in range(0, top + 1, REBUILD_CHUNK):
+            _insert(on, Firm.objects.filter(id__gte=low, id__lt=low + REBUILD_CHUNK), plan)
         analyze(CandidateRank)
         PipelineState.objects.update_or_create(name=STATE, defaults={
             "complete": True, "evaluated_on": on, "rebuilt_at": timezone.now(), "note": ""})

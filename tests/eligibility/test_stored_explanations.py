@@ -128,3 +128,15 @@ def test_explanations_stay_current_after_writes_and_imports(tmp_path):
         assert job.errors == 0 and job.created + job.updated == count, (job.created, job.updated, job.errors)
         assert candidate_ranks.ready_for(TODAY)
         same_as_rebuild()
+
+
+@pytest.mark.django_db
+def test_a_rebuild_in_chunks_of_firms_stores_what_one_pass_stores(monkeypatch):
+    call_command("seed_demo", firms=300, seed=5, today=TODAY, no_index=True)
+    candidate_ranks.rebuild(TODAY)
+    one_pass = stored_rows()
+    firm_ids = list(Firm.objects.values_list("id", flat=True))
+    monkeypatch.setattr(candidate_ranks, "REBUILD_CHUNK", 7)
+    assert max(firm_ids) - min(firm_ids) > 20 * candidate_ranks.REBUILD_CHUNK  # many chunks, not one
+    candidate_ranks.rebuild(TODAY)
+    assert len(one_pass) > 300 and stored_rows() == one_pass
