@@ -428,6 +428,21 @@ def threshold_value(spec):
     return float(spec["value"])
 
 
+def compare(spec, actual, required):
+    """(met, gap) of a criterion's comparison, for one firm (floats) or a whole frame (Series) alike;
+    the gap is how far the actual value is from the requirement, positive when short."""
+    op = spec.get("op", ">=")
+    if op == ">=":
+        return actual >= required - EPS, required - actual
+    if op == ">":
+        return actual > required + EPS, required - actual
+    if op == "<=":
+        return actual <= required + EPS, actual - required
+    if op == "<":
+        return actual < required - EPS, actual - required
+    raise ValueError(f"Unknown operator {op!r} in criterion {spec.get('criterion')}")
+
+
 def evaluate_leaf(spec, metrics, df):
     index = df.index
     if "holds" in spec:
@@ -452,17 +467,7 @@ def evaluate_leaf(spec, metrics, df):
         required, band = band_lookup(metrics[spec["bands"]["by"]], spec["bands"], index)
     else:
         required, band = pd.Series(threshold_value(spec), index=index), None
-    op = spec.get("op", ">=")
-    if op == ">=":
-        ok, gap = actual >= required - EPS, required - actual
-    elif op == ">":
-        ok, gap = actual > required + EPS, required - actual
-    elif op == "<=":
-        ok, gap = actual <= required + EPS, actual - required
-    elif op == "<":
-        ok, gap = actual < required - EPS, actual - required
-    else:
-        raise ValueError(f"Unknown operator {op!r} in criterion {spec.get('criterion')}")
+    ok, gap = compare(spec, actual, required)
     known = actual.notna() & (required.notna() | (band is not None))
     status = pd.Series(np.where(~known, MISSING, np.where(ok & required.notna(), MET, FAILED)), index=index, dtype="int8")
     extra = {}

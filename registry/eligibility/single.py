@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from registry.eligibility.engine import (
-    EPS, FAILED, MET, MISSING, Explainer, MetricRecipes, Result, qualification_key, threshold_value, unmet_items,
+    EPS, FAILED, MET, MISSING, Explainer, MetricRecipes, Result, compare, qualification_key, threshold_value,
+    unmet_items,
 )
 from registry.services.ladder import add_months
 
@@ -180,17 +181,7 @@ def leaf(spec, metrics):
         band = NAN if math.isnan(by) else (bands.get("labels") or [None] * len(bands["values"]))[position]
     else:
         required = threshold_value(spec)
-    op = spec.get("op", ">=")
-    if op == ">=":
-        ok, gap = actual >= required - EPS, required - actual
-    elif op == ">":
-        ok, gap = actual > required + EPS, required - actual
-    elif op == "<=":
-        ok, gap = actual <= required + EPS, actual - required
-    elif op == "<":
-        ok, gap = actual < required - EPS, actual - required
-    else:
-        raise ValueError(f"Unknown operator {op!r} in criterion {spec.get('criterion')}")
+    ok, gap = compare(spec, actual, required)
     known = not math.isnan(actual) and (not math.isnan(required) or banded)
     status = MISSING if not known else (MET if ok and not math.isnan(required) else FAILED)
     extra = {"on": metrics.on}
