@@ -229,14 +229,7 @@ def csv_lines(rows):
 
 def export(kind, user, fmt="csv", page=None, **filters):
     """One page of the export (every row: page=None) as bytes; the view streams CSV instead."""
-    rows = rows_for(kind, user, page=page, **filters)
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        write_xlsx(rows, buffer, kind)
-        return buffer.getvalue()
-    text = io.StringIO()
-    write_csv(rows, text)
-    return text.getvalue().encode("utf-8")
+    return table_file(rows_for(kind, user, page=page, **filters), fmt, title=kind)
 
 
 # ---------------------------------------------------------------------------------------------
