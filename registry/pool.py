@@ -1,8 +1,16 @@
-"""Reading the cultivation pool (培育库), for the API and the pages alike; writes are in services/cultivation.py."""
+"""Reading the cultivation pool (培育库), for the API and the pages alike; writes are in services/cultivation.py.
+
+Who may own (负责) an entry is decided here too, once for the board's select and the API's `owner`
+argument: an active officer whose regions cover the firm's region, or an admin.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from registry.analytics.scope import firm_scope
-from registry.models import CultivationEntry
+from registry.models import CultivationEntry, Role, RoleAssignment
 from registry.permissions import can_write_firm, cultivation_entries_visible_to
+from registry.services.errors import field_error
 
 
 def pool_entries(user, *, region=None, status=None, target_stage=None, target_year=None):
@@ -24,3 +32,52 @@ def writable_entry(user, pk):
     if entry is None or not can_write_firm(user, entry.firm):
         return None
     return entry
+
+
+def _ancestors(path):
+    """"320000/320500/320583/" → the paths of the region and every region above it."""
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+
+
+def possible_owners(regions):
+    """{region code: the users who may own an entry for a firm there, by username} for these regions.
+
+    Two queries whatever the number of regions (the board asks for every card's region at once).
+    An officer is listed only under regions their scope covers, so a list never shows another
+    district's officers.
+    """
+    regions = {region.code: region for region in regions}
+    if not regions:
+        return {}
+    users = get_user_model().objects.filter(is_active=True)
+    admins = list(users.filter(Q(is_superuser=True) | Q(cultivar_role__role=Role.ADMIN)))
+    wanted = {path for region in regions.values() for path in _ancestors(region.path)}
+    covers = {}  # officer's user id → region paths of theirs among `wanted`
+    for user_id, path in (RoleAssignment.objects.filter(role=Role.OFFICER, user__is_active=True,
+                                                        user__is_superuser=False, regions__path__in=wanted)
+                          .values_list("user_id", "regions__path")):
+        covers.setdefault(user_id, set()).add(path)
+    officers = {user.pk: user for user in users.filter(pk__in=covers)}
+    out = {}
+    for code, region in regions.items():
+        mine = set(_ancestors(region.path))
+        listed = admins + [officers[pk] for pk, paths in covers.items() if paths & mine and pk in officers]
+        out[code] = sorted(listed, key=lambda user: user.get_username())
+    return out
+
+
+def owner_for(firm, username):
+    """The owner a caller named for an entry of `firm`: None for "" (no owner), else the user.
+
+    A username that does not exist and one outside the firm's region get the same field error, so
+    the answer never tells whether another district's user exists.
+    """
+    username = (username or "").strip()
+    if not username:
+        return None
+    for owner in possible_owners([firm.region]).get(firm.region_id, ()):
+        if owner.get_username() == username:
+            return owner
+    raise field_error("owner", f"“{username}” cannot own entries for firms in {firm.region.name}: the owner must "
+                               f"be an officer of that region or an admin.", code="owner_out_of_scope")

@@ -19,6 +19,7 @@ urlpatterns = [
     path("pool/", pool.pool_board, name="pool"),
     path("pool/add/", pool.pool_add, name="pool_add"),
     path("pool/<int:entry_id>/", pool.pool_update, name="pool_update"),
+    path("pool/<int:entry_id>/owner/", pool.pool_owner, name="pool_owner"),
     path("regions/", regions.region_tree, name="regions"),
     path("", include("web.urls_more")),  # search, analytics, imports (web/urls_more.py)
 ]

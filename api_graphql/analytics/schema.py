@@ -7,7 +7,6 @@ registry domain (api_graphql/registry/schema.py).
 """
 
 import graphene
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from graphene import relay
 from graphene.utils.str_converters import to_camel_case
@@ -171,16 +170,6 @@ class AnalyticsQuery(graphene.ObjectType):
         )
 
 
-def owner_or_error(username):
-    """None for "" (clear the owner); else the active user with this username."""
-    if username == "":
-        return None
-    user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}, is_active=True).first()
-    if user is None:
-        raise MutationError("owner", f"No active user “{username}”.", code="not_found")
-    return user
-
-
 class AddToCultivationPool(ServiceMutation):
     """Put a firm into the cultivation pool (培育库) for a target stage/tier and year (officers, admins)."""
 
@@ -189,7 +178,8 @@ class AddToCultivationPool(ServiceMutation):
         target_stage = graphene.String(required=True)
         target_tier = graphene.String()
         target_year = graphene.Int(required=True)
-        owner = graphene.String(description="Username of the officer in charge")
+        owner = graphene.String(
+            description="Username of the officer in charge: an officer of the firm's region or an admin")
         note = graphene.String()
 
     entry = graphene.Field(CultivationEntryType)
@@ -198,7 +188,7 @@ class AddToCultivationPool(ServiceMutation):
     def perform(cls, info, uscc, target_stage, target_year, target_tier=None, owner=None, note=""):
         firm = writable_firm(info, uscc)
         entry = cultivation.add_to_cultivation_pool(
-            firm, target_stage, target_tier, target_year, owner=owner_or_error(owner) if owner else None,
+            firm, target_stage, target_tier, target_year, owner=pool.owner_for(firm, owner),
             actor=info.context.user, note=note or "", via="api",
         )
         return {"entry": CultivationEntry.objects.get(pk=entry.pk)}
@@ -211,7 +201,8 @@ class UpdateCultivationEntry(ServiceMutation):
         id = graphene.ID(required=True)
         status = graphene.String(description="pooled, coaching, applied, recognized or rejected")
         note = graphene.String()
-        owner = graphene.String(description="Username; empty string clears the owner")
+        owner = graphene.String(
+            description="Username (an officer of the firm's region or an admin); empty string clears the owner")
         noted_on = graphene.String(description="YYYY-MM-DD (default today)")
 
     entry = graphene.Field(CultivationEntryType)
@@ -228,9 +219,9 @@ class UpdateCultivationEntry(ServiceMutation):
         entry = pool.writable_entry(user, pk)
         if entry is None:
             raise MutationError("id", "No pool entry with this id in your regions.", code="not_found")
+        owner = UNSET if owner is None else pool.owner_for(entry.firm, owner)
         entry = cultivation.update_cultivation_entry(
-            entry, status=status, note=note, owner=UNSET if owner is None else owner_or_error(owner), actor=user,
-            via="api", noted_on=parse_date(noted_on, "notedOn"),
+            entry, status=status, note=note, owner=owner, actor=user, via="api", noted_on=parse_date(noted_on, "notedOn"),
         )
         return {"entry": CultivationEntry.objects.get(pk=entry.pk)}
 

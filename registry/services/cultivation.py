@@ -33,6 +33,10 @@ def _label(status):
     return LABELS.get(status, status)
 
 
+def _username(user):
+    return user.get_username() if user else "—"
+
+
 def _year(value, field="target_year"):
     try:
         year = int(value)
@@ -74,7 +78,11 @@ def add_to_cultivation_pool(firm, target_stage, target_tier=None, target_year=No
 @transaction.atomic
 def update_cultivation_entry(entry, *, status=None, note=None, owner=UNSET, actor=None, via="", noted_on=None,
                              today=None):
-    """Change status, owner, or add a dated note. Invalid transitions raise a field error on `status`."""
+    """Change status, owner, or add a dated note. Invalid transitions raise a field error on `status`.
+
+    A new owner is written to the entry's notes as well (the board's history). Whether the owner may
+    own this firm's entries is the caller's question (registry.pool.owner_for), asked before this.
+    """
     today = today or timezone.localdate()
     entry = CultivationEntry.objects.select_for_update().get(pk=entry.pk)
     noted_on = noted_on or today
@@ -91,8 +99,10 @@ def update_cultivation_entry(entry, *, status=None, note=None, owner=UNSET, acto
             entry.status = status
             if status in (PoolStatus.RECOGNIZED, PoolStatus.REJECTED):
                 entry.closed_on = noted_on
+    owner_note = None
     if owner is not UNSET and (owner.pk if owner else None) != entry.owner_id:
         changes["owner"] = [entry.owner_id, owner.pk if owner else None]
+        owner_note = f"负责人 owner: {_username(entry.owner)} → {_username(owner)}"
         entry.owner = owner
     text = (note or "").strip()
     if not changes and not text:
@@ -106,6 +116,9 @@ def update_cultivation_entry(entry, *, status=None, note=None, owner=UNSET, acto
         )
         if text:
             changes["note"] = text
+    if owner_note:  # the card's history shows who handed it to whom
+        CultivationNote.objects.create(entry=entry, noted_on=noted_on, author=audit.actor_or_none(actor), status="",
+                                       text=owner_note)
     audit.record("pool_update", entry, actor=actor, via=via, firm_id=entry.firm_id, changes=changes)
     return entry
 

@@ -1,4 +1,5 @@
-"""培育库: the board by status, adding a firm (one click from candidates or the profile), moving a card.
+"""培育库: the board by status, adding a firm (one click from candidates or the profile), moving a card,
+handing it to another owner.
 
 Reads come from registry.pool (the API's cultivationPool), writes from registry.services.cultivation
 (the API's mutations), so status rules, notes and the audit trail are the same whichever door is used.
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from registry import permissions
 from registry.models import PoolStatus
-from registry.pool import pool_entries, writable_entry
+from registry.pool import owner_for, pool_entries, possible_owners, writable_entry
 from registry.services import cultivation
 from web import choices
 from web.access import page
@@ -56,7 +57,7 @@ def board_context(request):
         try:
             entries = pool_entries(request.user, region=params["region"] or None, target_stage=params["stage"] or None,
                                    target_year=year)
-            entries = list(entries.select_related("firm", "target_stage", "target_tier", "owner")
+            entries = list(entries.select_related("firm__region", "target_stage", "target_tier", "owner")
                            .prefetch_related("notes__author")[:CARDS_PER_COLUMN * len(COLUMNS)])
         except ValidationError as error:
             errors.update({k: " ".join(v) for k, v in error.message_dict.items()})
@@ -65,8 +66,10 @@ def board_context(request):
             cards = [e for e in entries if e.status == status]
             columns.append((status, cards))
     writer = permissions.can_write(request.user)
+    # The owner select of each card: who may own an entry in that card's region (registry.pool).
+    owners = possible_owners({e.firm.region for e in entries}) if writer and not errors else {}
     return {
-        "columns": columns, "params": params, "errors": errors, "writer": writer,
+        "columns": columns, "params": params, "errors": errors, "writer": writer, "owners": owners,
         "moves": {status: sorted(cultivation.TRANSITIONS[status], key=COLUMNS.index) for status in COLUMNS},
         "stage_choices": choices.stage_choices(),
     }
@@ -127,6 +130,37 @@ def pool_update(request, entry_id):
         try:
             cultivation.update_cultivation_entry(entry, status=form.cleaned_data["status"] or None,
                                                  note=form.cleaned_data["note"], actor=request.user, via="web")
+        except ValidationError as problem:
+            error = first_error(problem)
+    if is_htmx(request):
+        context = board_context(request)
+        context["board_error"] = error
+        return render(request, "web/_pool_board.html", context)
+    if error:
+        messages.error(request, error)
+    return redirect(safe_next(request, "web:pool"))
+
+
+@require_POST
+@page("pool")
+def pool_owner(request, entry_id):
+    """Hand a card to another owner (改派): an officer of the firm's region or an admin; "" clears it.
+
+    Out-of-scope entries and owners get the same answers as absent ones, so nothing leaks.
+    """
+    if not permissions.can_write(request.user):
+        return HttpResponseForbidden(_("您的角色不能修改培育库。"))
+    entry = writable_entry(request.user, entry_id)
+    error = None
+    if entry is None:
+        error = str(NO_ENTRY)
+    elif "owner" not in request.POST:
+        error = "owner: " + _("请选择负责人。")
+    else:
+        try:
+            owner = owner_for(entry.firm, request.POST["owner"][:150])
+            if (owner.pk if owner else None) != entry.owner_id:  # the same owner again: nothing to write
+                cultivation.update_cultivation_entry(entry, owner=owner, actor=request.user, via="web")
         except ValidationError as problem:
             error = first_error(problem)
     if is_htmx(request):
