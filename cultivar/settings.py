@@ -127,6 +127,15 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Sign-in throttling (web/throttle.py): this many failures per username + IP lock the pair for the window.
 WEB_LOGIN_MAX_FAILURES = int(os.environ.get("WEB_LOGIN_MAX_FAILURES", "5"))
 WEB_LOGIN_WINDOW_SECONDS = int(os.environ.get("WEB_LOGIN_WINDOW_SECONDS", "900"))
+# Passwords a user sets (the one-time set-password link of `grant_role`, `grant_role --password-stdin`,
+# changepassword) are checked by these; the link dies after PASSWORD_RESET_TIMEOUT or once it is used.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("SET_PASSWORD_LINK_SECONDS", str(3 * 24 * 3600)))
 
 # Upload and import limits (named in the errors users see).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))

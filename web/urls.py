@@ -9,6 +9,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("accounts/login/", auth.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth.SignOutView.as_view(), name="logout"),
+    path("accounts/set-password/<uidb64>/<token>/", auth.SetPasswordView.as_view(), name="set_password"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("firms/", firms.firm_list, name="firms"),
     path("firms/export.<str:fmt>", firms.firm_export, name="firm_export"),
