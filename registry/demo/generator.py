@@ -3,6 +3,10 @@
 Streams in chunks of firms with explicit primary keys and bulk inserts, so a million firms
 generate in bounded memory. Each firm's current stage is decided by the same `current_of` the
 services use; the seed bypasses per-row services on purpose (no audit rows for synthetic data).
+
+Firms that apply for 高企 or 专精特新 also carry 补充年度指标 (`IndicatorDetail`: R&D inside China,
+main-business revenue, the 高企 innovation-capability points), drawn from their own random stream so
+adding them left every firm, recognition and indicator of a seed as it was.
 """
 
 import datetime
@@ -20,7 +24,8 @@ from registry.analytics import precomputed
 from registry.eligibility import precomputed as candidate_ranks
 from registry.demo import names
 from registry.models import (
-    CandidateRank, Certification, CertificationStatus, Firm, IndicatorYear, IndustryChain, Region, Tier,
+    CandidateRank, Certification, CertificationStatus, Firm, IndicatorDetail, IndicatorYear, IndustryChain, Region,
+    Tier,
 )
 from registry.names import normalize_name
 from registry.services.ladder import add_months, default_valid_until
@@ -91,6 +96,8 @@ AUTHORITIES = {
     "unicorn": "长城战略咨询",
 }
 BATCH_NAMES = ("第一批", "第二批", "第三批")
+SRDI_TIERS = frozenset({"srdi_innovative", "srdi_sme", "srdi_little_giant"})
+TECH_SME_TIERS = frozenset({"tech_sme", "tech_innovative_sme"})
 
 
 @dataclass
@@ -116,6 +123,8 @@ class Plan:
 class DemoGenerator:
     def __init__(self, seed=1, today=None):
         self.rng = random.Random(seed)
+        # A stream of its own: the details draw no number from `rng`, so a seed's firms stay the same.
+        self.detail_rng = random.Random(f"{seed}:indicator-details")
         self.today = today or datetime.date.today()
         self.tiers = {t.code: t for t in Tier.objects.select_related("stage")}
         regions = list(
@@ -285,6 +294,39 @@ class DemoGenerator:
             previous = rev
         plan.indicators = rows
 
+    def plan_details(self, plan):
+        """补充年度指标 beside the yearly indicators, for the firms that would have filed them.
+
+        高企 applicants report R&D inside China and the four innovation-capability items (国科发火〔2016〕195号
+        guideline); 专精特新 applicants their main-business revenue. So most firms that hold or held a
+        高企 or 专精特新 recognition carry them, some 科小 firms preparing for 高企 do, few others.
+        Most pass the 高企 thresholds (domestic R&D ≥ 60 %, score > 70) and a realistic minority does
+        not; an item a firm never reported stays unknown (null), never zero.
+        """
+        rng, tiers = self.detail_rng, {c.tier for c in plan.certs}
+        hnte = "hnte" in tiers
+        share = 0.7 if hnte or tiers & SRDI_TIERS else 0.3 if tiers & TECH_SME_TIERS else 0.05
+        if not plan.indicators or rng.random() >= share:
+            return []
+        domestic = rng.uniform(0.85, 1.0) if rng.random() < 0.8 else rng.uniform(0.35, 0.75)
+        main_share = rng.uniform(0.85, 1.0) if rng.random() < 0.7 else rng.uniform(0.5, 0.9)
+        quality = rng.gauss(76 if hnte else 66, 9)  # innovation points the firm tends to earn, of 100
+        scored = rng.random() < 0.85
+        rows = []
+        for row in plan.indicators:
+            points = [None] * 4
+            if scored:
+                points = [max(0, min(top, round(quality * top / 100 + rng.gauss(0, top / 10))))
+                          for top in (30, 30, 20, 20)]
+            rows.append({
+                "year": row["year"],
+                "rd_expense_domestic": round(row["rd_expense"] * min(1.0, domestic + rng.uniform(-0.05, 0.05)), 2),
+                "main_business_revenue": round(row["revenue"] * min(1.0, main_share + rng.uniform(-0.03, 0.03)), 2),
+                "innovation_ip": points[0], "innovation_conversion": points[1],
+                "innovation_rd_management": points[2], "innovation_growth": points[3],
+            })
+        return rows
+
     # --- writing ---------------------------------------------------------------------------
 
     def _unique_usccs(self, firms):
@@ -312,8 +354,9 @@ class DemoGenerator:
         self.region_weights = list(itertools.accumulate(weights.get(r.code, 0.0) for r in self.regions))
         if small:
             n_firms = small_size()
-        next_id = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1 for m in (Firm, Certification, IndicatorYear)}
-        counts = {"firms": 0, "certifications": 0, "indicators": 0, "chain_links": 0}
+        next_id = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+                   for m in (Firm, Certification, IndicatorYear, IndicatorDetail)}
+        counts = {"firms": 0, "certifications": 0, "indicators": 0, "indicator_details": 0, "chain_links": 0}
         stage_rank = {t.id: (t.stage.rank, t.rank) for t in self.tiers.values()}
         # COPY bypasses the services' firms_changed: the pipeline tables are stale until rebuilt.
         precomputed.mark_stale("demo generation running")
@@ -329,7 +372,7 @@ class DemoGenerator:
                 if number & (number - 1) == 0:
                     # After 1, 2, 4, 8… chunks: PostgreSQL's statistics keep up with the growing
                     # tables, so the ranking's queries keep their plans (no-op elsewhere).
-                    precomputed.analyze(Firm, Certification, IndicatorYear)
+                    precomputed.analyze(Firm, Certification, IndicatorYear, IndicatorDetail)
                 candidate_ranks.refresh_firms(range(first_id, next_id[Firm]))
             reset_queries()  # DEBUG keeps the last 9,000 statements; at this size that is memory that grows
             if progress:
@@ -351,7 +394,7 @@ class DemoGenerator:
 
     def _write_chunk(self, size, next_id, counts, stage_rank):
         rng, now = self.rng, timezone.now()
-        firms, certs, indicators, links, holdings = [], [], [], [], []
+        firms, certs, indicators, details, links, holdings = [], [], [], [], [], []
         chain_codes = list(self.chains)
         for _ in range(size):
             firm_id = next_id[Firm]
@@ -371,6 +414,9 @@ class DemoGenerator:
                 latest_id = next_id[IndicatorYear]
                 next_id[IndicatorYear] += 1
                 indicators.append((latest_id, firm_id, *(row[c] for c in INDICATOR_COLUMNS), "", now))
+            for row in self.plan_details(plan):
+                details.append((next_id[IndicatorDetail], firm_id, *(row[c] for c in DETAIL_COLUMNS), "", now))
+                next_id[IndicatorDetail] += 1
             for cert in plan.certs:
                 tier = self.tiers[cert.tier]
                 certs.append((
@@ -400,10 +446,12 @@ class DemoGenerator:
         copy_rows(Firm, FIRM_COLUMNS, firms)
         copy_rows(Certification, CERT_COLUMNS, certs)
         copy_rows(IndicatorYear, ("id", "firm_id", *INDICATOR_COLUMNS, "source_name", "updated_at"), indicators)
+        copy_rows(IndicatorDetail, ("id", "firm_id", *DETAIL_COLUMNS, "source_name", "updated_at"), details)
         copy_rows(Firm.chains.through, ("firm_id", "industrychain_id"), links)
         counts["firms"] += len(firms)
         counts["certifications"] += len(certs)
         counts["indicators"] += len(indicators)
+        counts["indicator_details"] += len(details)
         counts["chain_links"] += len(links)
 
 
@@ -411,6 +459,10 @@ INDICATOR_COLUMNS = (
     "year", "revenue", "revenue_growth", "rd_expense", "total_cost", "employees", "rd_staff", "ip_class1",
     "ip_class2", "invention_patents", "hightech_revenue", "total_assets", "debt_ratio", "new_equity_financing",
     "valuation_usd",
+)
+DETAIL_COLUMNS = (
+    "year", "rd_expense_domestic", "main_business_revenue", "innovation_ip", "innovation_conversion",
+    "innovation_rd_management", "innovation_growth",
 )
 FIRM_COLUMNS = (
     "id", "uscc", "uscc_override_reason", "name", "name_normalized", "former_names", "founded_on", "region_id",
@@ -439,7 +491,8 @@ def reset_sequences():
         return
     from django.core.management.color import no_style
 
-    statements = connection.ops.sequence_reset_sql(no_style(), [Firm, Certification, IndicatorYear, Firm.chains.through])
+    statements = connection.ops.sequence_reset_sql(no_style(), [Firm, Certification, IndicatorYear, IndicatorDetail,
+                                                                Firm.chains.through])
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
