@@ -1,12 +1,16 @@
 """The region picker's data: the tree (province → city → district, parks under their parent) and a search
-by name, alias, pinyin, pinyin initials or code — always inside the user's regions.
+by name, alias, pinyin, pinyin initials or code — always inside the user's regions. And region names
+in the page's language: `local_name` (the `region_name` filter) is the one place English pages get
+"Kunshan" for 昆山市.
 
 Read from registry.filtersets.region_table(), the one cached copy of the region table the GraphQL
 loader also reads; the child lists and pinyin are derived from it once per copy of the table.
 """
 
+import re
 from functools import cached_property, lru_cache
 
+from django.utils.translation import get_language
 from pypinyin import lazy_pinyin
 
 from registry.filtersets import region_table
@@ -24,11 +28,57 @@ def spellings(name):
     return "".join(syllables), "".join(s[0] for s in syllables if s)
 
 
+# English names: the administrative suffix translated, the place romanised in pinyin (GB/T 2260 holds
+# no English). Longest suffix first; "" drops it (江苏省 → Jiangsu, 昆山市 → Kunshan, as in English usage).
+SUFFIXES = (
+    ("特别行政区", ""), ("高新技术产业开发区", "Hi-tech Industrial Development Zone"), ("风景名胜区", "Scenic Area"),
+    ("管理区管委会", "Administrative Zone"),
+    ("经济技术开发区", "Economic and Technological Development Zone"), ("高新技术开发区", "Hi-tech Development Zone"),
+    ("经济开发区", "Economic Development Zone"), ("工业园区", "Industrial Park"), ("开发区", "Development Zone"),
+    ("管理区", "Administrative Zone"), ("示范区", "Demonstration Zone"), ("实验区", "Pilot Zone"),
+    ("高新区", "Hi-tech Zone"), ("新区", "New Area"), ("园区", "Park"), ("自治区", ""),
+    ("自治州", "Autonomous Prefecture"), ("自治县", "Autonomous County"), ("自治旗", "Autonomous Banner"),
+    ("地区", "Prefecture"), ("林区", "Forestry District"), ("省", ""), ("市", ""), ("盟", "League"), ("旗", "Banner"),
+    ("县", "County"), ("区", "District"),
+)
+# Where the pinyin of the characters is not the name's English (usage, or a reading pypinyin gets wrong).
+ENGLISH_NAMES = {
+    "内蒙古自治区": "Inner Mongolia", "陕西省": "Shaanxi", "香港特别行政区": "Hong Kong", "澳门特别行政区": "Macao",
+    "单县": "Shan County", "盐都区": "Yandu District", "六合区": "Luhe District",
+}
+# The people named in an autonomous region's name (延边朝鲜族自治州 → Yanbian Autonomous Prefecture).
+PEOPLES = re.compile(
+    "(?:(?:蒙古|回|藏|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|拉祜|水|东乡|纳西|景颇|"
+    "柯尔克孜|土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|普米|塔吉克|怒|鄂温克|保安|裕固|独龙|鄂伦春)族"
+    "|蒙古|柯尔克孜|哈萨克|维吾尔)+$")
+SPLIT_WORDS = ("省", "市")  # inside a park's name: 苏州市吴中… → Suzhou Wuzhong …
+
+
+def romanised(word):
+    """昆山 → "Kunshan", 西安 → "Xi'an": pinyin syllables joined, an apostrophe before a vowel-initial one."""
+    out = ""
+    for syllable in lazy_pinyin(word, errors="ignore"):
+        out += ("'" if out and syllable[:1] in "aoe" else "") + syllable
+    return out[:1].upper() + out[1:]
+
+
+def _stem(name):
+    """(place part, English suffix word) of a region name."""
+    for suffix, word in SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            stem = name[: -len(suffix)]
+            if suffix.startswith("自治"):
+                stem = PEOPLES.sub("", stem) or stem
+            return stem, word
+    return name, ""
+
+
 class Tree:
     """Children per parent code and the search keys, for one copy of the region table."""
 
     def __init__(self, table):
         self.table = table
+        self.english = {}  # name → English, filled as pages show names
         self.children = {}
         for region in sorted(table.values(), key=lambda r: (LEVEL_ORDER.get(r.level, 9), r.code)):
             self.children.setdefault(region.parent_id, []).append(region)
@@ -48,9 +98,47 @@ class Tree:
         names, seen = [], 0
         parent = self.table.get(region.parent_id)
         while parent is not None and seen < 10:
-            names.append(parent.name)
+            names.append(local_name(parent))
             parent, seen = self.table.get(parent.parent_id), seen + 1
         return TRAIL_SEPARATOR.join(reversed(names))
+
+    @cached_property
+    def places(self):
+        """The place part of every province, city and district name of two characters or more: the words a
+        park's long name is cut into (parks are not places: 泰州医药高新… → Taizhou Yiyao Hi-tech …)."""
+        return {stem for stem in (_stem(r.name)[0] for r in self.table.values() if r.level != "park") if len(stem) >= 2}
+
+    @cached_property
+    def longest_place(self):
+        return max(map(len, self.places), default=2)
+
+    def english_name(self, name):
+        """The English of a region name, made once per name and copy of the table."""
+        found = self.english.get(name)
+        if found is None:
+            found = self.english[name] = ENGLISH_NAMES.get(name) or self._english(name)
+        return found
+
+    def _english(self, name):
+        stem, word = _stem(name)
+        words, rest, i = [], "", 0
+        longest = self.longest_place
+        while i < len(stem):  # cut at known place names (河北唐山芦台 → Hebei Tangshan Lutai), longest first
+            found = next((stem[i:i + n] for n in range(min(longest, len(stem) - i), 1, -1)
+                          if stem[i:i + n] in self.places), None)
+            if found or stem[i] in SPLIT_WORDS and i:
+                if rest:
+                    words.append(rest)
+                rest = ""
+                if found:
+                    words.append(found)
+                i += len(found) if found else 1
+            else:
+                rest += stem[i]
+                i += 1
+        if rest:
+            words.append(rest)
+        return " ".join([romanised(w) for w in words if w] + ([word] if word else [])) or name
 
 
 _tree = None
@@ -64,12 +152,19 @@ def tree():
     return _tree
 
 
+def local_name(region):
+    """The region's name in the page's language: 昆山市 on Chinese pages, Kunshan on English ones."""
+    if region is None or not (get_language() or "").startswith("en"):
+        return getattr(region, "name", "")
+    return tree().english_name(region.name)
+
+
 def _within(paths, region):
     return paths is None or region.path.startswith(tuple(paths))
 
 
 def _entry(t, region):
-    return {"code": region.code, "name": region.name, "level": region.level,
+    return {"code": region.code, "name": local_name(region), "level": region.level,
             "children": bool(t.children.get(region.code)), "trail": t.trail(region)}
 
 
@@ -96,7 +191,7 @@ def children(user, code):
 def search(user, text, limit=MAX_RESULTS):
     """Regions in scope whose name or alias contains the text, whose pinyin or initials start with it, or
     whose code starts with it: exact names first, then provinces before cities before districts."""
-    query = "".join((text or "").lower().split())
+    query = "".join((text or "").lower().split()).replace("'", "")  # xi'an as typed from an English name
     if not query:
         return []
     t, paths = tree(), region_paths(user)
@@ -124,7 +219,7 @@ def label(code):
     if region is None:
         return ""
     trail = t.trail(region)
-    return f"{trail}{TRAIL_SEPARATOR}{region.name}" if trail else region.name
+    return f"{trail}{TRAIL_SEPARATOR}{local_name(region)}" if trail else local_name(region)
 
 
 def in_scope(user, code):

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 
+from web.regions import local_name
+
 register = template.Library()
 BLANK = "—"
 
@@ -34,6 +36,12 @@ def attr(obj, name):
 @register.filter
 def get(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def region_name(region):
+    """A region's name in the page's language (web.regions.local_name: 昆山市, or Kunshan on English pages)."""
+    return local_name(region)
 
 
 @register.filter

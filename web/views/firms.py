@@ -25,7 +25,7 @@ from web.choices import stage_tier_names
 from web.columns import FIRM_TABLE_INDICATORS, indicator_columns
 from web.forms import FirmFilterForm, first_error, form_errors
 from web.templatetags.firm_links import firm_url
-from web.templatetags.web_format import BLANK, figure
+from web.templatetags.web_format import BLANK, figure, region_name
 
 PAGE_SIZE = 50
 
@@ -74,7 +74,7 @@ def firm_row(row, columns, regions, names):
     region = regions.get(row["region_id"])
     return {
         "uscc": row["uscc"], "name": row["name"], "founded_on": row["founded_on"],
-        "region": region.name if region is not None else row["region_id"],
+        "region": region_name(region) if region is not None else row["region_id"],
         "stage": names.get(("stage", row["current_stage_id"])), "tier": names.get(("tier", row["current_tier_id"])),
         "figures": [row[f"latest_indicators__{field}"] for field, _label, _kind in columns],
     }
