@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from importers.exports import CONTENT_TYPES, download
+from registry import cache as data_cache
 from registry import uscc as uscc_codes
 from registry.filtersets import FirmFilterSet, region_table
 from registry.models import Firm, Role
@@ -55,7 +56,7 @@ def screen(request):
         for field, problems in getattr(error, "message_dict", {"__all__": error.messages}).items():
             form.add_error(field if field in form.fields else None, " ".join(problems))
         return form, [], 0, 1, columns
-    total = queryset.count()
+    total = data_cache.count(queryset)  # the GraphQL twin's totalCount: remembered per data version (registry/cache.py)
     last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     number = min(form.cleaned_data.get("page") or 1, last_page)
     rows = list(queryset.order_by(*form.ordering()).values(*ROW_COLUMNS, *(f"latest_indicators__{field}"
