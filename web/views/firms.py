@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from api_graphql.registry.schema import narrowed
 from importers.exports import CONTENT_TYPES, download
 from registry import cache as data_cache
 from registry import uscc as uscc_codes
@@ -47,7 +48,9 @@ def screen(request):
     columns = indicator_columns(request.user, FIRM_TABLE_INDICATORS)
     if not form.is_valid():
         return form, [], 0, 1, columns
-    filterset = FirmFilterSet(data=form.filterset_data(), queryset=firms_visible_to(request.user))
+    data = form.filterset_data()
+    # Only the filters given, as the GraphQL twin builds it: a FilterSet deep-copies every declared filter.
+    filterset = narrowed(FirmFilterSet, frozenset(data))(data=data, queryset=firms_visible_to(request.user))
     try:
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
