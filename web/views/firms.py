@@ -98,7 +98,6 @@ def firm_list(request):
         "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), "columns": columns, "sort": sort,
         "base_query": query_without(request, "page", "sort"), "page_query": query_without(request, "page"),
         "export_query": query_without(request),
-        "screens": history.saved_screens(request.user),
     })
 
 
