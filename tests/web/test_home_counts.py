@@ -20,8 +20,6 @@ from web.views.home import firms_per_stage, lapsing_counts
 # Real commits (the version changes on commit), with the migrations' reference rows restored after the flush.
 committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-KS_1, KS_2, BH = KS_USCC, KS_CANDIDATE_USCC, BH_USCC
-
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
@@ -41,9 +39,9 @@ def test_officer_home_counts_remembered_and_fresh_after_a_commit():
     if cache.version() is None:  # an earlier test's flush removed migration 0011's row
         cache._bump()
     today = timezone.localdate()
-    ks, _ = upsert_firm(KS_1, name="昆山甲科技有限公司", region="320583")
-    upsert_firm(KS_2, name="昆山乙科技有限公司", region="320583")  # no stage
-    bh, _ = upsert_firm(BH, name="无锡滨湖丙有限公司", region="320211")
+    ks, _ = upsert_firm(KS_USCC, name="昆山甲科技有限公司", region="320583")
+    upsert_firm(KS_CANDIDATE_USCC, name="昆山乙科技有限公司", region="320583")  # no stage
+    bh, _ = upsert_firm(BH_USCC, name="无锡滨湖丙有限公司", region="320211")
     record_certification(ks, "tech_sme", today - datetime.timedelta(days=300), certificate_no="K1",
                          valid_until=today + datetime.timedelta(days=30))
     record_certification(bh, "tech_sme", today - datetime.timedelta(days=300), certificate_no="B1",
@@ -65,10 +63,9 @@ def test_officer_home_counts_remembered_and_fresh_after_a_commit():
     assert len(remembered) < len(computed)  # the second visit read the three remembered answers
     assert home_counts(again) == (stages, unstaged, lapsing, candidates)
 
-    # A committed write: a second recognition for the staged firm, lapsing in 150 days, and the
-    # unstaged firm recognised.
+    # A committed write: the unstaged firm recognised, lapsing in 150 days.
     with transaction.atomic():
-        record_certification(Firm.objects.get(uscc=KS_2), "tech_sme", today - datetime.timedelta(days=200),
+        record_certification(Firm.objects.get(uscc=KS_CANDIDATE_USCC), "tech_sme", today - datetime.timedelta(days=200),
                              certificate_no="K2", valid_until=today + datetime.timedelta(days=150))
     stages, unstaged, lapsing, _candidates = home_counts(client.get("/"))
     assert stages["tech_sme"] == 2 and unstaged == 0
