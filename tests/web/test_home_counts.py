@@ -17,8 +17,12 @@ from registry.services import record_certification, upsert_firm
 from tests.web.conftest import BH_USCC, KS_CANDIDATE_USCC, KS_USCC, make_user
 from web.views.home import firms_per_stage, lapsing_counts
 
-# Real commits (the version changes on commit), with the migrations' reference rows restored after the flush.
-committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+def committed(test):
+    """Real commits (the version changes on commit). The migrations' reference rows are restored from
+    conftest's snapshot: after the browser tests, serialized_rollback alone cannot (tests/web/conftest.py)."""
+    return pytest.mark.django_db(transaction=True, serialized_rollback=True)(
+        pytest.mark.usefixtures("restore_reference_data")(test))
 
 
 @pytest.fixture(autouse=True)
