@@ -7,9 +7,10 @@ candidate finder, the cultivation pool and the analytics drill-downs (internal i
 not theirs; imports write, so only officers and admins import.
 """
 
+import functools
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Role
@@ -49,13 +50,19 @@ def nav_for(role, current=None):
     A page whose view is not installed (its url name does not reverse) is left out rather than
     linked to a 404.
     """
+    return [(p.label, url, p.key == current) for p, url in _linked(role, get_script_prefix())]
+
+
+@functools.lru_cache(maxsize=64)
+def _linked(role, _script_prefix):
+    """(page, url) per page of the role, reversed once per process and script prefix (every page
+    drew the bar, seven reverse() calls a request)."""
     items = []
     for p in PAGES:
         if role not in p.roles:
             continue
         try:
-            url = reverse(p.url_name)
+            items.append((p, reverse(p.url_name)))
         except NoReverseMatch:
             continue
-        items.append((p.label, url, p.key == current))
-    return items
+    return tuple(items)

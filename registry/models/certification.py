@@ -70,6 +70,10 @@ class Certification(BulkReadModel):
             models.Index(fields=["tier", "issued_on"], name="cert_tier_issued"),
             models.Index(fields=["stage", "valid_from"], name="cert_stage_from"),
             models.Index(fields=["renews"], condition=Q(renews__isnull=False), name="cert_renews"),
+            # An officer's lapsing counts (web home): from the district's firms, each firm's active
+            # recognitions by date, read from the index alone; without it PostgreSQL hash-joined every
+            # active recognition lapsing nationally (421,400 at 1,000,000 firms) to the district's firms.
+            models.Index(fields=["firm", "valid_until"], condition=Q(status="active"), name="cert_active_firm_until"),
         ]
 
     def __str__(self):

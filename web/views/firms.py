@@ -14,7 +14,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from api_graphql.registry.schema import narrowed
 from importers.exports import CONTENT_TYPES, download
+from registry import cache as data_cache
 from registry import uscc as uscc_codes
 from registry.filtersets import FirmFilterSet, region_table
 from registry.models import Firm, Role
@@ -46,7 +48,9 @@ def screen(request):
     columns = indicator_columns(request.user, FIRM_TABLE_INDICATORS)
     if not form.is_valid():
         return form, [], 0, 1, columns
-    filterset = FirmFilterSet(data=form.filterset_data(), queryset=firms_visible_to(request.user))
+    data = form.filterset_data()
+    # Only the filters given, as the GraphQL twin builds it: a FilterSet deep-copies every declared filter.
+    filterset = narrowed(FirmFilterSet, frozenset(data))(data=data, queryset=firms_visible_to(request.user))
     try:
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
@@ -55,7 +59,7 @@ def screen(request):
         for field, problems in getattr(error, "message_dict", {"__all__": error.messages}).items():
             form.add_error(field if field in form.fields else None, " ".join(problems))
         return form, [], 0, 1, columns
-    total = queryset.count()
+    total = data_cache.count(queryset)  # the GraphQL twin's totalCount: remembered per data version (registry/cache.py)
     last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     number = min(form.cleaned_data.get("page") or 1, last_page)
     rows = list(queryset.order_by(*form.ordering()).values(*ROW_COLUMNS, *(f"latest_indicators__{field}"
@@ -94,7 +98,6 @@ def firm_list(request):
         "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), "columns": columns, "sort": sort,
         "base_query": query_without(request, "page", "sort"), "page_query": query_without(request, "page"),
         "export_query": query_without(request),
-        "screens": history.saved_screens(request.user),
     })
 
 

@@ -76,37 +76,64 @@ def officer_context(request):
             "labels": [r["label"] for r in rows], "actual": [r["actual"] for r in rows],
             "target": [r["target"] for r in rows],
         }})
-    firms = firms_visible_to(user)
-    per_stage = dict(firms.order_by().values_list("current_stage__code").annotate(n=Count("id")))
+    per_stage = cached(firms_per_stage, user=user)
     stages = list(Stage.objects.order_by("rank"))
-    stage_counts = [(s, per_stage.get(s.code, 0)) for s in stages]
+    stage_counts = [(s, per_stage.get(s.id, 0)) for s in stages]
     unstaged = per_stage.get(None, 0)
-    # Every window counted in one pass over the widest one (a count per window read the same rows twice:
-    # the officer's home was 2× its GraphQL twin, bench/pages.py).
-    befores = {days: today + datetime.timedelta(days=days) for days in LAPSING_WINDOWS}
-    widest = CertificationFilterSet(data={"before": befores[max(LAPSING_WINDOWS)]},
-                                    queryset=certifications_visible_to(user)).qs.order_by()
-    counted = widest.aggregate(**{f"d{days}": Count("id", filter=Q(valid_until__lt=before))
-                                  for days, before in befores.items()})
-    lapsing = [(days, counted[f"d{days}"]) for days in LAPSING_WINDOWS]
+    counted = cached(lapsing_counts, today, user=user)
+    lapsing = [(days, counted[days]) for days in LAPSING_WINDOWS]
     soonest = list(CertificationFilterSet(
         data={"before": today + datetime.timedelta(days=LAPSING_WINDOWS[0])},
         queryset=certifications_visible_to(user, Certification.objects.select_related("firm", "tier")),
     ).qs.order_by("valid_until", "id")[:10])
-    candidates = []
-    for stage in stages:
-        if stage.region_id is not None:
-            continue
-        try:
-            candidates.append((stage, find_candidates(stage.code, user=user, first=0).total))
-        except ValidationError:  # no rules in force for this rung
-            candidates.append((stage, None))
+    totals = cached(candidate_totals, user=user)
+    candidates = [(stage, totals[stage.code]) for stage in stages if stage.code in totals]
     pool = dict(pool_entries(user).order_by().values_list("status").annotate(n=Count("id")))
     return {
         "year": year, "targets": targets, "stage_counts": stage_counts, "unstaged": unstaged,
         "lapsing": lapsing, "soonest": soonest, "candidates": candidates,
         "pool": [(status, pool.get(status, 0)) for status in POOL_COLUMNS],
     }
+
+
+def firms_per_stage(*, user=None):
+    """{current stage id (None: no stage): firms} in the user's scope. Remembered per data version
+    (registry.cache.cached), as the GraphQL twin's per-stage totalCount is. Staged and unstaged firms
+    are counted apart, each with the stage named, so PostgreSQL reads the index firm_stage_region
+    alone: one GROUP BY over the district's firms fetched every firm row (300 ms for 27,736 firms,
+    against 35 ms, at 1,000,000 firms)."""
+    firms = firms_visible_to(user).order_by()
+    stage_ids = list(Stage.objects.values_list("id", flat=True))
+    counts = dict(firms.filter(current_stage_id__in=stage_ids).values_list("current_stage_id").annotate(n=Count("*")))
+    counts[None] = firms.filter(current_stage__isnull=True).count()
+    return counts
+
+
+def candidate_totals(*, user=None):
+    """{national rung code: its candidates in the user's scope, or None when no rules are in force}.
+    Remembered per data version and day (the ranking is rebuilt under a new version): the five
+    counts over the stored ranking were most of a warm officer's home at 1,000,000 firms."""
+    totals = {}
+    for stage in Stage.objects.filter(region__isnull=True).order_by("rank"):
+        try:
+            totals[stage.code] = find_candidates(stage.code, user=user, first=0).total
+        except ValidationError:  # no rules in force for this rung
+            totals[stage.code] = None
+    return totals
+
+
+def lapsing_counts(today, *, user=None):
+    """{days: active recognitions in the user's scope valid until before today + days}, every window in
+    one pass over the widest. Counting valid_until (not id) lets PostgreSQL answer from the index
+    cert_active_firm_until alone, a nested loop from the district's firms (COUNT(id) needed the table:
+    it hash-joined every recognition lapsing nationally, 0.6 s at 1,000,000 firms). Remembered per
+    data version and day."""
+    befores = {days: today + datetime.timedelta(days=days) for days in LAPSING_WINDOWS}
+    widest = CertificationFilterSet(data={"before": befores[max(LAPSING_WINDOWS)]},
+                                    queryset=certifications_visible_to(user)).qs.order_by()
+    counted = widest.aggregate(**{f"d{days}": Count("valid_until", filter=Q(valid_until__lt=before))
+                                  for days, before in befores.items()})
+    return {days: counted[f"d{days}"] for days in LAPSING_WINDOWS}
 
 
 def analyst_context(request):
