@@ -17,6 +17,8 @@
 
 import json
 import logging
+
+import orjson
 from collections import OrderedDict
 
 from django.conf import settings
@@ -33,6 +35,7 @@ from graphql.type import validate_schema
 
 from api_graphql.core.auth import TokenError, authenticate_token, token_from_header
 from api_graphql.core.execution import CultivarExecutionContext
+from api_graphql.core.fastpath import FastPage, root_field
 from api_graphql.core.limits import check_document, limits_key, page_variables, parse_limited
 from api_graphql.core.permissions import request_role
 
@@ -107,6 +110,17 @@ class CultivarGraphQLView(GraphQLView):
             raise HttpError(HttpResponseBadRequest(BATCH_REFUSED))
         return super().parse_body(request)
 
+    def json_encode(self, request, d, pretty=False):
+        """The response body: orjson (UTF-8, compact) — json.dumps of a page of 100 firms cost ~0.5 ms, a
+        tenth of the request; pretty output (GraphiQL, `?pretty`) and anything orjson refuses (an int
+        beyond 64 bits) keep graphene-django's json.dumps."""
+        if not (self.pretty or pretty) and not request.GET.get("pretty"):
+            try:
+                return orjson.dumps(d)
+            except TypeError:
+                pass
+        return super().json_encode(request, d, pretty)
+
     @staticmethod
     def format_error(error):
         """Errors we raise on purpose keep their message; an unexpected Python exception is logged with its
@@ -142,6 +156,12 @@ class CultivarGraphQLView(GraphQLView):
                 return None
             raise HttpError(HttpResponseNotAllowed(
                 ["POST"], f"Can only perform a {operation_ast.operation.value} operation from a POST request."))
+        root_node = root_field(document, operation_ast)  # a few attribute tests
+        if root_node is not None:  # a page answered from rows without the executor (core/fastpath.py), or None
+            data = FastPage(self.schema.graphql_schema, operation_ast, root_node, request, self.get_root_value(request),
+                            variables).run()
+            if data is not None:
+                return ExecutionResult(data=data)
         try:
             options = {
                 "root_value": self.get_root_value(request), "context_value": self.get_context(request),

@@ -107,6 +107,10 @@ def bulk_seed(n, seed):
 
 
 def bench_user():
+    """The analyst's API key: BENCH_API_TOKEN when set (a read-only database: nothing written here), else a
+    new token for `bench-analyst` (created with its role when missing)."""
+    if os.environ.get("BENCH_API_TOKEN"):
+        return os.environ["BENCH_API_TOKEN"]
     from registry.models import ApiToken, Role, RoleAssignment
 
     user, _ = get_user_model().objects.get_or_create(username="bench-analyst")
