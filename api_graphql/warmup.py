@@ -88,17 +88,15 @@ def warm_up():
         from django.db import connection
         from django.urls import get_resolver, resolve
 
-        from api_graphql.registry.dataloaders import load_provinces
-        from registry.filtersets import stage_id, tier_id
-        from registry.models import Firm, Region, Stage, Tier
+        from registry.filtersets import region_table, stage_id, tier_id
+        from registry.models import Firm, Stage, Tier
 
         get_resolver().url_patterns  # noqa: B018 - the URLconf and the GraphQL schema
         view = resolve("/graphql").func
         connection.ensure_connection()
-        # Reference data the first pages read: every province's regions (one query), stage and tier codes.
-        provinces = {code[:2] for code in Region.objects.filter(level="province").values_list("code", flat=True)}
-        if provinces:
-            load_provinces(provinces)
+        # Reference data the first pages read: the regions (one query: the pages' national table and the
+        # API's province copies alike, registry.filtersets.region_table), stage and tier codes.
+        region_table()
         for code in Stage.objects.values_list("code", flat=True):
             stage_id(code)
         for code in Tier.objects.values_list("code", flat=True):
