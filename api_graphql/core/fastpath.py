@@ -12,7 +12,8 @@ It answers only when everything went the plain way; otherwise it says `None` and
 the ordinary executor, which answers the same JSON or the same errors:
 - the document: one query operation, one root field, no fragments or directives at the top
   (limits and validation already passed: api_graphql/views.checked_document);
-- the resolver: it must return the connection with `Completed` edges; a resolver that cannot
+- the resolver: declared with `answers_from_rows` (no other root field is tried), it must return the
+  connection with `Completed` edges; a resolver that cannot
   (a selection not plain, or a role that may not read a field) raises `NotFast` *before* its
   page query when `fast_requested(info)`, so nothing is read twice;
 - any exception, refusal, coercion error or null in a non-null field: `None`.
@@ -36,6 +37,16 @@ class NotFast(Exception):
 
 class Abandon(Exception):
     """This request needs the ordinary executor."""
+
+
+# Root fields whose resolver may answer from rows (and raises NotFast before reading when it cannot):
+# any other root field goes straight to the executor, so nothing is resolved twice.
+ROW_ROOT_FIELDS = set()
+
+
+def answers_from_rows(type_name, field_name):
+    """Declare a root field whose resolver follows the fast path's contract (see the module docstring)."""
+    ROW_ROOT_FIELDS.add((type_name, field_name))
 
 
 def fast_requested(info):
@@ -79,7 +90,8 @@ class FastPage:
         query_type = self.schema.query_type
         node = self.node
         field_def = query_type.fields.get(node.name.value)
-        if field_def is None or field_def.resolve is None:
+        if field_def is None or field_def.resolve is None \
+                or (query_type.name, node.name.value) not in ROW_ROOT_FIELDS:
             return None
         coerced = get_variable_values(self.schema, self.operation.variable_definitions or [], self.variables or {})
         if isinstance(coerced, list):  # variable errors: the executor reports them

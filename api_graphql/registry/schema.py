@@ -14,7 +14,7 @@ from graphene.utils.str_converters import to_camel_case
 from graphene_django.filter.utils import get_filtering_args_from_filterset
 from graphql import GraphQLError
 
-from api_graphql.core.fastpath import NotFast, fast_requested
+from api_graphql.core.fastpath import NotFast, answers_from_rows, fast_requested
 from api_graphql.core.limits import check_page_size
 from api_graphql.core.rows import NotPlain, row_page
 from api_graphql.core.selection import selection_tree
@@ -163,6 +163,10 @@ class RegistryQuery(graphene.ObjectType):
         queryset = CertificationType.get_queryset(Certification.objects.select_related("stage", "tier"), info)
         queryset = filtered(CertificationFilterSet, queryset, {"before": before, "region": region, "stage": stage})
         return list(queryset.order_by("valid_until", "id")[:first])
+
+
+# resolve_firms raises NotFast before its page query when its selection is not plain (core/fastpath.py).
+answers_from_rows("Query", "firms")
 
 
 class RegistryMutation(graphene.ObjectType):

@@ -134,3 +134,19 @@ def test_a_resolver_without_rows_is_not_run_twice(gql, monkeypatch, analyst, mor
         with CaptureQueriesContext(connection) as ordinary:
             gql.data(query, user=analyst)
     assert len(served) == len(ordinary)
+
+
+def test_a_root_field_not_declared_is_never_resolved_on_the_fast_path(gql, analyst, more_firms, monkeypatch,
+                                                                      fast_answers):
+    """`firm` (the profile) returns an object, not rows: its resolver runs once, in the executor."""
+    from api_graphql.registry.schema import RegistryQuery
+
+    from api_graphql.schema import schema
+
+    calls = []
+    resolve = RegistryQuery.resolve_firm
+    monkeypatch.setattr(schema.graphql_schema.query_type.fields["firm"], "resolve",
+                        lambda root, info, **kw: calls.append(1) or resolve(root, info, **kw))
+    data = gql.data("query($u: String!) { firm(uscc: $u) { uscc name timeline { kind } } }",
+                    {"u": more_firms["ks"].uscc}, user=analyst)
+    assert data["firm"]["uscc"] == more_firms["ks"].uscc and fast_answers == [] and len(calls) == 1
