@@ -150,3 +150,16 @@ def test_a_root_field_not_declared_is_never_resolved_on_the_fast_path(gql, analy
     data = gql.data("query($u: String!) { firm(uscc: $u) { uscc name timeline { kind } } }",
                     {"u": more_firms["ks"].uscc}, user=analyst)
     assert data["firm"]["uscc"] == more_firms["ks"].uscc and fast_answers == [] and len(calls) == 1
+
+
+def test_token_requests_get_no_csrf_cookie_and_sessions_keep_it(gql, analyst, more_firms):
+    from registry.models import ApiToken
+
+    _, key = ApiToken.issue(analyst, name="cookie test")
+    query = "{ firms(first: 1) { edges { node { uscc } } } }"
+    token_response = gql.client.post("/graphql", data={"query": query}, content_type="application/json",
+                                     HTTP_AUTHORIZATION=f"Token {key}")
+    assert token_response.status_code == 200 and "csrftoken" not in token_response.cookies
+    gql.client.force_login(analyst)
+    session_response = gql.client.get("/graphql", {"query": query}, HTTP_ACCEPT="application/json")
+    assert session_response.status_code == 200 and "csrftoken" in session_response.cookies
