@@ -131,14 +131,14 @@ def keyset_connection(connection_type, queryset, *, first=None, after=None, orde
     rows = ordering.page(queryset, decode_cursor(kind, after) if after else None, size + 1)
     has_next = len(rows) > size
     rows = rows[:size]
-    edges = [_Edge(row, kind, ordering) for row in rows]
     connection = connection_type(
-        edges=edges if complete_edges is None else Completed(complete_edges(rows)),
+        edges=[_Edge(row, kind, ordering) for row in rows] if complete_edges is None
+        else Completed(complete_edges(rows)),
         page_info=relay.PageInfo(
             has_next_page=has_next,
             has_previous_page=bool(after),
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=cursor_of(kind, ordering, rows[0]) if rows else None,
+            end_cursor=cursor_of(kind, ordering, rows[-1]) if rows else None,
         ),
     )
     connection.queryset = queryset if count_queryset is None else count_queryset
