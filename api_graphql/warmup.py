@@ -71,12 +71,13 @@ def _through_middleware():
     client = Client(HTTP_HOST=host)
     client.handler.load_middleware()
     request_log = logging.getLogger("django.request")  # its 401 is expected: not a warning in the server log
-    level, request_log.level = request_log.level, logging.ERROR
+    level = request_log.level
+    request_log.setLevel(logging.ERROR)  # setLevel, not .level: it clears the loggers' isEnabledFor caches
     try:
         client.post("/graphql", data="{}", content_type="application/json",
                     HTTP_AUTHORIZATION="Token warm-up-no-such-key")
     finally:
-        request_log.level = level
+        request_log.setLevel(level)
 
 
 def warm_up():
