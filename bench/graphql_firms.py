@@ -25,6 +25,10 @@ The database comes from DATABASE_URL (PostgreSQL in production), assumed seeded 
 seed_demo when it is installed, else with a modest bulk_create data set.
 
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/graphql_firms.py --firms 20000
+
+On a database the bench must not write to (a shared 1,000,000-firm copy), pass an analyst's API key
+in BENCH_API_TOKEN: no user or token is created then (the endpoint still records the token's
+`last_used_at`, at most once a minute, as for any client).
 """
 
 import argparse
@@ -61,9 +65,12 @@ QUERY = """query($stage: String, $region: String, $rd: Decimal) {
 
 
 def ensure_data(firms, seed):
-    call_command("migrate", verbosity=0)
+    """"existing" for a seeded database (left as it is: no migrate), else migrate and seed it."""
     from registry.models import Firm
 
+    if Firm._meta.db_table in connection.introspection.table_names() and Firm.objects.exists():
+        return "existing"
+    call_command("migrate", verbosity=0)
     if Firm.objects.exists():
         return "existing"
     try:
