@@ -51,3 +51,33 @@ def pre_fork(server, worker):
     from django.db import connections
 
     connections.close_all()
+
+
+def post_worker_init(worker):
+    """Ready to serve: warm what the master could not share, then keep the collector off start-up's objects.
+
+    With preload_app the master warmed the caches (cultivar/wsgi.py); without it this worker loaded the
+    app, and with it, warmed them. Each request thread opens its own database connection: they are
+    opened here, one per thread (a barrier holds every thread until all have one), so the first requests
+    do not connect. Then gc.freeze() (api_graphql/warmup.freeze).
+    """
+    import threading
+
+    from django.db import connection
+
+    from api_graphql.warmup import enabled, freeze
+
+    pool, threads = getattr(worker, "tpool", None), worker.cfg.threads
+    if enabled() and pool is not None:
+        barrier = threading.Barrier(threads, timeout=10)
+
+        def connect():
+            try:
+                connection.ensure_connection()
+                barrier.wait()
+            except Exception:  # noqa: BLE001 - a cold thread connects on its first request instead
+                barrier.abort()
+
+        for future in [pool.submit(connect) for _ in range(threads)]:
+            future.result()
+    freeze()

@@ -10,11 +10,12 @@ The shapes are the ones users send:
 - ids + cursors, walking the first pages through `after`;
 - nested recognitions and region (with its parent);
 - a firm profile with its timeline and indicator years;
-- the first call after start-up: a fresh process per call (`--cold-runs` of them per side), Django
-  set up and the URLconf (with the GraphQL schema) loaded as a server does before serving — that
-  load is timed and printed apart — then ONE timed call with every per-process cache cold (parsed
-  documents, verified tokens, the region table, filter codes, narrowed FilterSets); the hand side
-  is the same, in its own fresh processes.
+- the first call after start-up: a fresh process per call (`--cold-runs` of them per side), started
+  as a server worker is before it reports ready — URLconf and schema, api_graphql.warmup.warm_up()
+  and gc.freeze(), timed and printed apart — then ONE timed call: what a user's first request sees
+  after the server reports ready (its token never verified in this process, its document and
+  variables never seen). The hand side starts the same way (one server serves both), in its own
+  fresh processes.
 Before timing, every variable set's GraphQL JSON is checked equal to the hand-written JSON (else
 exit 1); the SQL query count per document is printed at page sizes 20 and 100 (goal: constant).
 Goal: every shape ≤ 2× its hand-written twin, p50 and p95.
@@ -24,6 +25,10 @@ The database comes from DATABASE_URL (PostgreSQL in production), assumed seeded 
 seed_demo when it is installed, else with a modest bulk_create data set.
 
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/graphql_firms.py --firms 20000
+
+On a database the bench must not write to (a shared 1,000,000-firm copy), pass an analyst's API key
+in BENCH_API_TOKEN: no user or token is created then (the endpoint still records the token's
+`last_used_at`, at most once a minute, as for any client).
 """
 
 import argparse
@@ -60,9 +65,12 @@ QUERY = """query($stage: String, $region: String, $rd: Decimal) {
 
 
 def ensure_data(firms, seed):
-    call_command("migrate", verbosity=0)
+    """"existing" for a seeded database (left as it is: no migrate), else migrate and seed it."""
     from registry.models import Firm
 
+    if Firm._meta.db_table in connection.introspection.table_names() and Firm.objects.exists():
+        return "existing"
+    call_command("migrate", verbosity=0)
     if Firm.objects.exists():
         return "existing"
     try:
@@ -107,6 +115,10 @@ def bulk_seed(n, seed):
 
 
 def bench_user():
+    """The analyst's API key: BENCH_API_TOKEN when set (a read-only database: nothing written here), else a
+    new token for `bench-analyst` (created with its role when missing)."""
+    if os.environ.get("BENCH_API_TOKEN"):
+        return os.environ["BENCH_API_TOKEN"]
     from registry.models import ApiToken, Role, RoleAssignment
 
     user, _ = get_user_model().objects.get_or_create(username="bench-analyst")
@@ -257,12 +269,23 @@ def numbers_as_json(value):
 
 
 def first_call(args):
-    """`--first-call SHAPE SIDE`: this process is fresh; load what a server loads, then time ONE call."""
+    """`--first-call SHAPE SIDE`: this process is fresh; start up as a server worker does, then time ONE call.
+
+    Start-up is what `scripts/serve` runs before the worker reports ready, for either side alike (one
+    server would serve both): the URLconf and schema (cultivar/wsgi.py), `api_graphql.warmup.warm_up()`
+    (the shapes users send, reference data, the database connection) and gc.freeze() (gunicorn.conf's
+    post_worker_init). It is timed apart. The timed call is then a user's first request after ready:
+    its token is unknown to the process (one query), its document never seen, its variables new.
+    """
     from django.urls import get_resolver
+
+    from api_graphql.warmup import freeze, warm_up
 
     settings.ALLOWED_HOSTS = ["*"]
     started = time.perf_counter()
-    get_resolver().url_patterns  # noqa: B018 - the URLconf and the GraphQL schema, as a warmed-up worker has them
+    get_resolver().url_patterns  # noqa: B018 - the URLconf and the GraphQL schema, as cultivar/wsgi.py loads them
+    warm_up()
+    freeze()
     loaded = time.perf_counter() - started
     shape = {s.name: s for s in build_shapes(args, 50)}[args.first_call[0]]
     v = shape.variables[0]
@@ -422,7 +445,7 @@ def main():
                  ("GraphQL", "hand-written ORM"))
         add(f"first call after start-up: {name}", g, h, [str(c) for c in queries[name][0]])
     table.print()
-    print(f"Start-up (not in the first call): loading the URLconf and GraphQL schema took p50 "
+    print(f"Start-up (not in the first call): URLconf, GraphQL schema, warm-up and gc.freeze took p50 "
           f"{percentile(loads, 50):.0f} ms in the fresh GraphQL processes.")
     print("Times in ms, wall, interleaved runs; both sides end in the same JSON text (GraphQL: the response body; "
           "hand: json.dumps of the hand-built dict). Baseline: hand-written ORM/values() queries (checked equal "

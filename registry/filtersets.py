@@ -7,6 +7,8 @@ Comparisons: `founded_after`/`founded_before` and `certificate_expiring_before` 
 `*_min`/`*_max` are inclusive. Indicator filters look at the firm's latest indicator year.
 """
 
+import functools
+import operator
 import time
 
 import django_filters
@@ -52,14 +54,49 @@ class CodeCache:
 codes = CodeCache()
 
 
+def province_of(code):
+    return str(code or "")[:2]
+
+
 def region_table():
     """code → Region: the process's copy of the region table (reference data, re-read after CodeCache.ttl).
 
-    The pages' firm rows and region picker (web/) read it, so a list of firms needs no join on
-    regions. The GraphQL loader (api_graphql/registry/dataloaders.region) keeps one copy per province
-    under ("region-table", prefix) instead, so a first API request does not read all 3,300 divisions.
+    One copy of the regions serves the pages and the API. The pages' firm rows and region picker
+    (web/) read this national table, so a list of firms needs no join on regions; the GraphQL loaders
+    read one province at a time (`province_tables`), so a first API request does not read all 3,300
+    divisions. Reading the national table also fills every province's copy (the same Region
+    objects): the server's warm-up (api_graphql/warmup.py) reads it once for both.
     """
-    return codes.get(("region-table",), lambda: {row.code: row for row in Region.objects.all()})
+    def load():
+        table, provinces = {}, {}
+        for row in Region.objects.all():
+            table[row.code] = row
+            provinces.setdefault(province_of(row.code), {})[row.code] = row
+        for prefix, province in provinces.items():
+            codes.get(("region-table", prefix), lambda province=province: province)
+        return table
+
+    return codes.get(("region-table",), load)
+
+
+def cached_province(prefix):
+    """code → Region for one province (GB/T 2260 prefix), if this process holds a fresh copy, else None."""
+    return codes.get(("region-table", prefix), lambda: None)
+
+
+def province_tables(prefixes):
+    """{prefix: {code: Region}} for these provinces: the copies held, the others read in one query and kept
+    (re-read after CodeCache.ttl; a province read here is ~100–200 rows, not the 3,300 of the nation)."""
+    prefixes = sorted(set(prefixes))
+    tables = {prefix: cached_province(prefix) for prefix in prefixes}
+    missing = [prefix for prefix, table in tables.items() if table is None]
+    if missing:
+        read = {prefix: {} for prefix in missing}
+        for row in Region.objects.filter(functools.reduce(operator.or_, (Q(code__startswith=p) for p in missing))):
+            read[province_of(row.code)][row.code] = row
+        tables.update({prefix: codes.get(("region-table", prefix), lambda table=table: table)
+                       for prefix, table in read.items()})
+    return tables
 
 
 def stage_id(code, name="stage"):

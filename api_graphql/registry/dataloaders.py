@@ -1,13 +1,8 @@
 """Batch loaders for the registry types: a page of firms costs one query per relation, not per firm."""
 
-import functools
-import operator
-
-from django.db.models import Q
-
 from api_graphql.core.dataloaders import BaseLoader, ByKeyLoader, ListByKeyLoader, then
 from registry import permissions
-from registry.filtersets import codes
+from registry.filtersets import cached_province, province_of, province_tables
 from registry.models import Certification, Firm, IndicatorYear, IndustryChain, Region, Stage, Tier
 
 
@@ -16,35 +11,18 @@ class RegionByCodeLoader(ByKeyLoader):
         return Region.objects.filter(code__in=keys)
 
 
-def province_of(code):
-    return str(code or "")[:2]
-
-
-def cached_province(prefix):
-    """code → Region for one province (GB/T 2260 prefix), if this process holds a fresh copy, else None."""
-    return codes.get(("region-table", prefix), lambda: None)
-
-
-def load_provinces(prefixes):
-    """{prefix: {code: Region}} for these provinces, read in one query and kept (re-read after CodeCache.ttl)."""
-    prefixes = sorted(set(prefixes))
-    tables = {prefix: {} for prefix in prefixes}
-    for row in Region.objects.filter(functools.reduce(operator.or_, (Q(code__startswith=p) for p in prefixes))):
-        tables[province_of(row.code)][row.code] = row
-    return {prefix: codes.get(("region-table", prefix), lambda table=table: table) for prefix, table in tables.items()}
-
-
 class ProvinceLoader(BaseLoader):
     """The provinces a request needs that are not held yet, in one query per execution level."""
 
     def batch_load(self, prefixes):
-        tables = load_provinces(prefixes)
+        tables = province_tables(prefixes)
         return [tables[prefix] for prefix in prefixes]
 
 
 def region(info, code):
     """The region with this code, from the process's copy of its province's regions (reference data,
-    ~100–200 rows a province, re-read after CodeCache.ttl); a province not held yet is read through
+    ~100–200 rows a province, re-read after CodeCache.ttl; registry.filtersets.province_tables, the
+    same copy the pages' national table fills); a province not held yet is read through
     a loader (one query for all a level needs); a region added since the copy through its own loader.
 
     A page of firms then needs no join on regions (PostgreSQL took ~0.5 ms longer to plan the page
@@ -69,13 +47,13 @@ class RegionRows:
         missing = [prefix for prefix in {province_of(code) for code in region_codes if code}
                    if cached_province(prefix) is None]
         if missing:
-            load_provinces(missing)
+            province_tables(missing)
 
     def get(self, code):
         prefix = province_of(code)
         table = cached_province(prefix)
         if table is None:
-            table = load_provinces([prefix])[prefix]
+            table = province_tables([prefix])[prefix]
         derived = self.derived.get(prefix)
         if derived is None or derived[0] is not table:
             derived = (table, {key: {f.attname: getattr(row, f.attname) for f in Region._meta.concrete_fields}

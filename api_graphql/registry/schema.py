@@ -14,6 +14,7 @@ from graphene.utils.str_converters import to_camel_case
 from graphene_django.filter.utils import get_filtering_args_from_filterset
 from graphql import GraphQLError
 
+from api_graphql.core.fastpath import NotFast, answers_from_rows, fast_requested
 from api_graphql.core.limits import check_page_size
 from api_graphql.core.rows import NotPlain, row_page
 from api_graphql.core.selection import selection_tree
@@ -145,6 +146,8 @@ class RegistryQuery(graphene.ObjectType):
                                     ordering=ordering, kind=kind)
         rows = row_page(info, FirmType, extra_columns=[ordering.field] if ordering.field else [],
                         cursor=functools.partial(cursor_of, kind, ordering))
+        if rows is None and fast_requested(info):
+            raise NotFast  # before the page query: the executor runs this request (core/fastpath.py)
         if rows is not None:
             try:  # only columns selected: complete the page from plain rows (core/rows.py)
                 return page_of(queryset.values(*sorted(rows.columns)), complete_edges=rows.edges)
@@ -160,6 +163,10 @@ class RegistryQuery(graphene.ObjectType):
         queryset = CertificationType.get_queryset(Certification.objects.select_related("stage", "tier"), info)
         queryset = filtered(CertificationFilterSet, queryset, {"before": before, "region": region, "stage": stage})
         return list(queryset.order_by("valid_until", "id")[:first])
+
+
+# resolve_firms raises NotFast before its page query when its selection is not plain (core/fastpath.py).
+answers_from_rows("Query", "firms")
 
 
 class RegistryMutation(graphene.ObjectType):

@@ -98,3 +98,28 @@ def test_regions_come_from_the_cached_region_table_and_a_new_region_still_resolv
     node = gql.data("query($u: String!) { firm(uscc: $u) { region { code name parent { code } } } }",
                     {"u": firm.uscc})["firm"]
     assert node["region"] == {"code": "320599", "name": "测试新区", "parent": {"code": "320500"}}
+
+
+def test_one_copy_of_the_regions_serves_the_pages_and_the_api(gql, analyst, db):
+    """The pages' national table (registry.filtersets.region_table) fills the API's province copies with the
+    same Region objects; a cold API call without it reads only its province."""
+    from api_graphql.registry.dataloaders import region_rows
+    from registry.filtersets import cached_province, codes, region_table
+
+    FirmFactory()
+    query = "{ firms(first: 5) { edges { node { uscc region { code name } } } } }"
+    gql.client.force_login(analyst)
+    with CaptureQueriesContext(connection) as cold:
+        gql.data(query)
+    region_reads = [q["sql"] for q in cold.captured_queries if "registry_region" in q["sql"]]
+    assert len(region_reads) == 1 and "LIKE" in region_reads[0]  # its province only (code LIKE '32%')
+    assert cached_province("11") is None
+
+    codes.clear()
+    table = region_table()
+    assert cached_province("32")["320583"] is table["320583"] and cached_province("11")["110000"] is table["110000"]
+    with CaptureQueriesContext(connection) as after_pages:
+        data = gql.data(query)
+    assert not any("registry_region" in q["sql"] for q in after_pages.captured_queries)
+    assert data["firms"]["edges"][0]["node"]["region"] == {"code": "320583", "name": "昆山市"}
+    assert region_rows.get("320583")["name"] == "昆山市"

@@ -63,7 +63,7 @@ def row_path_spy(monkeypatch):
     """Counts the edges the row path completed."""
     calls = []
     edge = rows_module.RowPage.edge
-    monkeypatch.setattr(rows_module.RowPage, "edge", lambda self, row: calls.append(1) or edge(self, row))
+    monkeypatch.setattr(rows_module.RowPage, "edge", lambda self, row, *rest: calls.append(1) or edge(self, row, *rest))
     return calls
 
 
