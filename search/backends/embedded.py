@@ -24,6 +24,7 @@ starts an empty index beside the old one: run a rebuild after deploying.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -158,6 +159,25 @@ def _document(fields: tuple[int, int, bytes, list[tuple[str, str]]]) -> tantivy.
     return doc
 
 
+@contextlib.contextmanager
+def prepared_documents(docs: Iterable[Mapping], chunk_size: int = 500, workers: int = 1):
+    """``document_fields`` of each doc, in order. ``workers`` > 1 computes them in that many spawned
+    processes (not forked: tantivy's threads may be running), ``chunk_size`` docs at a time, all
+    pulled from ``docs`` in this thread (it may be a database cursor)."""
+    if workers > 1:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            yield (fields for batch in _batches(docs, max(chunk_size, 64 * workers))
+                   for fields in pool.imap(document_fields, batch, chunksize=64))
+    else:
+        yield map(document_fields, docs)
+
+
+def _observed(prepared: Iterable[tuple], observe: Callable[[tuple], None]) -> Iterator[tuple]:
+    for fields in prepared:
+        observe(fields)
+        yield fields
+
+
 def _batches(items: Iterable, size: int) -> Iterator[list]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
@@ -265,16 +285,14 @@ class EmbeddedBackend(SearchBackend):
 
         return self._write(work) if ids else 0
 
-    def rebuild(self, docs: Iterable[Mapping], chunk_size: int = 500, workers: int = 1) -> int:
+    def rebuild(self, docs: Iterable[Mapping], chunk_size: int = 500, workers: int = 1,
+                observe: Callable[[tuple], None] | None = None) -> int:
         """Delete everything and add ``docs`` in one commit. ``workers`` > 1 prepares documents in
-        that many spawned processes (not forked: tantivy's threads are running), ``chunk_size`` at
-        a time, all pulled from ``docs`` in this thread (it may be a database cursor)."""
-        if workers > 1:
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                prepared = (fields for batch in _batches(docs, max(chunk_size, 64 * workers))
-                            for fields in pool.imap(document_fields, batch, chunksize=64))
-                return self._rebuild(prepared)
-        return self._rebuild(map(document_fields, docs))
+        that many spawned processes (see ``prepared_documents``). ``observe``, if given, sees each
+        prepared document (``document_fields``) in this process before it is added: the benchmark
+        checks the index against a scan of exactly what was indexed."""
+        with prepared_documents(docs, chunk_size, workers) as prepared:
+            return self._rebuild(prepared if observe is None else _observed(prepared, observe))
 
     def _rebuild(self, prepared: Iterable[tuple]) -> int:
         def work(writer):
