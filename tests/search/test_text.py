@@ -88,3 +88,22 @@ def test_terms_are_the_token_texts_without_offsets():
     assert len(texts) > 50
     for text in texts:
         assert terms(text) == [token.text for token in tokenize(text)], text
+
+
+def test_pinyin_converted_word_by_word_is_pypinyins():
+    """cached_lazy_pinyin converts pypinyin's own words one at a time (cached): the same syllables,
+    heteronyms in phrases (重庆, 银行, 长江) included."""
+    import csv
+    from pathlib import Path
+
+    from pypinyin import lazy_pinyin
+
+    from search.text import _alnum, cached_lazy_pinyin
+
+    names = ["重庆长安汽车股份有限公司", "中国人民银行", "银行行长", "长沙市长江大桥", "单县单家", "Micro LED 显示模组",
+             "ＡＢＣ科技", "无锡芯动生物科技有限公司", "", "！"]
+    with open(Path(__file__).parents[1] / "data" / "firms_master.csv", encoding="utf-8-sig") as f:
+        names += [value for row in csv.DictReader(f) for value in row.values() if value]
+    for name in names:
+        for text in (name, _alnum(name)):
+            assert cached_lazy_pinyin(text) == lazy_pinyin(text), text
