@@ -244,3 +244,23 @@ def test_the_total_is_the_same_whoever_counts_it(tmp_path, facets):
         assert [h.id for h in first.hits + second.hits] == [3, 6, 9, 12, 15, 18, 21, 24]
         if "stage" in facets:
             assert dict(first.facets["stage"]) == {"hnte": 20, "srdi": 10}
+
+
+def test_a_small_tie_group_past_the_first_fetch_is_served_by_id(tmp_path, monkeypatch):
+    # 240 better firms, then a group of 100 tied firms added in descending id order: the third page's
+    # fetch (301 by score) holds 61 of the group, the highest ids; the page must hold its lowest ids.
+    # It is served by fetching past the group by score, without walking it by id.
+    backend = EmbeddedBackend(tmp_path)
+    better = list(range(1000, 1240))
+    tied = list(range(1, 101))
+    backend.rebuild([firm(firm_id, description="测试测试") for firm_id in better]
+                    + [firm(firm_id) for firm_id in reversed(tied)])
+    monkeypatch.setattr(EmbeddedBackend, "_tied", lambda *args: pytest.fail("walked the tie group by id"))
+    seen, after = [], None
+    while True:
+        result = backend.search(SearchRequest(query="测试", first=100, after=after))
+        seen += [hit.id for hit in result.hits]
+        after = result.next_cursor
+        if after is None:
+            break
+    assert seen == better + tied
