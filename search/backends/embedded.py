@@ -417,7 +417,9 @@ class EmbeddedBackend(SearchBackend):
         # ranking pass needs no count of its own.
         summary_key = ("summary", search_key, request.facets, request.facet_size)
         summary = self.results.get(summary_key)
-        total, facets = summary if summary is not None else self._facets(searcher, request, base, filters)
+        # Browsing everything needs no count (the number of documents); counting 1,000,000 ids is 4 ms.
+        count = scored or len(parts) > 1
+        total, facets = summary if summary is not None else self._facets(searcher, request, base, filters, count)
         if scored:
             counted, rows = self._scored_page(searcher, parts, cursor, size, total)
         else:
@@ -562,10 +564,10 @@ class EmbeddedBackend(SearchBackend):
                     highlights[name] = fragments
         return Hit(id=firm_id, score=float(key) if scored else None, highlights=highlights)
 
-    def _facets(self, searcher, request, base, filters) -> tuple[int | None, dict[str, list[tuple[str, int]]]]:
+    def _facets(self, searcher, request, base, filters, count: bool = True) -> tuple[int | None, dict]:
         """Each facet counted under every filter but its own; facets sharing filters share a call.
-        Also the number of matches when a group applies every filter (a facet is asked for that is
-        not filtered on), else None."""
+        Also, if ``count``, the number of matches when a group applies every filter (a facet is
+        asked for that is not filtered on), else None."""
         groups: dict[tuple[str, ...], list[str]] = {}
         for facet in request.facets:
             groups.setdefault(tuple(f for f in filters if f != facet), []).append(facet)
@@ -573,7 +575,7 @@ class EmbeddedBackend(SearchBackend):
         for applied, names in groups.items():
             aggs = {name: {"terms": {"field": FACET_COLUMNS[name], "size": FACET_SEGMENT_SIZE,
                                      "segment_size": FACET_SEGMENT_SIZE}} for name in names}
-            every_filter = len(applied) == len(filters)
+            every_filter = count and len(applied) == len(filters)
             if every_filter:  # every document has one id: its value count is the number of matches
                 aggs[TOTAL_AGGREGATION] = {"value_count": {"field": "id"}}
             result = searcher.aggregate(self._all(*base, *(filters[f] for f in applied)), aggs)
