@@ -24,6 +24,7 @@ starts an empty index beside the old one: run a rebuild after deploying.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -88,6 +89,8 @@ FACET_SEGMENT_SIZE = 10_000
 # Answers kept per process while the index is unchanged (see ResultCache): a few hundred searches of
 # ~10 KB each (20 hits with highlights, facets).
 RESULT_CACHE_SIZE = 256
+TOTAL_AGGREGATION = "_total"  # not a facet name (base.FACETS)
+SCORED_FETCH = 256  # hits a ranked page fetches at least (see EmbeddedBackend._scored_page)
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
 
@@ -156,6 +159,25 @@ def _document(fields: tuple[int, int, bytes, list[tuple[str, str]]]) -> tantivy.
     for name, text in texts:
         doc.add_text(name, text)
     return doc
+
+
+@contextlib.contextmanager
+def prepared_documents(docs: Iterable[Mapping], chunk_size: int = 500, workers: int = 1):
+    """``document_fields`` of each doc, in order. ``workers`` > 1 computes them in that many spawned
+    processes (not forked: tantivy's threads may be running), ``chunk_size`` docs at a time, all
+    pulled from ``docs`` in this thread (it may be a database cursor)."""
+    if workers > 1:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            yield (fields for batch in _batches(docs, max(chunk_size, 64 * workers))
+                   for fields in pool.imap(document_fields, batch, chunksize=64))
+    else:
+        yield map(document_fields, docs)
+
+
+def _observed(prepared: Iterable[tuple], observe: Callable[[tuple], None]) -> Iterator[tuple]:
+    for fields in prepared:
+        observe(fields)
+        yield fields
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -265,16 +287,14 @@ class EmbeddedBackend(SearchBackend):
 
         return self._write(work) if ids else 0
 
-    def rebuild(self, docs: Iterable[Mapping], chunk_size: int = 500, workers: int = 1) -> int:
+    def rebuild(self, docs: Iterable[Mapping], chunk_size: int = 500, workers: int = 1,
+                observe: Callable[[tuple], None] | None = None) -> int:
         """Delete everything and add ``docs`` in one commit. ``workers`` > 1 prepares documents in
-        that many spawned processes (not forked: tantivy's threads are running), ``chunk_size`` at
-        a time, all pulled from ``docs`` in this thread (it may be a database cursor)."""
-        if workers > 1:
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                prepared = (fields for batch in _batches(docs, max(chunk_size, 64 * workers))
-                            for fields in pool.imap(document_fields, batch, chunksize=64))
-                return self._rebuild(prepared)
-        return self._rebuild(map(document_fields, docs))
+        that many spawned processes (see ``prepared_documents``). ``observe``, if given, sees each
+        prepared document (``document_fields``) in this process before it is added: the benchmark
+        checks the index against a scan of exactly what was indexed."""
+        with prepared_documents(docs, chunk_size, workers) as prepared:
+            return self._rebuild(prepared if observe is None else _observed(prepared, observe))
 
     def _rebuild(self, prepared: Iterable[tuple]) -> int:
         def work(writer):
@@ -392,15 +412,21 @@ class EmbeddedBackend(SearchBackend):
         filters = {name: self._terms(FILTER_FIELDS[name], codes) for name, codes in request.filters.items()}
         parts = [*base, *filters.values()]
         size = page_size(request, cursor)
+        # The total and the facets belong to the search, not the page: kept for its later pages. The
+        # facet pass counts the total too when one of its groups applies every filter, so the page's
+        # ranking pass needs no count of its own.
+        summary_key = ("summary", search_key, request.facets, request.facet_size)
+        summary = self.results.get(summary_key)
+        # Browsing everything needs no count (the number of documents); counting 1,000,000 ids is 4 ms.
+        count = scored or len(parts) > 1
+        total, facets = summary if summary is not None else self._facets(searcher, request, base, filters, count)
         if scored:
-            total, rows = self._scored_page(searcher, parts, cursor, size)
+            counted, rows = self._scored_page(searcher, parts, cursor, size, total)
         else:
-            total, rows = self._browse_page(searcher, parts, cursor, size)
-        summary_key = ("facets", search_key, request.facets, request.facet_size)
-        facets = self.results.get(summary_key)
-        if facets is None:
-            facets = self._facets(searcher, request, base, filters)
-            self.results.put(summary_key, facets)
+            counted, rows = self._browse_page(searcher, parts, cursor, size, total)
+        total = counted if total is None else total
+        if summary is None:
+            self.results.put(summary_key, (total, facets))
         answer = SearchResult(
             total=total,
             hits=[self._hit(searcher, row, query, scored) for row in rows],
@@ -410,14 +436,15 @@ class EmbeddedBackend(SearchBackend):
         self.results.put(page_key, answer)
         return answer
 
-    def _browse_page(self, searcher, parts, cursor, size) -> tuple[int, list[tuple]]:
+    def _browse_page(self, searcher, parts, cursor, size, total: int | None) -> tuple[int, list[tuple]]:
         """Browse order is the browse key (stage rank, then id), unique per firm, so the cursor is
         a bound on it. Ordering every match by the key is a pass over all of them (19 ms for
         1,000,000 firms), so the page is filled one stage rank at a time from the top — ranks
         present are the ``rank_key`` terms — and tantivy orders only that rank's firms (1.4 ms
         for the 1 % unicorns)."""
-        total = (searcher.num_docs if len(parts) == 1  # everything: nothing to count
-                 else searcher.search(self._all(*parts), limit=1, count=True).count)
+        if total is None:
+            total = (searcher.num_docs if len(parts) == 1  # everything: nothing to count
+                     else searcher.search(self._all(*parts), limit=1, count=True).count)
         rows: list[tuple] = []
         upper = int(cursor.sort[0]) if cursor is not None else None  # exclusive
         ranks = sorted((int(term) for term, _ in searcher.terms_with_prefix("rank_key", "")), reverse=True)
@@ -437,8 +464,9 @@ class EmbeddedBackend(SearchBackend):
             rows += [(key, firm_id, address) for (key, address), firm_id in zip(found, ids)]
         return total, rows
 
-    def _scored_page(self, searcher, parts, cursor, size) -> tuple[int, list[tuple]]:
-        """The next ``size`` hits in (score desc, id asc) order after the cursor, search_after style.
+    def _scored_page(self, searcher, parts, cursor, size, total: int | None = None) -> tuple[int, list[tuple]]:
+        """The next ``size`` hits in (score desc, id asc) order after the cursor, search_after style,
+        and the number of matches (counted here unless the caller knows it as ``total``).
 
         tantivy ranks by score alone (ties by segment order), so we take its top ``limit``: every
         hit scoring above the lowest fetched score is in it and sorts exactly. When the page ends
@@ -446,13 +474,20 @@ class EmbeddedBackend(SearchBackend):
         instead of fetching all of it: synthetic firms share product texts, so "碳化硅 功率器件"
         ties 125,000 of 1,000,000 firms. The fetch grows with the cursor position (capped at
         MAX_RESULT_WINDOW), never with the size of a tie group.
+
+        A small tie group is fetched whole instead: the first fetch is at least SCORED_FETCH hits
+        (scoring every match costs the same for 21 or 256 of them), and when fewer than half of a
+        fetch tie at its lowest score, one fetch four times larger usually gets past the group
+        (registry texts vary, so ties are small: walking one by id through 16,000 matches of
+        "碳化硅 功率器件" at 1,000,000 firms cost 50 ms). A large group is walked by id.
         """
         query = self._all(*parts)
         after = (-cursor.sort[0], cursor.sort[1]) if cursor else None
-        limit = (cursor.position if cursor else 0) + size + 1
+        limit = max((cursor.position if cursor else 0) + size + 1, SCORED_FETCH)
+        refetched = False
         while True:
-            result = searcher.search(query, limit=limit, count=True)
-            total, found = result.count, result.hits
+            result = searcher.search(query, limit=limit, count=total is None)
+            total, found = result.count if total is None else total, result.hits
             if not size or not found:
                 return total, []
             ids = searcher.fast_field_values("id", [address for _, address in found])
@@ -467,42 +502,54 @@ class EmbeddedBackend(SearchBackend):
             if len(above) >= size:
                 return total, above[:size]
             if after is None or -after[0] >= lowest:
+                tied = sum(1 for raw, _ in found if _rank_score(raw) == lowest)
+                if not refetched and 2 * tied < len(found):  # a small group: fetch past it by score
+                    limit, refetched = limit * 4, True
+                    continue
                 # The page ends in the tie group at ``lowest``; after the cursor's id if it is in it.
                 start = after[1] if after is not None and -after[0] == lowest else None
-                return total, above + self._tied(searcher, parts, lowest, start, size - len(above))
+                return total, above + self._tied(searcher, parts, lowest, start, size - len(above), total)
             limit *= 4  # the cursor lies below this fetch (hits arrived above it since): fetch more
 
-    def _tied(self, searcher, parts, score, after_id, size) -> list[tuple]:
+    def _tied(self, searcher, parts, score, after_id, size, matches: int) -> list[tuple]:
         """The first ``size`` hits whose rank score is ``score``, with id above ``after_id``, by id.
 
         Walks the matches in id order in windows (tantivy orders by the id fast field) and
         rescores each window: its ids as a required constant-zero clause with the text match as an
         optional one, so tantivy visits only the window's documents (~1 ms at 1,000,000 firms,
         against a full pass when the match leads). Windows grow fourfold, so a sparse tie group
-        costs a few queries, not one per hit."""
+        costs a few queries, not one per hit. The first window looks only at the ids where, at the
+        density of all ``matches``, about twice its size of matches lie: ordering every match by
+        id is a pass over all of them (125,000 for "碳化硅 功率器件" at 1,000,000 firms), and a
+        page of a large tie group is usually found among its first ids. Later windows are unbounded."""
         rows, window = [], max(4 * size, 256)
+        span = 2 * window * max(1, searcher.num_docs // max(matches, 1))  # ids, not documents
         while len(rows) < size:
-            bounded = parts if after_id is None else [*parts, Query.range_query(
-                self.schema, "id", tantivy.FieldType.Integer, int(after_id), None, include_lower=False)]
-            by_id = searcher.search(self._all(*bounded), limit=window, count=False,
+            start = -1 if after_id is None else int(after_id)  # ids start at 0
+            bounds = [Query.range_query(self.schema, "id", tantivy.FieldType.Integer, start,
+                                        start + span if span else None, include_lower=False)]
+            by_id = searcher.search(self._all(*parts, *bounds), limit=window, count=False,
                                     order_by_field="id", order=Order.Asc).hits
-            if not by_id:
-                break
-            window_ids = [firm_id for firm_id, _ in by_id]
-            # One term query per id: term_set_query on ``id`` walks the id dictionary (8 ms).
-            window_docs = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, "id", i))
-                                               for i in window_ids])
-            rescore = Query.boolean_query([
-                (Occur.Must, Query.const_score_query(window_docs, 0.0)),
-                (Occur.Should, parts[0]),  # the match: the only scoring part
-            ])
-            scored = searcher.search(rescore, limit=len(window_ids), count=False).hits
-            ids = searcher.fast_field_values("id", [address for _, address in scored])
-            rows += [(rank, firm_id, address) for (raw, address), firm_id in zip(scored, ids)
-                     if (rank := _rank_score(raw)) == score]
-            if len(by_id) < window:
-                break
-            after_id, window = window_ids[-1], window * 4
+            if by_id:
+                window_ids = [firm_id for firm_id, _ in by_id]
+                # One term query per id: term_set_query on ``id`` walks the id dictionary (8 ms).
+                window_docs = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, "id", i))
+                                                   for i in window_ids])
+                rescore = Query.boolean_query([
+                    (Occur.Must, Query.const_score_query(window_docs, 0.0)),
+                    (Occur.Should, parts[0]),  # the match: the only scoring part
+                ])
+                scored = searcher.search(rescore, limit=len(window_ids), count=False).hits
+                ids = searcher.fast_field_values("id", [address for _, address in scored])
+                rows += [(rank, firm_id, address) for (raw, address), firm_id in zip(scored, ids)
+                         if (rank := _rank_score(raw)) == score]
+            if len(by_id) == window:
+                after_id = by_id[-1][0]
+            elif span:
+                after_id = start + span  # this id range is done; the rest of the ids from here
+            else:
+                break  # every match was walked
+            span, window = None, window * 4
         return sorted(rows, key=lambda row: row[1])[:size]
 
     def _hit(self, searcher, row, query: AnalyzedQuery, scored: bool) -> Hit:
@@ -517,22 +564,29 @@ class EmbeddedBackend(SearchBackend):
                     highlights[name] = fragments
         return Hit(id=firm_id, score=float(key) if scored else None, highlights=highlights)
 
-    def _facets(self, searcher, request, base, filters) -> dict[str, list[tuple[str, int]]]:
-        """Each facet counted under every filter but its own; facets sharing filters share a call."""
+    def _facets(self, searcher, request, base, filters, count: bool = True) -> tuple[int | None, dict]:
+        """Each facet counted under every filter but its own; facets sharing filters share a call.
+        Also, if ``count``, the number of matches when a group applies every filter (a facet is
+        asked for that is not filtered on), else None."""
         groups: dict[tuple[str, ...], list[str]] = {}
         for facet in request.facets:
             groups.setdefault(tuple(f for f in filters if f != facet), []).append(facet)
-        facets = {}
+        facets, total = {}, None
         for applied, names in groups.items():
             aggs = {name: {"terms": {"field": FACET_COLUMNS[name], "size": FACET_SEGMENT_SIZE,
                                      "segment_size": FACET_SEGMENT_SIZE}} for name in names}
+            every_filter = count and len(applied) == len(filters)
+            if every_filter:  # every document has one id: its value count is the number of matches
+                aggs[TOTAL_AGGREGATION] = {"value_count": {"field": "id"}}
             result = searcher.aggregate(self._all(*base, *(filters[f] for f in applied)), aggs)
+            if every_filter:
+                total = int(result.get(TOTAL_AGGREGATION, {}).get("value") or 0)
             for name in names:
                 counts = {b["key"]: b["doc_count"] for b in result.get(name, {}).get("buckets", [])}
                 if name == "chain":
                     counts = _chain_counts(counts)
                 facets[name] = sorted_buckets(counts, request.facet_size)
-        return facets
+        return total, facets
 
     def _suggest(self, query: AnalyzedQuery, limit: int, allowed_region_codes) -> list[Suggestion]:
         schema = self.schema

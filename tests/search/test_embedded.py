@@ -208,3 +208,59 @@ def test_an_answer_computed_on_an_older_searcher_is_not_served_after_a_newer_one
     monkeypatch.setattr(EmbeddedBackend, "_facets", racing)
     assert backend.search(SearchRequest(query="测试")).total == 1  # ranked on the older searcher
     assert backend.search(SearchRequest(query="测试")).total == 2
+
+
+def test_a_tie_group_beyond_the_first_id_window_is_still_found(tmp_path):
+    # 200 better firms hold the low ids; the tie group starts at id 100,000, past the id range the
+    # first window of the walk looks at (about twice a window's worth of matches at their density),
+    # which therefore ends short of a window and the walk goes on past it.
+    backend = EmbeddedBackend(tmp_path)
+    better = list(range(1, 201))
+    tied = list(range(100_000, 100_060))
+    backend.rebuild([firm(firm_id, description="测试") for firm_id in better] + [firm(firm_id) for firm_id in tied])
+    seen, after = [], None
+    while True:
+        result = backend.search(SearchRequest(query="测试", first=50, after=after))
+        assert result.total == 260
+        seen += [hit.id for hit in result.hits]
+        after = result.next_cursor
+        if after is None:
+            break
+    assert seen == better + tied
+
+
+@pytest.mark.parametrize("facets", [(), ("stage",), ("stage", "tier"), ("stage", "tier", "region", "chain")])
+def test_the_total_is_the_same_whoever_counts_it(tmp_path, facets):
+    # The facet pass counts the total when one of its groups applies every filter; otherwise the
+    # ranking pass counts. Either way the filtered total, page by page.
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(firm(firm_id, stage="hnte" if firm_id % 3 else "srdi", tier="hnte" if firm_id % 3 else "srdi_sme")
+                    for firm_id in range(1, 31))
+    for query in ("测试", ""):
+        first = backend.search(SearchRequest(query=query, stage=["srdi"], first=4, facets=facets))
+        second = backend.search(SearchRequest(query=query, stage=["srdi"], first=4, facets=facets,
+                                              after=first.next_cursor))
+        assert (first.total, second.total) == (10, 10)
+        assert [h.id for h in first.hits + second.hits] == [3, 6, 9, 12, 15, 18, 21, 24]
+        if "stage" in facets:
+            assert dict(first.facets["stage"]) == {"hnte": 20, "srdi": 10}
+
+
+def test_a_small_tie_group_past_the_first_fetch_is_served_by_id(tmp_path, monkeypatch):
+    # 240 better firms, then a group of 100 tied firms added in descending id order: the third page's
+    # fetch (301 by score) holds 61 of the group, the highest ids; the page must hold its lowest ids.
+    # It is served by fetching past the group by score, without walking it by id.
+    backend = EmbeddedBackend(tmp_path)
+    better = list(range(1000, 1240))
+    tied = list(range(1, 101))
+    backend.rebuild([firm(firm_id, description="测试测试") for firm_id in better]
+                    + [firm(firm_id) for firm_id in reversed(tied)])
+    monkeypatch.setattr(EmbeddedBackend, "_tied", lambda *args: pytest.fail("walked the tie group by id"))
+    seen, after = [], None
+    while True:
+        result = backend.search(SearchRequest(query="测试", first=100, after=after))
+        seen += [hit.id for hit in result.hits]
+        after = result.next_cursor
+        if after is None:
+            break
+    assert seen == better + tied

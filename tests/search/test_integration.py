@@ -134,3 +134,25 @@ def test_scheduled_ids_reach_the_tasks_sorted_once_each_in_chunks(monkeypatch, c
             indexing.schedule_index(array("q", [7, 3, 7, 5, 1]))
     assert len(callbacks) == 1
     assert sent == [[1, 3], [5, 7]] and all(type(i) is int for chunk in sent for i in chunk)
+
+
+def test_documents_of_every_firm_and_of_some_firms_agree(committed):
+    """firm_documents reads a whole chunk's chains and aliases by id range and a list of firms' by
+    their ids: the same document either way, chains in code order (parents first), aliases in the
+    order they were added."""
+    from registry.models import FirmAlias
+
+    with committed():
+        first = make_firm(910011, "苏州甲科技有限公司", chains=["ict.iot", "biomed.synbio"], former_names=["苏州旧名有限公司"])
+        second = make_firm(910012, "苏州乙科技有限公司")
+        third = make_firm(910013, "苏州丙科技有限公司", chains=["ict"])
+    FirmAlias.objects.create(firm=first, name="甲品牌", name_normalized="甲品牌")
+    FirmAlias.objects.create(firm=first, name="Jia Tech", name_normalized="jia tech")
+    every = {doc["id"]: doc for doc in firm_documents(chunk_size=2)}
+    some = {doc["id"]: doc for doc in firm_documents([third.id, first.id, 10**9], chunk_size=1)}
+    assert set(some) == {first.id, third.id}
+    assert every[first.id] == some[first.id] and every[third.id] == some[third.id]
+    assert every[first.id]["chains"] == ["biomed", "biomed.synbio", "ict", "ict.iot"]
+    assert every[first.id]["aliases"] == ["甲品牌", "Jia Tech"]
+    assert every[first.id]["former_names"] == ["苏州旧名有限公司"]
+    assert every[second.id]["chains"] == [] and every[second.id]["aliases"] == []

@@ -74,3 +74,36 @@ def test_long_text_gives_separate_windows():
     fragments = highlight(text, ["芯动"], fragment_chars=20)
     assert fragments == ["<em>芯动</em>" + "甲" * 18, "甲" * 9 + "<em>芯动</em>" + "乙" * 9]
     assert len(highlight(text * 3, ["芯动"], fragment_chars=20, max_fragments=3)) == 3
+
+
+def test_terms_are_the_token_texts_without_offsets():
+    """terms() skips building tokens for speed; it must give exactly tokenize()'s texts."""
+    import csv
+    from pathlib import Path
+
+    texts = ["", "！！！", "芯", "无锡芯动生物科技有限公司", "Micro LED 显示模组", "ＡＢＣ（碳化硅）ｍｏｓｆｅｔ",
+             "x" * 41 + " 碳化硅 " + "y" * 40, "İstanbul 芯片", "ﬁne 工艺", "5G基站　射频Ａ1", "𠀀𠀁 生僻字"]
+    with open(Path(__file__).parents[1] / "data" / "firms_master.csv", encoding="utf-8-sig") as f:
+        texts += [value for row in csv.DictReader(f) for value in row.values() if value]
+    assert len(texts) > 50
+    for text in texts:
+        assert terms(text) == [token.text for token in tokenize(text)], text
+
+
+def test_pinyin_converted_word_by_word_is_pypinyins():
+    """cached_lazy_pinyin converts pypinyin's own words one at a time (cached): the same syllables,
+    heteronyms in phrases (重庆, 银行, 长江) included."""
+    import csv
+    from pathlib import Path
+
+    from pypinyin import lazy_pinyin
+
+    from search.text import _alnum, cached_lazy_pinyin
+
+    names = ["重庆长安汽车股份有限公司", "中国人民银行", "银行行长", "长沙市长江大桥", "单县单家", "Micro LED 显示模组",
+             "ＡＢＣ科技", "无锡芯动生物科技有限公司", "", "！"]
+    with open(Path(__file__).parents[1] / "data" / "firms_master.csv", encoding="utf-8-sig") as f:
+        names += [value for row in csv.DictReader(f) for value in row.values() if value]
+    for name in names:
+        for text in (name, _alnum(name)):
+            assert cached_lazy_pinyin(text) == lazy_pinyin(text), text
