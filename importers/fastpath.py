@@ -180,6 +180,7 @@ class FastImport:
 
     stage = STAGE  # the TEMP table staged rows are COPY'd into
     create_stage = staticmethod(create_stage)
+    uscc_index = True  # out_of_scope looks staged rows up by USCC
 
     def __init__(self, run, table):
         self.run, self.table = run, table
@@ -216,7 +217,8 @@ class FastImport:
                 if run.progress:
                     run.progress(run)
             cursor.execute(f"ALTER TABLE {self.stage} ADD PRIMARY KEY (line)")
-            cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
+            if self.uscc_index:
+                cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
             cursor.execute(f"ANALYZE {self.stage}")
 
     def per_row(self, convert, lines, frame, fast, slow):
@@ -456,6 +458,7 @@ class FastFirms(FastImport):
     per-row code (Run.prepare, Run.apply_firms_bulk) with today's reports."""
 
     stage = FIRM_STAGE
+    uscc_index = False  # every statement on FIRM_STAGE reads it whole (hash joins): the index only cost its build
 
     def create_stage(self, cursor):
         """registry's firm stage, plus the row's other-name cells (added per firm once it is written)."""
@@ -619,10 +622,27 @@ class FastFirms(FastImport):
         its region, and the row's when it names one; a new firm: the row's); rows above it are out of
         scope, rows below it duplicates of it — Run.prepare/release_held's outcome in file order."""
         scope = self.run.scope
+        if scope is None:  # every region allowed: only the duplicates, no lookup of the registry's firms
+            cursor.execute(f"""UPDATE {FIRM_STAGE} s SET problem = 'duplicate', first_line = d.counted
+                FROM (SELECT line, min(line) OVER (PARTITION BY uscc) AS counted FROM {FIRM_STAGE}) d
+                WHERE s.line = d.line AND d.line > d.counted""")
+        else:
+            self._scope_flags(cursor, scope)
+        if not cursor.rowcount:
+            return
+        cursor.execute(f"SELECT line, problem, first_line FROM {FIRM_STAGE} WHERE problem IS NOT NULL ORDER BY line")
+        for line, problem, first in cursor.fetchall():
+            if problem == "duplicate":
+                self.run.counts["duplicates"] += 1
+                self.run.reject(_Row(line), [("", f"Duplicate of line {first}: not imported twice.", "duplicate")])
+            else:
+                self.run.reject(_Row(line), [("region", OUT_OF_SCOPE, "out_of_scope")])
+
+    def _scope_flags(self, cursor, scope):
+        """duplicates_and_scope for an officer's regions: the registry's firm decides where a row is."""
         cursor.execute(f"""
             WITH flags AS (
-                SELECT s.line, s.uscc, CASE WHEN %(all)s THEN false
-                    WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
+                SELECT s.line, s.uscc, CASE WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
                                                            WHERE starts_with(r.path, p))
                                                OR (s.region_named AND NOT s.in_scope)
                     ELSE NOT s.in_scope END AS bad
@@ -635,16 +655,7 @@ class FastFirms(FastImport):
                 first_line = d.counted
             FROM decided d
             WHERE s.line = d.line AND (d.line > d.counted OR (d.bad AND (d.counted IS NULL OR d.line < d.counted)))""",
-                       {"all": scope is None, "paths": list(scope or ())})
-        if not cursor.rowcount:
-            return
-        cursor.execute(f"SELECT line, problem, first_line FROM {FIRM_STAGE} WHERE problem IS NOT NULL ORDER BY line")
-        for line, problem, first in cursor.fetchall():
-            if problem == "duplicate":
-                self.run.counts["duplicates"] += 1
-                self.run.reject(_Row(line), [("", f"Duplicate of line {first}: not imported twice.", "duplicate")])
-            else:
-                self.run.reject(_Row(line), [("region", OUT_OF_SCOPE, "out_of_scope")])
+                       {"paths": list(scope)})
 
 
 def run_table(run, table):

@@ -340,14 +340,16 @@ class StagedFirms:
         defaults["d_main_products"] = template.main_products
         defaults["d_registered_capital_currency"] = template.registered_capital_currency
         defaults = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in defaults.items()}
-        # One object, the fields the row gives (NULL → left out by jsonb_strip_nulls; the nulls inside
-        # the [old, new] arrays stay): a new firm's defaults are '' or NULL and a given value is never ''.
+        # One object, the fields the row gives (a NULL field is left out by concat_ws): a new firm's
+        # defaults are '' or NULL and a given value is never ''. Built as JSON text and parsed once: about
+        # half the time of jsonb_strip_nulls(jsonb_build_object(…)) on 100,000 rows (docs/registry.md).
         olds = {"name": template.name, "main_products": template.main_products,
                 "registered_capital_currency": template.registered_capital_currency}
-        changes = "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
-            f"'{k}', CASE WHEN s.{self._column(k)} IS NOT NULL "
-            f"THEN jsonb_build_array(%(o_{k})s::text, {self._NEW_JSON[k]}) END" for k in STAGED_FIRM_FIELDS) + "))"
-        defaults.update({f"o_{k}": olds.get(k) for k in STAGED_FIRM_FIELDS})
+        changes = "('{' || concat_ws(', ', " + ", ".join(
+            f"CASE WHEN s.{self._column(k)} IS NOT NULL "
+            f"THEN '\"{k}\": [' || %(o_{k})s::text || ', ' || to_json({self._NEW_JSON[k]})::text || ']' END"
+            for k in STAGED_FIRM_FIELDS) + ") || '}')::jsonb"
+        defaults.update({f"o_{k}": json.dumps(olds.get(k)) for k in STAGED_FIRM_FIELDS})
         cursor.execute(f"""
             WITH firms AS (
                 INSERT INTO registry_firm ({", ".join(columns)})
