@@ -265,6 +265,7 @@ def _ids(cursor, sql) -> array:
 # in memory; a firm list of 100,000 rows is staged into FIRM_STAGE by importers/fastpath.py instead).
 
 FIRM_STAGE = "import_fast_firms"
+KNOWN = "import_fast_known"  # staged lines whose firm the registry has: found once (update), not looked up again (create)
 # The firm fields a staged row may carry (NULL: the row does not give it, the firm keeps its value), in
 # the order record_firms' callers pass them (importers.services.FIRM_FIELDS, the currency, the region).
 STAGED_FIRM_FIELDS = ("name", "founded_on", "main_products", "registered_capital", "registered_capital_currency",
@@ -299,6 +300,7 @@ class StagedFirms:
         actor = audit.actor_or_none(self.actor)
         params = {"now": timezone.now(), "actor": actor.pk if actor else None, "via": self.via}
         cursor.execute(f"CREATE TEMP TABLE {TOUCHED} (firm_id bigint NOT NULL, fields text[]) ON COMMIT DROP")
+        cursor.execute(f"CREATE TEMP TABLE {KNOWN} (line integer NOT NULL) ON COMMIT DROP")
         updated, matched = self.update(cursor, params)  # before create: it must see only firms known before
         created = self.create(cursor, params)
         self.counts["created"] += created
@@ -307,7 +309,7 @@ class StagedFirms:
         written = _ids(cursor, f"SELECT firm_id FROM {TOUCHED} ORDER BY 1")
         cursor.execute(f"SELECT DISTINCT unnest(fields) FROM {TOUCHED} WHERE fields IS NOT NULL")
         fields = None if created else {row[0] for row in cursor.fetchall()}
-        cursor.execute(f"DROP TABLE {FIRM_STAGE}, {TOUCHED}")
+        cursor.execute(f"DROP TABLE {FIRM_STAGE}, {TOUCHED}, {KNOWN}")
         if len(written):
             after_write(written, changed=FIRMS, sender=Firm, fields=fields)
         return written
@@ -320,7 +322,8 @@ class StagedFirms:
                  "region": "s.region_id"}  # text: jsonb_build_array makes them JSON strings, NULL null
 
     def create(self, cursor, params):
-        """Firms not in the registry, from their row, in line order; upsert_firm's record and audit row."""
+        """Firms not in the registry (lines update() did not find in it), from their row, in line order;
+        upsert_firm's record and audit row."""
         template = Firm()  # the model's defaults for every column the row does not give
         given = {"uscc": "s.uscc", "name": "s.name", "name_normalized": "s.name_norm", "region_id": "s.region_id",
                  "founded_on": "s.founded_on", "main_products": "coalesce(s.main_products, %(d_main_products)s)",
@@ -354,7 +357,7 @@ class StagedFirms:
             WITH firms AS (
                 INSERT INTO registry_firm ({", ".join(columns)})
                 SELECT {", ".join(values)} FROM {FIRM_STAGE} s
-                WHERE s.problem IS NULL AND NOT EXISTS (SELECT 1 FROM registry_firm f WHERE f.uscc = s.uscc)
+                WHERE s.problem IS NULL AND NOT EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.line = s.line)
                 ORDER BY s.line
                 RETURNING id, uscc
             ), audit AS (
@@ -416,6 +419,8 @@ class StagedFirms:
                        c.changes || CASE WHEN c.d_former THEN jsonb_build_object('former_names',
                            jsonb_build_array(o.former_names, c.former_names)) ELSE '{{}}'::jsonb END
                 FROM changed c JOIN registry_firm o ON o.id = c.id
+            ), known AS (
+                INSERT INTO {KNOWN} (line) SELECT line FROM matched
             ), touched AS (
                 INSERT INTO {TOUCHED} (firm_id, fields)
                 SELECT c.id, array_remove(ARRAY[{keys}, CASE WHEN c.d_former THEN 'former_names' END], NULL)
