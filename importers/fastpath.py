@@ -181,7 +181,6 @@ class FastImport:
 
     stage = STAGE  # the TEMP table staged rows are COPY'd into
     create_stage = staticmethod(create_stage)
-    uscc_index = True  # out_of_scope looks staged rows up by USCC
 
     def __init__(self, run, table):
         self.run, self.table = run, table
@@ -221,8 +220,7 @@ class FastImport:
                 if run.progress:
                     run.progress(run)
             cursor.execute(f"ALTER TABLE {self.stage} ADD PRIMARY KEY (line)")
-            if self.uscc_index:
-                cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
+            cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
             cursor.execute(f"ANALYZE {self.stage}")
 
     def per_row(self, convert, lines, frame, fast, slow):
@@ -462,7 +460,6 @@ class FastFirms(FastImport):
     per-row code (Run.prepare, Run.apply_firms_bulk) with today's reports."""
 
     stage = FIRM_STAGE
-    uscc_index = False  # every statement on FIRM_STAGE reads it whole (hash joins): the index only cost its build
 
     def create_stage(self, cursor):
         """registry's firm stage, plus the row's other-name cells (added per firm once it is written)."""
