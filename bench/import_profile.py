@@ -47,9 +47,10 @@ def main():
         setup(*a, **k)
         from django.db import connection
 
-        import importers.services as services
+        from importers import services
 
-        plans = open(explain_out, "w", encoding="utf-8") if explain_out else None
+        # open for the whole run (the benchmark's imports write into it); closed when the process ends
+        plans = open(explain_out, "w", encoding="utf-8") if explain_out else None  # noqa: SIM115
 
         def timed(execute, sql, params, many, context):
             text = sql.lstrip()
@@ -59,6 +60,7 @@ def main():
                 raw.execute("SAVEPOINT import_profile")
                 raw.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
                 plans.write(" ".join(text.split())[:300] + "\n" + "\n".join(r[0] for r in raw.fetchall()) + "\n\n")
+                plans.flush()
                 raw.execute("ROLLBACK TO SAVEPOINT import_profile")
             started = time.perf_counter()
             try:
