@@ -67,6 +67,7 @@ from .report import OUT_OF_SCOPE
 
 FAST_FIELDS = frozenset({"name", "uscc", "region", "certificate_no", "issued_on", "valid_until"})
 FRAME_ROWS = 100_000
+WORK_MEM = "64MB"  # per sort or hash of the staged statements (a 100,000-row list's sorts spilled ~15 MB to disk)
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
@@ -201,6 +202,9 @@ class FastImport:
         run = self.run
         convert = self.table.converter()
         with connection.cursor() as cursor:
+            # The set-based statements sort and hash a whole list: in memory, not in 4 MB runs on disk
+            # (PostgreSQL's default); for this job's transaction only.
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             self.create_stage(cursor)
             for lines, frame in self.table.frames(FRAME_ROWS):
                 fast, staged = self.clean(lines, frame)
@@ -619,10 +623,27 @@ class FastFirms(FastImport):
         its region, and the row's when it names one; a new firm: the row's); rows above it are out of
         scope, rows below it duplicates of it — Run.prepare/release_held's outcome in file order."""
         scope = self.run.scope
+        if scope is None:  # every region allowed: only the duplicates, no lookup of the registry's firms
+            cursor.execute(f"""UPDATE {FIRM_STAGE} s SET problem = 'duplicate', first_line = d.counted
+                FROM (SELECT line, min(line) OVER (PARTITION BY uscc) AS counted FROM {FIRM_STAGE}) d
+                WHERE s.line = d.line AND d.line > d.counted""")
+        else:
+            self._scope_flags(cursor, scope)
+        if not cursor.rowcount:
+            return
+        cursor.execute(f"SELECT line, problem, first_line FROM {FIRM_STAGE} WHERE problem IS NOT NULL ORDER BY line")
+        for line, problem, first in cursor.fetchall():
+            if problem == "duplicate":
+                self.run.counts["duplicates"] += 1
+                self.run.reject(_Row(line), [("", f"Duplicate of line {first}: not imported twice.", "duplicate")])
+            else:
+                self.run.reject(_Row(line), [("region", OUT_OF_SCOPE, "out_of_scope")])
+
+    def _scope_flags(self, cursor, scope):
+        """duplicates_and_scope for an officer's regions: the registry's firm decides where a row is."""
         cursor.execute(f"""
             WITH flags AS (
-                SELECT s.line, s.uscc, CASE WHEN %(all)s THEN false
-                    WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
+                SELECT s.line, s.uscc, CASE WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
                                                            WHERE starts_with(r.path, p))
                                                OR (s.region_named AND NOT s.in_scope)
                     ELSE NOT s.in_scope END AS bad
@@ -635,16 +656,7 @@ class FastFirms(FastImport):
                 first_line = d.counted
             FROM decided d
             WHERE s.line = d.line AND (d.line > d.counted OR (d.bad AND (d.counted IS NULL OR d.line < d.counted)))""",
-                       {"all": scope is None, "paths": list(scope or ())})
-        if not cursor.rowcount:
-            return
-        cursor.execute(f"SELECT line, problem, first_line FROM {FIRM_STAGE} WHERE problem IS NOT NULL ORDER BY line")
-        for line, problem, first in cursor.fetchall():
-            if problem == "duplicate":
-                self.run.counts["duplicates"] += 1
-                self.run.reject(_Row(line), [("", f"Duplicate of line {first}: not imported twice.", "duplicate")])
-            else:
-                self.run.reject(_Row(line), [("region", OUT_OF_SCOPE, "out_of_scope")])
+                       {"paths": list(scope)})
 
 
 def run_table(run, table):

@@ -82,8 +82,8 @@ class StagedRecognitions:
 
     def create_firms(self, cursor, params):
         """Firms named by the list and not in the registry, from their first row; upsert_firm's record
-        and audit row. A firm with a single row gets its current stage here (no second write).
-        Returns how many were created."""
+        and audit row (name from '', the model's default, as upsert_firm records it). A firm with a single
+        row gets its current stage here (no second write). Returns how many were created."""
         cursor.execute(f"""
             WITH creators AS (
                 SELECT DISTINCT ON (uscc) uscc, name, name_norm, region_id, line, valid_from, valid_until,
@@ -103,7 +103,7 @@ class StagedRecognitions:
             ), audit AS (
                 INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
                 SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', id::text, id,
-                       jsonb_build_object('name', jsonb_build_array(NULL, name), 'region', jsonb_build_array(NULL, region_id))
+                       jsonb_build_object('name', jsonb_build_array(''::text, name), 'region', jsonb_build_array(NULL, region_id))
                 FROM firms
             ), touched AS (
                 INSERT INTO {TOUCHED} (firm_id, new_firm) SELECT id, true FROM firms
@@ -130,6 +130,7 @@ class StagedRecognitions:
                 GROUP BY firm_id) e ON e.firm_id = f.id
             WHERE s.problem IS NULL""", params)
         cursor.execute(f"CREATE INDEX ON {PLAN} (path, line)")
+        cursor.execute(f"ANALYZE {PLAN}")  # unanalysed, it looked like 500 rows: 100,000 index probes into STAGE instead of a hash join
 
     def _row_values(self):
         """SQL expressions of the values record_certification compares, for staged row s."""
@@ -196,7 +197,7 @@ class StagedRecognitions:
             ), audit AS (
                 INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
                 SELECT %(now)s, %(actor)s, %(via)s, 'record', 'certification', id::text, firm_id,
-                       jsonb_build_object({", ".join(f"'{k}', to_jsonb({k})" for k in values)}) FROM created
+                       {_json_object(values)} FROM created
             ), touched AS (
                 INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT firm_id, id FROM created
             )
@@ -250,6 +251,13 @@ class StagedRecognitions:
                                 [firm_ids, cert_ids])
 
 
+def _json_object(columns) -> str:
+    """SQL for jsonb_build_object('c', c, …) over these columns, built as JSON text and parsed once:
+    about half the time of jsonb_build_object on 100,000 rows (docs/registry.md "Write pipeline performance")."""
+    pairs = " || ', ' || ".join(f"'\"{c}\": ' || coalesce(to_json({c})::text, 'null')" for c in columns)
+    return f"('{{' || {pairs} || '}}')::jsonb"
+
+
 def _ids(cursor, sql) -> array:
     """A query's single bigint column as a compact array (8 bytes an id: a whole list's ids fit easily)."""
     cursor.execute(sql)
@@ -265,6 +273,7 @@ def _ids(cursor, sql) -> array:
 # in memory; a firm list of 100,000 rows is staged into FIRM_STAGE by importers/fastpath.py instead).
 
 FIRM_STAGE = "import_fast_firms"
+KNOWN = "import_fast_known"  # staged lines whose firm the registry has: found once (update), not looked up again (create)
 # The firm fields a staged row may carry (NULL: the row does not give it, the firm keeps its value), in
 # the order record_firms' callers pass them (importers.services.FIRM_FIELDS, the currency, the region).
 STAGED_FIRM_FIELDS = ("name", "founded_on", "main_products", "registered_capital", "registered_capital_currency",
@@ -299,6 +308,7 @@ class StagedFirms:
         actor = audit.actor_or_none(self.actor)
         params = {"now": timezone.now(), "actor": actor.pk if actor else None, "via": self.via}
         cursor.execute(f"CREATE TEMP TABLE {TOUCHED} (firm_id bigint NOT NULL, fields text[]) ON COMMIT DROP")
+        cursor.execute(f"CREATE TEMP TABLE {KNOWN} (line integer NOT NULL) ON COMMIT DROP")
         updated, matched = self.update(cursor, params)  # before create: it must see only firms known before
         created = self.create(cursor, params)
         self.counts["created"] += created
@@ -307,7 +317,7 @@ class StagedFirms:
         written = _ids(cursor, f"SELECT firm_id FROM {TOUCHED} ORDER BY 1")
         cursor.execute(f"SELECT DISTINCT unnest(fields) FROM {TOUCHED} WHERE fields IS NOT NULL")
         fields = None if created else {row[0] for row in cursor.fetchall()}
-        cursor.execute(f"DROP TABLE {FIRM_STAGE}, {TOUCHED}")
+        cursor.execute(f"DROP TABLE {FIRM_STAGE}, {TOUCHED}, {KNOWN}")
         if len(written):
             after_write(written, changed=FIRMS, sender=Firm, fields=fields)
         return written
@@ -320,7 +330,8 @@ class StagedFirms:
                  "region": "s.region_id"}  # text: jsonb_build_array makes them JSON strings, NULL null
 
     def create(self, cursor, params):
-        """Firms not in the registry, from their row, in line order; upsert_firm's record and audit row."""
+        """Firms not in the registry (lines update() did not find in it), from their row, in line order;
+        upsert_firm's record and audit row."""
         template = Firm()  # the model's defaults for every column the row does not give
         given = {"uscc": "s.uscc", "name": "s.name", "name_normalized": "s.name_norm", "region_id": "s.region_id",
                  "founded_on": "s.founded_on", "main_products": "coalesce(s.main_products, %(d_main_products)s)",
@@ -340,19 +351,21 @@ class StagedFirms:
         defaults["d_main_products"] = template.main_products
         defaults["d_registered_capital_currency"] = template.registered_capital_currency
         defaults = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in defaults.items()}
-        # One object, the fields the row gives (NULL → left out by jsonb_strip_nulls; the nulls inside
-        # the [old, new] arrays stay): a new firm's defaults are '' or NULL and a given value is never ''.
+        # One object, the fields the row gives (a NULL field is left out by concat_ws): a new firm's
+        # defaults are '' or NULL and a given value is never ''. Built as JSON text and parsed once: about
+        # half the time of jsonb_strip_nulls(jsonb_build_object(…)) on 100,000 rows (docs/registry.md).
         olds = {"name": template.name, "main_products": template.main_products,
                 "registered_capital_currency": template.registered_capital_currency}
-        changes = "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
-            f"'{k}', CASE WHEN s.{self._column(k)} IS NOT NULL "
-            f"THEN jsonb_build_array(%(o_{k})s::text, {self._NEW_JSON[k]}) END" for k in STAGED_FIRM_FIELDS) + "))"
-        defaults.update({f"o_{k}": olds.get(k) for k in STAGED_FIRM_FIELDS})
+        changes = "('{' || concat_ws(', ', " + ", ".join(
+            f"CASE WHEN s.{self._column(k)} IS NOT NULL "
+            f"THEN '\"{k}\": [' || %(o_{k})s::text || ', ' || to_json({self._NEW_JSON[k]})::text || ']' END"
+            for k in STAGED_FIRM_FIELDS) + ") || '}')::jsonb"
+        defaults.update({f"o_{k}": json.dumps(olds.get(k)) for k in STAGED_FIRM_FIELDS})
         cursor.execute(f"""
             WITH firms AS (
                 INSERT INTO registry_firm ({", ".join(columns)})
                 SELECT {", ".join(values)} FROM {FIRM_STAGE} s
-                WHERE s.problem IS NULL AND NOT EXISTS (SELECT 1 FROM registry_firm f WHERE f.uscc = s.uscc)
+                WHERE s.problem IS NULL AND NOT EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.line = s.line)
                 ORDER BY s.line
                 RETURNING id, uscc
             ), audit AS (
@@ -414,6 +427,8 @@ class StagedFirms:
                        c.changes || CASE WHEN c.d_former THEN jsonb_build_object('former_names',
                            jsonb_build_array(o.former_names, c.former_names)) ELSE '{{}}'::jsonb END
                 FROM changed c JOIN registry_firm o ON o.id = c.id
+            ), known AS (
+                INSERT INTO {KNOWN} (line) SELECT line FROM matched
             ), touched AS (
                 INSERT INTO {TOUCHED} (firm_id, fields)
                 SELECT c.id, array_remove(ARRAY[{keys}, CASE WHEN c.d_former THEN 'former_names' END], NULL)

@@ -70,6 +70,8 @@ MIXED = [
     f"{make_uscc('320583', serial=9393)},昆山癸科技有限公司,2011-01-01,昆山市,,1.5\n",
     f"{make_uscc('320583', serial=9394)},昆山子科技有限公司,2012-01-01,昆山市,\"激光\t雷达\\模组\",3\n",  # staged as is
     f"{make_uscc('320583', serial=9395)},昆山丑科技有限公司,2012-01-01,昆山\x1f市,,3\n",  # the key separator
+    # quotes and a backslash: the audit's changes are built as JSON text (registry.services.staged)
+    f"{make_uscc('320583', serial=9396)},\"昆山\"\"寅\"\"科技有限公司\",2013-01-01,昆山市,\"光\\\"\"模组\",2\n",
     "注：以上企业按地区排列\n",
 ]
 CHANGED = [
@@ -159,7 +161,7 @@ def test_fast_firm_list_gives_the_per_row_registry_audit_and_report(tmp_path, mo
     master, extract, name_only, mixed, changed, again, master_again = jobs
     assert master[0]["created"] == 120 and master_again[0]["unchanged"] == 120
     assert extract[0]["created"] > 0 and name_only[0]["created"] > 0
-    assert mixed[0] | {"skipped": 0} == {"status": "partial", "message": "", "total": 14, "created": 9, "updated": 0,
+    assert mixed[0] | {"skipped": 0} == {"status": "partial", "message": "", "total": 15, "created": 10, "updated": 0,
                                          "unchanged": 0, "needs_review": 1, "errors": 4, "duplicates": 1, "skipped": 0,
                                          "firms_created": 0}
     assert {e[3] for e in mixed[1]} == {"duplicate", "unknown_region", "invalid", "warning"}

@@ -70,6 +70,12 @@ def report(job):
     )
 
 
+def audit_trail():
+    """Every audit row's action, model, firm (by USCC) and `changes`: both paths write the same history."""
+    uscc = dict(Firm.objects.values_list("id", "uscc"))
+    return sorted((e.action, e.model, uscc.get(e.firm_id), str(sorted(e.changes.items()))) for e in AuditEvent.objects.all())
+
+
 def reset_registry():
     Certification.objects.all().delete()
     Firm.objects.all().delete()
@@ -83,7 +89,7 @@ def both_ways(tmp_path, files, **options):
         reset_registry()
         jobs = [import_file(write(tmp_path, f"{mode}{i}.csv", lines), kind="recognitions",
                             options={"tier": "hnte", **options}, per_row=mode == "per_row") for i, lines in enumerate(files)]
-        results[mode] = [report(job) for job in jobs], snapshot()
+        results[mode] = [report(job) for job in jobs], snapshot(), audit_trail()
     return results
 
 
@@ -112,8 +118,10 @@ def test_fast_path_gives_the_per_row_report_and_registry(tmp_path, monkeypatch, 
     corrected = [line.replace("GR2024001,2024-01-10", "GR2024001,2024-01-11") for line in MIXED]
     results = both_ways(tmp_path, [MIXED, MIXED, corrected])
     assert used == [1, 1, 1]
+    fast, per_row = results["fast"][2], results["per_row"][2]
+    assert fast == per_row, f"audit: only fast {sorted(set(fast) - set(per_row))}; only per row {sorted(set(per_row) - set(fast))}"
     assert results["fast"] == results["per_row"]
-    (first, again, fixed), _ = results["fast"]
+    (first, again, fixed), _, _ = results["fast"]
     assert first[0] == {"total": 9, "created": 5, "updated": 0, "unchanged": 0, "needs_review": 1, "errors": 3,
                         "duplicates": 1, "skipped": 2, "firms_created": 4}
     assert [e[:2] for e in first[1]] == [(5, ""), (7, "region"), (9, "issued_on")]
@@ -159,7 +167,7 @@ def test_rows_whose_order_matters_fall_back_to_file_order(tmp_path, monkeypatch)
     results = both_ways(tmp_path, [first, by_name, padded])
     assert results["fast"] == results["per_row"]
     assert fallbacks == ["fast1.csv", "fast2.csv"]
-    (_, named, twice), (certs, *_) = results["fast"]
+    (_, named, twice), (certs, *_), _ = results["fast"]
     assert named[0]["created"] == 2 and named[0]["updated"] == 1
     assert (twice[0]["updated"], twice[0]["duplicates"]) == (1, 1)
     assert [c[3].isoformat() for c in certs if c[0] == X] == ["2024-03-10"]
