@@ -30,12 +30,13 @@ from registry.analytics.precomputed import analyze
 from registry.eligibility.candidates import candidate_scope, explained, judge, target_key
 from registry.eligibility.engine import columns_needed, evaluation_year
 from registry.eligibility.facts import fact_rows_of, tiers_needed
-from registry.eligibility.rules import in_force, rule_sets_for
+from registry.eligibility.rules import in_force, resolve_target, rule_sets_for
 from registry.eligibility.single import rank_rows
 from registry.models import (
     CandidateCount, CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Region, Stage,
     Tier,
 )
+from registry.services.firms import resolve_region
 from registry.services.writes import copy_rows
 
 STATE = "candidates"
@@ -138,6 +139,40 @@ def plan_for(current):
         _plans.clear()
         _plans[key] = _plan(current.evaluated_on)
     return _plans[key]
+
+
+def current_for(on):
+    """The ranking's state row when it is complete and built for `on` (None otherwise): one query."""
+    return PipelineState.objects.filter(name=STATE, complete=True, evaluated_on=on).first()
+
+
+_names = {}  # (state id, evaluated_on, rebuilt_at) -> {"targets": …, "paths": …}: valid until the next rebuild
+
+
+def _names_for(current):
+    key = (current.pk, current.evaluated_on, current.rebuilt_at)
+    if key not in _names:
+        _names.clear()
+        _names[key] = {"targets": {(stage.code, tier and tier.code): target_key(stage, tier)
+                                   for stage, tier, _, _ in plan_for(current)}, "paths": {}}
+    return _names[key]
+
+
+def target_and_path(current, stage, tier, region):
+    """(CandidateRank target, region path or None) of a request, without a query when the ranking
+    `current` (complete) already names them: the targets are the plan's, and a region's path is kept
+    once read. Both hold until the next rebuild, as plan_for: editing a stage, tier, rule set or
+    region marks the ranking stale, and only a rebuild (a new rebuilt_at) makes it complete again."""
+    names = _names_for(current) if current is not None else {"targets": {}, "paths": {}}
+    key = names["targets"].get((stage, tier or None)) if isinstance(stage, str) and not isinstance(tier, Tier) else None
+    if key is None:
+        key = target_key(*resolve_target(stage, tier))
+    if region in (None, ""):
+        return key, None
+    code = str(region).strip() if not isinstance(region, Region) else region.code
+    if code not in names["paths"]:
+        names["paths"][code] = resolve_region(region).path
+    return key, names["paths"][code]
 
 
 def refresh_firms(firm_ids):
