@@ -20,10 +20,12 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 - editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
 """
 
+import datetime
 import json
+from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max
 from django.utils import timezone
 
 from registry.analytics.precomputed import analyze
@@ -141,35 +143,49 @@ def plan_for(current):
     return _plans[key]
 
 
+class Built(NamedTuple):
+    """What plan_for and target_and_path key their caches on: the state row's id, date and rebuild time."""
+
+    pk: str
+    evaluated_on: datetime.date
+    rebuilt_at: object
+
+
 def current_for(on):
-    """The ranking's state row when it is complete and built for `on` (None otherwise): one query."""
-    return PipelineState.objects.filter(name=STATE, complete=True, evaluated_on=on).first()
+    """The ranking's state (Built) when it is complete and built for `on`, else None: one plain
+    statement per page (the ORM's compile of it cost as much as the count)."""
+    table = connection.ops.quote_name(PipelineState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT rebuilt_at FROM {table} WHERE name = %s AND complete = %s AND evaluated_on = %s",
+                       [STATE, True, connection.ops.adapt_datefield_value(on)])
+        row = cursor.fetchone()
+    return None if row is None else Built(STATE, on, row[0])
 
 
 _names = {}  # (state id, evaluated_on, rebuilt_at) -> {"targets": …, "paths": …}: valid until the next rebuild
 
 
-def _names_for(current):
-    key = (current.pk, current.evaluated_on, current.rebuilt_at)
-    if key not in _names:
-        _names.clear()
-        _names[key] = {"targets": {(stage.code, tier and tier.code): target_key(stage, tier)
-                                   for stage, tier, _, _ in plan_for(current)}, "paths": {}}
-    return _names[key]
-
-
 def target_and_path(current, stage, tier, region):
-    """(CandidateRank target, region path or None) of a request, without a query when the ranking
-    `current` (complete) already names them: the targets are the plan's, and a region's path is kept
-    once read. Both hold until the next rebuild, as plan_for: editing a stage, tier, rule set or
-    region marks the ranking stale, and only a rebuild (a new rebuilt_at) makes it complete again."""
-    names = _names_for(current) if current is not None else {"targets": {}, "paths": {}}
-    key = names["targets"].get((stage, tier or None)) if isinstance(stage, str) and not isinstance(tier, Tier) else None
+    """(CandidateRank target, region path or None) of a request, without a query when this ranking
+    (`current`, complete) was asked for them before: a target's key and a region's path are kept
+    once read, until the next rebuild — as plan_for: editing a stage, tier, rule set or region marks
+    the ranking stale, and only a rebuild (a new rebuilt_at) makes it complete again."""
+    if current is None:
+        names = {"targets": {}, "paths": {}}
+    else:
+        if (current.pk, current.evaluated_on, current.rebuilt_at) not in _names:
+            _names.clear()
+            _names[current.pk, current.evaluated_on, current.rebuilt_at] = {"targets": {}, "paths": {}}
+        names = _names[current.pk, current.evaluated_on, current.rebuilt_at]
+    asked = (stage, tier or None) if isinstance(stage, str) and (tier is None or isinstance(tier, str)) else None
+    key = names["targets"].get(asked)
     if key is None:
-        key = target_key(*resolve_target(stage, tier))
+        key = target_key(*resolve_target(stage, tier))  # raises on an unknown stage or tier: nothing kept
+        if asked is not None:
+            names["targets"][asked] = key
     if region in (None, ""):
         return key, None
-    code = str(region).strip() if not isinstance(region, Region) else region.code
+    code = region.code if isinstance(region, Region) else str(region).strip()
     if code not in names["paths"]:
         names["paths"][code] = resolve_region(region).path
     return key, names["paths"][code]
@@ -267,7 +283,11 @@ def forget_firms(firm_ids):
 
 def count_of(key, paths):
     """Total rows of a target in these disjoint region paths ("" = national), from CandidateCount."""
-    return CandidateCount.objects.filter(target=key, region_path__in=paths).aggregate(n=Sum("n"))["n"] or 0
+    table = connection.ops.quote_name(CandidateCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT SUM(n) FROM {table} WHERE target = %s AND region_path IN ({', '.join(['%s'] * len(paths))})",
+                       [key, *paths])
+        return cursor.fetchone()[0] or 0
 
 
 def facts_wanted(plan, on):
@@ -342,15 +362,17 @@ def page_rows(key, paths, offset, first):
             f"ORDER BY {ORDER} LIMIT %s OFFSET %s", [*params, first, offset])
         records = cursor.fetchall()
     out = []
+    readers = [(model, [f.attname for f in model._meta.concrete_fields],
+                [(at, f.from_db_value) for at, f in enumerate(model._meta.concrete_fields) if hasattr(f, "from_db_value")])
+               for model, _ in models]
     for record in records:
         objects, at = [], 0
-        for (model, _), cols in zip(models, columns):
-            values = record[at: at + len(cols)]
+        for (model, names, converters), cols in zip(readers, columns):
+            values = list(record[at: at + len(cols)])
             at += len(cols)
-            fields = model._meta.concrete_fields
-            values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
-                      for f, v in zip(fields, values)]
-            objects.append(None if values[0] is None else model.from_db(connection.alias, [f.attname for f in fields], values))
+            for position, convert in converters:
+                values[position] = convert(values[position], None, connection)
+            objects.append(None if values[0] is None else model.from_db(connection.alias, names, values))
         row, firm, region, stage, tier = objects
         firm._state.fields_cache.update(region=region, current_stage=stage, current_tier=tier)
         row._state.fields_cache["firm"] = firm
