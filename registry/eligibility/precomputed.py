@@ -213,12 +213,12 @@ def refresh_firms(firm_ids):
             chunk = firm_ids[start : start + CHUNK]
             before = tally(chunk)
             CandidateRank.objects.filter(firm_id__in=chunk).delete()
-            refresh_chunk(chunk, plan, scopes, flags, by_scope, on)
+            refresh_chunk(chunk, plan, flags, by_scope, on)
             after = tally(chunk)
             add_counts({key: after.get(key, 0) - before.get(key, 0) for key in before.keys() | after.keys()})
 
 
-def refresh_chunk(chunk, plan, scopes, flags, by_scope, on):
+def refresh_chunk(chunk, plan, flags, by_scope, on):
     """Rank one chunk of firms (their old rows gone) for the targets they are now candidates of."""
     if len(chunk) <= ROW_BY_ROW_MAX:
         # A few firms (a single write): their facts and the scopes they are in, in one query for
