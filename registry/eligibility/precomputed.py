@@ -24,7 +24,7 @@ import datetime
 import json
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max
 from django.utils import timezone
 
@@ -326,6 +326,20 @@ def _in_path(key, path):
 
 
 ORDER = "c.outcome_rank, c.score_key, c.gap, c.firm_id"
+_parts = {}  # vendor -> page_rows' table names, column list and per-model readers: built once per process
+
+
+def _page_parts(db):
+    if db.vendor not in _parts:
+        models = [(CandidateRank, "c"), (Firm, "f"), (Region, "r"), (Stage, "s"), (Tier, "t")]
+        table = {alias: db.ops.quote_name(model._meta.db_table) for model, alias in models}
+        names = ", ".join(f"{alias}.{db.ops.quote_name(f.column)}" for model, alias in models
+                          for f in model._meta.concrete_fields)
+        readers = [(model, [f.attname for f in model._meta.concrete_fields],
+                    [(at, f.from_db_value) for at, f in enumerate(model._meta.concrete_fields)
+                     if hasattr(f, "from_db_value")]) for model, _ in models]
+        _parts[db.vendor] = (table, names, readers)
+    return _parts[db.vendor]
 
 
 def page_rows(key, paths, offset, first):
@@ -340,9 +354,8 @@ def page_rows(key, paths, offset, first):
     total = count_of(key, paths)
     if not total or not first:
         return total, []
-    models = [(CandidateRank, "c"), (Firm, "f"), (Region, "r"), (Stage, "s"), (Tier, "t")]
-    columns = [[f.column for f in model._meta.concrete_fields] for model, _ in models]
-    table = {alias: connection.ops.quote_name(model._meta.db_table) for model, alias in models}
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each attribute of the proxy is a thread-local lookup
+    table, names, readers = _page_parts(db)
     if len(paths) == 1:
         where, params = _in_path(key, paths[0])
         source = f"{table['c']} c"
@@ -353,8 +366,7 @@ def page_rows(key, paths, offset, first):
             parts.append(f"SELECT * FROM (SELECT c.* FROM {table['c']} c WHERE {clause} ORDER BY {ORDER} LIMIT %s) u{n}")
             params += [*values, offset + first]
         where, source = "1 = 1", f"({' UNION ALL '.join(parts)}) c"
-    names = ", ".join(f"{alias}.{connection.ops.quote_name(c)}" for (_, alias), cols in zip(models, columns) for c in cols)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"SELECT {names} FROM {source} JOIN {table['f']} f ON f.id = c.firm_id "
             f"JOIN {table['r']} r ON r.code = f.region_id LEFT JOIN {table['s']} s ON s.id = f.current_stage_id "
@@ -362,17 +374,14 @@ def page_rows(key, paths, offset, first):
             f"ORDER BY {ORDER} LIMIT %s OFFSET %s", [*params, first, offset])
         records = cursor.fetchall()
     out = []
-    readers = [(model, [f.attname for f in model._meta.concrete_fields],
-                [(at, f.from_db_value) for at, f in enumerate(model._meta.concrete_fields) if hasattr(f, "from_db_value")])
-               for model, _ in models]
     for record in records:
         objects, at = [], 0
-        for (model, names, converters), cols in zip(readers, columns):
-            values = list(record[at: at + len(cols)])
-            at += len(cols)
+        for model, attnames, converters in readers:
+            values = list(record[at: at + len(attnames)])
+            at += len(attnames)
             for position, convert in converters:
-                values[position] = convert(values[position], None, connection)
-            objects.append(None if values[0] is None else model.from_db(connection.alias, names, values))
+                values[position] = convert(values[position], None, db)
+            objects.append(None if values[0] is None else model.from_db(DEFAULT_DB_ALIAS, attnames, values))
         row, firm, region, stage, tier = objects
         firm._state.fields_cache.update(region=region, current_stage=stage, current_tier=tier)
         row._state.fields_cache["firm"] = firm
