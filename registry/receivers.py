@@ -7,7 +7,7 @@ of what the answers read. What follows a registry write (pool closing, precomput
 candidates ranking, search) is called by the writing service itself: registry.services.effects.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 
@@ -31,6 +31,14 @@ def rules_changed(sender, instance, created=False, raw=False, **kwargs):
 for _model in ("EligibilityRuleSet", "Tier", "Region"):
     post_save.connect(rules_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_stale")
     post_delete.connect(rules_changed, sender=f"registry.{_model}", dispatch_uid=f"registry.receivers.{_model}_gone")
+
+
+@receiver(pre_delete, sender="registry.Firm", dispatch_uid="registry.receivers.firm_leaves_counts")
+def firm_leaves_counts(sender, instance, **kwargs):
+    """A deleted firm's ranking rows go by cascade: take them out of the candidate counts first."""
+    from registry.eligibility.precomputed import forget_firms
+
+    forget_firms([instance.pk])
 
 
 def data_changed(sender, raw=False, **kwargs):

@@ -20,6 +20,8 @@ both paths anyway. Freshness:
 """
 
 import datetime
+import gc
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import F, Max, Min
@@ -100,6 +102,22 @@ def statement_for(key, build, values):
         out[at] = (value if kind == "value" else type(params[at])(value) if kind == "int" else value.isoformat() if kind == "iso"
                    else params[at].replace(stand_ins[name], connection.ops.prep_for_like_query(value)))
     return sql, out
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector while many acyclic rows are read and converted: rows
+    kept alive while a result is fetched survive its young collections, reach the oldest
+    generation and make the next full collection walk every object of the process. Tuples of
+    numbers form no cycles, so nothing is lost by collecting after they are gone."""
+    if not gc.isenabled():  # already paused by a caller
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _with_region(firm_ids):

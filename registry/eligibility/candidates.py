@@ -160,7 +160,6 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
     every candidate is judged live and the page explained (`live=True` forces that: the reference
     the tests compare with).
     """
-    from registry.analytics.scope import firm_scope
     from registry.eligibility import precomputed
 
     on = on or timezone.localdate()
@@ -168,17 +167,12 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
         first = 20
     if first < 0 or first > MAX_PAGE:
         raise field_error("first", f"first must be between 0 and {MAX_PAGE}.", code="page_size")
-    stage, tier = resolve_target(stage, tier)
-    if precomputed.ready_for(on) if live is None else not live:
-        key = target_key(stage, tier)
-        if user is None or not firm_scope(None, None, user, prefix="firm__"):
-            path = None if region in (None, "") else resolve_region(region).path
-            total, page = precomputed.page_rows(key, path, offset, first)
-        else:  # an officer's regions, through the firm
-            ranks = precomputed.ranked(key, region, user)
-            total = ranks.count()
-            page = ranks.select_related("firm__region", "firm__current_stage", "firm__current_tier")[offset: offset + first]
+    current = precomputed.current_for(on) if live is None else None
+    if current is not None or live is False:
+        key, path = precomputed.target_and_path(current, stage, tier, region)
+        total, page = precomputed.page_rows(key, precomputed.scope_paths(path, user), offset, first)
         return CandidatePage(stored_page(page) if total else [], total, offset, evaluation_year(on))
+    stage, tier = resolve_target(stage, tier)
     firms = Firm.objects.all()
     if region not in (None, ""):
         firms = firms.filter(region__path__startswith=resolve_region(region).path)

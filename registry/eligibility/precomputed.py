@@ -4,7 +4,10 @@ For every target the finder can be asked about (each stage with rules in force, 
 tiers) and every firm one rung below it: outcome, score and gap — the sort key — computed by the
 same `judge` the live finder runs, and the row's explanation (rule set, unmet criteria with their
 bilingual texts and gaps, engine.Evaluation.unmet), so `candidates` is a count and an ordered index
-scan with LIMIT that returns ready rows: nothing is judged per request.
+scan with LIMIT that returns ready rows: nothing is judged per request. The count is CandidateCount's
+(rows per target, outcome and region path prefix, changed by `add_counts` wherever CandidateRank
+rows are written or deleted), and a region's page reads the ordered index of its depth
+(CandidateRank.Meta.indexes): both stay small at any registry size.
 
 Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`):
 - the ranking answers only for `evaluated_on`; any other date (tomorrow, a past date) is judged
@@ -17,21 +20,25 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 - editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
 """
 
+import datetime
 import json
+from typing import NamedTuple
 
-from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Max
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max
 from django.utils import timezone
 
-from registry.analytics.precomputed import analyze, in_scope
+from registry.analytics.precomputed import analyze
 from registry.eligibility.candidates import candidate_scope, explained, judge, target_key
 from registry.eligibility.engine import columns_needed, evaluation_year
 from registry.eligibility.facts import fact_rows_of, tiers_needed
-from registry.eligibility.rules import in_force, rule_sets_for
+from registry.eligibility.rules import in_force, resolve_target, rule_sets_for
 from registry.eligibility.single import rank_rows
 from registry.models import (
-    CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Region, Stage, Tier,
+    CandidateCount, CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Region, Stage,
+    Tier,
 )
+from registry.services.firms import resolve_region
 from registry.services.writes import copy_rows
 
 STATE = "candidates"
@@ -108,7 +115,9 @@ def rebuild(on=None):
         top = Firm.objects.aggregate(top=Max("id"))["top"] or 0
         for low in range(0, top + 1, REBUILD_CHUNK):
             _insert(on, Firm.objects.filter(id__gte=low, id__lt=low + REBUILD_CHUNK), plan)
-        analyze(CandidateRank)
+        CandidateCount.objects.all().delete()
+        add_counts(tally())
+        analyze(CandidateRank, CandidateCount)
         PipelineState.objects.update_or_create(name=STATE, defaults={
             "complete": True, "evaluated_on": on, "rebuilt_at": timezone.now(), "note": ""})
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
@@ -134,6 +143,54 @@ def plan_for(current):
     return _plans[key]
 
 
+class Built(NamedTuple):
+    """What plan_for and target_and_path key their caches on: the state row's id, date and rebuild time."""
+
+    pk: str
+    evaluated_on: datetime.date
+    rebuilt_at: object
+
+
+def current_for(on):
+    """The ranking's state (Built) when it is complete and built for `on`, else None: one plain
+    statement per page (the ORM's compile of it cost as much as the count)."""
+    table = connection.ops.quote_name(PipelineState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT rebuilt_at FROM {table} WHERE name = %s AND complete = %s AND evaluated_on = %s",
+                       [STATE, True, connection.ops.adapt_datefield_value(on)])
+        row = cursor.fetchone()
+    return None if row is None else Built(STATE, on, row[0])
+
+
+_names = {}  # (state id, evaluated_on, rebuilt_at) -> {"targets": …, "paths": …}: valid until the next rebuild
+
+
+def target_and_path(current, stage, tier, region):
+    """(CandidateRank target, region path or None) of a request, without a query when this ranking
+    (`current`, complete) was asked for them before: a target's key and a region's path are kept
+    once read, until the next rebuild — as plan_for: editing a stage, tier, rule set or region marks
+    the ranking stale, and only a rebuild (a new rebuilt_at) makes it complete again."""
+    if current is None:
+        names = {"targets": {}, "paths": {}}
+    else:
+        if (current.pk, current.evaluated_on, current.rebuilt_at) not in _names:
+            _names.clear()
+            _names[current.pk, current.evaluated_on, current.rebuilt_at] = {"targets": {}, "paths": {}}
+        names = _names[current.pk, current.evaluated_on, current.rebuilt_at]
+    asked = (stage, tier or None) if isinstance(stage, str) and (tier is None or isinstance(tier, str)) else None
+    key = names["targets"].get(asked)
+    if key is None:
+        key = target_key(*resolve_target(stage, tier))  # raises on an unknown stage or tier: nothing kept
+        if asked is not None:
+            names["targets"][asked] = key
+    if region in (None, ""):
+        return key, None
+    code = region.code if isinstance(region, Region) else str(region).strip()
+    if code not in names["paths"]:
+        names["paths"][code] = resolve_region(region).path
+    return key, names["paths"][code]
+
+
 def refresh_firms(firm_ids):
     """Re-judge these firms, incrementally: their old rows go, and each firm is judged only for the
     targets it is now a candidate of (one query tells which, for the whole batch); a single firm is
@@ -154,25 +211,83 @@ def refresh_firms(firm_ids):
     with transaction.atomic():
         for start in range(0, len(firm_ids), CHUNK):
             chunk = firm_ids[start : start + CHUNK]
+            before = tally(chunk)
             CandidateRank.objects.filter(firm_id__in=chunk).delete()
-            if len(chunk) <= ROW_BY_ROW_MAX:
-                # A few firms (a single write): their facts and the scopes they are in, in one query
-                # for every target, ranked in plain Python; pandas' fixed cost per rule set (~50 ms)
-                # would be most of the write.
-                rows = fact_rows_of(chunk, flags, on, *facts_wanted(plan, on))
-                for name, targets_of_scope in by_scope.items():
-                    members = [row for row in rows if row[name]]
-                    if members:
-                        _insert(on, plan=targets_of_scope, rows=members)
-                continue
-            members = {name: [] for name in flags}
-            for firm_id, *inside in Firm.objects.filter(id__in=chunk).annotate(**flags).values_list("id", *flags):
-                for name, yes in zip(flags, inside):
-                    if yes:
-                        members[name].append(firm_id)
-            for name, targets_of_scope in by_scope.items():
-                if members[name]:
-                    _insert(on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
+            refresh_chunk(chunk, plan, flags, by_scope, on)
+            after = tally(chunk)
+            add_counts({key: after.get(key, 0) - before.get(key, 0) for key in before.keys() | after.keys()})
+
+
+def refresh_chunk(chunk, plan, flags, by_scope, on):
+    """Rank one chunk of firms (their old rows gone) for the targets they are now candidates of."""
+    if len(chunk) <= ROW_BY_ROW_MAX:
+        # A few firms (a single write): their facts and the scopes they are in, in one query for
+        # every target, ranked in plain Python; pandas' fixed cost per rule set (~50 ms) would be
+        # most of the write.
+        rows = fact_rows_of(chunk, flags, on, *facts_wanted(plan, on))
+        for name, targets_of_scope in by_scope.items():
+            members = [row for row in rows if row[name]]
+            if members:
+                _insert(on, plan=targets_of_scope, rows=members)
+        return
+    members = {name: [] for name in flags}
+    for firm_id, *inside in Firm.objects.filter(id__in=chunk).annotate(**flags).values_list("id", *flags):
+        for name, yes in zip(flags, inside):
+            if yes:
+                members[name].append(firm_id)
+    for name, targets_of_scope in by_scope.items():
+        if members[name]:
+            _insert(on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
+
+
+# ----------------------------------------------------------------------------- counts (CandidateCount)
+
+def region_prefixes(path):
+    """The count keys a row of this region path adds to: "" (national) and each ancestor's path, itself included."""
+    return ["", *(path[: at + 1] for at, char in enumerate(path) if char == "/")]
+
+
+def tally(firm_ids=None):
+    """{(target, region path, outcome rank): rows} of CandidateRank, for these firms (default: all)."""
+    rows = CandidateRank.objects.all() if firm_ids is None else CandidateRank.objects.filter(firm_id__in=firm_ids)
+    return {(t, p, o): n for t, p, o, n in rows.order_by().values_list("target", "region_path", "outcome_rank")
+            .annotate(n=Count("id"))}
+
+
+def add_counts(delta):
+    """Add {(target, region path, outcome rank): ±rows} to CandidateCount at every region level of the path:
+    one upsert (n = n + change), so concurrent writers add up rather than overwrite each other."""
+    changes = {}
+    for (target, path, outcome), n in delta.items():
+        if n:
+            for prefix in region_prefixes(path):
+                changes[target, prefix, outcome] = changes.get((target, prefix, outcome), 0) + n
+    changes = [(*key, n) for key, n in sorted(changes.items()) if n]
+    if not changes:
+        return
+    table = connection.ops.quote_name(CandidateCount._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(changes), 1000):
+            part = changes[start : start + 1000]
+            cursor.execute(
+                f"INSERT INTO {table} (target, region_path, outcome_rank, n) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(part))
+                + f" ON CONFLICT (target, region_path, outcome_rank) DO UPDATE SET n = {table}.n + excluded.n",
+                [value for row in part for value in row])
+
+
+def forget_firms(firm_ids):
+    """Firms about to be deleted (their ranking rows go by cascade): take them out of the counts."""
+    add_counts({key: -n for key, n in tally(firm_ids).items()})
+
+
+def count_of(key, paths):
+    """Total rows of a target in these disjoint region paths ("" = national), from CandidateCount."""
+    table = connection.ops.quote_name(CandidateCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT SUM(n) FROM {table} WHERE target = %s AND region_path IN ({', '.join(['%s'] * len(paths))})",
+                       [key, *paths])
+        return cursor.fetchone()[0] or 0
 
 
 def facts_wanted(plan, on):
@@ -183,47 +298,92 @@ def facts_wanted(plan, on):
             set().union(*(c for c, _ in wanted)), max((h for _, h in wanted), default=0))
 
 
-def page_rows(key, path, offset, first):
-    """(total, [CandidateRank with .firm, its region, stage and tier loaded]) of one target's page in a
-    region path, for callers without a firm scope: two statements written here once (a count and
-    the ordered index scan joined to the firm), the rows made into model instances directly —
-    compiling the ORM's select_related query took as long as running it."""
-    models = [(CandidateRank, "c"), (Firm, "f"), (Region, "r"), (Stage, "s"), (Tier, "t")]
-    columns = [[f.column for f in model._meta.concrete_fields] for model, _ in models]
-    where, params = "c.target = %s", [key]
-    if path is not None:
-        where, params = where + " AND c.region_path LIKE %s", [key, connection.ops.prep_for_like_query(path) + "%"]
-    table = {alias: connection.ops.quote_name(model._meta.db_table) for model, alias in models}
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {table['c']} c WHERE {where}", params)
-        total = cursor.fetchone()[0]
-        if not total or not first:
-            return total, []
-        names = ", ".join(f"{alias}.{connection.ops.quote_name(c)}" for (_, alias), cols in zip(models, columns) for c in cols)
+def scope_paths(path, user=None):
+    """The disjoint region paths a page covers ("" = national): the asked region's (None = national)
+    cut down to the user's scope (registry.permissions.region_paths: an officer's regions)."""
+    from registry.permissions import region_paths, role_of
+
+    asked = path or ""
+    if user is None:
+        return [asked]
+    if role_of(user) is None:
+        return []
+    own = region_paths(user)
+    if own is None or any(asked.startswith(p) for p in own):
+        return [asked]
+    inside = sorted({p for p in own if p.startswith(asked)})
+    return [p for p in inside if not any(p != q and p.startswith(q) for q in inside)]
+
+
+def _in_path(key, path):
+    """WHERE clause of one target's rows in one region path, in the form the ordered indexes are built
+    on: nationally candidate_order; a province, city or district its candidate_order_depthN, whose
+    leading expression SUBSTRING(region_path, 1, 7·depth) is written here the same way."""
+    if not path:
+        return "c.target = %s", [key]
+    function = "SUBSTR" if connection.vendor == "sqlite" else "SUBSTRING"  # as Django's Substr compiles it
+    return f"c.target = %s AND {function}(c.region_path, 1, {len(path):d}) = %s", [key, path]
+
+
+ORDER = "c.outcome_rank, c.score_key, c.gap, c.firm_id"
+_parts = {}  # vendor -> page_rows' table names, column list and per-model readers: built once per process
+
+
+def _page_parts(db):
+    if db.vendor not in _parts:
+        models = [(CandidateRank, "c"), (Firm, "f"), (Region, "r"), (Stage, "s"), (Tier, "t")]
+        table = {alias: db.ops.quote_name(model._meta.db_table) for model, alias in models}
+        names = ", ".join(f"{alias}.{db.ops.quote_name(f.column)}" for model, alias in models
+                          for f in model._meta.concrete_fields)
+        readers = [(model, [f.attname for f in model._meta.concrete_fields],
+                    [(at, f.from_db_value) for at, f in enumerate(model._meta.concrete_fields)
+                     if hasattr(f, "from_db_value")]) for model, _ in models]
+        _parts[db.vendor] = (table, names, readers)
+    return _parts[db.vendor]
+
+
+def page_rows(key, paths, offset, first):
+    """(total, [CandidateRank with .firm, its region, stage and tier loaded]) of one target's page in
+    these disjoint region paths (scope_paths). The total is CandidateCount's (a few rows, not a count
+    of up to 300,000); the page one ordered index range scan of offset + first rows per path (merged
+    when an officer has several regions), joined to the firm, its region, stage and tier, the rows
+    made into model instances directly — compiling the ORM's select_related query took as long as
+    running it."""
+    if not paths:
+        return 0, []
+    total = count_of(key, paths)
+    if not total or not first:
+        return total, []
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each attribute of the proxy is a thread-local lookup
+    table, names, readers = _page_parts(db)
+    if len(paths) == 1:
+        where, params = _in_path(key, paths[0])
+        source = f"{table['c']} c"
+    else:  # each region's first offset + first rows, by its index; the merge orders them
+        parts, params = [], []
+        for n, path in enumerate(paths):
+            clause, values = _in_path(key, path)
+            parts.append(f"SELECT * FROM (SELECT c.* FROM {table['c']} c WHERE {clause} ORDER BY {ORDER} LIMIT %s) u{n}")
+            params += [*values, offset + first]
+        where, source = "1 = 1", f"({' UNION ALL '.join(parts)}) c"
+    with db.cursor() as cursor:
         cursor.execute(
-            f"SELECT {names} FROM {table['c']} c JOIN {table['f']} f ON f.id = c.firm_id "
+            f"SELECT {names} FROM {source} JOIN {table['f']} f ON f.id = c.firm_id "
             f"JOIN {table['r']} r ON r.code = f.region_id LEFT JOIN {table['s']} s ON s.id = f.current_stage_id "
             f"LEFT JOIN {table['t']} t ON t.id = f.current_tier_id WHERE {where} "
-            "ORDER BY c.outcome_rank, c.score_key, c.gap, c.firm_id LIMIT %s OFFSET %s", [*params, first, offset])
+            f"ORDER BY {ORDER} LIMIT %s OFFSET %s", [*params, first, offset])
         records = cursor.fetchall()
     out = []
     for record in records:
         objects, at = [], 0
-        for (model, _), cols in zip(models, columns):
-            values = record[at: at + len(cols)]
-            at += len(cols)
-            fields = model._meta.concrete_fields
-            values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
-                      for f, v in zip(fields, values)]
-            objects.append(None if values[0] is None else model.from_db(connection.alias, [f.attname for f in fields], values))
+        for model, attnames, converters in readers:
+            values = list(record[at: at + len(attnames)])
+            at += len(attnames)
+            for position, convert in converters:
+                values[position] = convert(values[position], None, db)
+            objects.append(None if values[0] is None else model.from_db(DEFAULT_DB_ALIAS, attnames, values))
         row, firm, region, stage, tier = objects
         firm._state.fields_cache.update(region=region, current_stage=stage, current_tier=tier)
         row._state.fields_cache["firm"] = firm
         out.append(row)
     return total, out
-
-
-def ranked(key, region=None, user=None):
-    """The rows of a target in the finder's order, in the region and the user's scope."""
-    return in_scope(CandidateRank.objects.filter(target=key), region, None, user).order_by(
-        "outcome_rank", "score_key", "gap", "firm_id")

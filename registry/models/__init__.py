@@ -12,13 +12,13 @@ from registry.models.firm import AliasKind, Firm, FirmAlias, ListingStatus
 from registry.models.indicators import IndicatorYear
 from registry.models.ladder import Level, Stage, Tier, ValidityRule
 from registry.models.qualifications import IndicatorDetail, Qualification, QualificationKind, QualificationLevel
-from registry.models.pipeline import CandidateRank, FirmStageReach, FirmYearTransition, PipelineState
+from registry.models.pipeline import CandidateCount, CandidateRank, FirmStageReach, FirmYearTransition, PipelineState
 from registry.models.region import IndustryChain, Region
 from registry.models.targets import PolicyTarget, TargetKind
 from registry.models.version import RegistryVersion
 
 __all__ = [
-    "AliasKind", "ApiToken", "AuditEvent", "CandidateRank", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
+    "AliasKind", "ApiToken", "AuditEvent", "CandidateCount", "CandidateRank", "Certification", "CertificationStatus", "CultivationEntry", "CultivationNote",
     "EligibilityRuleSet", "Firm", "FirmAlias", "FirmStageReach", "FirmYearTransition", "IndicatorDetail", "IndicatorYear", "IndustryChain", "Level", "ListingStatus", "OPEN_POOL_STATUSES",
     "PipelineState", "PolicyTarget", "PoolStatus", "Qualification", "QualificationKind", "QualificationLevel", "Region", "RegistryVersion", "Role", "RoleAssignment", "Stage", "TargetKind", "Tier", "ValidityRule",
 ]

@@ -9,6 +9,14 @@ Each row carries its firm's region path, so a city or district is a filter on th
 """
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Substr
+
+# Region codes are six digits (GB/T 2260), so a path is "320000/320500/320583/": the path of a region at
+# depth k is the first 7·k characters of any path under it. CandidateRank has one ordered index per depth
+# (province, city, district) led by that prefix, so a region's page is an index range scan of its rows.
+REGION_PATH_STEP = 7
+CANDIDATE_REGION_DEPTHS = (1, 2, 3)
 
 
 class FirmStageReach(models.Model):
@@ -65,7 +73,26 @@ class CandidateRank(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["target", "firm"], name="candidate_unique_target_firm")]
         indexes = [models.Index(fields=["target", "outcome_rank", "score_key", "gap", "firm", "region_path"],
-                                name="candidate_order")]
+                                name="candidate_order"),  # a national page
+                   *(models.Index(F("target"), Substr("region_path", 1, REGION_PATH_STEP * depth), F("outcome_rank"),
+                                  F("score_key"), F("gap"), F("firm_id"), name=f"candidate_order_depth{depth}")
+                     for depth in CANDIDATE_REGION_DEPTHS)]
+
+
+class CandidateCount(models.Model):
+    """How many CandidateRank rows a target has in a region and its sub-regions, per outcome: the
+    candidates page's total without counting up to 300,000 rows per request. One row per target,
+    outcome and region path prefix ("" = national, then each ancestor's path of every ranked row's
+    region), kept by registry.eligibility.precomputed wherever CandidateRank is written."""
+
+    target = models.CharField(max_length=90)
+    region_path = models.CharField(max_length=80, blank=True)  # a region's path, or "" for the whole country
+    outcome_rank = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["target", "region_path", "outcome_rank"],
+                                               name="candidate_count_unique")]
 
 
 class PipelineStateQuerySet(models.QuerySet):
