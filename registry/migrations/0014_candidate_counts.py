@@ -29,7 +29,7 @@ def analyze(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0012_candidate_explanations'),
+        ('registry', '0013_active_recognitions_by_firm'),
     ]
 
     operations = [
