@@ -13,7 +13,7 @@ from django.utils.html import format_html_join
 from registry import permissions, services
 from registry.models import (
     ApiToken, AuditEvent, Certification, CultivationEntry, CultivationNote, EligibilityRuleSet, Firm,
-    IndicatorYear, IndustryChain, PolicyTarget, Region, RoleAssignment, Stage, Tier,
+    IndicatorYear, IndustryChain, PipelineState, PolicyTarget, Region, RoleAssignment, Stage, Tier,
 )
 from registry.timeline import build_timeline
 
@@ -236,6 +236,23 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PipelineState)
+class PipelineStateAdmin(admin.ModelAdmin):
+    """The precomputed tables' freshness, read-only: rebuilds (analytics_rebuild, the queued task) set it."""
+
+    list_display = ("name", "complete", "rebuilt_at", "evaluated_on", "behind_since", "note")
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

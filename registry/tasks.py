@@ -19,9 +19,14 @@ def rebuild_candidate_ranks():
 
 @shared_task
 def rebuild_precomputed_tables():
-    """After a write too large to refresh inline (registry.receivers): rebuild both precomputed groups."""
+    """After a write too large to refresh inline (registry.services.effects.queue_rebuild): rebuild both
+    precomputed groups; each clears its behind mark when it commits."""
+    from django.core.cache import cache
+
     from registry.analytics.precomputed import rebuild as rebuild_pipeline
     from registry.eligibility.precomputed import rebuild as rebuild_candidates
+    from registry.services.effects import REBUILD_QUEUED
 
+    cache.delete(REBUILD_QUEUED)  # started: writes committed from now on need another one
     rebuild_pipeline()
     rebuild_candidates()

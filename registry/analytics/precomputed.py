@@ -16,11 +16,20 @@ both paths anyway. Freshness:
   the tables stale: the generator calls `rebuild()`, anything else must run
   `manage.py analytics_rebuild`. Editing a stage's rank marks them incomplete too;
 - the analytics read the tables only while PipelineState says complete; otherwise they compute
-  live (same numbers, slower). `state()` shows which and since when.
+  live (same numbers, slower). `state()` shows which and since when;
+- a write too large to refresh inline (registry.services.effects.rebuild_instead) leaves them
+  complete but *behind*: readers keep the answers of the last rebuild (stale-while-rebuilding:
+  live answers were 10–50× slower while the rebuild loaded the database) and see a note; single
+  writes meanwhile still refresh their firms, and the rebuild queued on commit replaces every row
+  in one transaction (readers see the old rows until it commits) and clears the mark. On
+  PostgreSQL a rebuild holds an advisory lock (hold_for_rebuild): a single write during it does
+  not wait minutes for its row locks but skips the refresh and queues one more rebuild
+  (rebuild_running, registry.services.effects.queue_rebuild).
 """
 
 import datetime
 import gc
+import zlib
 from contextlib import contextmanager
 
 from django.db import connection, transaction
@@ -148,6 +157,45 @@ def mark_stale(note):
     PipelineState.objects.mark_stale(STATE, note)
 
 
+def mark_behind(note):
+    PipelineState.objects.mark_behind(STATE, note)
+
+
+def _lock_key(group):
+    return zlib.crc32(f"cultivar.precomputed.{group}".encode())
+
+
+def hold_for_rebuild(group):
+    """PostgreSQL: taken by a rebuild of `group` (inside its transaction, until it commits), after
+    any single write refreshing the group has committed."""
+    if connection.vendor == "postgresql":
+        _execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(group)])
+
+
+def rebuild_running(group):
+    """True when another transaction is rebuilding `group` (PostgreSQL; SQLite serialises writers).
+    Otherwise this transaction holds the group's shared lock until it ends, so a rebuild starting
+    now waits for this write and then sees it."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [_lock_key(group)])
+        return not cursor.fetchone()[0]
+
+
+def refreshable(group):
+    """Whether a single write should refresh its firms in `group` now: the group is complete (behind
+    or not) and no rebuild holds it — then the write is left to one more rebuild, queued on commit."""
+    if not PipelineState.objects.is_complete(group):
+        return False
+    if rebuild_running(group):
+        from registry.services.effects import queue_rebuild
+
+        queue_rebuild("changes during a rebuild", after_commit=True)
+        return False
+    return True
+
+
 def _execute(sql, params):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -220,7 +268,8 @@ def analyze(*models):
 
 def rebuild():
     """Recompute both tables from all recognitions in one transaction, then mark them complete."""
-    with transaction.atomic():
+    with transaction.atomic():  # one transaction: readers see the old rows until the new ones commit
+        hold_for_rebuild(STATE)
         analyze(Certification, Firm, Region)  # after a bulk load the planner has no statistics yet
         for model in (FirmStageReach, FirmYearTransition):
             _execute(f"DELETE FROM {model._meta.db_table}", [])
@@ -228,7 +277,7 @@ def rebuild():
         _insert_transitions()
         analyze(FirmStageReach, FirmYearTransition)
         PipelineState.objects.update_or_create(
-            name=STATE, defaults={"complete": True, "rebuilt_at": timezone.now(), "note": ""})
+            name=STATE, defaults={"complete": True, "rebuilt_at": timezone.now(), "note": "", "behind_since": None})
         data_version.changed()  # a rebuild follows raw loads (seed_demo's COPY): remembered answers are old
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # Fresh statistics and visibility map: the planner picks index-only scans on the new rows.
@@ -238,9 +287,10 @@ def rebuild():
 
 
 def refresh_firms(firm_ids):
-    """Re-derive the rows of these firms (set-based, CHUNK firms per statement); no-op while incomplete."""
+    """Re-derive the rows of these firms (set-based, CHUNK firms per statement); no-op while incomplete
+    (also while behind, but not while a rebuild runs: refreshable)."""
     firm_ids = sorted(set(firm_ids))
-    if not firm_ids or not is_complete():
+    if not firm_ids or not refreshable(STATE):
         return
     with transaction.atomic():
         for start in range(0, len(firm_ids), CHUNK):
@@ -252,7 +302,8 @@ def refresh_firms(firm_ids):
 
 
 def use_live(live=None):
-    """The analytics' switch: `live` as given, else live only while the tables are incomplete."""
+    """The analytics' switch: `live` as given, else live only while the tables are incomplete (never
+    built, or made wrong by a rank edit); tables that are only behind a large write still answer."""
     return (not is_complete()) if live is None else live
 
 

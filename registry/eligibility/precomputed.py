@@ -17,7 +17,9 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
   founding date, listing) — which re-judges those firms (`refresh_firms`) for the targets they are
   now candidates of, in the same transaction (up to ROW_BY_ROW_MAX firms — a single write — row by
   row in plain Python, registry.eligibility.single, with the same numbers as the vectorised judge);
-- editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt).
+- editing a rule set, stage, tier or region marks the ranking incomplete (live until rebuilt);
+- a write too large to refresh inline leaves it complete but behind: pages keep the last rebuild's
+  ranking until the rebuild queued on commit replaces it (as registry.analytics.precomputed).
 """
 
 import datetime
@@ -28,7 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max
 from django.utils import timezone
 
-from registry.analytics.precomputed import analyze
+from registry.analytics.precomputed import analyze, hold_for_rebuild, refreshable
 from registry.eligibility.candidates import candidate_scope, explained, judge, target_key
 from registry.eligibility.engine import columns_needed, evaluation_year
 from registry.eligibility.facts import fact_rows_of, tiers_needed
@@ -71,6 +73,10 @@ def mark_stale(note):
     PipelineState.objects.mark_stale(STATE, note)
 
 
+def mark_behind(note):
+    PipelineState.objects.mark_behind(STATE, note)
+
+
 def targets(on):
     """(stage, tier, rule sets) for each stage with rules in force on `on` (tier None) and each of its tiers."""
     stage_ids = EligibilityRuleSet.objects.filter(in_force(on)).values("stage_id")
@@ -108,7 +114,8 @@ def rebuild(on=None):
     A range of REBUILD_CHUNK firm ids at a time: a candidate's row depends on that firm alone, and
     the explanations of every candidate at once do not fit in memory (9 GB at 1,000,000 firms)."""
     on = on or timezone.localdate()
-    with transaction.atomic():
+    with transaction.atomic():  # one transaction: readers see the old ranking until the new one commits
+        hold_for_rebuild(STATE)
         analyze(Firm, IndicatorYear, Certification)
         CandidateRank.objects.all().delete()
         plan = _plan(on)
@@ -119,7 +126,7 @@ def rebuild(on=None):
         add_counts(tally())
         analyze(CandidateRank, CandidateCount)
         PipelineState.objects.update_or_create(name=STATE, defaults={
-            "complete": True, "evaluated_on": on, "rebuilt_at": timezone.now(), "note": ""})
+            "complete": True, "evaluated_on": on, "rebuilt_at": timezone.now(), "note": "", "behind_since": None})
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM (ANALYZE) {CandidateRank._meta.db_table}")
@@ -196,8 +203,10 @@ def refresh_firms(firm_ids):
     targets it is now a candidate of (one query tells which, for the whole batch); a single firm is
     one or two targets out of fifteen."""
     firm_ids = sorted(set(firm_ids))
+    if not firm_ids or not refreshable(STATE):
+        return
     current = PipelineState.objects.filter(name=STATE, complete=True).first()
-    if not firm_ids or current is None:
+    if current is None:
         return
     plan = plan_for(current)
     scopes = {}

@@ -3,7 +3,9 @@
 They hold exactly what the live grouped queries over recognitions compute (the funnel/cohort
 "first date at a stage" and the per-year transition of each firm), so the analytics read a small
 indexed table instead of aggregating every recognition. PipelineState says whether they are
-complete; while they are not (never built, or a ladder rank changed) the analytics run live.
+complete (usable); while they are not (never built, or a ladder rank changed) the analytics run live.
+A write too large to refresh inline leaves them complete but *behind* (behind_since): they keep
+answering, as of their last rebuild, until the rebuild queued on commit replaces them.
 Each row carries its firm's region path, so a city or district is a filter on the table itself
 (a join through a million firms cost more than the whole national count).
 """
@@ -105,12 +107,21 @@ class PipelineStateQuerySet(models.QuerySet):
         return self.filter(name=group, complete=True, **extra).exists()
 
     def mark_stale(self, group, note):
+        """The tables are wrong (e.g. a rank changed): answer live until rebuilt."""
         self.filter(name=group).update(complete=False, note=note[:200])
+
+    def mark_behind(self, group, note):
+        """The tables lack some writes but are still usable: keep answering from them until rebuilt.
+        Only a complete group can be behind; behind_since keeps the first such write's time."""
+        from django.db.models.functions import Coalesce, Now
+
+        self.filter(name=group, complete=True).update(behind_since=Coalesce("behind_since", Now()), note=note[:200])
 
 
 class PipelineState(models.Model):
-    """Whether a group of precomputed tables is complete, and since when: "pipeline" (reach and
-    transitions) and "candidates" (CandidateRank, for `evaluated_on`)."""
+    """Whether a group of precomputed tables is complete (usable), and since when: "pipeline" (reach and
+    transitions) and "candidates" (CandidateRank, for `evaluated_on`). `behind_since`: set while a
+    rebuild is pending after a large write — the tables answer as of `rebuilt_at` meanwhile."""
 
     objects = PipelineStateQuerySet.as_manager()
 
@@ -119,3 +130,4 @@ class PipelineState(models.Model):
     rebuilt_at = models.DateTimeField(null=True)
     evaluated_on = models.DateField(null=True)
     note = models.CharField(max_length=200, blank=True)
+    behind_since = models.DateTimeField(null=True, blank=True)

@@ -14,7 +14,8 @@ for the whole batch it wrote (a single write is a batch of one), inside its tran
 Current stage is not here: it is part of the write (the recognitions decide it) and the writers
 refresh it before calling this. A batch over ANALYTICS_INLINE_REFRESH_MAX_FIRMS (a large import)
 would spend minutes re-deriving tables inside the writer's transaction: both groups of tables are
-marked stale instead (the analytics answer live meanwhile) and rebuilt once the write commits.
+marked behind instead (they keep answering as of their last rebuild, with a note) and rebuilt
+once the write commits.
 """
 
 import numpy as np
@@ -75,17 +76,45 @@ def close_pool_entries(recorded):
 
 
 def rebuild_instead(n_firms):
-    """True (and the tables marked stale, one rebuild queued on commit) when a batch is too large to
-    refresh inline."""
+    """True (and the tables marked behind, one rebuild queued on commit) when a batch is too large to
+    refresh inline. Behind, not stale: the tables keep answering as of their last rebuild meanwhile."""
     if n_firms <= settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS:
         return False
+    queue_rebuild(f"{n_firms:,} firms changed at once; rebuilding after commit")
+    return True
+
+
+REBUILD_QUEUED = "registry:precomputed-rebuild-queued"  # cache key: a rebuild is queued, not yet started
+
+
+def queue_rebuild(note, after_commit=False):
+    """Mark the complete groups behind (with `note`) and queue one rebuild of both on commit, once per
+    transaction (never-built groups wait for analytics_rebuild). `after_commit`: mark only once
+    committed, and queue nothing if a queued rebuild has not started yet (it will see this write) —
+    for writes during a rebuild, which must not touch the state row it is about to clear."""
+    from django.core.cache import cache
+
     from registry.analytics import precomputed as pipeline
     from registry.eligibility import precomputed as candidates
     from registry.tasks import rebuild_precomputed_tables
 
-    if pipeline.is_complete() or candidates.is_complete():  # once stale, later batches of this write add nothing
-        note = f"{n_firms:,} firms changed at once; rebuilding after commit"
-        pipeline.mark_stale(note)
-        candidates.mark_stale(note)
-        transaction.on_commit(rebuild_precomputed_tables.delay)
-    return True
+    def mark():
+        pipeline.mark_behind(note)
+        candidates.mark_behind(note)
+
+    def queue():
+        if after_commit:
+            mark()
+            if not cache.add(REBUILD_QUEUED, True, timeout=3600):
+                return
+        rebuild_precomputed_tables.delay()
+
+    connection = transaction.get_connection()
+    if any(getattr(callback, "_queues_rebuild", False) for _, callback, *_ in connection.run_on_commit):
+        return  # this transaction queued it already: later batches of the same write add nothing
+    if not (pipeline.is_complete() or candidates.is_complete()):
+        return
+    if not after_commit:
+        mark()
+    queue._queues_rebuild = True
+    transaction.on_commit(queue)

@@ -174,19 +174,94 @@ def test_rule_change_makes_ranking_stale(db):
     assert find_candidates("hnte", on=TODAY).total == find_candidates("hnte", on=TODAY, live=True).total > 0
 
 
-def test_large_change_marks_stale_and_rebuilds_after_commit(db, settings, django_capture_on_commit_callbacks):
-    """A write over ANALYTICS_INLINE_REFRESH_MAX_FIRMS is not refreshed inline: both groups go stale
-    (live answers meanwhile) and one rebuild runs after commit, giving the live numbers again."""
+def test_large_change_keeps_tables_answering_until_the_rebuild(db, settings, client, django_capture_on_commit_callbacks):
+    """A write over ANALYTICS_INLINE_REFRESH_MAX_FIRMS is not refreshed inline: both groups stay usable
+    but behind (the pre-write answers from the tables, no raw-table query, and a note), single writes
+    still refresh their firms, and the one rebuild queued on commit makes them current and clears the note."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.analytics.scope import NOT_REVOKED
+    from registry.models import PipelineState, Role
+    from tests.web.conftest import make_user
+
     call_command("seed_demo", firms=60, seed=5, today=TODAY, no_index=True)
     call_command("analytics_rebuild", on=TODAY, verbosity=0)
-    assert precomputed.is_complete() and candidate_ranks.ready_for(TODAY)
+    funnel_before = funnel(STAGES, 2024)
+    candidates_before = [(c.firm.pk, c.gap) for c in find_candidates("hnte", on=TODAY, first=100).items]
+    assert funnel_before["steps"][0]["count"] and candidates_before
     settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS = 10
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        after_write(Firm.objects.values_list("id", flat=True), changed=RECOGNITIONS)
-        after_write(Firm.objects.values_list("id", flat=True), changed=RECOGNITIONS)
-        assert not precomputed.is_complete() and not candidate_ranks.ready_for(TODAY)
-    rebuilds = [callback for callback in callbacks if callback == rebuild_precomputed_tables.delay]
-    assert len(rebuilds) == 1  # one rebuild, however many signals the write sent
-    rebuilds[0]()
+        firm = Firm.objects.filter(current_stage__code="tech_sme").first()
+        Certification.objects.filter(status=CertificationStatus.ACTIVE).exclude(firm=firm).update(
+            status=CertificationStatus.REVOKED, revoked_on=TODAY)  # a bulk change of many firms
+        after_write(Firm.objects.exclude(pk=firm.pk).values_list("id", flat=True), changed=RECOGNITIONS)
+        after_write(Firm.objects.exclude(pk=firm.pk).values_list("id", flat=True), changed=RECOGNITIONS)
+    rebuilds = [callback for callback in callbacks if getattr(callback, "_queues_rebuild", False)]
+    assert len(rebuilds) == 1  # one rebuild, however many batches the write had; not run yet (pending)
+    assert precomputed.is_complete() and candidate_ranks.ready_for(TODAY)
+    assert all(s.behind_since is not None for s in PipelineState.objects.all())
+    assert funnel(STAGES, 2024) != funnel(STAGES, 2024, live=True)  # the tables lag the registry ...
+    with CaptureQueriesContext(connection) as queries:
+        assert funnel(STAGES, 2024) == funnel_before  # ... and still answer, from the tables
+        assert [(c.firm.pk, c.gap) for c in find_candidates("hnte", on=TODAY, first=100).items] == candidates_before
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "registry_firmstagereach" in read and "registry_candidaterank" in read
+    assert "registry_certification" not in read
+
+    client.force_login(make_user("lag-analyst", Role.ANALYST))
+    assert "分析数据正在更新" in client.get("/analytics/").content.decode()
+
+    # A single write while behind refreshes its firm (the rebuild catches the rest).
+    revoke_certification(Certification.objects.filter(firm=firm, status=CertificationStatus.ACTIVE).first(), "test",
+                         revoked_on=TODAY)
+    assert set(FirmStageReach.objects.filter(firm=firm).values_list("stage_id", flat=True)) == set(
+        Certification.objects.filter(NOT_REVOKED, firm=firm).values_list("stage_id", flat=True))
+
+    rebuilds[0]()  # the rebuild runs
     assert precomputed.is_complete() and candidate_ranks.ready_for(timezone.localdate())
+    assert not PipelineState.objects.filter(behind_since__isnull=False).exists()
+    assert funnel(STAGES, 2024) == funnel(STAGES, 2024, live=True) != funnel_before
     assert_same_as_live()
+    assert "分析数据正在更新" not in client.get("/analytics/").content.decode()
+
+
+def test_never_built_tables_answer_live_and_queue_no_rebuild(db, settings, django_capture_on_commit_callbacks):
+    from registry.models import PipelineState
+
+    call_command("seed_demo", firms=30, seed=5, today=TODAY, no_index=True)
+    PipelineState.objects.all().delete()  # never built
+    FirmStageReach.objects.all().delete()
+    settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS = 5
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        after_write(Firm.objects.values_list("id", flat=True), changed=RECOGNITIONS)
+    assert not [c for c in callbacks if getattr(c, "_queues_rebuild", False)]
+    assert funnel(STAGES, 2024) == funnel(STAGES, 2024, live=True) and funnel(STAGES, 2024)["steps"][0]["count"] > 0
+
+
+def test_write_during_a_running_rebuild_queues_another(db, monkeypatch, django_capture_on_commit_callbacks):
+    """PostgreSQL: a single write while a rebuild holds the tables neither waits for it nor refreshes;
+    it marks them behind and queues one more rebuild once committed."""
+    from django.core.cache import cache
+
+    from registry.models import PipelineState
+    from registry.services.effects import REBUILD_QUEUED
+
+    call_command("seed_demo", firms=30, seed=5, today=TODAY, no_index=True)
+    monkeypatch.setattr(precomputed, "rebuild_running", lambda group: True)
+    cache.delete(REBUILD_QUEUED)
+    firm = Firm.objects.filter(current_stage__code="tech_sme").first()
+    reach_before = sorted(FirmStageReach.objects.filter(firm=firm).values_list("stage_id", flat=True))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        revoke_certification(Certification.objects.filter(firm=firm, status=CertificationStatus.ACTIVE).first(), "test",
+                             revoked_on=TODAY)
+    assert reach_before and sorted(FirmStageReach.objects.filter(firm=firm).values_list("stage_id", flat=True)) == (
+        reach_before)  # not refreshed: the queued rebuild will
+    queued = [c for c in callbacks if getattr(c, "_queues_rebuild", False)]
+    assert len(queued) == 1 and not PipelineState.objects.filter(behind_since__isnull=False).exists()
+    monkeypatch.setattr("registry.tasks.rebuild_precomputed_tables.delay", lambda: calls.append(1))
+    calls = []
+    queued[0]()
+    queued[0]()  # a second write before the queued rebuild starts queues nothing more
+    assert calls == [1] and PipelineState.objects.filter(behind_since__isnull=False).count() == 2
+    cache.delete(REBUILD_QUEUED)
