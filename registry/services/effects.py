@@ -107,7 +107,11 @@ def queue_rebuild(note, after_commit=False):
             mark()
             if not cache.add(REBUILD_QUEUED, True, timeout=3600):
                 return
-        rebuild_precomputed_tables.delay()
+        try:
+            rebuild_precomputed_tables.delay()
+        except Exception:
+            cache.delete(REBUILD_QUEUED)  # nothing queued: the next write must try again
+            raise
 
     connection = transaction.get_connection()
     if any(getattr(callback, "_queues_rebuild", False) for _, callback, *_ in connection.run_on_commit):

@@ -44,10 +44,12 @@ class Command(BaseCommand):
                 out.print(f"{name}: never built (computed live).")
                 continue
             summary[key] = {"complete": state.complete, "rebuilt_at": state.rebuilt_at,
-                            "evaluated_on": state.evaluated_on, "note": state.note}
+                            "evaluated_on": state.evaluated_on, "note": state.note, "behind_since": state.behind_since}
             built = f"rebuilt {state.rebuilt_at:%Y-%m-%d %H:%M:%S %Z}" if state.rebuilt_at else "never rebuilt"
             if state.evaluated_on:
                 built += f" for {state.evaluated_on}"
-            verdict = "complete" if state.complete else "STALE (computed live)"
+            verdict = ("STALE (computed live)" if not state.complete
+                       else f"complete, BEHIND since {state.behind_since:%Y-%m-%d %H:%M:%S %Z} (answers as rebuilt)"
+                       if state.behind_since else "complete")
             out.print(f"{name}: {verdict}; {built}" + (f"; {state.note}" if state.note else ""))
         out.finish(summary)
