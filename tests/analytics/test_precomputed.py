@@ -265,3 +265,23 @@ def test_write_during_a_running_rebuild_queues_another(db, monkeypatch, django_c
     queued[0]()  # a second write before the queued rebuild starts queues nothing more
     assert calls == [1] and PipelineState.objects.filter(behind_since__isnull=False).count() == 2
     cache.delete(REBUILD_QUEUED)
+
+
+def test_writers_see_a_running_rebuild_on_postgresql(db):
+    """The advisory lock itself: while another connection rebuilds a group, writers find it taken
+    (and do not wait); the other group, and the group once released, are free."""
+    from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks: PostgreSQL only (SQLite serialises writers)")
+    rebuilder = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        rebuilder.set_autocommit(False)
+        with rebuilder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [precomputed._lock_key(precomputed.STATE)])
+        assert precomputed.rebuild_running(precomputed.STATE)
+        assert not precomputed.rebuild_running(candidate_ranks.STATE)
+        rebuilder.rollback()
+        assert not precomputed.rebuild_running(precomputed.STATE)
+    finally:
+        rebuilder.close()
