@@ -25,7 +25,6 @@ from registry.models import (
 )
 from registry.services import record_certification, revoke_certification, upsert_firm, upsert_indicators
 from registry.services.effects import RECOGNITIONS, after_write
-from registry.tasks import rebuild_precomputed_tables
 
 TODAY = datetime.date(2026, 11, 23)
 pytestmark = pytest.mark.django_db

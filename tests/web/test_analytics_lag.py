@@ -11,7 +11,7 @@ from django.utils import timezone
 from registry.models import PipelineState, Role
 from tests.web.test_pages import _fresh, client_for  # noqa: F401 - the caches are cleared per test
 
-REBUILT = datetime.datetime(2026, 12, 1, 8, 30, tzinfo=datetime.timezone.utc)
+REBUILT = datetime.datetime(2026, 12, 1, 8, 30, tzinfo=datetime.UTC)
 PAGES = ["/", "/analytics/", "/candidates/?stage=hnte"]
 
 
