@@ -1,9 +1,14 @@
 """Number formats of the pages: thousands separators, percentages from fractions, blanks as —."""
 
+import html
 from decimal import Decimal
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from web.regions import local_name
 
@@ -26,6 +31,35 @@ def figure(value, kind="int"):
     if isinstance(value, int):
         return f"{value:,}"
     return number_format(value, force_grouping=True)
+
+
+@register.filter
+def unmet_list(items):
+    """Unmet criteria as list items (the profile's and the candidates table's, see UnmetList)."""
+    return UnmetList()(items)
+
+
+class UnmetList:
+    """Unmet criteria as HTML list items: a tag (缺数据 or 差距), the text in the page's language, the gap.
+    Written in Python, not as an include per item: the includes were most of the candidates page's time
+    (bench/pages.py). Made once per page: the language and the translated tags are looked up once."""
+
+    def __init__(self):
+        self.english = (get_language() or "").startswith("en")
+        self.missing = f'<span class="tag warn">{html.escape(_("缺数据"))}</span>'
+        self.short = f'<span class="tag no">{html.escape(_("差距"))}</span>'
+        self.gap_word = html.escape(_("差"))
+
+    def __call__(self, items):
+        parts = []
+        for item in items or ():
+            text = (item.get("text_en") if self.english else item.get("text_zh")) or item.get("text")
+            gap = ""
+            if item.get("gap") is not None and not item.get("missing"):
+                unit = f" {html.escape(item['unit'])}" if item.get("unit") else ""
+                gap = f' <span class="muted">（{self.gap_word} {html.escape(floatformat(item["gap"], "-2"))}{unit}）</span>'
+            parts.append(f"<li>{self.missing if item.get('missing') else self.short} {html.escape(text)}{gap}</li>")
+        return mark_safe("".join(parts))
 
 
 @register.filter
