@@ -132,13 +132,7 @@ def pool_update(request, entry_id):
                                                  note=form.cleaned_data["note"], actor=request.user, via="web")
         except ValidationError as problem:
             error = first_error(problem)
-    if is_htmx(request):
-        context = board_context(request)
-        context["board_error"] = error
-        return render(request, "web/_pool_board.html", context)
-    if error:
-        messages.error(request, error)
-    return redirect(safe_next(request, "web:pool"))
+    return board_answer(request, error)
 
 
 @require_POST
@@ -163,6 +157,11 @@ def pool_owner(request, entry_id):
                 cultivation.update_cultivation_entry(entry, owner=owner, actor=request.user, via="web")
         except ValidationError as problem:
             error = first_error(problem)
+    return board_answer(request, error)
+
+
+def board_answer(request, error):
+    """After a board action: the board itself for htmx (with the error in place), else back with a message."""
     if is_htmx(request):
         context = board_context(request)
         context["board_error"] = error
