@@ -17,10 +17,9 @@
 
 import json
 import logging
-
-import orjson
 from collections import OrderedDict
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction

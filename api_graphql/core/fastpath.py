@@ -22,9 +22,9 @@ the ordinary executor, which answers the same JSON or the same errors:
 from graphql import GraphQLResolveInfo, OperationType, get_named_type, is_leaf_type, is_non_null_type, is_object_type
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.language import FieldNode
-from graphql.pyutils import Path, is_awaitable
+from graphql.pyutils import Path, Undefined, is_awaitable
 
-from api_graphql.core.execution import Completed, leaf_spec
+from api_graphql.core.execution import Completed, plain_leaf
 from api_graphql.core.permissions import FieldScope, request_role
 
 FAST_ATTR = "_cultivar_fast_path"
@@ -136,17 +136,18 @@ class FastPage:
             field_def = object_type.fields.get(name)
             if field_def is None:
                 raise Abandon
-            args = self.arguments(object_type, field_def, selection)
-            field_path = Path(path, response_name, object_type.name)
-            spec = leaf_spec(field_def, selection)
-            if spec is not None:
-                attname, default, from_dict, serialize, non_null = spec
-                raw = value.get(attname, default) if from_dict and isinstance(value, dict) \
-                    else getattr(value, attname, default)
-            else:
-                if field_def.resolve is None:
+            args = self.arguments(object_type, field_def, selection)  # the role's field and argument scope
+            read_leaf = plain_leaf(field_def, selection)
+            if read_leaf is not None:  # the executor's own plain-leaf path: read and serialize, or Undefined
+                serialized = read_leaf(value)
+                if serialized is Undefined:
                     raise Abandon
-                raw = field_def.resolve(value, self.info(field_def, selection, object_type, field_path), **args)
+                result[response_name] = serialized
+                continue
+            if field_def.resolve is None:
+                raise Abandon
+            field_path = Path(path, response_name, object_type.name)
+            raw = field_def.resolve(value, self.info(field_def, selection, object_type, field_path), **args)
             if is_leaf_type(get_named_type(field_def.type)) and selection.selection_set is None:
                 if isinstance(raw, Exception) or hasattr(raw, "add_done_callback"):  # an error, a loader future
                     raise Abandon
