@@ -10,6 +10,7 @@ from django.db.models import Q
 from registry.analytics.scope import firm_scope
 from registry.models import CultivationEntry, Role, RoleAssignment
 from registry.permissions import can_write_firm, cultivation_entries_visible_to
+from registry.regions import path_and_ancestors
 from registry.services.errors import field_error
 
 
@@ -34,12 +35,6 @@ def writable_entry(user, pk):
     return entry
 
 
-def _ancestors(path):
-    """"320000/320500/320583/" → the paths of the region and every region above it."""
-    parts = path.strip("/").split("/")
-    return ["/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
-
-
 def possible_owners(regions):
     """{region code: the users who may own an entry for a firm there, by username} for these regions.
 
@@ -52,7 +47,7 @@ def possible_owners(regions):
         return {}
     users = get_user_model().objects.filter(is_active=True)
     admins = list(users.filter(Q(is_superuser=True) | Q(cultivar_role__role=Role.ADMIN)))
-    wanted = {path for region in regions.values() for path in _ancestors(region.path)}
+    wanted = {path for region in regions.values() for path in path_and_ancestors(region.path)}
     covers = {}  # officer's user id → region paths of theirs among `wanted`
     for user_id, path in (RoleAssignment.objects.filter(role=Role.OFFICER, user__is_active=True,
                                                         user__is_superuser=False, regions__path__in=wanted)
@@ -61,7 +56,7 @@ def possible_owners(regions):
     officers = {user.pk: user for user in users.filter(pk__in=covers)}
     out = {}
     for code, region in regions.items():
-        mine = set(_ancestors(region.path))
+        mine = set(path_and_ancestors(region.path))
         listed = admins + [officers[pk] for pk, paths in covers.items() if paths & mine and pk in officers]
         out[code] = sorted(listed, key=lambda user: user.get_username())
     return out

@@ -52,6 +52,11 @@ def _path(code: str) -> str:
     return row["path"] if row else ""
 
 
+def path_and_ancestors(path: str) -> list[str]:
+    """"320000/320500/320583/" → the paths of the region and every region above it, top first."""
+    return [path[: at + 1] for at, char in enumerate(path) if char == "/"]
+
+
 def within(code: str, ancestor: str) -> bool:
     """True if ``code`` is ``ancestor`` or lies under it."""
     return bool(code and ancestor) and _path(code).startswith(_path(ancestor) or "\0")

@@ -40,6 +40,7 @@ from registry.models import (
     CandidateCount, CandidateRank, Certification, EligibilityRuleSet, Firm, IndicatorYear, PipelineState, Region, Stage,
     Tier,
 )
+from registry.regions import path_and_ancestors
 from registry.services.firms import resolve_region
 from registry.services.writes import copy_rows
 
@@ -253,7 +254,7 @@ def refresh_chunk(chunk, plan, flags, by_scope, on):
 
 def region_prefixes(path):
     """The count keys a row of this region path adds to: "" (national) and each ancestor's path, itself included."""
-    return ["", *(path[: at + 1] for at, char in enumerate(path) if char == "/")]
+    return ["", *path_and_ancestors(path)]
 
 
 def tally(firm_ids=None):
