@@ -9,7 +9,7 @@ replace the 2022 ones.
 
 from django.db.models import Q
 
-from registry.models import EligibilityRuleSet, Tier
+from registry.models import EligibilityRuleSet
 from registry.services.errors import field_error
 from registry.services.ladder import get_stage, get_tier
 
@@ -29,20 +29,29 @@ def in_force(on):
     return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gte=on))
 
 
-def rule_sets_for(stage, tier, on):
+def rules_in_force(on, stages):
+    """Every rule set in force on `on` for these stages, read in one query: `in_force` of rule_sets_for
+    when one firm is judged for several targets (registry.eligibility.evaluate_firm_targets)."""
+    return list(EligibilityRuleSet.objects.filter(in_force(on), stage__in=stages).select_related("jurisdiction", "tier"))
+
+
+def rule_sets_for(stage, tier, on, rules=None):
     """All rule sets in force on `on` for the target, national first, then by jurisdiction depth.
 
     A tier-specific rule set is preferred; a stage-wide one (tier null) applies when the tier has
-    none. With no tier given, the stage-wide rule set, else the lowest tier's.
+    none. With no tier given, the stage-wide rule set, else the lowest tier's. `rules`: the rule sets
+    in force on `on` already read (rules_in_force), of this stage or others.
     """
-    candidates = EligibilityRuleSet.objects.filter(in_force(on), stage=stage).select_related("jurisdiction", "tier")
+    candidates = (EligibilityRuleSet.objects.filter(in_force(on), stage=stage).select_related("jurisdiction", "tier")
+                  if rules is None else [r for r in rules if r.stage_id == stage.id])
     candidates = [r for r in candidates if not is_scheme(r)]  # local schemes are asked for by name
     if tier is not None:
         chosen = [r for r in candidates if r.tier_id == tier.id] or [r for r in candidates if r.tier_id is None]
     else:
         chosen = [r for r in candidates if r.tier_id is None]
         if not chosen:
-            tiers = list(Tier.objects.filter(stage=stage).order_by("rank"))
+            # The stage's tiers, from the page's prefetch (services.ladder_for) when it has one.
+            tiers = sorted(stage.tiers.all(), key=lambda t: (t.rank, t.pk))
             for t in tiers:
                 chosen = [r for r in candidates if r.tier_id == t.id]
                 if chosen:

@@ -273,6 +273,12 @@ def explain_row(rule_set, row, on, year):
     return _Judged(rule_set, rule_set.thresholds, row, on, year).unmet()
 
 
+def judge_row(rule_set, row, on, year):
+    """One firm's facts under a rule set, judged: `.overall` (engine status), `.score` (the score
+    Result or None) and `.unmet()` (engine.Evaluation.unmet) — registry.eligibility.evaluate_firm."""
+    return _Judged(rule_set, rule_set.thresholds, row, on, year)
+
+
 def rule_for(rule_sets, region_path):
     """registry.eligibility.rules.assign_rule_sets for one row: the deepest matching jurisdiction, or None."""
     chosen = None
