@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from registry import permissions
-from registry.eligibility import evaluate_firm
+from registry.eligibility import evaluate_firm_targets
 from registry.models import Certification, CertificationStatus, IndicatorYear, Region
 from registry.pool import pool_entries
 from registry.services import ladder_for
@@ -35,14 +35,11 @@ def next_rungs(firm, rungs):
 
 
 def eligibility(firm, stages):
-    """[(stage, FirmEvaluation or None, problem)] for each target stage (the API's `eligibility` field)."""
-    out = []
-    for stage in stages:
-        try:
-            out.append((stage, evaluate_firm(firm, stage.code), ""))
-        except ValidationError as error:  # e.g. no rules in force for this stage
-            out.append((stage, None, " ".join(error.messages)))
-    return out
+    """[(stage, FirmEvaluation or None, problem)] for each target stage (the API's `eligibility` field),
+    the firm's facts read once for every stage."""
+    results = evaluate_firm_targets(firm, [(stage, None) for stage in stages])
+    return [(stage, None, " ".join(result.messages)) if isinstance(result, ValidationError) else (stage, result, "")
+            for stage, result in zip(stages, results)]
 
 
 def indicator_chart(rows, columns):
