@@ -3,7 +3,8 @@
 from urllib.parse import parse_qsl, urlencode
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from web.models import RecentSearch, SavedScreen
@@ -18,17 +19,40 @@ def _field_error(field, message, code="invalid"):
     return ValidationError({field: [ValidationError(message, code=code)]})
 
 
-@transaction.atomic
 def remember_search(user, text):
     """Record a search (the same text again moves to the top); keep the last RECENT_SEARCHES_KEPT."""
     text = " ".join((text or "").split())[:200]
     if not text or not user.is_authenticated:
         return None
-    RecentSearch.objects.filter(user=user, text=text).delete()
-    item = RecentSearch.objects.create(user=user, text=text)
-    stale = RecentSearch.objects.filter(user=user).order_by("-created_at", "-id").values_list("id", flat=True)
-    RecentSearch.objects.filter(id__in=list(stale[RECENT_SEARCHES_KEPT:])).delete()
+    if connection.vendor == "postgresql":
+        return _remember_in_one_trip(user, text)
+    with transaction.atomic():
+        RecentSearch.objects.filter(user=user, text=text).delete()
+        item = RecentSearch.objects.create(user=user, text=text)
+        newest = RecentSearch.objects.filter(user=user).order_by("-created_at", "-id").values("id")[:RECENT_SEARCHES_KEPT]
+        RecentSearch.objects.filter(user=user).exclude(id__in=newest).delete()
     return item
+
+
+def _remember_in_one_trip(user, text):
+    """remember_search on PostgreSQL in one statement, so one round trip (the ORM's transaction took
+    six: a third of what a search page cost beyond its GraphQL twin at 1,000,000 firms, bench/pages.py).
+    The parts of one WITH statement all see the table as it was before it: the other searches kept
+    are the newest RECENT_SEARCHES_KEPT - 1 but this text."""
+    table = connection.ops.quote_name(RecentSearch._meta.db_table)
+    sql = (
+        f"WITH gone AS (DELETE FROM {table} WHERE user_id = %(user)s AND text = %(text)s), "
+        f"trimmed AS (DELETE FROM {table} WHERE user_id = %(user)s AND text <> %(text)s AND id NOT IN ("
+        f"SELECT id FROM {table} WHERE user_id = %(user)s AND text <> %(text)s "
+        f"ORDER BY created_at DESC, id DESC LIMIT %(others)s)), "
+        f"added AS (INSERT INTO {table} (user_id, text, created_at) VALUES (%(user)s, %(text)s, %(now)s) RETURNING id) "
+        "SELECT id FROM added"
+    )
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"user": user.pk, "text": text, "now": now, "others": RECENT_SEARCHES_KEPT - 1})
+        (pk,) = cursor.fetchone()
+    return RecentSearch(pk=pk, user=user, text=text, created_at=now)
 
 
 def recent_searches(user):

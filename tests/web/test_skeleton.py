@@ -8,6 +8,7 @@ from django.urls import reverse
 from registry.models import Role
 from tests.web.conftest import PASSWORD, make_user
 from web import history
+from web.models import RecentSearch
 from web.navigation import PAGES, may_use
 
 pytestmark = pytest.mark.django_db
@@ -156,6 +157,11 @@ def test_recent_searches_keep_the_last_n_and_move_repeats_to_top():
     assert len(texts) == history.RECENT_SEARCHES_KEPT
     assert texts[0] == "q5" and texts.count("q5") == 1
     assert "q0" not in texts
+    kept = history.RECENT_SEARCHES_KEPT + 3
+    assert texts == ["q5"] + [f"q{i}" for i in range(kept - 1, 2, -1) if i != 5]
+    history.remember_search(user, "q13")  # a new text pushes the oldest out
+    assert [s.text for s in history.recent_searches(user)] == ["q13"] + texts[:-1]
+    assert RecentSearch.objects.filter(user=user).count() == history.RECENT_SEARCHES_KEPT  # the rest deleted
 
 
 def test_save_screen_names_the_field_and_strips_paging():
