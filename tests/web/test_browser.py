@@ -51,6 +51,7 @@ def test_investor_signs_in_and_screens_firms(page, live_server, sign_in, web_reg
     page.click("text=保存筛选")
     page.wait_for_selector("ul.messages")
     page.click("nav.mainnav >> text=首页")
+    page.wait_for_url(f"{live_server.url}/")  # else main may still be the firms page's
     assert "科小企业" in page.locator("main").inner_text()
 
 
@@ -61,11 +62,11 @@ def test_outside_requests_are_caught(browser_context, live_server):
     probe = browser_context.new_page()
     try:
         probe.goto(f"{live_server.url}/accounts/login/")
-        probe.evaluate("fetch('http://example.com/x.js').catch(() => null)")
-        probe.wait_for_timeout(300)
+        # evaluate waits for the fetch to settle, so the guard has answered it by then (no fixed wait)
+        outcome = probe.evaluate("fetch('http://example.com/x.js').then(() => 'loaded', () => 'aborted')")
     finally:
         probe.close()
-    assert guard.seen == ["http://example.com/x.js"]
+    assert outcome == "aborted" and guard.seen == ["http://example.com/x.js"]
     guard.seen.clear()
 
 

@@ -21,6 +21,7 @@ def test_analyst_opens_the_funnel_and_drills_into_a_cohort(page, live_server, si
     page.select_option("select[name=stage]", "tech_sme")
     page.fill("input[name=year]", "2023")
     page.click("form.filters button[type=submit]")
+    page.wait_for_url("**year=2023**")  # the page before it has a funnel too
     page.wait_for_selector("#funnel-chart svg")  # ECharts drew the funnel (served locally)
     assert page.locator("#funnel table tbody tr").first.locator("td").nth(1).inner_text() == "5"
     row = page.locator("#cohorts tbody tr", has_text="2023")
@@ -33,7 +34,9 @@ def test_analyst_opens_the_funnel_and_drills_into_a_cohort(page, live_server, si
 def test_investor_searches_filters_by_stage_and_exports(page, live_server, sign_in, indexed):
     sign_in(page, Role.INVESTOR)
     page.click("nav.mainnav >> text=搜索")
-    page.wait_for_load_state("load")  # htmx (deferred) has bound the box: typing before that sends nothing
+    # loaded, so htmx (deferred) has bound the box: typing before that sends nothing. Waiting for the URL,
+    # not the load state, which the page before it is already in.
+    page.wait_for_url("**/search/")
     page.fill("#id_q", "昆山碳")
     page.wait_for_selector("#suggestions a", state="attached")  # as-you-type suggestions
     assert "昆山碳化硅材料有限公司" in page.locator("#suggestions").inner_text()
