@@ -53,6 +53,23 @@ def test_investor_searches_filters_by_stage_and_exports(page, live_server, sign_
     assert sorted(r[1] for r in rows[1:]) == ["无锡碳化硅半导体有限公司", "昆山晶合碳化硅科技有限公司"]
 
 
+def test_suggestions_stay_closed_once_enter_has_run_the_search(page, live_server, sign_in, indexed):
+    """Enter before the suggestions came (they follow the last key by 250 ms): their late answer must not
+    open the list over the hits."""
+    sign_in(page, Role.INVESTOR)
+    page.goto(f"{live_server.url}/search/")
+    page.evaluate("""window.suggestAnswers = 0; document.addEventListener("htmx:afterRequest", function (e) {
+        if (e.detail.target && e.detail.target.id === "suggestions") { window.suggestAnswers += 1; } });""")
+    with page.expect_response("**/search/suggest/**"):
+        page.fill("#id_q", "碳化硅")
+        page.press("#id_q", "Enter")
+    page.wait_for_selector('#total[data-total="6"]')
+    page.wait_for_function("window.suggestAnswers > 0")  # the late answer has been handled
+    assert page.locator("#suggestions a").count() == 0
+    page.fill("#id_q", "昆山碳")  # typing again brings them back
+    page.wait_for_selector("#suggestions a", state="attached")
+
+
 def test_officer_uploads_a_list_with_dry_run_and_imports(page, live_server, sign_in, pages_registry, tmp_path):
     from registry.models import Firm
 
