@@ -80,3 +80,19 @@ def test_analyst_home_and_offline_graphiql(page, live_server, sign_in, web_regis
     page.click(".graphiql-execute-button")
     page.wait_for_function("document.querySelector('.result-window') && "
                            "document.querySelector('.result-window').innerText.includes('totalCount')")
+
+
+def test_charts_keep_still_for_readers_who_ask_for_less_motion(page, live_server, sign_in, web_registry):
+    """prefers-reduced-motion turns the charts' animation off (the README's screenshots are taken so)."""
+    sign_in(page, Role.ANALYST)
+    animated = "echarts.getInstanceByDom(document.getElementById('funnel-chart')).getOption().animation"
+    page.goto(f"{live_server.url}/?year={web_registry['year']}")
+    page.wait_for_function("document.querySelector('#funnel-chart canvas') !== null")
+    assert page.evaluate(animated) is True
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server.url}/analytics/?year={web_registry['year']}")
+    page.wait_for_selector("#funnel-chart svg")
+    assert page.evaluate(animated) is False
+    page.goto(f"{live_server.url}/?year={web_registry['year']}")
+    page.wait_for_function("document.querySelector('#funnel-chart canvas') !== null")
+    assert page.evaluate(animated) is False
