@@ -50,6 +50,7 @@ def sign_out(page):
 
 
 def test_demo_screenshots(page, live_server, sign_in, demo_registry, tmp_path):
+    page.emulate_media(reduced_motion="reduce")  # charts drawn at once (web/static/web/charts.js), not mid-animation
     page.goto(f"{live_server.url}/")
     screenshot(page, "login")
 
@@ -122,7 +123,7 @@ def test_demo_screenshots(page, live_server, sign_in, demo_registry, tmp_path):
     page.wait_for_url("**/search/")  # loaded: htmx has bound the box
     page.fill("#id_q", "精密")
     page.press("#id_q", "Enter")
-    page.wait_for_selector("#total[data-total]")
+    page.wait_for_selector(".hit-name em")  # the query's hits, highlighted (the page before had the browse list)
     assert int(page.locator("#total").get_attribute("data-total")) > 0
     screenshot(page, "search")
     page.click("nav.mainnav >> text=首页")
