@@ -4,7 +4,6 @@ import json
 from collections import Counter
 
 import pytest
-
 from django.db import OperationalError
 from django.test import Client
 from graphql import get_introspection_query

@@ -2,8 +2,8 @@
 
 import csv
 import random
-from collections import Counter
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest

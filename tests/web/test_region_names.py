@@ -5,18 +5,17 @@ import review card and the analytics page with its drill-down and export; Chines
 import html as html_lib
 
 import pytest
-from django.utils import translation
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from importers.models import ImportReviewItem
 from registry.models import PolicyTarget, Region, Role, Stage
-from web.regions import local_name, tree
 from tests.web.conftest import KS_CANDIDATE_USCC, KS_USCC
 from tests.web.pages_data import BH, KS, indexed, pages_registry  # noqa: F401
 from tests.web.test_imports_page import small_list
 from tests.web.test_pages import _fresh, client_for, csv_rows  # noqa: F401 - the caches are cleared per test
+from web.regions import local_name, tree
 
 pytestmark = pytest.mark.django_db
 
