@@ -10,6 +10,7 @@ DEMO_FIRMS ?= 40000
 .PHONY: install browser demo serve test test-services bench clean
 
 $(INSTALLED): pyproject.toml
+	@echo "Installing Cultivar and its Python packages into $(VENV)/ (the first time: a few minutes, quietly)..."
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
@@ -24,12 +25,15 @@ browser:
 # Install, migrate, generate the demo registry (once), create the demo logins (kept when they
 # exist: `manage.py demo_setup --reset` for new ones), print where to start, serve on :8000 (gunicorn).
 # Safe to run again: nothing is regenerated or reset.
+# Static files are collected before the logins are printed, so the server answers right after them.
 demo: install
 	$(PY) manage.py migrate --noinput
+	@echo "Collecting static files (pages, charts, GraphiQL)..."
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --firms $(DEMO_FIRMS) --seed 1 --if-empty
 	$(PY) manage.py demo_setup
 	# The production server (gunicorn); uploads import inside the request in the embedded set-up: allow them time.
-	CULTIVAR_PYTHON=$(PY) GUNICORN_TIMEOUT=$${GUNICORN_TIMEOUT:-600} scripts/serve
+	CULTIVAR_PYTHON=$(PY) SERVE_MIGRATE=0 GUNICORN_TIMEOUT=$${GUNICORN_TIMEOUT:-600} scripts/serve
 
 # The production server (gunicorn, gunicorn.conf.py; GUNICORN_* variables): migrate, collectstatic, serve on :8000.
 serve: install

@@ -350,7 +350,7 @@ def test_progress_shows_outside_the_job_and_its_connection_is_closed_after(data_
     job = import_file(data_dir / "firms_master.csv", kind="firms", progress=peek)
     assert job.status == JobStatus.SUCCEEDED and job.processed > 0
     assert seen and seen[-1] == job.processed
-    deadline = time.monotonic() + 5  # a closed connection's server process ends a moment later (busy machine)
+    deadline = time.monotonic() + 60  # a closed connection's server process ends a moment later; a cap, not a bound
     while sessions() != before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sessions() == before

@@ -72,7 +72,8 @@ def test_reset_says_what_it_reset(demo_settings):
         assert user.check_password(new["password"]) and not user.check_password(old["password"])
 
 
-def test_printed_for_a_person(demo_settings):
+def test_printed_for_a_person(demo_settings, monkeypatch):
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
     make_demo_steps()
     out = io.StringIO()
     call_command("demo_setup", stdout=out)
@@ -80,6 +81,20 @@ def test_printed_for_a_person(demo_settings):
     for username in ("demo-officer", "demo-analyst", "demo-investor", "demo-admin"):
         assert username in text
     assert "320583 昆山市" in text and "http://127.0.0.1:8000/graphql" in text and "demo_setup --reset" in text
+
+
+@pytest.mark.parametrize("bind, start", [("127.0.0.1:8123", "http://127.0.0.1:8123/"),
+                                         ("0.0.0.0:8124", "http://127.0.0.1:8124/"),
+                                         ("unix:/tmp/cultivar.sock", "http://127.0.0.1:8000/")])
+def test_the_links_follow_the_port_the_server_is_given(demo_settings, monkeypatch, bind, start):
+    """`GUNICORN_BIND=127.0.0.1:8123 make demo` (8000 taken): the printed links name that port."""
+    monkeypatch.setenv("GUNICORN_BIND", bind)
+    make_demo_steps()
+    out = io.StringIO()
+    call_command("demo_setup", stdout=out)
+    assert f"Start at {start} " in out.getvalue() and f"{start}graphql" in out.getvalue()
+    if ":8000" not in start:
+        assert ":8000" not in out.getvalue()
 
 
 def test_refused_outside_debug(settings):

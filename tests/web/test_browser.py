@@ -51,6 +51,7 @@ def test_investor_signs_in_and_screens_firms(page, live_server, sign_in, web_reg
     page.click("text=保存筛选")
     page.wait_for_selector("ul.messages")
     page.click("nav.mainnav >> text=首页")
+    page.wait_for_url(f"{live_server.url}/")  # else main may still be the firms page's
     assert "科小企业" in page.locator("main").inner_text()
 
 
@@ -61,11 +62,11 @@ def test_outside_requests_are_caught(browser_context, live_server):
     probe = browser_context.new_page()
     try:
         probe.goto(f"{live_server.url}/accounts/login/")
-        probe.evaluate("fetch('http://example.com/x.js').catch(() => null)")
-        probe.wait_for_timeout(300)
+        # evaluate waits for the fetch to settle, so the guard has answered it by then (no fixed wait)
+        outcome = probe.evaluate("fetch('http://example.com/x.js').then(() => 'loaded', () => 'aborted')")
     finally:
         probe.close()
-    assert guard.seen == ["http://example.com/x.js"]
+    assert outcome == "aborted" and guard.seen == ["http://example.com/x.js"]
     guard.seen.clear()
 
 
@@ -79,3 +80,19 @@ def test_analyst_home_and_offline_graphiql(page, live_server, sign_in, web_regis
     page.click(".graphiql-execute-button")
     page.wait_for_function("document.querySelector('.result-window') && "
                            "document.querySelector('.result-window').innerText.includes('totalCount')")
+
+
+def test_charts_keep_still_for_readers_who_ask_for_less_motion(page, live_server, sign_in, web_registry):
+    """prefers-reduced-motion turns the charts' animation off (the README's screenshots are taken so)."""
+    sign_in(page, Role.ANALYST)
+    animated = "echarts.getInstanceByDom(document.getElementById('funnel-chart')).getOption().animation"
+    page.goto(f"{live_server.url}/?year={web_registry['year']}")
+    page.wait_for_function("document.querySelector('#funnel-chart canvas') !== null")
+    assert page.evaluate(animated) is True
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server.url}/analytics/?year={web_registry['year']}")
+    page.wait_for_selector("#funnel-chart svg")
+    assert page.evaluate(animated) is False
+    page.goto(f"{live_server.url}/?year={web_registry['year']}")
+    page.wait_for_function("document.querySelector('#funnel-chart canvas') !== null")
+    assert page.evaluate(animated) is False

@@ -21,6 +21,7 @@ def test_analyst_opens_the_funnel_and_drills_into_a_cohort(page, live_server, si
     page.select_option("select[name=stage]", "tech_sme")
     page.fill("input[name=year]", "2023")
     page.click("form.filters button[type=submit]")
+    page.wait_for_url("**year=2023**")  # the page before it has a funnel too
     page.wait_for_selector("#funnel-chart svg")  # ECharts drew the funnel (served locally)
     assert page.locator("#funnel table tbody tr").first.locator("td").nth(1).inner_text() == "5"
     row = page.locator("#cohorts tbody tr", has_text="2023")
@@ -33,7 +34,9 @@ def test_analyst_opens_the_funnel_and_drills_into_a_cohort(page, live_server, si
 def test_investor_searches_filters_by_stage_and_exports(page, live_server, sign_in, indexed):
     sign_in(page, Role.INVESTOR)
     page.click("nav.mainnav >> text=搜索")
-    page.wait_for_load_state("load")  # htmx (deferred) has bound the box: typing before that sends nothing
+    # loaded, so htmx (deferred) has bound the box: typing before that sends nothing. Waiting for the URL,
+    # not the load state, which the page before it is already in.
+    page.wait_for_url("**/search/")
     page.fill("#id_q", "昆山碳")
     page.wait_for_selector("#suggestions a", state="attached")  # as-you-type suggestions
     assert "昆山碳化硅材料有限公司" in page.locator("#suggestions").inner_text()
@@ -48,6 +51,23 @@ def test_investor_searches_filters_by_stage_and_exports(page, live_server, sign_
     text = open(info.value.path(), encoding="utf-8-sig").read()
     rows = list(csv.reader(io.StringIO(text)))
     assert sorted(r[1] for r in rows[1:]) == ["无锡碳化硅半导体有限公司", "昆山晶合碳化硅科技有限公司"]
+
+
+def test_suggestions_stay_closed_once_enter_has_run_the_search(page, live_server, sign_in, indexed):
+    """Enter before the suggestions came (they follow the last key by 250 ms): their late answer must not
+    open the list over the hits."""
+    sign_in(page, Role.INVESTOR)
+    page.goto(f"{live_server.url}/search/")
+    page.evaluate("""window.suggestAnswers = 0; document.addEventListener("htmx:afterRequest", function (e) {
+        if (e.detail.target && e.detail.target.id === "suggestions") { window.suggestAnswers += 1; } });""")
+    with page.expect_response("**/search/suggest/**"):
+        page.fill("#id_q", "碳化硅")
+        page.press("#id_q", "Enter")
+    page.wait_for_selector('#total[data-total="6"]')
+    page.wait_for_function("window.suggestAnswers > 0")  # the late answer has been handled
+    assert page.locator("#suggestions a").count() == 0
+    page.fill("#id_q", "昆山碳")  # typing again brings them back
+    page.wait_for_selector("#suggestions a", state="attached")
 
 
 def test_officer_uploads_a_list_with_dry_run_and_imports(page, live_server, sign_in, pages_registry, tmp_path):

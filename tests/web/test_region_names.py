@@ -1,15 +1,21 @@
 """Region names on English pages (web.regions.local_name, the `region_name` filter): Kunshan for 昆山市 on the
-firms table, the profile, candidates, the officer's home and the region picker; Chinese stays the default."""
+firms table, the profile, candidates, the officer's home, the region picker, the search suggestions, the
+import review card and the analytics page with its drill-down and export; Chinese stays the default."""
 
 import html as html_lib
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import translation
 
-from registry.models import Region, Role
-from web.regions import local_name, tree
+from importers.models import ImportReviewItem
+from registry.models import PolicyTarget, Region, Role, Stage
 from tests.web.conftest import KS_CANDIDATE_USCC, KS_USCC
+from tests.web.pages_data import BH, KS, indexed, pages_registry  # noqa: F401
+from tests.web.test_imports_page import small_list
 from tests.web.test_pages import _fresh, client_for, csv_rows  # noqa: F401 - the caches are cleared per test
+from web.regions import local_name, tree
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +79,56 @@ def test_the_region_picker_in_english(web_registry):
     assert "Jiangsu › Suzhou › Kunshan" in chosen
     chinese, _ = client_for(Role.ANALYST, username="zh-analyst")
     assert chinese.get("/regions/", {"q": "kunshan"}).json()["regions"][0]["name"] == "昆山市"
+
+
+def test_search_suggestions_in_english(indexed):
+    english, _ = client_for(Role.ANALYST, username="en-analyst", HTTP_ACCEPT_LANGUAGE="en")
+    body = page(english, reverse("web:search_suggest"), q="昆山")
+    assert "昆山碳化硅材料有限公司" in body and "Kunshan" in body and "昆山市" not in body
+    officer, _ = client_for(Role.OFFICER, [BH], username="en-officer", HTTP_ACCEPT_LANGUAGE="en")
+    body = page(officer, reverse("web:search_suggest"), q="无锡")
+    assert "Binhu District" in body and "滨湖区" not in body
+    chinese, _ = client_for(Role.ANALYST, username="zh-analyst")
+    assert "昆山市" in page(chinese, reverse("web:search_suggest"), q="昆山")
+
+
+def test_import_review_card_in_english(pages_registry):
+    officer, _ = client_for(Role.OFFICER, [KS], username="en-officer", HTTP_ACCEPT_LANGUAGE="en")
+    officer.post(reverse("web:imports"), {"kind": "recognitions", "stage": "tech_sme", "tier": "tech_sme",
+                                          "file": SimpleUploadedFile("list.csv", small_list(), content_type="text/csv")})
+    assert ImportReviewItem.objects.get().candidate_firm == pages_registry["ks1"]
+
+    def candidate_side(client):
+        body = page(client, reverse("web:import_review"))
+        return body.split("<section>", 2)[2].split("</section>", 1)[0]  # the list's row, then the candidate
+
+    card = candidate_side(officer)
+    assert pages_registry["ks1"].uscc in card and "Kunshan" in card and "昆山市" not in card
+    assert "(SRDI)" in card and "专精特新" not in card  # its stage in the page's language too
+    officer.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"  # the review queue is the officer's own
+    assert "昆山市" in candidate_side(officer)
+
+
+def test_analytics_and_its_drill_down_in_english(pages_registry):
+    PolicyTarget.objects.create(region_id=KS, stage=Stage.objects.get(code="hnte"), kind="stock", year=2023,
+                                target=4, source="测试方案")
+    english, _ = client_for(Role.ANALYST, username="en-analyst", HTTP_ACCEPT_LANGUAGE="en")
+    response = english.get(reverse("web:analytics"), {"year": 2023, "stage": "tech_sme", "region": KS})
+    body = html_lib.unescape(response.content.decode())
+    chooser = body.split('<select name="region">', 1)[1].split("</select>", 1)[0]
+    assert "Kunshan" in chooser and "Suzhou" in chooser and "苏州市" not in chooser and "昆山市" not in chooser
+    targets = body.split('id="targets"', 1)[1].split("</h2>", 1)[0]
+    assert "· Kunshan" in targets and "昆山市" not in targets
+
+    row = next(r for r in response.context["cohort_rows"] if r["entry_year"] == 2023)
+    drill = html_lib.unescape(english.get(row["link"]).content.decode())
+    heading = drill.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert heading.endswith("· Kunshan")
+    table = drill.split('id="cohort-firms"', 1)[1]
+    assert table.count("<td>Kunshan</td>") == 3 and "昆山市" not in table
+    export = csv_rows(english.get(reverse("web:analytics_export", args=["cohort-firms", "csv"]) + row["link"][row["link"].index("?"):]))
+    assert {r[3] for r in export[1:]} == {"Kunshan"}  # as the firms export: what the page shows
+
+    chinese, _ = client_for(Role.ANALYST, username="zh-analyst")
+    drill = html_lib.unescape(chinese.get(row["link"]).content.decode())
+    assert drill.split("<h1>", 1)[1].split("</h1>", 1)[0].endswith("· 昆山市") and "<td>昆山市</td>" in drill

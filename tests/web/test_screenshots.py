@@ -50,6 +50,7 @@ def sign_out(page):
 
 
 def test_demo_screenshots(page, live_server, sign_in, demo_registry, tmp_path):
+    page.emulate_media(reduced_motion="reduce")  # charts drawn at once (web/static/web/charts.js), not mid-animation
     page.goto(f"{live_server.url}/")
     screenshot(page, "login")
 
@@ -87,6 +88,7 @@ def test_demo_screenshots(page, live_server, sign_in, demo_registry, tmp_path):
     page.wait_for_function("document.querySelector('#funnel-chart canvas') !== null")
     screenshot(page, "home-analyst")
     page.click("nav.mainnav >> text=分析")
+    page.wait_for_url("**/analytics/")  # the analyst's home has a funnel too
     page.wait_for_selector("#funnel-chart svg, #funnel-chart canvas")
     screenshot(page, "analytics")
     page.locator("#cohorts tbody a.drill").first.click()
@@ -118,12 +120,13 @@ def test_demo_screenshots(page, live_server, sign_in, demo_registry, tmp_path):
     assert page.locator("#firm-table tbody tr").count() > 5
     screenshot(page, "firms")
     page.click("nav.mainnav >> text=搜索")
-    page.wait_for_load_state("load")
+    page.wait_for_url("**/search/")  # loaded: htmx has bound the box
     page.fill("#id_q", "精密")
     page.press("#id_q", "Enter")
-    page.wait_for_selector("#total[data-total]")
+    page.wait_for_selector(".hit-name em")  # the query's hits, highlighted (the page before had the browse list)
     assert int(page.locator("#total").get_attribute("data-total")) > 0
     screenshot(page, "search")
     page.click("nav.mainnav >> text=首页")
+    page.wait_for_url(f"{live_server.url}/")
     assert "昆山高企" in page.locator("main").inner_text()
     screenshot(page, "home-investor")

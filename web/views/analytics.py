@@ -26,6 +26,7 @@ from registry.analytics import tables
 from registry.cache import cached
 from registry.models import PolicyTarget, Region, Stage
 from web.access import page
+from web.regions import local_name
 
 FIRST_YEAR = 2000
 COHORT_YEARS = 6  # cohort table rows: the chosen year and the five before it
@@ -49,7 +50,7 @@ def region_choices(user):
         with_targets = PolicyTarget.objects.values("region_id")
         regions = Region.objects.filter(Q(level__in=[Region.Kind.PROVINCE, Region.Kind.CITY]) | Q(code__in=with_targets))
     indent = {Region.Kind.PROVINCE: 0, Region.Kind.CITY: 1, Region.Kind.DISTRICT: 2, Region.Kind.PARK: 3}
-    return [(r.code, "\u3000" * indent.get(r.level, 0) + r.name) for r in regions.order_by("path")]
+    return [(r.code, "\u3000" * indent.get(r.level, 0) + local_name(r)) for r in regions.order_by("path")]
 
 
 class AnalyticsForm(forms.Form):
@@ -78,7 +79,7 @@ class AnalyticsForm(forms.Form):
             raise ValidationError(_("未知的地区代码“%(code)s”。") % {"code": code}, code="unknown_region")
         paths = permissions.region_paths(self.user)
         if paths is not None and not any(region.path.startswith(p) for p in paths):
-            raise ValidationError(_("地区“%(name)s”不在您的辖区内。") % {"name": region.name}, code="out_of_scope")
+            raise ValidationError(_("地区“%(name)s”不在您的辖区内。") % {"name": local_name(region)}, code="out_of_scope")
         return code
 
     def clean_stage(self):
@@ -228,11 +229,16 @@ class CohortForm(forms.Form):
 
 
 def cohort_firms(form, user):
+    """The drill-down's rows, region names in the page's language: the page and its export both read
+    them from here (the export says what the page shows, as the firms export does)."""
     data = form.cleaned_data
-    return analytics.cohort_firms(
+    rows = analytics.cohort_firms(
         data["stage"], data["entry_year"], next_stage=data["next_stage"] or None, years_since_entry=data["years"],
         reached=data["reached"], region=data["region"] or None, user=user,
     )
+    for row in rows:
+        row["region_name"] = local_name(row["firm"].region)
+    return rows
 
 
 def _region_in_scope(form, user):
@@ -268,6 +274,7 @@ def cohort_page(request):
         "form": form, "page_obj": page_obj, "total": len(rows), "query": params.urlencode(),
         "stage_name": names.get(data["stage"], data["stage"]),
         "next_stage_name": names.get(data["next_stage"], data["next_stage"]) if data["next_stage"] else "",
+        "region_name": local_name(Region.objects.filter(code=data["region"]).first()) if data["region"] else "",
     })
 
 

@@ -27,7 +27,19 @@ DEMO_USERS = (
     ("demo-admin", Role.ADMIN, ()),
 )
 TOKEN_NAME = "demo"
-SITE = "http://127.0.0.1:8000"
+DEFAULT_BIND = "127.0.0.1:8000"  # gunicorn.conf.py's
+
+
+def site():
+    """Where the demo server answers: GUNICORN_BIND's address (`make demo` passes it on to the server), so
+    the printed links follow a port chosen by the user; a wildcard host is reached as 127.0.0.1."""
+    bind = os.environ.get("GUNICORN_BIND") or DEFAULT_BIND
+    if bind.startswith(("unix:", "fd://")) or ":" not in bind:
+        bind = DEFAULT_BIND
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 def logins_file():
@@ -68,11 +80,12 @@ class Command(BaseCommand):
         if len(fresh) < len(logins):
             out.print(f"Unchanged passwords and tokens were printed when they were made and are kept in "
                       f"{logins_file()}; `manage.py demo_setup --reset` issues new ones.")
-        out.print(f"Start at {SITE}/ and sign in as demo-officer (昆山市 and 苏州工业园区): targets, candidates and "
-                  f"certificates that lapse soon. Analysts: demo-analyst. Programmers: {SITE}/graphql with "
-                  f"'Authorization: Token <API token>'. Admin: {SITE}/admin/.")
+        start = site()
+        out.print(f"Start at {start}/ and sign in as demo-officer (昆山市 and 苏州工业园区): targets, candidates and "
+                  f"certificates that lapse soon. Analysts: demo-analyst. Programmers: {start}/graphql with "
+                  f"'Authorization: Token <API token>'. Admin: {start}/admin/.")
         out.finish({"logins": logins, "targets_imported": targets, "logins_file": str(logins_file()),
-                    "start": f"{SITE}/", "graphql": f"{SITE}/graphql"})
+                    "start": f"{start}/", "graphql": f"{start}/graphql"})
 
     def _login(self, username, role, codes, reset):
         """Make the login as it should be; secrets only when new or reset (None = unchanged)."""

@@ -26,13 +26,17 @@
       };
     }
   };
+  // No animation for readers who ask for less motion (and for the README's screenshots, taken so).
+  var animation = !(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
   function draw() {
     if (!window.echarts) { return; }
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var source = data(el.dataset.source);
       if (!source) { return; }
       var chart = echarts.init(el, null, {renderer: "svg"});
-      chart.setOption(builders[el.dataset.chart](source));
+      var option = builders[el.dataset.chart](source);
+      option.animation = animation;
+      chart.setOption(option);
       window.addEventListener("resize", function () { chart.resize(); });
     });
     // Heat shading of matrix and cohort cells, relative to the table's largest value.
