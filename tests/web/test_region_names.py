@@ -92,6 +92,16 @@ def test_search_suggestions_in_english(indexed):
     assert "昆山市" in page(chinese, reverse("web:search_suggest"), q="昆山")
 
 
+def test_search_hits_and_their_export_in_english(indexed):
+    english, _ = client_for(Role.OFFICER, [KS], username="en-officer", HTTP_ACCEPT_LANGUAGE="en")
+    hits = page(english, reverse("web:search"), q="碳化硅").split('id="total"', 1)[1]
+    assert "Kunshan" in hits and "昆山市" not in hits
+    export = csv_rows(english.get(reverse("web:search_export", args=["csv"]), {"q": "碳化硅"}))
+    assert {row[3] for row in export[1:]} == {"Kunshan"}  # as the firms export: what the page shows
+    chinese, _ = client_for(Role.OFFICER, [KS], username="zh-officer")
+    assert "昆山市" in page(chinese, reverse("web:search"), q="碳化硅").split('id="total"', 1)[1]
+
+
 def test_import_review_card_in_english(pages_registry):
     officer, _ = client_for(Role.OFFICER, [KS], username="en-officer", HTTP_ACCEPT_LANGUAGE="en")
     officer.post(reverse("web:imports"), {"kind": "recognitions", "stage": "tech_sme", "tier": "tech_sme",

@@ -23,6 +23,7 @@ from web import history
 from web.access import page
 from web.choices import local_name
 from web.templatetags.firm_links import firm_url
+from web.templatetags.web_format import region_name
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 20
@@ -115,7 +116,7 @@ def _hits_html(result):
         items.append(HIT_HTML.format(
             link=escape(firm_url(firm.uscc)), name=name,
             stage=escape(local_name(firm.current_stage)) if firm.current_stage_id else no_stage,
-            uscc=escape(firm.uscc), region=escape(firm.region.name),
+            uscc=escape(firm.uscc), region=escape(region_name(firm.region)),
             tier=f" · {escape(local_name(firm.current_tier))}" if firm.current_tier_id else "", snippets=snippets))
     return mark_safe("\n".join(items))
 
@@ -172,9 +173,9 @@ def export_rows(user, form):
                                       **form.filters)
         for item in result.hits:
             firm = item.firm
-            yield [firm.uscc, firm.name, firm.region_id, firm.region.name,
-                   firm.current_stage.name if firm.current_stage_id else "",
-                   firm.current_tier.name if firm.current_tier_id else "", "; ".join(firm.former_names or [])]
+            yield [firm.uscc, firm.name, firm.region_id, region_name(firm.region),
+                   local_name(firm.current_stage) if firm.current_stage_id else "",
+                   local_name(firm.current_tier) if firm.current_tier_id else "", "; ".join(firm.former_names or [])]
         after = result.next_cursor
         if not after:
             return
