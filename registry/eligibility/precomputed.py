@@ -171,21 +171,30 @@ def current_for(on):
     return None if row is None else Built(STATE, on, row[0])
 
 
-_names = {}  # (state id, evaluated_on, rebuilt_at) -> {"targets": …, "paths": …}: valid until the next rebuild
+_names = {}  # (state id, evaluated_on, rebuilt_at) -> kept_for's dict: valid until the next rebuild
+
+
+def kept_for(current):
+    """What is kept in this process for the ranking `current` (complete) until the next rebuild:
+    {"targets": {(stage, tier): key}, "paths": {region code: path}, "objects": {(model, pk): the
+    Region, Stage or Tier a page's firms carry}}. Editing a stage, tier, rule set or region marks
+    the ranking stale (registry.receivers), and only a rebuild — a new rebuilt_at, a new entry —
+    makes it complete again; None (not current): a fresh dict, kept by no one."""
+    fresh = {"targets": {}, "paths": {}, "objects": {}}
+    if current is None:
+        return fresh
+    key = (current.pk, current.evaluated_on, current.rebuilt_at)
+    if key not in _names:
+        _names.clear()
+        _names[key] = fresh
+    return _names[key]
 
 
 def target_and_path(current, stage, tier, region):
     """(CandidateRank target, region path or None) of a request, without a query when this ranking
     (`current`, complete) was asked for them before: a target's key and a region's path are kept
-    once read, until the next rebuild — as plan_for: editing a stage, tier, rule set or region marks
-    the ranking stale, and only a rebuild (a new rebuilt_at) makes it complete again."""
-    if current is None:
-        names = {"targets": {}, "paths": {}}
-    else:
-        if (current.pk, current.evaluated_on, current.rebuilt_at) not in _names:
-            _names.clear()
-            _names[current.pk, current.evaluated_on, current.rebuilt_at] = {"targets": {}, "paths": {}}
-        names = _names[current.pk, current.evaluated_on, current.rebuilt_at]
+    once read, until the next rebuild (kept_for)."""
+    names = kept_for(current)
     asked = (stage, tier or None) if isinstance(stage, str) and (tier is None or isinstance(tier, str)) else None
     key = names["targets"].get(asked)
     if key is None:
@@ -339,15 +348,18 @@ def _in_path(length):
 
 ORDER = "c.outcome_rank, c.score_key, c.gap, c.firm_id"
 RANK_COLUMNS = ("outcome_rank", "score_key", "gap", "rule_set", "unmet")  # what a page shows of a CandidateRank row
-_parts = {}  # vendor -> page_rows' table names, column list and per-model readers: built once per process
+_parts = {}  # vendor -> page_rows' table names, column list and firm reader: built once per process
 _statements = {}  # (vendor, path lengths) -> page_rows' SQL: one per shape, built once per process
 
 
-def _reader(db, model):
-    """(attnames, [(position, converter)]) of a model's concrete fields: Django's from_db_value, but
-    orjson for a plain JSONField (the stored explanations, a firm's former names, a region's aliases:
-    json.loads was a fifth of a page's Python)."""
-    fields = model._meta.concrete_fields
+def _json(value):
+    return value if value is None or not isinstance(value, (str, bytes)) else orjson.loads(value)
+
+
+def _firm_reader(db):
+    """(attnames, [(position, converter)]) of Firm's concrete fields: Django's from_db_value, but
+    orjson for a plain JSONField (former names; json.loads of the page's JSON was a fifth of its Python)."""
+    fields = Firm._meta.concrete_fields
     converters = []
     for at, field in enumerate(fields):
         if isinstance(field, JSONField) and field.decoder is None:
@@ -357,18 +369,12 @@ def _reader(db, model):
     return [f.attname for f in fields], converters
 
 
-def _json(value):
-    return value if value is None or not isinstance(value, (str, bytes)) else orjson.loads(value)
-
-
 def _page_parts(db):
     if db.vendor not in _parts:
-        models = [(Firm, "f"), (Region, "r"), (Stage, "s"), (Tier, "t")]
-        table = {alias: db.ops.quote_name(model._meta.db_table) for model, alias in [(CandidateRank, "c"), *models]}
+        table = {alias: db.ops.quote_name(model._meta.db_table) for model, alias in [(CandidateRank, "c"), (Firm, "f")]}
         names = ", ".join([*(f"c.{db.ops.quote_name(c)}" for c in RANK_COLUMNS),
-                           *(f"{alias}.{db.ops.quote_name(f.column)}" for model, alias in models
-                             for f in model._meta.concrete_fields)])
-        _parts[db.vendor] = (table, names, [(model, *_reader(db, model)) for model, _ in models])
+                           *(f"f.{db.ops.quote_name(f.column)}" for f in Firm._meta.concrete_fields)])
+        _parts[db.vendor] = (table, names, _firm_reader(db))
     return _parts[db.vendor]
 
 
@@ -385,25 +391,24 @@ def _page_statement(db, paths):
                 parts.append(f"SELECT * FROM (SELECT c.* FROM {table['c']} c WHERE {_in_path(len(path))} "
                              f"ORDER BY {ORDER} LIMIT %s) u{n}")
             where, source = "1 = 1", f"({' UNION ALL '.join(parts)}) c"
-        _statements[shape] = (
-            f"SELECT {names} FROM {source} JOIN {table['f']} f ON f.id = c.firm_id "
-            f"JOIN {table['r']} r ON r.code = f.region_id LEFT JOIN {table['s']} s ON s.id = f.current_stage_id "
-            f"LEFT JOIN {table['t']} t ON t.id = f.current_tier_id WHERE {where} "
-            f"ORDER BY {ORDER} LIMIT %s OFFSET %s")
+        _statements[shape] = (f"SELECT {names} FROM {source} JOIN {table['f']} f ON f.id = c.firm_id WHERE {where} "
+                              f"ORDER BY {ORDER} LIMIT %s OFFSET %s")
     return _statements[shape]
 
 
-def page_rows(key, paths, offset, first, total=None):
+def page_rows(key, paths, offset, first, total=None, kept=None):
     """(total, [(firm, outcome_rank, score_key, gap, rule_set, unmet)]) of one target's page in these
     disjoint region paths (scope_paths), each firm with its region, stage and tier loaded. The total
     is CandidateCount's (a few rows, not a count of up to 300,000; `total`: already read with the
     state, read_page); the page one ordered index range scan of offset + first rows per path (merged
-    when an officer has several regions), joined to the firm, its region, stage and tier.
+    when an officer has several regions), joined to the firm, made into Firm instances directly
+    (compiling the ORM's query took as long as running it); the CandidateRank columns stay plain
+    values.
 
-    The rows are made into Firm, Region, Stage and Tier instances directly (compiling the ORM's
-    select_related query took as long as running it), one per distinct region, stage and tier of
-    the page, shared by its firms as prefetch_related shares them; the CandidateRank columns stay
-    plain values."""
+    The firms' regions, stages and tiers come from `kept` (kept_for(current)["objects"]: read once
+    per rebuild, shared as prefetch_related shares them; a region not yet kept costs one query):
+    joining them fetched and decoded three more tables' columns for every row, 2–3× the rest of the
+    page's time at 1,000,000 firms."""
     if not paths:
         return 0, []
     if total is None:
@@ -411,7 +416,7 @@ def page_rows(key, paths, offset, first, total=None):
     if not total or not first:
         return total, []
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each attribute of the proxy is a thread-local lookup
-    _, _, readers = _page_parts(db)
+    _, _, (attnames, converters) = _page_parts(db)
     params = []
     for path in paths:
         params += [key, path] if path else [key]
@@ -420,33 +425,33 @@ def page_rows(key, paths, offset, first, total=None):
     with db.cursor() as cursor:
         cursor.execute(_page_statement(db, paths), [*params, first, offset])
         records = cursor.fetchall()
-    return total, _page_objects(records, readers)
-
-
-def _page_objects(records, readers):
-    out, shared = [], {}  # shared: (model, primary key) -> the page's one instance of it
     ranked = len(RANK_COLUMNS)
+    out = []
     for record in records:
-        objects, at = [], ranked
-        for model, attnames, converters in readers:
-            width = len(attnames)
-            pk = record[at]
-            if pk is None:
-                objects.append(None)
-            elif model is not Firm and (model, pk) in shared:
-                objects.append(shared[model, pk])
-            else:
-                values = list(record[at: at + width])
-                for position, convert in converters:
-                    values[position] = convert(values[position])
-                objects.append(model.from_db(DEFAULT_DB_ALIAS, attnames, values))
-                shared[model, pk] = objects[-1]
-            at += width
-        firm, region, stage, tier = objects
-        firm._state.fields_cache.update(region=region, current_stage=stage, current_tier=tier)
+        values = list(record[ranked:])
+        for position, convert in converters:
+            values[position] = convert(values[position])
         outcome, score_key, gap, rule_set, unmet = record[:ranked]
-        out.append((firm, outcome, score_key, gap, rule_set, _json(unmet)))
-    return out
+        out.append((Firm.from_db(DEFAULT_DB_ALIAS, attnames, values), outcome, score_key, gap, rule_set, _json(unmet)))
+    _attach_references([firm for firm, *_ in out], {} if kept is None else kept)
+    return total, out
+
+
+def _attach_references(firms, kept):
+    """Give each firm its region, current stage and tier from `kept` ({(model, pk): instance}), reading
+    the ones missing: the regions asked for, every stage and tier at once (a few dozen rows)."""
+    regions = {f.region_id for f in firms if (Region, f.region_id) not in kept}
+    if regions:
+        kept.update({(Region, code): region for code, region in Region.objects.in_bulk(regions).items()})
+    if any((f.current_stage_id is not None and (Stage, f.current_stage_id) not in kept)
+           or (f.current_tier_id is not None and (Tier, f.current_tier_id) not in kept) for f in firms):
+        kept.update({(Stage, stage.pk): stage for stage in Stage.objects.all()})
+        kept.update({(Tier, tier.pk): tier for tier in Tier.objects.all()})
+    for firm in firms:
+        firm._state.fields_cache.update(
+            region=kept[Region, firm.region_id],
+            current_stage=None if firm.current_stage_id is None else kept[Stage, firm.current_stage_id],
+            current_tier=None if firm.current_tier_id is None else kept[Tier, firm.current_tier_id])
 
 
 def total_if_current(on, key, paths):
@@ -487,7 +492,7 @@ def read_page(on, stage, tier, region, user, offset, first):
             if len(_seen) > 16:
                 _seen.clear()
             _seen[on] = current
-            return page_rows(key, paths, offset, first, total=found[1])
+            return page_rows(key, paths, offset, first, total=found[1], kept=kept_for(current)["objects"])
         _seen.pop(on, None)
         if found is None:
             return None

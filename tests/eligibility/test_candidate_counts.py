@@ -145,9 +145,10 @@ def test_the_total_is_read_from_the_counts_and_the_page_from_the_depth_index():
 
 @pytest.mark.django_db
 def test_a_page_after_a_rebuild_or_an_edit_is_checked_against_the_ranking_it_read():
-    """The names (target, region path) kept for the ranking the last read found are used only when
-    the state read with the total says it is still that ranking: after a rebuild the page reads it
-    anew, and once an edit has made the ranking incomplete the page is judged live."""
+    """The names (target, region path) and the regions, stages and tiers kept for the ranking the last
+    read found are used only when the state read with the total says it is still that ranking:
+    after a rebuild the page reads them anew, and once an edit has made the ranking incomplete the
+    page is judged live."""
     call_command("seed_demo", firms=120, seed=5, today=TODAY, no_index=True)
 
     def page():
@@ -163,7 +164,16 @@ def test_a_page_after_a_rebuild_or_an_edit_is_checked_against_the_ranking_it_rea
     items, total, sql = page()
     assert (items, total) == expected and len(sql) > 2
     assert len(page()[2]) == 2
-    region = Region.objects.get(code="320500")
-    region.save()  # an edit: the ranking is incomplete until rebuilt
+    # An edit of a region the page shows: the ranking is incomplete (judged live) until rebuilt, and
+    # the rebuilt ranking's pages carry the edited region, not the one kept for the last rebuild.
+    region = Region.objects.get(code=items[0]["firm"].region_id)
+    assert items[0]["firm"].region.name == region.name
+    region.name += "（新）"
+    region.save()
     items, total, sql = page()
     assert (items, total) == expected and any("registry_indicatoryear" in s for s in sql)  # judged live
+    assert items[0]["firm"].region.name == region.name
+    candidate_ranks.rebuild(TODAY)
+    items, total, sql = page()
+    assert (items, total) == expected and not any("registry_indicatoryear" in s for s in sql)
+    assert items[0]["firm"].region.name == region.name
