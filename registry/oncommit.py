@@ -7,8 +7,6 @@ Django drops the hooks of a rolled-back transaction or savepoint, and with them 
 queued" mark, so a retry queues again.
 """
 
-import functools
-
 from django.db import transaction
 
 
@@ -16,21 +14,19 @@ def queued(tag, using=None):
     """True when a hook registered with `tag` (on_commit_once) waits for this transaction's commit."""
     connection = transaction.get_connection(using)
     return connection.in_atomic_block and any(
-        getattr(func, "once_per_commit", None) == tag for _, func, *_ in connection.run_on_commit)
+        getattr(func, "once_per_commit", func) == tag for _, func, *_ in connection.run_on_commit)
 
 
 def on_commit_once(func, tag=None, *, robust=False, using=None):
-    """transaction.on_commit(func), unless a hook with the same `tag` (default: `func` itself) is queued
-    in this transaction already. True when this call queued it. Outside a transaction `func` runs
-    now, as with on_commit."""
-    tag = func if tag is None else tag
+    """transaction.on_commit(func), unless a hook with the same `tag` is queued in this transaction
+    already. True when this call queued it. No tag: `func` itself is the tag (a module function);
+    with one, `func` is marked with it (a closure made for this call). Outside a transaction `func`
+    runs now, as with on_commit."""
+    if tag is None:
+        tag = func
     if queued(tag, using):
         return False
-
-    @functools.wraps(func)  # its name in Django's log of a failed robust hook
-    def hook():
-        return func()
-
-    hook.once_per_commit = tag
-    transaction.on_commit(hook, using=using, robust=robust)
+    if tag is not func:
+        func.once_per_commit = tag
+    transaction.on_commit(func, using=using, robust=robust)
     return True
