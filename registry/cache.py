@@ -32,10 +32,10 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import transaction
 from django.utils import timezone
 
 from registry.models import RegistryVersion
+from registry.oncommit import on_commit_once, queued
 from registry.permissions import region_paths, role_of
 
 logger = logging.getLogger(__name__)
@@ -58,18 +58,16 @@ def _bump():
             [RegistryVersion(name=NAME, token=token, changed_at=now)], ignore_conflicts=True)
 
 
-def _pending(connection):
+def _pending(using=None):
     """True when this transaction has written and its version change waits for the commit."""
-    return connection.in_atomic_block and any(func is _bump for _, func, _ in connection.run_on_commit)
+    return queued(_bump, using)
 
 
 def changed(**_signal_kwargs):
-    """The registry was written: a new data version once the transaction commits (once per transaction)."""
-    connection = transaction.get_connection()
-    if not _pending(connection):
-        # robust: a failed change is logged and must not hide the other commit hooks (search index);
-        # the answers' expiry bounds how long it is missed.
-        transaction.on_commit(_bump, robust=True)
+    """The registry was written: a new data version once the transaction commits (once per transaction).
+    robust: a failed change is logged and must not hide the other commit hooks (search index); the
+    answers' expiry bounds how long it is missed."""
+    on_commit_once(_bump, robust=True)
 
 
 def scope_key(user):
@@ -84,7 +82,7 @@ def cached(fn, *args, user=None, **kwargs):
     """fn(*args, user=user, **kwargs), remembered per data version, scope, date and arguments."""
     seconds = settings.ANALYTICS_CACHE_SECONDS
     scope = scope_key(user)
-    if seconds <= 0 or scope is None or _pending(transaction.get_connection()):
+    if seconds <= 0 or scope is None or _pending():
         return fn(*args, user=user, **kwargs)
     try:
         described = json.dumps([fn.__module__, fn.__qualname__, args, kwargs, scope,
@@ -114,7 +112,7 @@ def count(queryset):
     """queryset.count(), remembered per data version and the statement itself. Only for querysets over
     what the data version follows (firms, recognitions, indicators, regions, chains, the ladder)."""
     seconds = settings.ANALYTICS_CACHE_SECONDS
-    if seconds <= 0 or _pending(transaction.get_connection(queryset.db)):
+    if seconds <= 0 or _pending(queryset.db):
         return queryset.count()
     try:
         sql, params = queryset.query.sql_with_params()

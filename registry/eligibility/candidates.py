@@ -146,19 +146,20 @@ OUTCOMES = ("eligible", "not_eligible", "missing_data")  # by CandidateRank.outc
 
 
 def stored_page(rows):
-    """Candidates from CandidateRank rows (with their firm): the stored sort key and explanation."""
-    return [Candidate(firm=row.firm, eligible=row.outcome_rank == 0, outcome=OUTCOMES[row.outcome_rank],
-                      score=None if row.score_key >= 1e17 else -row.score_key, gap=row.gap, unmet=row.unmet,
-                      rule_set=row.rule_set) for row in rows]
+    """Candidates from the stored ranking's rows (precomputed.page_rows: the firm, then the stored sort
+    key and explanation)."""
+    return [Candidate(firm=firm, eligible=outcome == 0, outcome=OUTCOMES[outcome],
+                      score=None if score_key >= 1e17 else -score_key, gap=gap, unmet=unmet, rule_set=rule_set)
+            for firm, outcome, score_key, gap, rule_set, unmet in rows]
 
 
 def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=20, offset=0, live=None):
     """Rank the candidates for a target stage/tier in a region, for the user's scope.
 
     The page comes from CandidateRank, explanations included, when it was built for this evaluation
-    date and is complete (registry.eligibility.precomputed): a count and one indexed query. Else
-    every candidate is judged live and the page explained (`live=True` forces that: the reference
-    the tests compare with).
+    date and is complete (registry.eligibility.precomputed.read_page): the state with the count, and
+    one indexed query; `live=False` reads it whether current or not. Else every candidate is judged
+    live and the page explained (`live=True` forces that: the reference the tests compare with).
     """
     from registry.eligibility import precomputed
 
@@ -167,10 +168,13 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
         first = 20
     if first < 0 or first > MAX_PAGE:
         raise field_error("first", f"first must be between 0 and {MAX_PAGE}.", code="page_size")
-    current = precomputed.current_for(on) if live is None else None
-    if current is not None or live is False:
-        key, path = precomputed.target_and_path(current, stage, tier, region)
-        total, page = precomputed.page_rows(key, precomputed.scope_paths(path, user), offset, first)
+    if live is False:  # the stored rows, current or not
+        key, path = precomputed.target_and_path(None, stage, tier, region)
+        found = precomputed.page_rows(key, precomputed.scope_paths(path, user), offset, first)
+    else:
+        found = None if live else precomputed.read_page(on, stage, tier, region, user, offset, first)
+    if found is not None:
+        total, page = found
         return CandidatePage(stored_page(page) if total else [], total, offset, evaluation_year(on))
     stage, tier = resolve_target(stage, tier)
     firms = Firm.objects.all()

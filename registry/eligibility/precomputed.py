@@ -26,8 +26,9 @@ import datetime
 import json
 from typing import NamedTuple
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max
+from django.db.models import BooleanField, Count, ExpressionWrapper, JSONField, Max
 from django.utils import timezone
 
 from registry.analytics.precomputed import analyze, hold_for_rebuild, refreshable
@@ -170,21 +171,30 @@ def current_for(on):
     return None if row is None else Built(STATE, on, row[0])
 
 
-_names = {}  # (state id, evaluated_on, rebuilt_at) -> {"targets": …, "paths": …}: valid until the next rebuild
+_names = {}  # (state id, evaluated_on, rebuilt_at) -> kept_for's dict: valid until the next rebuild
+
+
+def kept_for(current):
+    """What is kept in this process for the ranking `current` (complete) until the next rebuild:
+    {"targets": {(stage, tier): key}, "paths": {region code: path}, "objects": {(model, pk): the
+    Region, Stage or Tier a page's firms carry}}. Editing a stage, tier, rule set or region marks
+    the ranking stale (registry.receivers), and only a rebuild — a new rebuilt_at, a new entry —
+    makes it complete again; None (not current): a fresh dict, kept by no one."""
+    fresh = {"targets": {}, "paths": {}, "objects": {}}
+    if current is None:
+        return fresh
+    key = (current.pk, current.evaluated_on, current.rebuilt_at)
+    if key not in _names:
+        _names.clear()
+        _names[key] = fresh
+    return _names[key]
 
 
 def target_and_path(current, stage, tier, region):
     """(CandidateRank target, region path or None) of a request, without a query when this ranking
     (`current`, complete) was asked for them before: a target's key and a region's path are kept
-    once read, until the next rebuild — as plan_for: editing a stage, tier, rule set or region marks
-    the ranking stale, and only a rebuild (a new rebuilt_at) makes it complete again."""
-    if current is None:
-        names = {"targets": {}, "paths": {}}
-    else:
-        if (current.pk, current.evaluated_on, current.rebuilt_at) not in _names:
-            _names.clear()
-            _names[current.pk, current.evaluated_on, current.rebuilt_at] = {"targets": {}, "paths": {}}
-        names = _names[current.pk, current.evaluated_on, current.rebuilt_at]
+    once read, until the next rebuild (kept_for)."""
+    names = kept_for(current)
     asked = (stage, tier or None) if isinstance(stage, str) and (tier is None or isinstance(tier, str)) else None
     key = names["targets"].get(asked)
     if key is None:
@@ -325,75 +335,165 @@ def scope_paths(path, user=None):
     return [p for p in inside if not any(p != q and p.startswith(q) for q in inside)]
 
 
-def _in_path(key, path):
-    """WHERE clause of one target's rows in one region path, in the form the ordered indexes are built
-    on: nationally candidate_order; a province, city or district its candidate_order_depthN, whose
-    leading expression SUBSTRING(region_path, 1, 7·depth) is written here the same way."""
-    if not path:
-        return "c.target = %s", [key]
+def _in_path(length):
+    """WHERE clause of one target's rows in a region path of this length (0: national), in the form
+    the ordered indexes are built on: nationally candidate_order; a province, city or district its
+    candidate_order_depthN, whose leading expression SUBSTRING(region_path, 1, 7·depth) is written
+    here the same way. Its parameters: the target, then the path (none nationally)."""
+    if not length:
+        return "c.target = %s"
     function = "SUBSTR" if connection.vendor == "sqlite" else "SUBSTRING"  # as Django's Substr compiles it
-    return f"c.target = %s AND {function}(c.region_path, 1, {len(path):d}) = %s", [key, path]
+    return f"c.target = %s AND {function}(c.region_path, 1, {length:d}) = %s"
 
 
 ORDER = "c.outcome_rank, c.score_key, c.gap, c.firm_id"
-_parts = {}  # vendor -> page_rows' table names, column list and per-model readers: built once per process
+RANK_COLUMNS = ("outcome_rank", "score_key", "gap", "rule_set", "unmet")  # what a page shows of a CandidateRank row
+_parts = {}  # vendor -> page_rows' table names, column list and firm reader: built once per process
+_statements = {}  # (vendor, path lengths) -> page_rows' SQL: one per shape, built once per process
+
+
+def _json(value):
+    return value if value is None or not isinstance(value, (str, bytes)) else orjson.loads(value)
+
+
+def _firm_reader(db):
+    """(attnames, [(position, converter)]) of Firm's concrete fields: Django's from_db_value, but
+    orjson for a plain JSONField (former names; json.loads of the page's JSON was a fifth of its Python)."""
+    fields = Firm._meta.concrete_fields
+    converters = []
+    for at, field in enumerate(fields):
+        if isinstance(field, JSONField) and field.decoder is None:
+            converters.append((at, _json))
+        elif hasattr(field, "from_db_value"):
+            converters.append((at, lambda value, convert=field.from_db_value: convert(value, None, db)))
+    return [f.attname for f in fields], converters
 
 
 def _page_parts(db):
     if db.vendor not in _parts:
-        models = [(CandidateRank, "c"), (Firm, "f"), (Region, "r"), (Stage, "s"), (Tier, "t")]
-        table = {alias: db.ops.quote_name(model._meta.db_table) for model, alias in models}
-        names = ", ".join(f"{alias}.{db.ops.quote_name(f.column)}" for model, alias in models
-                          for f in model._meta.concrete_fields)
-        readers = [(model, [f.attname for f in model._meta.concrete_fields],
-                    [(at, f.from_db_value) for at, f in enumerate(model._meta.concrete_fields)
-                     if hasattr(f, "from_db_value")]) for model, _ in models]
-        _parts[db.vendor] = (table, names, readers)
+        table = {alias: db.ops.quote_name(model._meta.db_table) for model, alias in [(CandidateRank, "c"), (Firm, "f")]}
+        names = ", ".join([*(f"c.{db.ops.quote_name(c)}" for c in RANK_COLUMNS),
+                           *(f"f.{db.ops.quote_name(f.column)}" for f in Firm._meta.concrete_fields)])
+        _parts[db.vendor] = (table, names, _firm_reader(db))
     return _parts[db.vendor]
 
 
-def page_rows(key, paths, offset, first):
-    """(total, [CandidateRank with .firm, its region, stage and tier loaded]) of one target's page in
-    these disjoint region paths (scope_paths). The total is CandidateCount's (a few rows, not a count
-    of up to 300,000); the page one ordered index range scan of offset + first rows per path (merged
-    when an officer has several regions), joined to the firm, its region, stage and tier, the rows
-    made into model instances directly — compiling the ORM's select_related query took as long as
-    running it."""
+def _page_statement(db, paths):
+    """page_rows' SQL for these paths' depths (the path lengths are in the SQL: the index expressions)."""
+    shape = (db.vendor, tuple(len(path) for path in paths))
+    if shape not in _statements:
+        table, names, _ = _page_parts(db)
+        if len(paths) == 1:
+            where, source = _in_path(len(paths[0])), f"{table['c']} c"
+        else:  # each region's first offset + first rows, by its index; the merge orders them
+            parts = []
+            for n, path in enumerate(paths):
+                parts.append(f"SELECT * FROM (SELECT c.* FROM {table['c']} c WHERE {_in_path(len(path))} "
+                             f"ORDER BY {ORDER} LIMIT %s) u{n}")
+            where, source = "1 = 1", f"({' UNION ALL '.join(parts)}) c"
+        _statements[shape] = (f"SELECT {names} FROM {source} JOIN {table['f']} f ON f.id = c.firm_id WHERE {where} "
+                              f"ORDER BY {ORDER} LIMIT %s OFFSET %s")
+    return _statements[shape]
+
+
+def page_rows(key, paths, offset, first, total=None, kept=None):
+    """(total, [(firm, outcome_rank, score_key, gap, rule_set, unmet)]) of one target's page in these
+    disjoint region paths (scope_paths), each firm with its region, stage and tier loaded. The total
+    is CandidateCount's (a few rows, not a count of up to 300,000; `total`: already read with the
+    state, read_page); the page one ordered index range scan of offset + first rows per path (merged
+    when an officer has several regions), joined to the firm, made into Firm instances directly
+    (compiling the ORM's query took as long as running it); the CandidateRank columns stay plain
+    values.
+
+    The firms' regions, stages and tiers come from `kept` (kept_for(current)["objects"]: read once
+    per rebuild, shared as prefetch_related shares them; a region not yet kept costs one query):
+    joining them fetched and decoded three more tables' columns for every row, 2–3× the rest of the
+    page's time at 1,000,000 firms."""
     if not paths:
         return 0, []
-    total = count_of(key, paths)
+    if total is None:
+        total = count_of(key, paths)
     if not total or not first:
         return total, []
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each attribute of the proxy is a thread-local lookup
-    table, names, readers = _page_parts(db)
-    if len(paths) == 1:
-        where, params = _in_path(key, paths[0])
-        source = f"{table['c']} c"
-    else:  # each region's first offset + first rows, by its index; the merge orders them
-        parts, params = [], []
-        for n, path in enumerate(paths):
-            clause, values = _in_path(key, path)
-            parts.append(f"SELECT * FROM (SELECT c.* FROM {table['c']} c WHERE {clause} ORDER BY {ORDER} LIMIT %s) u{n}")
-            params += [*values, offset + first]
-        where, source = "1 = 1", f"({' UNION ALL '.join(parts)}) c"
+    _, _, (attnames, converters) = _page_parts(db)
+    params = []
+    for path in paths:
+        params += [key, path] if path else [key]
+        if len(paths) > 1:
+            params.append(offset + first)
     with db.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {names} FROM {source} JOIN {table['f']} f ON f.id = c.firm_id "
-            f"JOIN {table['r']} r ON r.code = f.region_id LEFT JOIN {table['s']} s ON s.id = f.current_stage_id "
-            f"LEFT JOIN {table['t']} t ON t.id = f.current_tier_id WHERE {where} "
-            f"ORDER BY {ORDER} LIMIT %s OFFSET %s", [*params, first, offset])
+        cursor.execute(_page_statement(db, paths), [*params, first, offset])
         records = cursor.fetchall()
+    ranked = len(RANK_COLUMNS)
     out = []
     for record in records:
-        objects, at = [], 0
-        for model, attnames, converters in readers:
-            values = list(record[at: at + len(attnames)])
-            at += len(attnames)
-            for position, convert in converters:
-                values[position] = convert(values[position], None, db)
-            objects.append(None if values[0] is None else model.from_db(DEFAULT_DB_ALIAS, attnames, values))
-        row, firm, region, stage, tier = objects
-        firm._state.fields_cache.update(region=region, current_stage=stage, current_tier=tier)
-        row._state.fields_cache["firm"] = firm
-        out.append(row)
+        values = list(record[ranked:])
+        for position, convert in converters:
+            values[position] = convert(values[position])
+        outcome, score_key, gap, rule_set, unmet = record[:ranked]
+        out.append((Firm.from_db(DEFAULT_DB_ALIAS, attnames, values), outcome, score_key, gap, rule_set, _json(unmet)))
+    _attach_references([firm for firm, *_ in out], {} if kept is None else kept)
     return total, out
+
+
+def _attach_references(firms, kept):
+    """Give each firm its region, current stage and tier from `kept` ({(model, pk): instance}), reading
+    the ones missing: the regions asked for, every stage and tier at once (a few dozen rows)."""
+    regions = {f.region_id for f in firms if (Region, f.region_id) not in kept}
+    if regions:
+        kept.update({(Region, code): region for code, region in Region.objects.in_bulk(regions).items()})
+    if any((f.current_stage_id is not None and (Stage, f.current_stage_id) not in kept)
+           or (f.current_tier_id is not None and (Tier, f.current_tier_id) not in kept) for f in firms):
+        kept.update({(Stage, stage.pk): stage for stage in Stage.objects.all()})
+        kept.update({(Tier, tier.pk): tier for tier in Tier.objects.all()})
+    for firm in firms:
+        firm._state.fields_cache.update(
+            region=kept[Region, firm.region_id],
+            current_stage=None if firm.current_stage_id is None else kept[Stage, firm.current_stage_id],
+            current_tier=None if firm.current_tier_id is None else kept[Tier, firm.current_tier_id])
+
+
+def total_if_current(on, key, paths):
+    """(rebuilt_at, total) when the ranking is complete for `on`, else None — the state row and
+    CandidateCount's total in one statement (read_page)."""
+    state_table = connection.ops.quote_name(PipelineState._meta.db_table)
+    if paths:
+        count_table = connection.ops.quote_name(CandidateCount._meta.db_table)
+        total = (f"(SELECT SUM(n) FROM {count_table} WHERE target = %s "
+                 f"AND region_path IN ({', '.join(['%s'] * len(paths))}))")
+        params = [key, *paths]
+    else:
+        total, params = "0", []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT rebuilt_at, {total} FROM {state_table} WHERE name = %s AND complete = %s "
+                       "AND evaluated_on = %s", [*params, STATE, True, connection.ops.adapt_datefield_value(on)])
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1] or 0)
+
+
+_seen = {}  # evaluated_on -> Built: the ranking found complete for it by the last read (read_page)
+
+
+def read_page(on, stage, tier, region, user, offset, first):
+    """(total, page_rows' rows) of a page from the ranking when it is complete for `on`, else None
+    (answer live). Two statements: the state with the total, then the page. The target and region
+    path come from target_and_path's names for the ranking the last read found; the state read
+    with the total says whether it is still that one (same rebuilt_at). When not — rebuilt since —
+    the names are taken for the new one and the total read again."""
+    for _ in range(3):
+        current = _seen.get(on) or current_for(on)
+        if current is None:
+            return None
+        key, path = target_and_path(current, stage, tier, region)
+        paths = scope_paths(path, user)
+        found = total_if_current(on, key, paths)
+        if found is not None and found[0] == current.rebuilt_at:
+            if len(_seen) > 16:
+                _seen.clear()
+            _seen[on] = current
+            return page_rows(key, paths, offset, first, total=found[1], kept=kept_for(current)["objects"])
+        _seen.pop(on, None)
+        if found is None:
+            return None
+    return None  # rebuilt under us again and again: answer live

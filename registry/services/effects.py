@@ -20,8 +20,8 @@ once the write commits.
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
 
+from registry.oncommit import on_commit_once, queued
 from registry.signals import firms_changed
 
 # What a batch changed: which side effects it needs.
@@ -113,12 +113,10 @@ def queue_rebuild(note, after_commit=False):
             cache.delete(REBUILD_QUEUED)  # nothing queued: the next write must try again
             raise
 
-    connection = transaction.get_connection()
-    if any(getattr(callback, "_queues_rebuild", False) for _, callback, *_ in connection.run_on_commit):
+    if queued(REBUILD_QUEUED):
         return  # this transaction queued it already: later batches of the same write add nothing
     if not (pipeline.is_complete() or candidates.is_complete()):
         return
     if not after_commit:
         mark()
-    queue._queues_rebuild = True
-    transaction.on_commit(queue)
+    on_commit_once(queue, REBUILD_QUEUED)

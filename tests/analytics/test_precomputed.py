@@ -24,7 +24,7 @@ from registry.models import (
     Stage,
 )
 from registry.services import record_certification, revoke_certification, upsert_firm, upsert_indicators
-from registry.services.effects import RECOGNITIONS, after_write
+from registry.services.effects import REBUILD_QUEUED, RECOGNITIONS, after_write
 
 TODAY = datetime.date(2026, 11, 23)
 pytestmark = pytest.mark.django_db
@@ -196,7 +196,7 @@ def test_large_change_keeps_tables_answering_until_the_rebuild(db, settings, cli
             status=CertificationStatus.REVOKED, revoked_on=TODAY)  # a bulk change of many firms
         after_write(Firm.objects.exclude(pk=firm.pk).values_list("id", flat=True), changed=RECOGNITIONS)
         after_write(Firm.objects.exclude(pk=firm.pk).values_list("id", flat=True), changed=RECOGNITIONS)
-    rebuilds = [callback for callback in callbacks if getattr(callback, "_queues_rebuild", False)]
+    rebuilds = [callback for callback in callbacks if getattr(callback, "once_per_commit", None) == REBUILD_QUEUED]
     assert len(rebuilds) == 1  # one rebuild, however many batches the write had; not run yet (pending)
     assert precomputed.is_complete() and candidate_ranks.ready_for(TODAY)
     assert all(s.behind_since is not None for s in PipelineState.objects.all())
@@ -234,7 +234,7 @@ def test_never_built_tables_answer_live_and_queue_no_rebuild(db, settings, djang
     settings.ANALYTICS_INLINE_REFRESH_MAX_FIRMS = 5
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         after_write(Firm.objects.values_list("id", flat=True), changed=RECOGNITIONS)
-    assert not [c for c in callbacks if getattr(c, "_queues_rebuild", False)]
+    assert not [c for c in callbacks if getattr(c, "once_per_commit", None) == REBUILD_QUEUED]
     assert funnel(STAGES, 2024) == funnel(STAGES, 2024, live=True) and funnel(STAGES, 2024)["steps"][0]["count"] > 0
 
 
@@ -244,7 +244,6 @@ def test_write_during_a_running_rebuild_queues_another(db, monkeypatch, django_c
     from django.core.cache import cache
 
     from registry.models import PipelineState
-    from registry.services.effects import REBUILD_QUEUED
 
     call_command("seed_demo", firms=30, seed=5, today=TODAY, no_index=True)
     monkeypatch.setattr(precomputed, "rebuild_running", lambda group: True)
@@ -256,7 +255,7 @@ def test_write_during_a_running_rebuild_queues_another(db, monkeypatch, django_c
                              revoked_on=TODAY)
     assert reach_before and sorted(FirmStageReach.objects.filter(firm=firm).values_list("stage_id", flat=True)) == (
         reach_before)  # not refreshed: the queued rebuild will
-    queued = [c for c in callbacks if getattr(c, "_queues_rebuild", False)]
+    queued = [c for c in callbacks if getattr(c, "once_per_commit", None) == REBUILD_QUEUED]
     assert len(queued) == 1 and not PipelineState.objects.filter(behind_since__isnull=False).exists()
     monkeypatch.setattr("registry.tasks.rebuild_precomputed_tables.delay", lambda: calls.append(1))
     calls = []

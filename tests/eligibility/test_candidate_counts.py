@@ -117,9 +117,9 @@ def test_the_total_is_read_from_the_counts_and_the_page_from_the_depth_index():
     find_candidates("hnte", region="320500", on=TODAY, first=20)
     with CaptureQueriesContext(connection) as queries:
         page = find_candidates("hnte", region="320500", on=TODAY, first=20)
-    # The target and the region's path are known from the last read of this ranking: the state, the
-    # total and the page.
-    assert len(queries.captured_queries) == 3, [q["sql"] for q in queries.captured_queries]
+    # The target and the region's path are known from the last read of this ranking: the state with
+    # the total, and the page.
+    assert len(queries.captured_queries) == 2, [q["sql"] for q in queries.captured_queries]
     assert page.total == CandidateRank.objects.filter(target="hnte", region_path__startswith="320000/320500/").count() > 0
     sql = [q["sql"] for q in queries.captured_queries]
     assert not any("COUNT(" in s.upper() and "candidaterank" in s for s in sql), sql
@@ -141,3 +141,39 @@ def test_the_total_is_read_from_the_counts_and_the_page_from_the_depth_index():
             cursor.execute("EXPLAIN QUERY PLAN " + page_sql)
             plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
             assert "candidate_order_depth2" in plan and "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.django_db
+def test_a_page_after_a_rebuild_or_an_edit_is_checked_against_the_ranking_it_read():
+    """The names (target, region path) and the regions, stages and tiers kept for the ranking the last
+    read found are used only when the state read with the total says it is still that ranking:
+    after a rebuild the page reads them anew, and once an edit has made the ranking incomplete the
+    page is judged live."""
+    call_command("seed_demo", firms=120, seed=5, today=TODAY, no_index=True)
+
+    def page():
+        with CaptureQueriesContext(connection) as queries:
+            found = find_candidates("hnte", region="320500", on=TODAY, first=20)
+        return [vars(c) for c in found.items], found.total, [q["sql"] for q in queries.captured_queries]
+
+    live = find_candidates("hnte", region="320500", on=TODAY, first=20, live=True)
+    expected = ([vars(c) for c in live.items], live.total)
+    assert page()[:2] == expected and expected[1] > 0
+    assert len(page()[2]) == 2
+    candidate_ranks.rebuild(TODAY)  # a new rebuilt_at: the kept names were for the last one
+    items, total, sql = page()
+    assert (items, total) == expected and len(sql) > 2
+    assert len(page()[2]) == 2
+    # An edit of a region the page shows: the ranking is incomplete (judged live) until rebuilt, and
+    # the rebuilt ranking's pages carry the edited region, not the one kept for the last rebuild.
+    region = Region.objects.get(code=items[0]["firm"].region_id)
+    assert items[0]["firm"].region.name == region.name
+    region.name += "（新）"
+    region.save()
+    items, total, sql = page()
+    assert (items, total) == expected and any("registry_indicatoryear" in s for s in sql)  # judged live
+    assert items[0]["firm"].region.name == region.name
+    candidate_ranks.rebuild(TODAY)
+    items, total, sql = page()
+    assert (items, total) == expected and not any("registry_indicatoryear" in s for s in sql)
+    assert items[0]["firm"].region.name == region.name

@@ -142,7 +142,7 @@ def test_a_rolled_back_write_changes_nothing(analyst):
             raise RuntimeError("roll back")
     except RuntimeError:
         pass
-    assert not cache._pending(transaction.get_connection())
+    assert not cache._pending()
     assert cache.version() == version
     assert cache.cached(fn, 2024, user=analyst)["call"] == 1
 

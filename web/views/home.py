@@ -86,7 +86,7 @@ def officer_context(request):
         data={"before": today + datetime.timedelta(days=LAPSING_WINDOWS[0])},
         queryset=certifications_visible_to(user, Certification.objects.select_related("firm", "tier")),
     ).qs.order_by("valid_until", "id")[:10])
-    totals = cached(candidate_totals, user=user)
+    totals = cached(candidate_totals, [s.code for s in stages if s.region_id is None], user=user)
     candidates = [(stage, totals[stage.code]) for stage in stages if stage.code in totals]
     pool = dict(pool_entries(user).order_by().values_list("status").annotate(n=Count("id")))
     return {
@@ -109,16 +109,17 @@ def firms_per_stage(*, user=None):
     return counts
 
 
-def candidate_totals(*, user=None):
-    """{national rung code: its candidates in the user's scope, or None when no rules are in force}.
-    Remembered per data version and day (the ranking is rebuilt under a new version): the five
-    counts over the stored ranking were most of a warm officer's home at 1,000,000 firms."""
+def candidate_totals(codes, *, user=None):
+    """{national rung code (`codes`, the home's stages already read): its candidates in the user's
+    scope, or None when no rules are in force}. Remembered per data version and day (the ranking is
+    rebuilt under a new version): the five counts over the stored ranking were most of a warm
+    officer's home at 1,000,000 firms."""
     totals = {}
-    for stage in Stage.objects.filter(region__isnull=True).order_by("rank"):
+    for code in codes:
         try:
-            totals[stage.code] = find_candidates(stage.code, user=user, first=0).total
+            totals[code] = find_candidates(code, user=user, first=0).total
         except ValidationError:  # no rules in force for this rung
-            totals[stage.code] = None
+            totals[code] = None
     return totals
 
 
