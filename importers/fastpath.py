@@ -253,7 +253,9 @@ class FastImport:
             background.wait()
             cursor.execute(f"ALTER TABLE {self.stage} ADD PRIMARY KEY (line)")
             cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
-            cursor.execute(f"ANALYZE {self.stage}")
+            # The columns the set-based statements join and filter on (the others only pass through): about
+            # half the time of a whole-table ANALYZE, and the row count is updated all the same.
+            cursor.execute(f"ANALYZE {self.stage} (line, uscc, problem)")
 
     def per_row(self, convert, lines, frame, fast, slow):
         """The rows not staged, through the per-row code, in file order."""
@@ -433,9 +435,10 @@ class FastImport:
 
     def duplicates(self, cursor):
         """Run.prepare's duplicate rule: the first row of a (USCC, number or date) key imports."""
+        # Keys seen twice, by hashing (no sort of the whole list; most lists have none), then their later rows.
         cursor.execute(f"""UPDATE {STAGE} s SET problem = 'duplicate', first_line = d.first
-            FROM (SELECT line, min(line) OVER (PARTITION BY uscc, dkey) AS first FROM {STAGE}) d
-            WHERE s.line = d.line AND d.first < s.line""")
+            FROM (SELECT uscc, dkey, min(line) AS first FROM {STAGE} GROUP BY uscc, dkey HAVING count(*) > 1) d
+            WHERE s.uscc = d.uscc AND s.dkey = d.dkey AND s.line > d.first""")
         if cursor.rowcount:
             self.run.counts["duplicates"] += cursor.rowcount
             self._report(cursor, "duplicate",
@@ -657,8 +660,8 @@ class FastFirms(FastImport):
         scope = self.run.scope
         if scope is None:  # every region allowed: only the duplicates, no lookup of the registry's firms
             cursor.execute(f"""UPDATE {FIRM_STAGE} s SET problem = 'duplicate', first_line = d.counted
-                FROM (SELECT line, min(line) OVER (PARTITION BY uscc) AS counted FROM {FIRM_STAGE}) d
-                WHERE s.line = d.line AND d.line > d.counted""")
+                FROM (SELECT uscc, min(line) AS counted FROM {FIRM_STAGE} GROUP BY uscc HAVING count(*) > 1) d
+                WHERE s.uscc = d.uscc AND s.line > d.counted""")
         else:
             self._scope_flags(cursor, scope)
         if not cursor.rowcount:
