@@ -56,6 +56,7 @@ from registry.services.staged import (
     StagedRecognitions,
     create_firm_stage,
     create_stage,
+    new_firm_changes,
 )
 
 from .cleaning import _SLASH_YEAR_LAST_RE as _YEAR_LAST
@@ -560,6 +561,11 @@ class FastFirms(FastImport):
             "registered_capital": amount[sel], "capital_text": amount[sel], "registered_capital_currency": currency[sel],
             **{f: text[f].iloc[sel].replace("", None).to_numpy() for f in self.names},
         })[~long]
+        staged["changes"] = new_firm_changes({
+            "name": staged["name"].to_numpy(), "founded_on": staged["founded_on"].to_numpy(),
+            "main_products": staged["main_products"].to_numpy(), "registered_capital": staged["capital_text"].to_numpy(),
+            "registered_capital_currency": staged["registered_capital_currency"].to_numpy(),
+            "region": staged["region_id"].to_numpy()})
         return ok, staged
 
     def _amounts(self, cells: pd.Series, ok):
