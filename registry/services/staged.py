@@ -27,7 +27,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-
 from django.db import connection
 from django.utils import timezone
 

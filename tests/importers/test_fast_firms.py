@@ -247,7 +247,9 @@ def test_new_firm_changes_are_the_json_of_the_fields_a_row_gives():
 
     from registry.services.staged import new_firm_changes
 
-    column = lambda *values: np.array(values, dtype=object)  # noqa: E731
+    def column(*values):
+        return np.array(values, dtype=object)
+
     rows = new_firm_changes({
         "name": column("甲公司", 'A "引号" \\ 公司', "丙\t公司"),
         "founded_on": column("2015-03-02", None, None),

@@ -231,8 +231,6 @@ def test_audit_of_recorded_recognitions_with_every_detail_and_a_non_iso_datestyl
     """The fast path writes a recorded recognition's audit `changes` as JSON text: dates as their text
     (ISO forced for the job, whatever the session's DateStyle), the list's constant details serialised
     once. Same history as per row, with an authority needing JSON escapes, a batch and its year."""
-    from django.db import connection
-
     options = {"tier": "hnte", "authority": '江苏省"科技"厅\\高新处', "batch": "2024年第一批", "level": "provincial"}
     plain = [MIXED[0], MIXED[8], f"10,昆山辛科技有限公司,{make_uscc('320583', serial=9108)},昆山市,GR2024009,2024-06-30\n"]
     trails = {}
