@@ -6,7 +6,11 @@ from django.db import models
 
 class AuditEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # History, not a live relation: no database foreign key or index (SET_NULL stays: Django applies it
+    # when a user is deleted, one UPDATE that scans this table, a rare admin act). Each import writes an
+    # audit row per firm and recognition; the key cost one lookup of the user per row at COMMIT.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              db_constraint=False, db_index=False)
     via = models.CharField(max_length=60, blank=True, help_text="Door the change came in by: admin, api, import job 12, sweep…")
     action = models.CharField(max_length=30)
     model = models.CharField(max_length=40)

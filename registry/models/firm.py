@@ -38,13 +38,17 @@ class Firm(BulkReadModel):
     technologies = models.TextField("核心技术", blank=True)
     listing_status = models.CharField(max_length=14, choices=ListingStatus.choices, default=ListingStatus.UNLISTED)
 
-    # Derived state, kept right by registry.services only.
+    # Derived state, kept right by registry.services only. No database foreign key (PROTECT stays: Django
+    # enforces it on delete): every value is copied from one of the firm's own certifications, whose
+    # stage and tier keys the database checks; a database key here only re-checked them, one lookup per
+    # firm at COMMIT — 2 of the firm list's 5 deferred checks (docs/registry.md "Write pipeline performance").
     current_stage = models.ForeignKey(
         "registry.Stage", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False,
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     current_tier = models.ForeignKey(
-        "registry.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        "registry.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False,
+        db_constraint=False,
     )
     latest_indicators = models.ForeignKey(
         "registry.IndicatorYear", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,

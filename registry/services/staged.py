@@ -21,9 +21,12 @@ and compare counts, row reports, records, renewal links, current stages and audi
 """
 
 import json
+import re
 from array import array
 from typing import ClassVar
 
+import numpy as np
+import pandas as pd
 from django.db import connection
 from django.utils import timezone
 
@@ -62,6 +65,7 @@ class StagedRecognitions:
         actor = audit.actor_or_none(self.actor)
         params = {"now": timezone.now(), "today": self.today, "actor": actor.pk if actor else None, "via": self.via,
                   "tier": self.tier.id, "stage": self.tier.stage_id}
+        _iso_dates(cursor)
         cursor.execute(f"""CREATE TEMP TABLE {TOUCHED} (firm_id bigint NOT NULL, cert_id bigint,
                            new_firm boolean NOT NULL DEFAULT false) ON COMMIT DROP""")
         self.counts["firms_created"] += self.create_firms(cursor, params)
@@ -103,7 +107,8 @@ class StagedRecognitions:
             ), audit AS (
                 INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
                 SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', id::text, id,
-                       jsonb_build_object('name', jsonb_build_array(''::text, name), 'region', jsonb_build_array(NULL, region_id))
+                       ('{{"name": ["", ' || to_json(name)::text || '], "region": [null, ' || to_json(region_id)::text
+                        || ']}}')::jsonb  -- {{"name": ["", name], "region": [null, region]}}, as text (_json_object)
                 FROM firms
             ), touched AS (
                 INSERT INTO {TOUCHED} (firm_id, new_firm) SELECT id, true FROM firms
@@ -182,7 +187,10 @@ class StagedRecognitions:
     def insert_new(self, cursor, params):
         """A firm's first record of the tier: one INSERT … SELECT and its audit rows."""
         values, constants = self._row_values()
-        names = ", ".join(values)
+        per_row = [k for k, v in values.items() if v.startswith("s.")]
+        names = ", ".join(per_row)
+        changes, json_params = _json_object(per_row, dates=("issued_on", "valid_from", "valid_until"),
+                                            constants={k: self.base[k] for k in values if k not in per_row})
         cursor.execute(f"""
             WITH created AS (
                 INSERT INTO registry_certification (firm_id, stage_id, tier_id, status, renews_id, revoked_on,
@@ -196,13 +204,13 @@ class StagedRecognitions:
                 RETURNING id, firm_id, {names}
             ), audit AS (
                 INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
-                SELECT %(now)s, %(actor)s, %(via)s, 'record', 'certification', id::text, firm_id,
-                       {_json_object(values)} FROM created
+                SELECT %(now)s, %(actor)s, %(via)s, 'record', 'certification', id::text, firm_id, {changes}
+                FROM created
             ), touched AS (
                 INSERT INTO {TOUCHED} (firm_id, cert_id) SELECT firm_id, id FROM created
             )
             SELECT count(*) FROM created""", {
-            **params, **constants, **self._provenance(), "authority": self.base.get("authority", ""),
+            **params, **constants, **json_params, **self._provenance(), "authority": self.base.get("authority", ""),
             "level": self.base["level"], "batch": self.base.get("batch", ""), "batch_year": self.base.get("batch_year")})
         self.counts["created"] += cursor.fetchone()[0]
 
@@ -251,11 +259,25 @@ class StagedRecognitions:
                                 [firm_ids, cert_ids])
 
 
-def _json_object(columns) -> str:
-    """SQL for jsonb_build_object('c', c, …) over these columns, built as JSON text and parsed once:
-    about half the time of jsonb_build_object on 100,000 rows (docs/registry.md "Write pipeline performance")."""
-    pairs = " || ', ' || ".join(f"'\"{c}\": ' || coalesce(to_json({c})::text, 'null')" for c in columns)
-    return f"('{{' || {pairs} || '}}')::jsonb"
+def _json_object(columns, dates=(), constants=None) -> tuple[str, dict]:
+    """(SQL, params) for jsonb_build_object('c', c, …) over these columns plus `constants` (the same value
+    on every row, serialised once in Python), built as JSON text and parsed once: about half the time of
+    jsonb_build_object on 100,000 rows. Columns in `dates` are written as their text, ISO under the
+    DateStyle that _iso_dates sets: to_json of a date cost a third of the whole audit expression
+    (docs/registry.md "Write pipeline performance")."""
+    pairs = [f"""coalesce('"{c}": "' || {c}::text || '"', '"{c}": null')""" if c in dates
+             else f"'\"{c}\": ' || coalesce(to_json({c})::text, 'null')" for c in columns]
+    params = {}
+    if constants:
+        params["json_constants"] = json.dumps(constants, ensure_ascii=False)[1:-1]  # "k": v, … without the braces
+        pairs.append("%(json_constants)s::text")
+    return "('{' || " + " || ', ' || ".join(pairs) + " || '}')::jsonb", params
+
+
+def _iso_dates(cursor):
+    """date::text as YYYY-MM-DD for the rest of this transaction, whatever the server's DateStyle (the
+    audit JSON above; ISO is PostgreSQL's and Django's default, so this changes nothing else)."""
+    cursor.execute("SET LOCAL DateStyle = 'ISO'")
 
 
 def _ids(cursor, sql) -> array:
@@ -289,7 +311,47 @@ def create_firm_stage(cursor):
         line integer NOT NULL, uscc text NOT NULL, name text NOT NULL, name_norm text NOT NULL,
         region_id text NOT NULL, region_named boolean NOT NULL, in_scope boolean NOT NULL,
         founded_on date, main_products text, registered_capital numeric, capital_text text,
-        registered_capital_currency text, problem text, first_line integer) ON COMMIT DROP""")
+        registered_capital_currency text, changes text NOT NULL, problem text, first_line integer) ON COMMIT DROP""")
+
+
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what a JSON string literal must escape
+
+
+def new_firm_changes(columns: dict) -> np.ndarray:
+    """The audit `changes` of creating each staged firm, as JSON text (FIRM_STAGE's `changes`): for each
+    field the row gives (not None), [the model's default, the value] — what upsert_firm records (audit.diff
+    of a new firm, dates and amounts as text). `columns`: {field of STAGED_FIRM_FIELDS: values, None where
+    the row does not give it}, the amount as its text. Built from whole columns in Python while the list is
+    read (one %-format a row, a template per set of fields given); in SQL (to_json of six fields,
+    concat_ws) it was half the cost of a new firm's audit row."""
+    template = Firm()
+    olds = {"name": template.name, "main_products": template.main_products,
+            "registered_capital_currency": template.registered_capital_currency}
+    n = len(columns["name"])
+    pattern = np.zeros(n, dtype=np.int64)  # bit i: the row gives field i
+    cells, quoted = [], []
+    for bit, field in enumerate(STAGED_FIRM_FIELDS):
+        values = np.asarray(columns[field], dtype=object)
+        given = ~pd.isna(values)
+        pattern |= given.astype(np.int64) << bit
+        texts = values.tolist()
+        if not given.all() or not all(type(v) is str for v in texts):
+            texts = [str(v) if g else "" for v, g in zip(texts, given.tolist())]
+        # One regex over the whole column; a value needing an escape (rare) makes the column go through json.dumps.
+        plain = not _JSON_ESCAPED.search("".join(texts))
+        cells.append(np.array(texts if plain else [json.dumps(t, ensure_ascii=False) for t in texts], dtype=object))
+        quoted.append(plain)
+    out = np.empty(n, dtype=object)
+    for code in np.unique(pattern).tolist():
+        fields = [i for i in range(len(STAGED_FIRM_FIELDS)) if code >> i & 1]
+        parts = []
+        for i in fields:
+            old = json.dumps(olds.get(STAGED_FIRM_FIELDS[i]), ensure_ascii=False).replace("%", "%%")
+            parts.append(f'"{STAGED_FIRM_FIELDS[i]}": [{old}, ' + ('"%s"' if quoted[i] else "%s") + "]")
+        text = "{" + ", ".join(parts) + "}"
+        rows = np.flatnonzero(pattern == code)
+        out[rows] = [text % values for values in zip(*(cells[i][rows].tolist() for i in fields))]
+    return out
 
 
 class StagedFirms:
@@ -351,16 +413,7 @@ class StagedFirms:
         defaults["d_main_products"] = template.main_products
         defaults["d_registered_capital_currency"] = template.registered_capital_currency
         defaults = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in defaults.items()}
-        # One object, the fields the row gives (a NULL field is left out by concat_ws): a new firm's
-        # defaults are '' or NULL and a given value is never ''. Built as JSON text and parsed once: about
-        # half the time of jsonb_strip_nulls(jsonb_build_object(…)) on 100,000 rows (docs/registry.md).
-        olds = {"name": template.name, "main_products": template.main_products,
-                "registered_capital_currency": template.registered_capital_currency}
-        changes = "('{' || concat_ws(', ', " + ", ".join(
-            f"CASE WHEN s.{self._column(k)} IS NOT NULL "
-            f"THEN '\"{k}\": [' || %(o_{k})s::text || ', ' || to_json({self._NEW_JSON[k]})::text || ']' END"
-            for k in STAGED_FIRM_FIELDS) + ") || '}')::jsonb"
-        defaults.update({f"o_{k}": json.dumps(olds.get(k)) for k in STAGED_FIRM_FIELDS})
+        # The audit `changes` come staged as JSON text (new_firm_changes): only parsed here.
         cursor.execute(f"""
             WITH firms AS (
                 INSERT INTO registry_firm ({", ".join(columns)})
@@ -370,7 +423,7 @@ class StagedFirms:
                 RETURNING id, uscc
             ), audit AS (
                 INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
-                SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', f.id::text, f.id, {changes}
+                SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', f.id::text, f.id, s.changes::jsonb
                 FROM firms f JOIN {FIRM_STAGE} s ON s.uscc = f.uscc AND s.problem IS NULL
             ), touched AS (
                 INSERT INTO {TOUCHED} (firm_id) SELECT id FROM firms

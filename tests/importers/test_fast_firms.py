@@ -236,3 +236,32 @@ def test_fast_firm_list_dry_run_writes_nothing_and_a_second_import_nothing_new(t
     assert (first.created, again.created, again.updated, again.unchanged) == (120, 0, 0, 120)
     assert registry_state() == state  # not a firm, audit row or alias more
     assert used == [120, 120, 120]
+
+
+def test_new_firm_changes_are_the_json_of_the_fields_a_row_gives():
+    """The staged audit `changes` of new firms (registry.services.staged.new_firm_changes): one object per
+    row with [default, value] for each field given, escapes where a value needs them, valid JSON."""
+    import json
+
+    import numpy as np
+
+    from registry.services.staged import new_firm_changes
+
+    def column(*values):
+        return np.array(values, dtype=object)
+
+    rows = new_firm_changes({
+        "name": column("甲公司", 'A "引号" \\ 公司', "丙\t公司"),
+        "founded_on": column("2015-03-02", None, None),
+        "main_products": column(None, "芯片", None),
+        "registered_capital": column("5.8", None, "4500"),
+        "registered_capital_currency": column("CNY", None, "USD"),
+        "region": column("320583", "110105", "320583"),
+    })
+    assert [json.loads(r) for r in rows] == [
+        {"name": ["", "甲公司"], "founded_on": [None, "2015-03-02"], "registered_capital": [None, "5.8"],
+         "registered_capital_currency": ["", "CNY"], "region": [None, "320583"]},
+        {"name": ["", 'A "引号" \\ 公司'], "main_products": ["", "芯片"], "region": [None, "110105"]},
+        {"name": ["", "丙\t公司"], "registered_capital": [None, "4500"], "registered_capital_currency": ["", "USD"],
+         "region": [None, "320583"]},
+    ]

@@ -223,3 +223,31 @@ def test_fast_path_keeps_officers_in_their_regions(tmp_path):
     # line 5 imports (the firm is in Kunshan) but its 姑苏区 disagrees with its USCC's 昆山市: said, both named
     assert [(e[0], "320508" in e[2] and "320583" in e[2]) for e in results["fast"][0][1] if e[3] == "warning"] == \
         [(5, True)]
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_audit_of_recorded_recognitions_with_every_detail_and_a_non_iso_datestyle(tmp_path):
+    """The fast path writes a recorded recognition's audit `changes` as JSON text: dates as their text
+    (ISO forced for the job, whatever the session's DateStyle), the list's constant details serialised
+    once. Same history as per row, with an authority needing JSON escapes, a batch and its year."""
+    options = {"tier": "hnte", "authority": '江苏省"科技"厅\\高新处', "batch": "2024年第一批", "level": "provincial"}
+    plain = [MIXED[0], MIXED[8], f"10,昆山辛科技有限公司,{make_uscc('320583', serial=9108)},昆山市,GR2024009,2024-06-30\n"]
+    trails = {}
+    for mode in ("per_row", "fast"):
+        reset_registry()
+        if mode == "fast":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL DateStyle = 'SQL, DMY'")  # a date would print as 10/01/2024
+                cursor.execute("SELECT DATE '2024-01-10'::text")
+                assert cursor.fetchone()[0] == "10/01/2024"
+        job = import_file(write(tmp_path, f"{mode}.csv", plain), kind="recognitions", options=options,
+                          per_row=mode == "per_row")
+        assert (job.status, job.created) == ("succeeded", 3)
+        trails[mode] = audit_trail()
+    assert trails["fast"] == trails["per_row"]
+    recorded = [e.changes for e in AuditEvent.objects.filter(action="record", model="certification")]
+    first = next(c for c in recorded if c["certificate_no"] == "GR2024001")
+    assert first["issued_on"] == "2024-01-10" and first["valid_until"] == "2027-01-09"
+    assert (first["authority"], first["batch"], first["batch_year"], first["level"]) == (
+        options["authority"], "2024年第一批", 2024, "provincial")

@@ -1,0 +1,68 @@
+"""What deleting a user, a tier or a firm does, now that the audit actor and a firm's current stage and tier
+have no database foreign key (registry 0016): Django's on_delete keeps the product's promises."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import ProtectedError
+
+from registry.models import AuditEvent, Certification, Firm, Tier
+from registry.services import record_certification, upsert_firm
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+
+
+def test_deleting_a_user_keeps_their_audit_rows_without_an_actor(firm):
+    user = get_user_model().objects.create_user("officer_keys", password="x")
+    upsert_firm(firm.uscc, name="审计保留科技有限公司", actor=user, via="api")
+    rows = AuditEvent.objects.filter(firm_id=firm.pk, actor=user)
+    ids = list(rows.values_list("id", flat=True))
+    assert ids
+    user.delete()
+    kept = AuditEvent.objects.filter(id__in=ids)
+    assert kept.count() == len(ids)  # history stays
+    assert set(kept.values_list("actor_id", flat=True)) == {None}  # SET_NULL, applied by Django
+
+
+def test_a_tier_that_is_a_firms_current_tier_cannot_be_deleted(firm):
+    # A tier nobody holds a recognition of, so only the firm's current_tier protects it.
+    tier = Tier.objects.exclude(id__in=Certification.objects.values("tier_id")).first()
+    Firm.objects.filter(pk=firm.pk).update(current_tier=tier, current_stage=tier.stage)
+    with pytest.raises(ProtectedError) as raised:
+        tier.delete()
+    assert firm.pk in {obj.pk for obj in raised.value.protected_objects if isinstance(obj, Firm)}
+    with pytest.raises(ProtectedError) as raised:
+        tier.stage.delete()
+    assert any(isinstance(obj, Firm) and obj.pk == firm.pk for obj in raised.value.protected_objects)
+    assert Tier.objects.filter(pk=tier.pk).exists()
+
+
+def test_deleting_a_firm_removes_its_recognitions_and_keeps_its_audit(firm, today):
+    record_certification(firm, "hnte", D(2025, 11, 20), certificate_no="GR202532009999", today=today)
+    firm.refresh_from_db()
+    assert firm.current_tier.code == "hnte"
+    audit_ids = list(AuditEvent.objects.filter(firm_id=firm.pk).values_list("id", flat=True))
+    assert audit_ids
+    firm_id = firm.pk
+    firm.delete()
+    assert not Certification.objects.filter(firm_id=firm_id).exists()  # CASCADE
+    assert AuditEvent.objects.filter(id__in=audit_ids).count() == len(audit_ids)
+
+
+def test_only_the_history_and_derived_columns_lost_their_database_keys():
+    def keys(table):
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, table)
+        return ({c["columns"][0] for c in constraints.values() if c["foreign_key"]},
+                {c["columns"][0] for c in constraints.values() if c["index"] and len(c["columns"]) == 1})
+
+    firm_keys, firm_indexes = keys("registry_firm")
+    assert "region_id" in firm_keys and not {"current_stage_id", "current_tier_id"} & firm_keys
+    assert "current_tier_id" in firm_indexes  # the firm filter by tier still reads an index
+    audit_keys, audit_indexes = keys("registry_auditevent")
+    assert "actor_id" not in audit_keys and "actor_id" not in audit_indexes
+    assert {"firm_id", "at"} <= audit_indexes
+    assert {"firm_id", "stage_id", "tier_id"} <= keys("registry_certification")[0]
