@@ -54,7 +54,6 @@ from search.locks import FileLock
 from search.source import (
     DESCRIPTION_FRAGMENT_CHARS,
     EXACT_BOOST,
-    FACET_FIELDS,
     FILTER_FIELDS,
     FINGERPRINT_BOOST,
     HIGHLIGHT_FIELDS,
@@ -69,16 +68,26 @@ from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, terms
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: chain_set, rank_key
+SCHEMA_VERSION = 3  # 2: chain_set, rank_key; 3: t_all, f_ladder, f_city, dense chain_set
 KEYWORD_FIELDS = (
     "names_exact", "fingerprints", "pinyin_full", "pinyin_initials", "uscc", "uscc_grams",
     "stage", "tier", "region_path", "region_city", "chains", "chain_set", "rank_key",
+    "f_ladder", "f_city",
 )
-# The column each facet is counted on. Chains are many per firm, and tantivy counts a multi-valued
-# column ~18x slower than a single-valued one (1M firms: ~28 ms against 1.5 ms when every firm
-# matches), so the chain facet counts ``chain_set`` — a firm's chains as ONE value — and splits its
-# few distinct combinations into per-chain counts (``_chain_counts``).
-FACET_COLUMNS = {**FACET_FIELDS, "chain": "chain_set"}
+# Every text token of a firm in one field (docs only, no positions): "every query term in some text
+# field" is then an intersection of plain posting lists, led by the rarest term, instead of an
+# intersection of per-term unions over six fields; the per-field scoring runs only on its matches.
+ALL_TEXT = "t_all"
+# The columns the facets are counted on, each single-valued and DENSE (every firm has exactly one
+# value, NO_VALUE when it has none): tantivy reads an optional column through its index of present
+# documents (1M registry firms, a third without a stage: stage 10.8 ms and tier 17.3 ms against
+# 2.7 ms for the dense city column) and a multi-valued one ~18x slower than a single-valued one.
+# So stage and tier share ``f_ladder`` ("stage|tier", a dozen combinations), and the chain facet
+# counts ``chain_set`` — a firm's chains as ONE value; ``_split_counts`` turns the few distinct
+# values of a column into each facet's counts.
+FACET_COLUMNS = {"stage": "f_ladder", "tier": "f_ladder", "region": "f_city", "chain": "chain_set"}
+NO_VALUE = "~"  # a facet column's value for "none": not a stage, tier, region or chain code
+LADDER_SEPARATOR = "|"  # never inside a stage or tier code
 CHAIN_SEPARATOR = " "  # never inside a chain code (see base._CHAIN_CODE)
 USCC_GRAM = MIN_USCC_FRAGMENT  # a fragment matches when all its grams are in the code
 ID_LIMIT = 10**12  # browse_key packs (stage rank, id) into one sortable integer
@@ -89,7 +98,6 @@ FACET_SEGMENT_SIZE = 10_000
 # Answers kept per process while the index is unchanged (see ResultCache): a few hundred searches of
 # ~10 KB each (20 hits with highlights, facets).
 RESULT_CACHE_SIZE = 256
-TOTAL_AGGREGATION = "_total"  # not a facet name (base.FACETS)
 SCORED_FETCH = 256  # hits a ranked page fetches at least (see EmbeddedBackend._scored_page)
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
@@ -117,13 +125,25 @@ def _rank_score(raw: float) -> float:
     return float(f"{raw:.4e}")
 
 
-def _chain_counts(chain_sets: Mapping[str, int]) -> dict[str, int]:
-    """Per-chain firm counts from counts of chain combinations (a firm's chains are distinct, so
-    each firm adds one to each of its chains)."""
+def _facet_values(facet: str, value: str) -> list[str]:
+    """The codes one facet column value stands for (see FACET_COLUMNS)."""
+    if value == NO_VALUE:
+        return []
+    if facet in ("stage", "tier"):
+        stage, _, tier = value.partition(LADDER_SEPARATOR)
+        return [stage if facet == "stage" else tier]
+    if facet == "chain":  # a firm's chains are distinct: it adds one to each of them
+        return value.split(CHAIN_SEPARATOR)
+    return [value]
+
+
+def _split_counts(facet: str, column_counts: Mapping[str, int]) -> dict[str, int]:
+    """A facet's firm counts from the counts of its column's values."""
     counts: dict[str, int] = {}
-    for chain_set, count in chain_sets.items():
-        for chain in chain_set.split(CHAIN_SEPARATOR):
-            counts[chain] = counts.get(chain, 0) + count
+    for value, count in column_counts.items():
+        for code in _facet_values(facet, value):
+            if code:
+                counts[code] = counts.get(code, 0) + count
     return counts
 
 
@@ -136,14 +156,19 @@ def document_fields(firm: Mapping) -> tuple[int, int, bytes, list[tuple[str, str
         raise ValueError(f"firm id {data['id']} is out of range for the embedded index")
     browse_key = data["stage_rank"] * ID_LIMIT + (ID_LIMIT - 1 - data["id"])
     src = json.dumps({name: data[name] for name in HIGHLIGHT_FIELDS}, ensure_ascii=False).encode()
-    texts = []
+    texts, every_token = [], {}
     for name in TEXT_FIELDS:
         for value in _listed(data[name]):
             tokens = terms(value)
             if tokens:
                 texts.append((f"t_{name}", " ".join(tokens)))
+                every_token.update(dict.fromkeys(tokens))
+    if every_token:
+        texts.append((ALL_TEXT, " ".join(every_token)))
     data["uscc_grams"] = _grams(data["uscc"])
-    data["chain_set"] = CHAIN_SEPARATOR.join(sorted(set(data["chains"])))
+    data["chain_set"] = CHAIN_SEPARATOR.join(sorted(set(data["chains"]))) or NO_VALUE
+    data["f_ladder"] = f"{data['stage']}{LADDER_SEPARATOR}{data['tier']}"
+    data["f_city"] = data["region_city"] or NO_VALUE
     data["rank_key"] = str(data["stage_rank"])  # the stage ranks present, for browsing
     for name in KEYWORD_FIELDS:
         texts += [(name, value) for value in _listed(data[name]) if value]
@@ -229,6 +254,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_bytes_field("src", stored=True)  # JSON of what hits and highlights need
     for name in TEXT_FIELDS:
         builder.add_text_field(f"t_{name}", tokenizer_name="whitespace", index_option="position")
+    builder.add_text_field(ALL_TEXT, tokenizer_name="whitespace", index_option="basic")
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic",
                                fast=name in FACET_COLUMNS.values())
@@ -348,9 +374,17 @@ class EmbeddedBackend(SearchBackend):
         return self._terms("region_path", allowed_region_codes)
 
     def _text_match(self, query: AnalyzedQuery, weights: Mapping[str, float]) -> Query | None:
-        """Every term in some text field (cross-field AND), scored by the best field per term."""
+        """Every term in some text field (cross-field AND), scored by the best field per term.
+
+        Which firms match is decided on ``t_all`` alone (an unscored intersection of one posting
+        list per term); the per-term best-field scores are optional clauses, which tantivy
+        evaluates only on those firms — and not at all when nothing is scored (counts, facets).
+        On a match every term is in some field, so the score is the same sum of per-term maxima as
+        requiring each per-term disjunction (checked by test_all_text_matches_like_the_fields)."""
         if not query.terms:
             return None
+        every_term = Query.boolean_query(
+            [(Occur.Must, Query.term_query(self.schema, ALL_TEXT, term)) for term in query.terms])
         per_term = [
             Query.disjunction_max_query(
                 [Query.boost_query(Query.term_query(self.schema, f"t_{name}", term), weight)
@@ -359,7 +393,8 @@ class EmbeddedBackend(SearchBackend):
             )
             for term in query.terms
         ]
-        return Query.boolean_query([(Occur.Must, q) for q in per_term])
+        return Query.boolean_query([(Occur.Must, Query.const_score_query(every_term, 0.0)),
+                                    *((Occur.Should, q) for q in per_term)])
 
     def _match(self, query: AnalyzedQuery) -> Query:
         """Any of the matchers described in search.backends.base, summed for the score."""
@@ -573,19 +608,23 @@ class EmbeddedBackend(SearchBackend):
             groups.setdefault(tuple(f for f in filters if f != facet), []).append(facet)
         facets, total = {}, None
         for applied, names in groups.items():
-            aggs = {name: {"terms": {"field": FACET_COLUMNS[name], "size": FACET_SEGMENT_SIZE,
-                                     "segment_size": FACET_SEGMENT_SIZE}} for name in names}
+            columns = list(dict.fromkeys(FACET_COLUMNS[name] for name in names))  # stage+tier: one
+            aggs = {column: {"terms": {"field": column, "size": FACET_SEGMENT_SIZE,
+                                       "segment_size": FACET_SEGMENT_SIZE}} for column in columns}
             every_filter = count and len(applied) == len(filters)
-            if every_filter:  # every document has one id: its value count is the number of matches
-                aggs[TOTAL_AGGREGATION] = {"value_count": {"field": "id"}}
             result = searcher.aggregate(self._all(*base, *(filters[f] for f in applied)), aggs)
+            counted = {column: {b["key"]: b["doc_count"] for b in result.get(column, {}).get("buckets", [])}
+                       for column in columns}
             if every_filter:
-                total = int(result.get(TOTAL_AGGREGATION, {}).get("value") or 0)
+                # Every firm has one value in each (dense) column: its counts sum to the total,
+                # unless there were more values than buckets gathered (then count it).
+                if len(counted[columns[0]]) < FACET_SEGMENT_SIZE:
+                    total = sum(counted[columns[0]].values())
+                else:
+                    total = searcher.search(self._all(*base, *filters.values()), limit=1, count=True).count
             for name in names:
-                counts = {b["key"]: b["doc_count"] for b in result.get(name, {}).get("buckets", [])}
-                if name == "chain":
-                    counts = _chain_counts(counts)
-                facets[name] = sorted_buckets(counts, request.facet_size)
+                facets[name] = sorted_buckets(_split_counts(name, counted[FACET_COLUMNS[name]]),
+                                              request.facet_size)
         return total, facets
 
     def _suggest(self, query: AnalyzedQuery, limit: int, allowed_region_codes) -> list[Suggestion]:
