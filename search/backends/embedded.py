@@ -68,11 +68,11 @@ from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, terms
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: chain_set, rank_key; 3: t_all, f_ladder, f_city, dense chain_set
+SCHEMA_VERSION = 3  # 2: chain_set, rank_key; 3: t_all, the dense facet columns f_*
 KEYWORD_FIELDS = (
     "names_exact", "fingerprints", "pinyin_full", "pinyin_initials", "uscc", "uscc_grams",
-    "stage", "tier", "region_path", "region_city", "chains", "chain_set", "rank_key",
-    "f_ladder", "f_city",
+    "stage", "tier", "region_path", "region_city", "chains", "rank_key",
+    "f_ladder_city", "f_chains_a", "f_chains_b",
 )
 # Every text token of a firm in one field (docs only, no positions): "every query term in some text
 # field" is then an intersection of plain posting lists, led by the rarest term, instead of an
@@ -82,19 +82,24 @@ ALL_TEXT = "t_all"
 # value, NO_VALUE when it has none): tantivy reads an optional column through its index of present
 # documents (1M registry firms, a third without a stage: stage 10.8 ms and tier 17.3 ms against
 # 2.7 ms for the dense city column) and a multi-valued one ~18x slower than a single-valued one.
-# So stage and tier share ``f_ladder`` ("stage|tier", a dozen combinations), and the chain facet
-# counts ``chain_set`` — a firm's chains as ONE value; ``_split_counts`` turns the few distinct
-# values of a column into each facet's counts.
-FACET_COLUMNS = {"stage": "f_ladder", "tier": "f_ladder", "region": "f_city", "chain": "chain_set"}
+# Each column's distinct values cost too (every segment turns each into a bucket: a firm's chains
+# as one value, 1,180 combinations at 200,000 firms, took 3.9 ms against 0.3 ms for a dozen).
+# So stage, tier and city share ``f_ladder_city`` ("stage|tier|city", at most tiers x cities
+# values), and a firm's chains are split by top-level chain into two columns: ``f_chains_a`` the
+# first chain with its sub-chains, ``f_chains_b`` the rest (a few dozen values each). The columns
+# partition a firm's chains, so per-chain counts are sums; ``_split_counts`` does them.
+FACET_COLUMNS = {"stage": ("f_ladder_city",), "tier": ("f_ladder_city",), "region": ("f_ladder_city",),
+                 "chain": ("f_chains_a", "f_chains_b")}
 NO_VALUE = "~"  # a facet column's value for "none": not a stage, tier, region or chain code
-LADDER_SEPARATOR = "|"  # never inside a stage or tier code
+SEPARATOR = "|"  # never inside a stage, tier or region code
+LADDER_CITY = {"stage": 0, "tier": 1, "region": 2}  # positions in f_ladder_city
 CHAIN_SEPARATOR = " "  # never inside a chain code (see base._CHAIN_CODE)
 USCC_GRAM = MIN_USCC_FRAGMENT  # a fragment matches when all its grams are in the code
 ID_LIMIT = 10**12  # browse_key packs (stage rank, id) into one sortable integer
 WRITER_HEAP = 64_000_000
 # Buckets gathered per segment and returned per facet: above any real cardinality of stages,
 # tiers, cities or chain combinations, so counts are exact (the facet size cuts afterwards).
-FACET_SEGMENT_SIZE = 10_000
+FACET_SEGMENT_SIZE = 100_000
 # Answers kept per process while the index is unchanged (see ResultCache): a few hundred searches of
 # ~10 KB each (20 hits with highlights, facets).
 RESULT_CACHE_SIZE = 256
@@ -125,25 +130,32 @@ def _rank_score(raw: float) -> float:
     return float(f"{raw:.4e}")
 
 
-def _facet_values(facet: str, value: str) -> list[str]:
-    """The codes one facet column value stands for (see FACET_COLUMNS)."""
-    if value == NO_VALUE:
-        return []
-    if facet in ("stage", "tier"):
-        stage, _, tier = value.partition(LADDER_SEPARATOR)
-        return [stage if facet == "stage" else tier]
-    if facet == "chain":  # a firm's chains are distinct: it adds one to each of them
-        return value.split(CHAIN_SEPARATOR)
-    return [value]
+def _chain_columns(chains: Iterable[str]) -> tuple[str, str]:
+    """``f_chains_a`` and ``f_chains_b`` of a firm: its first top-level chain (by code) with its
+    sub-chains, and every other chain; NO_VALUE for none."""
+    ordered = sorted(set(chains), key=lambda code: (code.split(".")[0], code))
+    if not ordered:
+        return NO_VALUE, NO_VALUE
+    top = ordered[0].split(".")[0]
+    first = [code for code in ordered if code.split(".")[0] == top]
+    rest = [code for code in ordered if code.split(".")[0] != top]
+    return CHAIN_SEPARATOR.join(first), CHAIN_SEPARATOR.join(rest) or NO_VALUE
 
 
-def _split_counts(facet: str, column_counts: Mapping[str, int]) -> dict[str, int]:
-    """A facet's firm counts from the counts of its column's values."""
+def _split_counts(facet: str, columns_counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """A facet's firm counts from the value counts of its columns (see FACET_COLUMNS)."""
     counts: dict[str, int] = {}
-    for value, count in column_counts.items():
-        for code in _facet_values(facet, value):
-            if code:
-                counts[code] = counts.get(code, 0) + count
+    for column_counts in columns_counts:
+        for value, count in column_counts.items():
+            if value == NO_VALUE:
+                continue
+            if facet == "chain":  # a firm's chains are distinct: it adds one to each of them
+                codes = value.split(CHAIN_SEPARATOR)
+            else:
+                codes = [value.split(SEPARATOR)[LADDER_CITY[facet]]]
+            for code in codes:
+                if code and code != NO_VALUE:
+                    counts[code] = counts.get(code, 0) + count
     return counts
 
 
@@ -166,9 +178,8 @@ def document_fields(firm: Mapping) -> tuple[int, int, bytes, list[tuple[str, str
     if every_token:
         texts.append((ALL_TEXT, " ".join(every_token)))
     data["uscc_grams"] = _grams(data["uscc"])
-    data["chain_set"] = CHAIN_SEPARATOR.join(sorted(set(data["chains"]))) or NO_VALUE
-    data["f_ladder"] = f"{data['stage']}{LADDER_SEPARATOR}{data['tier']}"
-    data["f_city"] = data["region_city"] or NO_VALUE
+    data["f_ladder_city"] = SEPARATOR.join((data["stage"], data["tier"], data["region_city"] or NO_VALUE))
+    data["f_chains_a"], data["f_chains_b"] = _chain_columns(data["chains"])
     data["rank_key"] = str(data["stage_rank"])  # the stage ranks present, for browsing
     for name in KEYWORD_FIELDS:
         texts += [(name, value) for value in _listed(data[name]) if value]
@@ -257,7 +268,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field(ALL_TEXT, tokenizer_name="whitespace", index_option="basic")
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic",
-                               fast=name in FACET_COLUMNS.values())
+                               fast=name.startswith("f_"))
     return builder.build()
 
 
@@ -608,22 +619,19 @@ class EmbeddedBackend(SearchBackend):
             groups.setdefault(tuple(f for f in filters if f != facet), []).append(facet)
         facets, total = {}, None
         for applied, names in groups.items():
-            columns = list(dict.fromkeys(FACET_COLUMNS[name] for name in names))  # stage+tier: one
+            columns = list(dict.fromkeys(column for name in names for column in FACET_COLUMNS[name]))
             aggs = {column: {"terms": {"field": column, "size": FACET_SEGMENT_SIZE,
                                        "segment_size": FACET_SEGMENT_SIZE}} for column in columns}
-            every_filter = count and len(applied) == len(filters)
             result = searcher.aggregate(self._all(*base, *(filters[f] for f in applied)), aggs)
             counted = {column: {b["key"]: b["doc_count"] for b in result.get(column, {}).get("buckets", [])}
                        for column in columns}
-            if every_filter:
-                # Every firm has one value in each (dense) column: its counts sum to the total,
-                # unless there were more values than buckets gathered (then count it).
-                if len(counted[columns[0]]) < FACET_SEGMENT_SIZE:
-                    total = sum(counted[columns[0]].values())
-                else:
-                    total = searcher.search(self._all(*base, *filters.values()), limit=1, count=True).count
+            if any(len(values) >= FACET_SEGMENT_SIZE for values in counted.values()):
+                raise ValueError(f"a facet column has {FACET_SEGMENT_SIZE}+ values: counts would be cut")
+            if count and len(applied) == len(filters):
+                # Every firm has one value in each (dense) column: its counts sum to the total.
+                total = sum(counted[columns[0]].values())
             for name in names:
-                facets[name] = sorted_buckets(_split_counts(name, counted[FACET_COLUMNS[name]]),
+                facets[name] = sorted_buckets(_split_counts(name, (counted[c] for c in FACET_COLUMNS[name])),
                                               request.facet_size)
         return total, facets
 
