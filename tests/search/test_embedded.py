@@ -325,3 +325,18 @@ def test_facets_leave_out_firms_without_a_stage_tier_city_or_chain(tmp_path):
         assert filtered.total == 2
         assert filtered.facets["chain"] == result.facets["chain"]  # its own filter ignored
         assert dict(filtered.facets["stage"]) == {"hnte": 1}
+
+
+def test_pinyin_keys_hold_only_what_the_prefix_regex_lets_follow():
+    # The pinyin prefix clause is query.pinyin + PINYIN_KEY_TAIL: a key with any other character
+    # after the prefix would be missed.
+    import re
+
+    from search.backends.embedded import PINYIN_KEY_TAIL
+    from search.text import pinyin_keys
+
+    names = [p["name"] for p in profiles()] + ["ＡＢＣ３Ｍ中国有限公司", "Micro-LED 光电（苏州）", "𠮷野家餐饮", "Ⅻ号科技", "ß工作室"]
+    full, initials = pinyin_keys(names)
+    tail = re.compile(f"^{PINYIN_KEY_TAIL}$")
+    assert full and initials
+    assert [key for key in full + initials if not tail.match(key)] == []
