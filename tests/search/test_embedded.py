@@ -340,3 +340,27 @@ def test_pinyin_keys_hold_only_what_the_prefix_regex_lets_follow():
     tail = re.compile(f"^{PINYIN_KEY_TAIL}$")
     assert full and initials
     assert [key for key in full + initials if not tail.match(key)] == []
+
+
+@pytest.mark.parametrize("text", ["无锡芯动生物科技有限公司", "芯动生物科技", "合成生物 昆山", "wxxd", "91320211DL8P3MR19U",
+                                  "DL8P3MR1", "不存在的公司"])
+def test_the_pruned_and_the_unscored_match_find_what_the_full_match_finds(tmp_path, text):
+    # With a searcher, whole-name clauses no firm has are left out (and one clause is the query
+    # itself); unscored, the text part is t_all alone. Same firms, and the same scores when scored.
+    from search.text import analyze_query
+
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(profiles())
+    searcher = backend._searcher()
+    query = analyze_query(text)
+
+    def scored(match):
+        found = searcher.search(match, limit=100).hits
+        ids = searcher.fast_field_values("id", [address for _, address in found])
+        return sorted((firm_id, round(score, 4)) for (score, _), firm_id in zip(found, ids))
+
+    full = scored(backend._match(query))
+    assert scored(backend._match(query, searcher)) == full
+    assert {firm_id for firm_id, _ in scored(backend._match(query, searcher, scored=False))} == \
+        {firm_id for firm_id, _ in full}
+    assert (len(full) > 0) == (text != "不存在的公司")
