@@ -501,8 +501,8 @@ class EmbeddedBackend(SearchBackend):
         """Browse order is the browse key (stage rank, then id), unique per firm, so the cursor is
         a bound on it. Ordering every match by the key is a pass over all of them (19 ms for
         1,000,000 firms), so the page is filled one stage rank at a time from the top — ranks
-        present are the ``rank_key`` terms — and tantivy orders only that rank's firms (1.4 ms
-        for the 1 % unicorns)."""
+        present are the ``rank_key`` terms, each rank's firms its posting list — and tantivy
+        orders only that rank's firms."""
         if total is None:
             total = (searcher.num_docs if len(parts) == 1  # everything: nothing to count
                      else searcher.search(self._all(*parts), limit=1, count=True).count)
@@ -513,13 +513,16 @@ class EmbeddedBackend(SearchBackend):
             if len(rows) >= size or not total:
                 break
             low, high = rank * ID_LIMIT, (rank + 1) * ID_LIMIT
+            # The rank's firms by their rank_key posting list: a range on the browse_key column
+            # scans the whole column (200,000 firms: 0.38 ms against 0.05 ms for the top rank).
+            band = [Query.term_query(self.schema, "rank_key", str(rank))]
             if upper is not None:
                 if upper <= low:
                     continue
-                high = min(high, upper)
-            band = Query.range_query(self.schema, "browse_key", tantivy.FieldType.Integer, low, high,
-                                     include_upper=False)
-            found = searcher.search(self._all(*parts, band), limit=size - len(rows), count=False,
+                if upper < high:  # the cursor lies inside this rank
+                    band.append(Query.range_query(self.schema, "browse_key", tantivy.FieldType.Integer, low, upper,
+                                                  include_upper=False))
+            found = searcher.search(self._all(*parts, *band), limit=size - len(rows), count=False,
                                     order_by_field="browse_key", order=Order.Desc).hits
             ids = searcher.fast_field_values("id", [address for _, address in found])
             rows += [(key, firm_id, address) for (key, address), firm_id in zip(found, ids)]
