@@ -303,6 +303,10 @@ def main(argv=None):
                       *_row(timed["cold"], timed["same searcher"], timed["warm"]), scan.seconds[kind] * 1000)
         table.add("all kinds", "", "", *_row(all_cold, all_same, all_warm), "")
         table.print()
+        after = MemorySampler()
+        after.sample()
+        print(f"this process after the searches: private {after.peak['RssAnon'] / 1024:,.0f} MB, file-backed "
+              f"{after.peak['RssFile'] / 1024:,.0f} MB (index pages it touched, page cache)")
         print(f"Times in ms for a page of 20 hits with highlights and 4 facets; cold: a new searcher before "
               f"each call (as the first search after any commit), same searcher: only the answer cache emptied, "
               f"warm: repeated; goal p95 < 10 ms (wall) cold. {machine()}. Baseline: a brute-force "
