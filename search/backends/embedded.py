@@ -97,8 +97,8 @@ CHAIN_SEPARATOR = " "  # never inside a chain code (see base._CHAIN_CODE)
 USCC_GRAM = MIN_USCC_FRAGMENT  # a fragment matches when all its grams are in the code
 ID_LIMIT = 10**12  # browse_key packs (stage rank, id) into one sortable integer
 WRITER_HEAP = 64_000_000
-# Buckets gathered per segment and returned per facet: above any real cardinality of stages,
-# tiers, cities or chain combinations, so counts are exact (the facet size cuts afterwards).
+# Buckets gathered per segment and returned per facet column: above any real number of its values
+# (tiers x cities; chain groups), so counts are exact (the facet size cuts afterwards).
 FACET_SEGMENT_SIZE = 100_000
 # Answers kept per process while the index is unchanged (see ResultCache): a few hundred searches of
 # ~10 KB each (20 hits with highlights, facets).
@@ -182,6 +182,9 @@ def document_fields(firm: Mapping) -> tuple[int, int, bytes, list[tuple[str, str
     if every_token:
         texts.append((ALL_TEXT, " ".join(every_token)))
     data["uscc_grams"] = _grams(data["uscc"])
+    if any(SEPARATOR in code or code == NO_VALUE for code in (data["stage"], data["tier"])):
+        raise ValueError(f"firm {data['id']}: stage {data['stage']!r} / tier {data['tier']!r} may not contain "
+                         f"{SEPARATOR!r} or be {NO_VALUE!r} (the embedded index's facet column)")
     data["f_ladder_city"] = SEPARATOR.join((data["stage"], data["tier"], data["region_city"] or NO_VALUE))
     data["f_chains_a"], data["f_chains_b"] = _chain_columns(data["chains"])
     data["rank_key"] = str(data["stage_rank"])  # the stage ranks present, for browsing
@@ -418,11 +421,11 @@ class EmbeddedBackend(SearchBackend):
                scored: bool = True) -> Query:
         """Any of the matchers described in search.backends.base, summed for the score.
 
-        With ``searcher``, a whole-name clause whose key no firm has is left out, and one clause
-        left is the query itself: tantivy runs a disjunction as a union that buffers every
-        clause's postings window by window, which cost "碳化硅 功率器件" a third more than its text
-        clause alone (200,000 firms). ``scored=False`` (counting, facets) decides text matches on
-        ``t_all`` alone, without the per-field clauses that only score."""
+        With ``searcher``, a whole-name clause whose key no firm has is left out, and a single
+        clause is the query itself: tantivy runs a disjunction as a union that buffers every
+        clause's postings window by window. ``scored=False`` (counting, facets) decides text
+        matches on ``t_all`` alone, without the per-field clauses that only score: together, the
+        facet pass over "碳化硅 功率器件" at 200,000 firms took 1.35 instead of 2.0 ms."""
         schema = self.schema
         clauses = []
         if query.terms:

@@ -364,3 +364,10 @@ def test_the_pruned_and_the_unscored_match_find_what_the_full_match_finds(tmp_pa
     assert {firm_id for firm_id, _ in scored(backend._match(query, searcher, scored=False))} == \
         {firm_id for firm_id, _ in full}
     assert (len(full) > 0) == (text != "不存在的公司")
+
+
+def test_a_stage_code_that_would_break_the_facet_column_is_refused(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    with pytest.raises(ValueError, match=r"firm 7: stage 'a\|b'"):
+        backend.index([firm(7, stage="a|b")])
+    assert backend.count() == 0
