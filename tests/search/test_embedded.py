@@ -264,3 +264,110 @@ def test_a_small_tie_group_past_the_first_fetch_is_served_by_id(tmp_path, monkey
         if after is None:
             break
     assert seen == better + tied
+
+
+def _per_field_match(backend, query):
+    """The text match as it was before ``t_all``: every term required as a disjunction over the
+    text fields (each scored by its best field)."""
+    from tantivy import Occur, Query
+
+    from search.source import TEXT_WEIGHTS
+
+    return Query.boolean_query([
+        (Occur.Must, Query.disjunction_max_query(
+            [Query.boost_query(Query.term_query(backend.schema, f"t_{name}", term), weight)
+             for name, weight in TEXT_WEIGHTS.items()], tie_breaker=0.1))
+        for term in query.terms])
+
+
+@pytest.mark.parametrize("text", ["合成生物 昆山", "碳化硅", "无锡芯动生物科技有限公司", "科技 有限公司", "昆山",
+                                  "Micro LED", "不存在的词语"])
+def test_all_text_matches_like_the_fields(tmp_path, text):
+    # t_all decides which firms match; the per-field clauses only score them. Same firms, same scores.
+    from search.text import analyze_query
+
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(profiles())
+    searcher = backend._searcher()
+    query = analyze_query(text)
+    assert query.terms
+
+    def scored(match):
+        found = searcher.search(match, limit=100).hits
+        ids = searcher.fast_field_values("id", [address for _, address in found])
+        return sorted((firm_id, round(score, 4)) for (score, _), firm_id in zip(found, ids))
+
+    from search.source import TEXT_WEIGHTS
+
+    expected = scored(_per_field_match(backend, query))
+    assert scored(backend._text_match(query, TEXT_WEIGHTS)) == expected
+    assert (len(expected) > 0) == (text != "不存在的词语")
+
+
+def test_facets_leave_out_firms_without_a_stage_tier_city_or_chain(tmp_path):
+    # The facet columns are dense (a placeholder for "none"); the placeholder is never a bucket,
+    # and the total counted from a column is still the number of matches.
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild([
+        firm(1, chains=["semi", "semi.power", "ai", "green", "green.water"]),  # three top-level chains
+        firm(2, stage="", tier="", chains=["semi"]),
+        firm(3, stage="srdi", tier="", region_code="", region_path=["320000"]),
+        firm(4, stage="", tier="", region_code="", region_path=[]),
+    ])
+    facets = ("stage", "tier", "region", "chain")
+    for query in ("测试", ""):
+        result = backend.search(SearchRequest(query=query, facets=facets))
+        assert result.total == 4
+        assert result.facets == {"stage": [("hnte", 1), ("srdi", 1)], "tier": [("hnte", 1)],
+                                 "region": [("320500", 2)],
+                                 "chain": [("semi", 2), ("ai", 1), ("green", 1), ("green.water", 1), ("semi.power", 1)]}
+        filtered = backend.search(SearchRequest(query=query, chain=["semi"], facets=facets))
+        assert filtered.total == 2
+        assert filtered.facets["chain"] == result.facets["chain"]  # its own filter ignored
+        assert dict(filtered.facets["stage"]) == {"hnte": 1}
+
+
+def test_pinyin_keys_hold_only_what_the_prefix_regex_lets_follow():
+    # The pinyin prefix clause is query.pinyin + PINYIN_KEY_TAIL: a key with any other character
+    # after the prefix would be missed.
+    import re
+
+    from search.backends.embedded import PINYIN_KEY_TAIL
+    from search.text import pinyin_keys
+
+    names = [p["name"] for p in profiles()] + ["ＡＢＣ３Ｍ中国有限公司", "Micro-LED 光电（苏州）", "𠮷野家餐饮", "Ⅻ号科技", "ß工作室"]
+    full, initials = pinyin_keys(names)
+    tail = re.compile(f"^{PINYIN_KEY_TAIL}$")
+    assert full and initials
+    assert [key for key in full + initials if not tail.match(key)] == []
+
+
+@pytest.mark.parametrize("text", ["无锡芯动生物科技有限公司", "芯动生物科技", "合成生物 昆山", "wxxd", "91320211DL8P3MR19U",
+                                  "DL8P3MR1", "不存在的公司"])
+def test_the_pruned_and_the_unscored_match_find_what_the_full_match_finds(tmp_path, text):
+    # With a searcher, whole-name clauses no firm has are left out (and one clause is the query
+    # itself); unscored, the text part is t_all alone. Same firms, and the same scores when scored.
+    from search.text import analyze_query
+
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(profiles())
+    searcher = backend._searcher()
+    query = analyze_query(text)
+
+    def scored(match):
+        found = searcher.search(match, limit=100).hits
+        ids = searcher.fast_field_values("id", [address for _, address in found])
+        return sorted((firm_id, round(score, 4)) for (score, _), firm_id in zip(found, ids))
+
+    full = scored(backend._match(query))
+    assert scored(backend._match(query, searcher)) == full
+    assert {firm_id for firm_id, _ in scored(backend._match(query, searcher, scored=False))} == \
+        {firm_id for firm_id, _ in full}
+    assert (len(full) > 0) == (text != "不存在的公司")
+
+
+def test_a_stage_code_that_would_break_the_facet_column_is_refused(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    with pytest.raises(ValueError, match=r"firm 7: stage 'a\|b'"):
+        backend.index([firm(7, stage="a|b")])
+    assert backend.count() == 0
