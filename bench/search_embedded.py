@@ -204,6 +204,9 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="processes preparing documents for the build")
     parser.add_argument("--index", help="keep the index in this directory; reuse it if it holds as many firms")
+    parser.add_argument("--build-only", action="store_true",
+                        help="time the build alone: no scan beside it (its CPU would compete with the build's), "
+                             "no query checks or timings")
     args = parser.parse_args(argv)
 
     count, queries = queries_for(args)
@@ -227,7 +230,8 @@ def main(argv=None):
                         scan.add(fields)
                 built = f"index reused from {path} (build not timed; documents prepared again for the scan)"
         else:
-            backend.rebuild(docs(), chunk_size=5000, workers=args.workers, observe=scan.add)
+            backend.rebuild(docs(), chunk_size=5000, workers=args.workers,
+                            observe=None if args.build_only else scan.add)
             wall = time.perf_counter() - started - scan.spent[0]
             cpu_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
             main_cpu, workers_cpu = ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -237,10 +241,13 @@ def main(argv=None):
                      f"{args.workers} worker processes ({'registry' if args.from_db else 'synthetic firms'}; "
                      f"goal ≤ 300 s at 1,000,000; the scan's {scan.spent[0]:,.1f} s in this process left out), "
                      f"load average at the end {os.getloadavg()[0]:.1f}")
-            if saved is not None:
+            if saved is not None and not args.build_only:
                 saved.write_bytes(pickle.dumps(scan))
         memory = sampler.stop()
-        same("firms scanned", scan.firms, count, ("scan", "firms"))
+        if args.build_only:
+            same("firms indexed", backend.count(), count, ("index", "firms"))
+        else:
+            same("firms scanned", scan.firms, count, ("scan", "firms"))
         files = [f for f in Path(path).rglob("*") if f.is_file()]
         size = sum(f.stat().st_size for f in files)
         by_kind: dict[str, int] = {}
@@ -253,6 +260,8 @@ def main(argv=None):
               f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MB; {machine()}")
         print("index files by kind (MB): " + ", ".join(  # .idx postings, .pos positions, .fast columns, .store sources
             f"{kind} {n / 1e6:.1f}" for kind, n in sorted(by_kind.items(), key=lambda kv: -kv[1]) if n > 1e5))
+        if args.build_only:
+            return
         table = Table("query kind", "query", "hits", "cold p50", "cold p95", "cold cpu p50", "cold cpu p95",
                       "warm p50", "warm p95", "goal cold/warm", "reload p50", "reload p95", "scan")
         all_cold, all_warm, all_reloaded = Timing(), Timing(), Timing()
