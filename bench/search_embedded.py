@@ -42,7 +42,6 @@ import pickle
 import resource
 import sys
 import tempfile
-import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -56,7 +55,7 @@ django.setup()
 
 from tantivy import Query  # noqa: E402
 
-from bench.common import Table, Timing, machine, measure, percentile, same  # noqa: E402
+from bench.common import MemorySampler, Table, Timing, machine, measure, percentile, same  # noqa: E402
 from search.backends.base import SearchRequest  # noqa: E402
 from search.backends.embedded import EmbeddedBackend, _rank_score, prepared_documents  # noqa: E402
 from search.benchmark import QUERIES, synthetic_firms  # noqa: E402
@@ -116,34 +115,6 @@ class Scan:
         return [firm_id for _, firm_id in sorted(self.top_browse, reverse=True)]
 
 
-class MemorySampler(threading.Thread):
-    """Peak RssAnon / RssFile of this process (kB in /proc/self/status), sampled every 0.2 s."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peak = {"RssAnon": 0, "RssFile": 0}
-        self.stopped = threading.Event()
-
-    def sample(self):
-        try:
-            with open("/proc/self/status") as status:
-                for line in status:
-                    name, _, value = line.partition(":")
-                    if name in self.peak:
-                        self.peak[name] = max(self.peak[name], int(value.split()[0]))
-        except OSError:  # not Linux: no figures
-            pass
-
-    def run(self):
-        while not self.stopped.wait(0.2):
-            self.sample()
-
-    def stop(self) -> str:
-        self.stopped.set()
-        self.sample()
-        return f"private {self.peak['RssAnon'] / 1024:,.0f} MB, file-backed {self.peak['RssFile'] / 1024:,.0f} MB"
-
-
 def registry_firms(limit: int | None):
     from search.indexing import firm_documents
 
@@ -197,6 +168,27 @@ def _row(cold: Timing, warm: Timing, reloaded: Timing) -> list:
             reloaded.p50, reloaded.p95]
 
 
+def resident_memory(backend, queries: dict[str, str], repeat: int) -> None:
+    """What a searching process keeps resident once warm: its private memory (RssAnon) and the
+    index pages it has touched (RssFile, page cache shared by every process that maps the index),
+    after opening the index and after every query kind ran cold ``repeat`` times."""
+    def mb(status):
+        return f"private {status['RssAnon'] / 1024:,.0f} MB, index and library pages {status['RssFile'] / 1024:,.0f} MB"
+
+    started = MemorySampler.current()
+    opened = backend.count()
+    after_open = MemorySampler.current()
+    for _ in range(max(repeat, 1)):
+        for query in queries.values():
+            backend.results.clear()
+            backend.search(SearchRequest(query=query, facets=FACETS, first=PAGE))
+    warm = MemorySampler.current()
+    files = [f for f in backend.path.rglob("*") if f.is_file()]
+    print(f"{opened:,} firms, index {sum(f.stat().st_size for f in files) / 1e6:,.0f} MB on disk. Resident memory of "
+          f"this process: before opening {mb(started)}; opened {mb(after_open)}; after {len(queries)} query kinds x "
+          f"{max(repeat, 1)} (cold) {mb(warm)}; {machine()}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, help="synthetic firms (default 5,000); with --from-db: the first N by id")
@@ -207,9 +199,14 @@ def main(argv=None):
     parser.add_argument("--build-only", action="store_true",
                         help="time the build alone: no scan beside it (its CPU would compete with the build's), "
                              "no query checks or timings")
+    parser.add_argument("--ram", action="store_true",
+                        help="with --index: the memory a searching process needs, in a fresh process: open the "
+                             "index, run every query kind cold --repeat times, print its resident memory")
     args = parser.parse_args(argv)
 
     count, queries = queries_for(args)
+    if args.ram:
+        return resident_memory(EmbeddedBackend(args.index), queries, args.repeat)
     docs = (lambda: registry_firms(args.firms)) if args.from_db else (lambda: synthetic_firms(count))
     scan = Scan(queries)
     saved = Path(args.index) / f"scan-{count}.pickle" if args.index else None
