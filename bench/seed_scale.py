@@ -21,8 +21,8 @@ It prints wall and CPU seconds, and memory: the growth of peak RSS, and the peak
 
 import argparse
 import datetime
-import os
 import itertools
+import os
 import resource
 import sys
 import tempfile
