@@ -191,7 +191,7 @@ def prepared_documents(docs: Iterable[Mapping], chunk_size: int = 500, workers: 
 # Batches handed to the workers before the oldest one's documents are taken back: while this
 # process adds a batch to the index and reads the next from the database, the workers prepare the
 # ones after it (one batch at a time left the workers idle during every read). Memory: these
-# batches' documents (a prepared firm is ~5 KB of Python objects), whatever the number of firms.
+# batches' documents (a few KB of Python objects a firm), whatever the number of firms.
 PIPELINE_BATCH = 1000
 BATCHES_AHEAD = 3
 
