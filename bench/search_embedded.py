@@ -44,7 +44,6 @@ import pickle
 import resource
 import sys
 import tempfile
-import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -58,7 +57,7 @@ django.setup()
 
 from tantivy import Query  # noqa: E402
 
-from bench.common import Table, Timing, machine, measure, percentile, same  # noqa: E402
+from bench.common import MemorySampler, Table, Timing, machine, measure, percentile, same  # noqa: E402
 from search.backends.base import SearchRequest  # noqa: E402
 from search.backends.embedded import EmbeddedBackend, _rank_score, prepared_documents  # noqa: E402
 from search.benchmark import QUERIES, synthetic_firms  # noqa: E402
@@ -118,34 +117,6 @@ class Scan:
         return [firm_id for _, firm_id in sorted(self.top_browse, reverse=True)]
 
 
-class MemorySampler(threading.Thread):
-    """Peak RssAnon / RssFile of this process (kB in /proc/self/status), sampled every 0.2 s."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peak = {"RssAnon": 0, "RssFile": 0}
-        self.stopped = threading.Event()
-
-    def sample(self):
-        try:
-            with open("/proc/self/status") as status:
-                for line in status:
-                    name, _, value = line.partition(":")
-                    if name in self.peak:
-                        self.peak[name] = max(self.peak[name], int(value.split()[0]))
-        except OSError:  # not Linux: no figures
-            pass
-
-    def run(self):
-        while not self.stopped.wait(0.2):
-            self.sample()
-
-    def stop(self) -> str:
-        self.stopped.set()
-        self.sample()
-        return f"private {self.peak['RssAnon'] / 1024:,.0f} MB, file-backed {self.peak['RssFile'] / 1024:,.0f} MB"
-
-
 def registry_firms(limit: int | None):
     from search.indexing import firm_documents
 
@@ -203,6 +174,27 @@ def _row(cold: Timing, same_searcher: Timing, warm: Timing) -> list:
             same_searcher.p95, warm.p50, warm.p95, goal]
 
 
+def resident_memory(backend, queries: dict[str, str], repeat: int) -> None:
+    """What a searching process keeps resident once warm: its private memory (RssAnon) and the
+    index pages it has touched (RssFile, page cache shared by every process that maps the index),
+    after opening the index and after every query kind ran cold ``repeat`` times."""
+    def mb(status):
+        return f"private {status['RssAnon'] / 1024:,.0f} MB, index and library pages {status['RssFile'] / 1024:,.0f} MB"
+
+    started = MemorySampler.current()
+    opened = backend.count()
+    after_open = MemorySampler.current()
+    for _ in range(max(repeat, 1)):
+        for query in queries.values():
+            backend.results.clear()
+            backend.search(SearchRequest(query=query, facets=FACETS, first=PAGE))
+    warm = MemorySampler.current()
+    files = [f for f in backend.path.rglob("*") if f.is_file()]
+    print(f"{opened:,} firms, index {sum(f.stat().st_size for f in files) / 1e6:,.0f} MB on disk. Resident memory of "
+          f"this process: before opening {mb(started)}; opened {mb(after_open)}; after {len(queries)} query kinds x "
+          f"{max(repeat, 1)} (cold) {mb(warm)}; {machine()}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, help="synthetic firms (default 5,000); with --from-db: the first N by id")
@@ -210,9 +202,17 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="processes preparing documents for the build")
     parser.add_argument("--index", help="keep the index in this directory; reuse it if it holds as many firms")
+    parser.add_argument("--build-only", action="store_true",
+                        help="time the build alone: no scan beside it (its CPU would compete with the build's), "
+                             "no query checks or timings")
+    parser.add_argument("--ram", action="store_true",
+                        help="with --index: the memory a searching process needs, in a fresh process: open the "
+                             "index, run every query kind cold --repeat times, print its resident memory")
     args = parser.parse_args(argv)
 
     count, queries = queries_for(args)
+    if args.ram:
+        return resident_memory(EmbeddedBackend(args.index), queries, args.repeat)
     docs = (lambda: registry_firms(args.firms)) if args.from_db else (lambda: synthetic_firms(count))
     scan = Scan(queries)
     saved = Path(args.index) / f"scan-{count}.pickle" if args.index else None
@@ -233,7 +233,8 @@ def main(argv=None):
                         scan.add(fields)
                 built = f"index reused from {path} (build not timed; documents prepared again for the scan)"
         else:
-            backend.rebuild(docs(), chunk_size=5000, workers=args.workers, observe=scan.add)
+            backend.rebuild(docs(), chunk_size=5000, workers=args.workers,
+                            observe=None if args.build_only else scan.add)
             wall = time.perf_counter() - started - scan.spent[0]
             cpu_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
             main_cpu, workers_cpu = ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -243,10 +244,13 @@ def main(argv=None):
                      f"{args.workers} worker processes ({'registry' if args.from_db else 'synthetic firms'}; "
                      f"goal ≤ 300 s at 1,000,000; the scan's {scan.spent[0]:,.1f} s in this process left out), "
                      f"load average at the end {os.getloadavg()[0]:.1f}")
-            if saved is not None:
+            if saved is not None and not args.build_only:
                 saved.write_bytes(pickle.dumps(scan))
         memory = sampler.stop()
-        same("firms scanned", scan.firms, count, ("scan", "firms"))
+        if args.build_only:
+            same("firms indexed", backend.count(), count, ("index", "firms"))
+        else:
+            same("firms scanned", scan.firms, count, ("scan", "firms"))
         files = [f for f in Path(path).rglob("*") if f.is_file()]
         size = sum(f.stat().st_size for f in files)
         by_kind: dict[str, int] = {}
@@ -259,6 +263,8 @@ def main(argv=None):
               f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MB; {machine()}")
         print("index files by kind (MB): " + ", ".join(  # .idx postings, .pos positions, .fast columns, .store sources
             f"{kind} {n / 1e6:.1f}" for kind, n in sorted(by_kind.items(), key=lambda kv: -kv[1]) if n > 1e5))
+        if args.build_only:
+            return
         table = Table("query kind", "query", "hits", "cold p50", "cold p95", "cold cpu p50", "cold cpu p95",
                       "same searcher p50", "same searcher p95", "warm p50", "warm p95", "goal cold/warm", "scan")
         all_cold, all_same, all_warm = Timing(), Timing(), Timing()

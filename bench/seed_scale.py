@@ -8,13 +8,24 @@ status 1 otherwise): the generator's reported counts are the rows now in the reg
 baseline table holds exactly as many rows as the seed wrote. Run on a fresh database, e.g.
 
     scripts/with-services .venv/bin/python bench/seed_scale.py --firms 1000000
+
+`--index-phase` measures only seed_demo's last phase, the search index, on an existing registry
+(read only: nothing is migrated or written; the index goes to a scratch directory): the first
+`--firms` firms of DATABASE_URL through search_reindex's path in one process, as seed_demo runs it.
+It prints wall and CPU seconds, and memory: the growth of peak RSS, and the peaks of the private
+(RssAnon) and file-backed (RssFile: index files tantivy maps, page cache) parts sampled every
+0.2 s, each against the process before the phase; what is asserted: the index holds every firm read.
+
+    . /work/var/env1m && .venv/bin/python bench/seed_scale.py --index-phase --firms 200000
 """
 
 import argparse
 import datetime
+import itertools
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +43,7 @@ from registry.demo.generator import DemoGenerator  # noqa: E402
 from registry.services.writes import copy_rows  # noqa: E402
 from registry.models import Certification, Firm, IndicatorYear  # noqa: E402
 
-from bench.common import machine, same  # noqa: E402
+from bench.common import MemorySampler, machine, same  # noqa: E402
 
 
 def peak_rss_mb():
@@ -66,13 +77,44 @@ def baseline_insert(n_rows, chunk=5000):
     return elapsed, written
 
 
+def index_phase(firms: int) -> None:
+    """seed_demo's index phase (search_reindex.reindex: firm_documents read 2,000 at a time, one
+    process) over the first ``firms`` firms of the registry, into a scratch directory."""
+    from search.backends.embedded import EmbeddedBackend
+    from search.indexing import firm_documents
+
+    before = MemorySampler.current()
+    rss_before = peak_rss_mb()
+    sampler = MemorySampler()
+    sampler.start()
+    with tempfile.TemporaryDirectory(prefix="seed-index-") as path:
+        backend = EmbeddedBackend(path)
+        cpu, started = time.process_time(), time.perf_counter()
+        written = backend.rebuild(itertools.islice(firm_documents(chunk_size=2000), firms), chunk_size=2000)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        sampler.stop()
+        same("firms indexed", backend.count(), written, ("index", "firms read"))
+        segments, size = backend._searcher().num_segments, sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+    grown = {name: (sampler.peak[name] - before[name]) / 1024 for name in before}
+    print(f"index phase, {written:,} firms, one process: {wall:,.1f} s wall, {cpu:,.1f} s CPU "
+          f"({cpu / written * 1e3:.3f} ms a firm); peak RSS {rss_before:,.0f} -> {peak_rss_mb():,.0f} MB; "
+          f"during the phase private {before['RssAnon'] / 1024:,.0f} -> peak {sampler.peak['RssAnon'] / 1024:,.0f} MB "
+          f"(+{grown['RssAnon']:,.0f}), file-backed {before['RssFile'] / 1024:,.0f} -> peak "
+          f"{sampler.peak['RssFile'] / 1024:,.0f} MB (+{grown['RssFile']:,.0f}); index {size / 1e6:,.0f} MB "
+          f"in {segments} segments; {machine()}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--firms", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chunk-size", type=int, default=5000)
+    parser.add_argument("--index-phase", action="store_true",
+                        help="only the search index phase, over the first --firms firms of an existing registry (read only)")
     args = parser.parse_args()
 
+    if args.index_phase:
+        return index_phase(args.firms)
     call_command("migrate", verbosity=0)
     if Firm.objects.exists():
         sys.exit("bench/seed_scale needs an empty registry (a fresh DATABASE_URL).")

@@ -60,3 +60,19 @@ def test_table_counts_chinese_characters_as_two_columns():
     table.add("national", 2.0)
     lines = table.render().splitlines()
     assert lines[2].index("1.00") == lines[3].index("2.00") - 2  # "昆山" is 4 columns wide, 2 characters
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc only")
+def test_memory_sampler_sees_private_memory_grow():
+    """The build benchmarks report peak private (RssAnon) memory from this sampler."""
+    from bench.common import MemorySampler
+
+    sampler = MemorySampler()
+    sampler.sample()
+    before = sampler.peak["RssAnon"]
+    block = bytearray(64 * 1024 * 1024)  # 64 MB, written so the pages are resident
+    block[::4096] = b"x" * len(block[::4096])
+    sampler.sample()
+    del block
+    assert sampler.peak["RssAnon"] - before >= 60 * 1024
+    assert MemorySampler.current()["RssFile"] > 0  # the interpreter's own mapped files

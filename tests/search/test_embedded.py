@@ -143,6 +143,33 @@ def test_a_rebuild_with_worker_processes_builds_the_same_index(tmp_path):
         assert parallel.search(request) == serial.search(request)
 
 
+def test_worker_processes_give_every_document_in_order_across_many_batches(monkeypatch):
+    """Several batches are in the workers at once (embedded._pipelined): what comes back is still
+    each document's fields once, in the order the documents were read."""
+    from search.backends import embedded
+
+    monkeypatch.setattr(embedded, "PIPELINE_BATCH", 1)  # batches of 64 * workers = 128 documents
+    docs = [firm(firm_id, name=f"测试{firm_id}科技有限公司", main_products="碳化硅 功率器件")
+            for firm_id in range(1, 701)]  # 6 batches: more than BATCHES_AHEAD + 1 in flight
+    with embedded.prepared_documents(iter(docs), chunk_size=5, workers=2) as prepared:
+        assert list(prepared) == [embedded.document_fields(doc) for doc in docs]
+
+
+def test_repeated_texts_are_tokenised_as_any_text_is():
+    """Region names, products and technologies go through a per-process cache of their tokens."""
+    from search.backends.embedded import REPEATED_TEXT_FIELDS, _repeated_tokens, _tokens, document_fields
+
+    assert "description" not in REPEATED_TEXT_FIELDS and "name" not in REPEATED_TEXT_FIELDS
+    doc = firm(1, main_products="ＬＥＤ显示模组、5G通信", technologies="碳化硅", region_names=["江苏省", "苏州市"])
+    for _ in range(2):  # the second time from the cache
+        texts = document_fields(doc)[3]
+        assert ("t_main_products", "led 显示 示模 模组 5g 通信") in texts
+        assert ("t_technologies", "碳化 化硅") in texts
+        assert [t for t in texts if t[0] == "t_region_names"] == [("t_region_names", "江苏 苏省"),
+                                                                   ("t_region_names", "苏州 州市")]
+    assert _repeated_tokens("碳化硅") == _tokens("碳化硅") and _repeated_tokens.cache_info().hits >= 4
+
+
 def test_a_bad_document_in_a_worker_process_writes_nothing(tmp_path):
     backend = EmbeddedBackend(tmp_path)
     backend.rebuild([firm(1)])
