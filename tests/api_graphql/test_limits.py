@@ -1,13 +1,13 @@
 """GraphQL limits: refused before anything runs, with a message naming the limit and setting."""
 
 import json
-from collections import Counter
 
 import pytest
 from django.db import OperationalError
 from django.test import Client
 from graphql import get_introspection_query
 
+from tests.counting import CallCounter
 from tests.factories import FirmFactory
 
 
@@ -93,21 +93,16 @@ def ran(monkeypatch):
     from api_graphql import views
     from api_graphql.core import limits
 
-    counts = Counter()
+    counts = CallCounter()
 
-    def counting(name, function):
-        def wrapper(*args, **kwargs):
-            counts[name] += 1
-            return function(*args, **kwargs)
-        return wrapper
 
     views._documents.clear()  # a document parsed by an earlier test would not be parsed again
-    monkeypatch.setattr(limits, "parse", counting("parse", limits.parse))
-    monkeypatch.setattr(Parser, "advance_lexer", counting("tokens", Parser.advance_lexer))
-    monkeypatch.setattr(limits.DocumentLimits, "field", counting("walked", limits.DocumentLimits.field))
-    monkeypatch.setattr(views, "validate", counting("validate", views.validate))
-    monkeypatch.setattr(views, "execute", counting("execute", views.execute))
-    monkeypatch.setattr(views.FastPage, "run", counting("fast path", views.FastPage.run))
+    monkeypatch.setattr(limits, "parse", counts.wrap("parse", limits.parse))
+    monkeypatch.setattr(Parser, "advance_lexer", counts.wrap("tokens", Parser.advance_lexer))
+    monkeypatch.setattr(limits.DocumentLimits, "field", counts.wrap("walked", limits.DocumentLimits.field))
+    monkeypatch.setattr(views, "validate", counts.wrap("validate", views.validate))
+    monkeypatch.setattr(views, "execute", counts.wrap("execute", views.execute))
+    monkeypatch.setattr(views.FastPage, "run", counts.wrap("fast path", views.FastPage.run))
     return counts
 
 

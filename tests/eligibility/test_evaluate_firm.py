@@ -6,7 +6,6 @@ for all the targets asked."""
 import datetime
 import json
 import math
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,9 +17,13 @@ from registry.eligibility import FirmEvaluation, evaluate_firm, evaluate_firm_ta
 from registry.eligibility.candidates import evaluate_frame
 from registry.eligibility.engine import columns_needed, evaluation_year
 from registry.eligibility.facts import load_facts, tiers_needed
-from registry.eligibility.rules import resolve_target, rule_set_for_region, rule_sets_for
+from registry.eligibility.rules import (
+    resolve_target,
+    rule_set_for_region,
+    rule_sets_for,
+)
 from registry.models import Firm, Stage
-from registry.services import upsert_indicators
+from tests.eligibility.edge_firms import make_edge_firms
 
 TODAY = datetime.date(2026, 11, 23)
 
@@ -87,25 +90,10 @@ def exact(result):
     return json.dumps(result.__dict__, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def edge_firms():
-    """Rows the demo may not hold: an unknown founding date, a 29 February founding, a young firm
-    (multi-year windows shrink), a listed firm, firms with only last year's figures."""
-    firms = list(Firm.objects.order_by("id")[:8])
-    Firm.objects.filter(pk=firms[0].pk).update(founded_on=None)
-    Firm.objects.filter(pk=firms[1].pk).update(founded_on=datetime.date(2020, 2, 29))
-    Firm.objects.filter(pk=firms[2].pk).update(founded_on=datetime.date(TODAY.year - 1, 3, 1))
-    Firm.objects.filter(pk=firms[3].pk).update(listing_status="listed")
-    for firm in firms[4:8]:  # last year's figures only; invention patents but no Class I count
-        upsert_indicators(firm, TODAY.year - 1, {"revenue": Decimal("6000"), "rd_expense": Decimal("360"),
-                                                "employees": 50, "rd_staff": 12, "ip_class1": None,
-                                                "invention_patents": 2})
-    return firms
-
-
 @pytest.mark.django_db
 def test_every_firm_and_target_equals_the_pandas_engine():
     call_command("seed_demo", firms=300, seed=11, today=TODAY, no_index=True)
-    edges = edge_firms()
+    edges = make_edge_firms(TODAY)
     targets = every_target()
     firms = Firm.objects.all()
     reference = {target: pandas_evaluations(firms, *target, TODAY) for target in targets}

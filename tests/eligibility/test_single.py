@@ -18,6 +18,7 @@ from registry.eligibility.facts import fact_rows, fact_rows_of
 from registry.eligibility.single import rank_rows
 from registry.models import CandidateRank, Firm
 from registry.services import record_certification, upsert_firm, upsert_indicators
+from tests.eligibility.edge_firms import make_edge_firms
 
 TODAY = datetime.date(2026, 11, 23)
 COLUMNS = ["firm_id", "outcome_rank", "score_key", "gap", "region_path"]
@@ -34,17 +35,7 @@ def ranking():
 @pytest.mark.django_db
 def test_row_by_row_equals_the_vectorised_judge_for_every_target():
     call_command("seed_demo", firms=300, seed=11, today=TODAY, no_index=True)
-    # Edge rows the demo may not hold: an unknown founding date, a 29 February founding, a young firm
-    # (multi-year windows shrink), a listed firm, firms with only last year's figures.
-    firms = list(Firm.objects.order_by("id")[:8])
-    Firm.objects.filter(pk=firms[0].pk).update(founded_on=None)
-    Firm.objects.filter(pk=firms[1].pk).update(founded_on=datetime.date(2020, 2, 29))
-    Firm.objects.filter(pk=firms[2].pk).update(founded_on=datetime.date(TODAY.year - 1, 3, 1))
-    Firm.objects.filter(pk=firms[3].pk).update(listing_status="listed")
-    for firm in firms[4:8]:  # last year's figures only; invention patents but no Class I count
-        upsert_indicators(firm, TODAY.year - 1, {"revenue": Decimal("6000"), "rd_expense": Decimal("360"),
-                                                "employees": 50, "rd_staff": 12, "ip_class1": None,
-                                                "invention_patents": 2})
+    firms = make_edge_firms(TODAY)
     plan = candidate_ranks._plan(TODAY)
     wanted = candidate_ranks.facts_wanted(plan, TODAY)
     facts = {row["firm_id"]: row for row in fact_rows(Firm.objects.all(), TODAY, *wanted)}

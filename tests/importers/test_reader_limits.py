@@ -4,7 +4,6 @@ where the refusal happens (no row read, openpyxl never called), not a time: spee
 business (bench/import_*.py), and a time bound fails on a loaded machine."""
 
 import zipfile
-from collections import Counter
 
 import openpyxl
 import pytest
@@ -14,6 +13,7 @@ from importers.models import JobStatus
 from importers.readers import open_source
 from importers.services import import_file
 from registry.models import Firm
+from tests.counting import CallCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -25,18 +25,13 @@ def parsed(monkeypatch):
 
     from importers import readers
 
-    counts = Counter()
+    counts = CallCounter()
 
-    def counting(name, function):
-        def wrapper(*args, **kwargs):
-            counts[name] += 1
-            return function(*args, **kwargs)
-        return wrapper
 
-    monkeypatch.setattr(readers, "_csv_raw_batches", counting("csv", readers._csv_raw_batches))
-    monkeypatch.setattr(readers, "_csv_frames", counting("csv", readers._csv_frames))
-    monkeypatch.setattr(readers, "_scan_sheet_xml", counting("scan", readers._scan_sheet_xml))
-    monkeypatch.setattr(openpyxl, "load_workbook", counting("openpyxl", openpyxl.load_workbook))
+    monkeypatch.setattr(readers, "_csv_raw_batches", counts.wrap("csv", readers._csv_raw_batches))
+    monkeypatch.setattr(readers, "_csv_frames", counts.wrap("csv", readers._csv_frames))
+    monkeypatch.setattr(readers, "_scan_sheet_xml", counts.wrap("scan", readers._scan_sheet_xml))
+    monkeypatch.setattr(openpyxl, "load_workbook", counts.wrap("openpyxl", openpyxl.load_workbook))
     return counts
 
 

@@ -3,7 +3,6 @@
 import csv
 import random
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from registry.data import (
     split_aliases,
 )
 from registry.demo import names
+from tests.counting import CallCounter
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data"
 JIANGSU_CITIES = {
@@ -386,16 +386,11 @@ def test_generators_work_out_each_region_once(monkeypatch):
     """What keeps a million names and USCCs cheap, counted rather than timed (the time is bench/seed_scale.py's):
     a region text is normalised once, then its prefix is remembered; a region code is checked once; a USCC
     costs one check-digit calculation."""
-    calls = Counter()
+    calls = CallCounter()
 
-    def counting(name, function):
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return function(*args, **kwargs)
-        return wrapper
 
-    monkeypatch.setattr(names, "normalize_region_text", counting("normalise", names.normalize_region_text))
-    monkeypatch.setattr(names, "calc_check_digit", counting("check digit", names.calc_check_digit))
+    monkeypatch.setattr(names, "normalize_region_text", calls.wrap("normalise", names.normalize_region_text))
+    monkeypatch.setattr(names, "calc_check_digit", calls.wrap("check digit", names.calc_check_digit))
     monkeypatch.setattr(names, "_CHECKED_REGION_CODES", set())
     rng = random.Random(17)
     text = " 无锡市 滨湖区 "  # not a key as written: normalised on first use
