@@ -307,6 +307,13 @@ def _per_field_match(backend, query):
         for term in query.terms])
 
 
+def scored_hits(searcher, match):
+    """[(firm id, score to 4 places)] of a tantivy query's first 100 hits, by id."""
+    found = searcher.search(match, limit=100).hits
+    ids = searcher.fast_field_values("id", [address for _, address in found])
+    return sorted((firm_id, round(score, 4)) for (score, _), firm_id in zip(found, ids))
+
+
 @pytest.mark.parametrize("text", ["合成生物 昆山", "碳化硅", "无锡芯动生物科技有限公司", "科技 有限公司", "昆山",
                                   "Micro LED", "不存在的词语"])
 def test_all_text_matches_like_the_fields(tmp_path, text):
@@ -319,15 +326,10 @@ def test_all_text_matches_like_the_fields(tmp_path, text):
     query = analyze_query(text)
     assert query.terms
 
-    def scored(match):
-        found = searcher.search(match, limit=100).hits
-        ids = searcher.fast_field_values("id", [address for _, address in found])
-        return sorted((firm_id, round(score, 4)) for (score, _), firm_id in zip(found, ids))
-
     from search.source import TEXT_WEIGHTS
 
-    expected = scored(_per_field_match(backend, query))
-    assert scored(backend._text_match(query, TEXT_WEIGHTS)) == expected
+    expected = scored_hits(searcher, _per_field_match(backend, query))
+    assert scored_hits(searcher, backend._text_match(query, TEXT_WEIGHTS)) == expected
     assert (len(expected) > 0) == (text != "不存在的词语")
 
 
@@ -381,14 +383,9 @@ def test_the_pruned_and_the_unscored_match_find_what_the_full_match_finds(tmp_pa
     searcher = backend._searcher()
     query = analyze_query(text)
 
-    def scored(match):
-        found = searcher.search(match, limit=100).hits
-        ids = searcher.fast_field_values("id", [address for _, address in found])
-        return sorted((firm_id, round(score, 4)) for (score, _), firm_id in zip(found, ids))
-
-    full = scored(backend._match(query))
-    assert scored(backend._match(query, searcher)) == full
-    assert {firm_id for firm_id, _ in scored(backend._match(query, searcher, scored=False))} == \
+    full = scored_hits(searcher, backend._match(query))
+    assert scored_hits(searcher, backend._match(query, searcher)) == full
+    assert {firm_id for firm_id, _ in scored_hits(searcher, backend._match(query, searcher, scored=False))} == \
         {firm_id for firm_id, _ in full}
     assert (len(full) > 0) == (text != "不存在的公司")
 
