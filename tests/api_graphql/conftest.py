@@ -125,3 +125,10 @@ def registry_data(db):
     upsert_indicators(bh, 2025, {"revenue": Decimal("1200"), "rd_expense": Decimal("120"), "employees": 40,
                                  "rd_staff": 12})
     return {"ks": ks, "bh": bh}
+
+
+@pytest.fixture
+def more_firms(registry_data):
+    """A third firm with no stage, tier or indicators (null relations), in 苏州 too."""
+    upsert_firm(make_uscc("320505", serial=900003), name="苏州无级企业", region="320505", founded_on="2019-01-01")
+    return registry_data

@@ -9,8 +9,6 @@ import pytest
 
 from api_graphql import views
 from api_graphql.core import fastpath
-from registry.services import upsert_firm
-from tests.factories import make_uscc
 
 FAST = {
     "the benchmark's plain page": """query($stage: String, $region: String, $rd: Decimal) {
@@ -34,12 +32,6 @@ ORDINARY = {
     "a filter investors may not use": "{ firms(revenueMin: 1) { edges { node { uscc } } } }",
     "a mutation": """mutation { upsertFirm(input: {uscc: "x", name: "y", region: "320583"}) { ok } }""",
 }
-
-
-@pytest.fixture
-def more_firms(registry_data):
-    upsert_firm(make_uscc("320505", serial=900003), name="苏州无级企业", region="320505", founded_on="2019-01-01")
-    return registry_data
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 
 from api_graphql.core import rows as rows_module
 from api_graphql.registry import schema as registry_schema
-from registry.services import upsert_firm
 from tests.factories import make_uscc
 
 PLAIN = {
@@ -49,13 +48,6 @@ NOT_PLAIN = {
     "edges twice": "{ firms { a: edges { node { uscc } } b: edges { node { name } } } }",
     "node twice": "{ firms { edges { a: node { uscc } b: node { name } } } }",
 }
-
-
-@pytest.fixture
-def more_firms(registry_data):
-    """A third firm with no stage, tier or indicators (null relations), in 苏州 too."""
-    upsert_firm(make_uscc("320505", serial=900003), name="苏州无级企业", region="320505", founded_on="2019-01-01")
-    return registry_data
 
 
 @pytest.fixture
