@@ -45,6 +45,7 @@ class CandidatePage:
     total: int
     offset: int
     year: int
+    as_of: object = None  # the stored ranking's rebuild time while it is behind a large write (read_page)
 
 
 def rung_below(stage, tier):
@@ -170,12 +171,12 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
         raise field_error("first", f"first must be between 0 and {MAX_PAGE}.", code="page_size")
     if live is False:  # the stored rows, current or not
         key, path = precomputed.target_and_path(None, stage, tier, region)
-        found = precomputed.page_rows(key, precomputed.scope_paths(path, user), offset, first)
+        found = (*precomputed.page_rows(key, precomputed.scope_paths(path, user), offset, first), None)
     else:
         found = None if live else precomputed.read_page(on, stage, tier, region, user, offset, first)
     if found is not None:
-        total, page = found
-        return CandidatePage(stored_page(page) if total else [], total, offset, evaluation_year(on))
+        total, page, as_of = found
+        return CandidatePage(stored_page(page) if total else [], total, offset, evaluation_year(on), as_of)
     stage, tier = resolve_target(stage, tier)
     firms = Firm.objects.all()
     if region not in (None, ""):

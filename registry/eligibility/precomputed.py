@@ -27,9 +27,11 @@ import json
 from typing import NamedTuple
 
 import orjson
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, JSONField, Max
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from registry.analytics.precomputed import analyze, hold_for_rebuild, refreshable
 from registry.eligibility.candidates import candidate_scope, explained, judge, target_key
@@ -455,8 +457,8 @@ def _attach_references(firms, kept):
 
 
 def total_if_current(on, key, paths):
-    """(rebuilt_at, total) when the ranking is complete for `on`, else None — the state row and
-    CandidateCount's total in one statement (read_page)."""
+    """(rebuilt_at, total, behind_since) when the ranking is complete for `on`, else None — the state
+    row and CandidateCount's total in one statement (read_page)."""
     state_table = connection.ops.quote_name(PipelineState._meta.db_table)
     if paths:
         count_table = connection.ops.quote_name(CandidateCount._meta.db_table)
@@ -466,18 +468,33 @@ def total_if_current(on, key, paths):
     else:
         total, params = "0", []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT rebuilt_at, {total} FROM {state_table} WHERE name = %s AND complete = %s "
-                       "AND evaluated_on = %s", [*params, STATE, True, connection.ops.adapt_datefield_value(on)])
+        cursor.execute(f"SELECT rebuilt_at, {total}, behind_since FROM {state_table} WHERE name = %s "
+                       "AND complete = %s AND evaluated_on = %s",
+                       [*params, STATE, True, connection.ops.adapt_datefield_value(on)])
         row = cursor.fetchone()
-    return None if row is None else (row[0], row[1] or 0)
+    return None if row is None else (row[0], row[1] or 0, row[2])
+
+
+def _as_datetime(value):
+    """A DateTimeField value as a raw cursor returns it (SQLite: naive, or text) made the aware datetime
+    the ORM gives (the page shows it in local time)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime):
+        value = parse_datetime(value)
+    if settings.USE_TZ and timezone.is_naive(value):
+        value = timezone.make_aware(value, connection.timezone)
+    return value
 
 
 _seen = {}  # evaluated_on -> Built: the ranking found complete for it by the last read (read_page)
 
 
 def read_page(on, stage, tier, region, user, offset, first):
-    """(total, page_rows' rows) of a page from the ranking when it is complete for `on`, else None
-    (answer live). Two statements: the state with the total, then the page. The target and region
+    """(total, page_rows' rows, as_of) of a page from the ranking when it is complete for `on`, else
+    None (answer live). `as_of`: the rebuild time the rows are as of while the ranking is behind a
+    large write (PipelineState.behind_since), else None — the candidates page's lag note, read here
+    rather than by a query of its own. Two statements: the state with the total, then the page. The target and region
     path come from target_and_path's names for the ranking the last read found; the state read
     with the total says whether it is still that one (same rebuilt_at). When not — rebuilt since —
     the names are taken for the new one and the total read again."""
@@ -492,7 +509,8 @@ def read_page(on, stage, tier, region, user, offset, first):
             if len(_seen) > 16:
                 _seen.clear()
             _seen[on] = current
-            return page_rows(key, paths, offset, first, total=found[1], kept=kept_for(current)["objects"])
+            total, rows = page_rows(key, paths, offset, first, total=found[1], kept=kept_for(current)["objects"])
+            return total, rows, (None if found[2] is None else _as_datetime(current.rebuilt_at))
         _seen.pop(on, None)
         if found is None:
             return None

@@ -50,7 +50,10 @@ def candidate_list(request):
         ).values_list("firm_id", flat=True))
     query = urlencode({k: v for k, v in params.items() if v and k != "page"})
     total = result.total if result else 0
-    return render(request, "web/candidates.html", {
+    # The lag note ({% analytics_lag %}) of the ranking this page was read from, with no query of its
+    # own; without a result (a refused parameter) the tag reads the state itself.
+    lag = {} if result is None else {"lag_as_of": result.as_of}
+    return render(request, "web/candidates.html", {**lag,
         "params": params, "errors": errors, "result": result, "page": number,
         "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), "total": total, "query": query,
         "writer": permissions.can_write(request.user),
