@@ -2,10 +2,11 @@
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from registry import permissions
 from registry.eligibility import evaluate_firm_targets
-from registry.models import Certification, CertificationStatus, IndicatorYear, Region
+from registry.models import Certification, CertificationStatus, IndicatorDetail, IndicatorYear, Region
 from registry.pool import pool_entries
 from registry.services import ladder_for
 from registry.timeline import build_timeline
@@ -53,6 +54,33 @@ def indicator_chart(rows, columns):
     }
 
 
+# 补充年度指标 (IndicatorDetail): (field, label with its unit, kind for the `figure` filter).
+DETAILS = (
+    ("rd_expense_domestic", _("境内研发费用（万元）"), "money"),
+    ("main_business_revenue", _("主营业务收入（万元）"), "money"),
+    ("innovation_ip", _("知识产权（分，满分30）"), "int"),
+    ("innovation_conversion", _("科技成果转化能力（分，满分30）"), "int"),
+    ("innovation_rd_management", _("研究开发组织管理水平（分，满分20）"), "int"),
+    ("innovation_growth", _("企业成长性（分，满分20）"), "int"),
+)
+INNOVATION_ITEMS = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
+DETAIL_YEARS = 3  # the latest years shown: the rules look back at most three years
+
+
+def indicator_details(user, firm):
+    """The firm's latest DETAIL_YEARS 补充年度指标 rows, oldest first, each with `innovation_score` (the
+    four 高企 innovation items' sum, None while any is unknown: the API's innovationScore). One query.
+    Internal roles only, as the API's `indicatorDetails`; within the user's scope like the rest."""
+    if not permissions.can_read_cultivation(user):
+        return []
+    rows = list(permissions.firms_visible_to(user, IndicatorDetail.objects.filter(firm=firm), via="firm__")
+                .order_by("-year")[:DETAIL_YEARS])
+    for row in rows:
+        items = [getattr(row, f) for f in INNOVATION_ITEMS]
+        row.innovation_score = None if None in items else sum(items)
+    return rows[::-1]
+
+
 def profile_context(request, firm):
     user = request.user
     certifications = list(permissions.certifications_visible_to(
@@ -67,6 +95,7 @@ def profile_context(request, firm):
         "columns": columns, "indicators": indicators,
         "chart": indicator_chart(indicators, columns),
         "internal": internal,
+        "details": indicator_details(user, firm), "detail_columns": DETAILS,
     }
     if internal:
         targets = next_rungs(firm, rungs)
