@@ -228,8 +228,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor", "via", "action", "model", "object_id", "firm_id")
+    list_display = ("at", "acted_by", "via", "action", "model", "object_id", "firm_id")
+    list_select_related = ("actor",)  # one join, and a deleted actor reads as None rather than failing
     list_filter = ("action", "model")
+
+    @admin.display(description="actor")
+    def acted_by(self, event):
+        return event.actor_shown()
     search_fields = ("object_id",)
 
     def has_change_permission(self, request, obj=None):

@@ -41,6 +41,23 @@ def firm_leaves_counts(sender, instance, **kwargs):
     forget_firms([instance.pk])
 
 
+def user_deleted(sender, instance, **kwargs):
+    """A deleted user's audit entries keep their id as actor (AuditEvent.actor, DO_NOTHING): one entry of
+    the deletion itself keeps the name that id stood for."""
+    from registry.services import audit
+
+    audit.record("delete", instance, via="user deleted", changes={"username": [instance.get_username(), None]})
+
+
+def _connect_user_deleted():
+    from django.conf import settings
+
+    post_delete.connect(user_deleted, sender=settings.AUTH_USER_MODEL, dispatch_uid="registry.receivers.user_deleted")
+
+
+_connect_user_deleted()
+
+
 def data_changed(sender, raw=False, **kwargs):
     """What the remembered analytics answers read changed (registry.cache): a new data version on commit.
     Service writes announce themselves with `firms_changed`; these catch admin and reference edits."""

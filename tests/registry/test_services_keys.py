@@ -15,16 +15,38 @@ D = datetime.date
 pytestmark = pytest.mark.django_db
 
 
-def test_deleting_a_user_keeps_their_audit_rows_without_an_actor(firm):
+def test_deleting_a_user_keeps_who_acted_in_their_audit_rows_without_touching_them(firm):
+    """The audit stays truthful: entries keep the deleted user's id (no UPDATE of the audit table at all),
+    the deletion's own entry names that id, and the admin list shows it rather than failing."""
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
     user = get_user_model().objects.create_user("officer_keys", password="x")
     upsert_firm(firm.uscc, name="审计保留科技有限公司", actor=user, via="api")
     rows = AuditEvent.objects.filter(firm_id=firm.pk, actor=user)
-    ids = list(rows.values_list("id", flat=True))
+    ids, user_id = list(rows.values_list("id", flat=True)), user.pk
     assert ids
-    user.delete()
+    with CaptureQueriesContext(connection) as captured:
+        user.delete()
+    touching = [q["sql"] for q in captured.captured_queries if "registry_auditevent" in q["sql"]]
+    assert len(touching) == 1 and touching[0].lstrip().upper().startswith("INSERT"), touching  # its own entry only
     kept = AuditEvent.objects.filter(id__in=ids)
     assert kept.count() == len(ids)  # history stays
-    assert set(kept.values_list("actor_id", flat=True)) == {None}  # SET_NULL, applied by Django
+    assert set(kept.values_list("actor_id", flat=True)) == {user_id}  # and still says who acted
+    gone = AuditEvent.objects.get(model="user", object_id=str(user_id), action="delete")
+    assert gone.changes == {"username": ["officer_keys", None]}
+    event = AuditEvent.objects.select_related("actor").get(id=ids[0])
+    assert event.actor_shown() == f"#{user_id}（已删除）"
+    assert AuditEvent.objects.get(id=ids[0]).actor_shown() == f"#{user_id}（已删除）"  # without the join too
+
+    admin_user = get_user_model().objects.create_superuser("audit_admin", password="x")
+    request = RequestFactory().get("/admin/registry/auditevent/")
+    request.user = admin_user
+    response = site._registry[AuditEvent].changelist_view(request)
+    response.render()
+    body = response.content.decode()
+    assert f"#{user_id}（已删除）" in body
 
 
 def test_a_tier_that_is_a_firms_current_tier_cannot_be_deleted(firm):
