@@ -180,7 +180,8 @@ def kept_for(current):
     """What is kept in this process for the ranking `current` (complete) until the next rebuild:
     {"targets": {(stage, tier): key}, "paths": {region code: path}, "objects": {(model, pk): the
     Region, Stage or Tier a page's firms carry}}. Editing a stage, tier, rule set or region marks
-    the ranking stale (registry.receivers), and only a rebuild — a new rebuilt_at, a new entry —
+    the ranking stale (registry.receivers for the admin's saves; registry.reference.regions_changed for
+    the reference-data load's bulk writes, which send no signal), and only a rebuild — a new rebuilt_at, a new entry —
     makes it complete again; None (not current): a fresh dict, kept by no one."""
     fresh = {"targets": {}, "paths": {}, "objects": {}}
     if current is None:

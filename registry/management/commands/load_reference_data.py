@@ -14,7 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         out = CommandConsole.for_command(self, options)
         with out.phase("regions and chains", unit=None):
-            load_reference_data(Region, IndustryChain)
+            loaded = load_reference_data(Region, IndustryChain)
         regions, chains = Region.objects.count(), IndustryChain.objects.count()
         out.print(f"{regions:,} regions, {chains:,} chains.")
-        out.finish({"regions": regions, "chains": chains})
+        if loaded["regions_changed"]:
+            out.print(f"{loaded['regions_changed']:,} regions renamed or moved: candidates are judged live "
+                      "until `manage.py analytics_rebuild`.")
+        out.finish({"regions": regions, "chains": chains, **loaded})

@@ -37,5 +37,8 @@ class Command(BaseCommand):
             from registry.reference import load_reference_data
 
             clear_caches()
-            load_reference_data(Region, IndustryChain)
+            loaded = load_reference_data(Region, IndustryChain)
             self.stdout.write(f"Loaded: {Region.objects.count()} regions.")
+            if loaded["regions_changed"]:
+                self.stdout.write(f"{loaded['regions_changed']} regions renamed or moved: candidates are judged "
+                                  "live until `manage.py analytics_rebuild`.")
