@@ -58,6 +58,9 @@ class FirmFilterForm(forms.Form):
     chain = forms.ChoiceField(label=_("产业链"), required=False, widget=FastSelect)
     founded_after = forms.DateField(label=_("成立晚于"), required=False, widget=FastDateInput(attrs={"type": "date"}))
     founded_before = forms.DateField(label=_("成立早于"), required=False, widget=FastDateInput(attrs={"type": "date"}))
+    # Firms holding an active recognition valid until before this date: the officer home's lapsing counts link here.
+    certificate_expiring_before = forms.DateField(label=_("认定到期早于"), required=False,
+                                                  widget=FastDateInput(attrs={"type": "date"}))
     revenue_min = forms.DecimalField(label=_("营业收入 ≥（万元）"), required=False, min_value=0, widget=FastNumberInput)
     revenue_max = forms.DecimalField(label=_("营业收入 ≤（万元）"), required=False, min_value=0, widget=FastNumberInput)
     rd_intensity_min = forms.FloatField(label=_("研发强度 ≥（%）"), required=False, min_value=0, max_value=100,

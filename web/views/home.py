@@ -92,6 +92,8 @@ def officer_context(request):
     return {
         "year": year, "targets": targets, "stage_counts": stage_counts, "unstaged": unstaged,
         "lapsing": lapsing, "soonest": soonest, "candidates": candidates,
+        # each lapsing count links to its firms: the firms page's certificate_expiring_before
+        "lapsing_before": {days: today + datetime.timedelta(days=days) for days in LAPSING_WINDOWS},
         "pool": [(status, pool.get(status, 0)) for status in POOL_COLUMNS],
     }
 
