@@ -9,6 +9,7 @@ from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from web.regions import local_name
 
@@ -39,6 +40,16 @@ def unmet_list(items):
     return UnmetList()(items)
 
 
+# A gap's unit code (the rule sets' "unit", registry.eligibility) as the page says it, and the factor its
+# figure is shown at: shares as percentage points (0.02 ratio → 2 个百分点), counts and flags bare.
+GAP_UNITS = {
+    "money": (pgettext_lazy("gap unit", "万元"), 1), "usd": (pgettext_lazy("gap unit", "美元"), 1),
+    "ratio": (pgettext_lazy("gap unit", "个百分点"), 100), "points": (pgettext_lazy("gap unit", "分"), 1),
+    "years": (pgettext_lazy("gap unit", "年"), 1), "date": (pgettext_lazy("gap unit", "天"), 1),
+    "count": ("", 1), "flag": ("", 1),
+}
+
+
 class UnmetList:
     """Unmet criteria as HTML list items: a tag (缺数据 or 差距), the text in the page's language, the gap.
     Written in Python, not as an include per item: the includes were most of the candidates page's time
@@ -49,6 +60,8 @@ class UnmetList:
         self.missing = f'<span class="tag warn">{html.escape(_("缺数据"))}</span>'
         self.short = f'<span class="tag no">{html.escape(_("差距"))}</span>'
         self.gap_word = html.escape(_("差"))
+        self.units = {code: (f" {html.escape(str(word))}" if str(word) else "", scale)
+                      for code, (word, scale) in GAP_UNITS.items()}
 
     def __call__(self, items):
         parts = []
@@ -56,8 +69,10 @@ class UnmetList:
             text = (item.get("text_en") if self.english else item.get("text_zh")) or item.get("text")
             gap = ""
             if item.get("gap") is not None and not item.get("missing"):
-                unit = f" {html.escape(item['unit'])}" if item.get("unit") else ""
-                gap = f' <span class="muted">（{self.gap_word} {html.escape(floatformat(item["gap"], "-2"))}{unit}）</span>'
+                code = item.get("unit")
+                unit, scale = self.units.get(code, (f" {html.escape(code)}" if code else "", 1))
+                shown = floatformat(item["gap"] * scale, "-2")
+                gap = f' <span class="muted">（{self.gap_word} {html.escape(shown)}{unit}）</span>'
             parts.append(f"<li>{self.missing if item.get('missing') else self.short} {html.escape(text)}{gap}</li>")
         return mark_safe("".join(parts))
 
