@@ -3,6 +3,7 @@
 from html import escape  # the stdlib function Django's escape() wraps, without its lazy-string wrapper
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseBadRequest
@@ -44,10 +45,26 @@ def screen(request):
     web.choices), not from joins or model instances: building fifty instances over four tables cost
     the page as much as its GraphQL twin's whole answer (bench/pages.py).
     """
+    form, queryset, columns = filtered(request)
+    if queryset is None:
+        return form, [], 0, 1, columns
+    total = data_cache.count(queryset)  # the GraphQL twin's totalCount: remembered per data version (registry/cache.py)
+    last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    number = min(form.cleaned_data.get("page") or 1, last_page)
+    rows = list(queryset.order_by(*form.ordering()).values(*ROW_COLUMNS, *(f"latest_indicators__{field}"
+                                                                         for field, _label, _kind in columns))
+                [(number - 1) * PAGE_SIZE: number * PAGE_SIZE])
+    regions, names = region_table(), stage_tier_names()
+    return form, [firm_row(row, columns, regions, names) for row in rows], total, number, columns
+
+
+def filtered(request):
+    """(form, the firms the filters select in the user's scope — None when a filter is refused —, the
+    indicator columns the user may read)."""
     form = FirmFilterForm(request.GET, user=request.user, restricted=restricted_filters(request.user))
     columns = indicator_columns(request.user, FIRM_TABLE_INDICATORS)
     if not form.is_valid():
-        return form, [], 0, 1, columns
+        return form, None, columns
     data = form.filterset_data()
     # Only the filters given, as the GraphQL twin builds it: a FilterSet deep-copies every declared filter.
     filterset = narrowed(FirmFilterSet, frozenset(data))(data=data, queryset=firms_visible_to(request.user))
@@ -58,15 +75,8 @@ def screen(request):
     except ValidationError as error:  # e.g. a code removed since the page was drawn: name the field
         for field, problems in getattr(error, "message_dict", {"__all__": error.messages}).items():
             form.add_error(field if field in form.fields else None, " ".join(problems))
-        return form, [], 0, 1, columns
-    total = data_cache.count(queryset)  # the GraphQL twin's totalCount: remembered per data version (registry/cache.py)
-    last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    number = min(form.cleaned_data.get("page") or 1, last_page)
-    rows = list(queryset.order_by(*form.ordering()).values(*ROW_COLUMNS, *(f"latest_indicators__{field}"
-                                                                         for field, _label, _kind in columns))
-                [(number - 1) * PAGE_SIZE: number * PAGE_SIZE])
-    regions, names = region_table(), stage_tier_names()
-    return form, [firm_row(row, columns, regions, names) for row in rows], total, number, columns
+        return form, None, columns
+    return form, queryset, columns
 
 
 ROW_COLUMNS = ("uscc", "name", "founded_on", "region_id", "current_stage_id", "current_tier_id")
@@ -94,7 +104,7 @@ def firm_list(request):
     sort = request.GET.get("sort") or "id"
     return render(request, "web/firms.html", {
         "form": form, "filters_html": filters_html(form), "firms": firms, "rows_html": table_html(firms, columns),
-        "total": total, "page": number,
+        "total": total, "page": number, "export_cap": export_cap(),
         "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), "columns": columns, "sort": sort,
         "base_query": query_without(request, "page", "sort"), "page_query": query_without(request, "page"),
         "export_query": query_without(request),
@@ -146,16 +156,33 @@ def table_html(firms, columns):
     return mark_safe("\n".join(rows))
 
 
+def export_cap():
+    """The most firms one export holds (EXPORT_PAGE_ROWS, as importers.exports pages its exports)."""
+    return settings.EXPORT_PAGE_ROWS
+
+
 @page("firms")
 def firm_export(request, fmt):
-    """Exactly what is on screen (the filters, sort, page and columns of the request) as CSV or XLSX,
-    through importers.exports' writers (formula-injection guard)."""
+    """What is on screen (the filters, sort, page and columns of the request) as CSV or XLSX, through
+    importers.exports' writers (formula-injection guard); with `all=1` every firm of the screen, in the
+    same order, up to export_cap() (the page says so when there are more)."""
     if fmt not in CONTENT_TYPES:
         raise Http404
-    form, firms, _total, number, columns = screen(request)
-    if not form.is_valid():
+    if request.GET.get("all") != "1":
+        form, firms, _total, number, columns = screen(request)
+        if not form.is_valid():
+            return HttpResponseBadRequest(form_errors(form), content_type="text/plain; charset=utf-8")
+        return download(table_rows(firms, columns), fmt, f"firms-{timezone.localdate():%Y%m%d}-p{number}.{fmt}",
+                        "firms")
+    form, queryset, columns = filtered(request)
+    if queryset is None:
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain; charset=utf-8")
-    return download(table_rows(firms, columns), fmt, f"firms-{timezone.localdate():%Y%m%d}-p{number}.{fmt}", "firms")
+    values = (queryset.order_by(*form.ordering())
+              .values(*ROW_COLUMNS, *(f"latest_indicators__{field}" for field, _label, _kind in columns))
+              [:export_cap()])
+    regions, names = region_table(), stage_tier_names()
+    firms = (firm_row(row, columns, regions, names) for row in values.iterator(chunk_size=2000))
+    return download(table_rows(firms, columns), fmt, f"firms-{timezone.localdate():%Y%m%d}-all.{fmt}", "firms")
 
 
 @require_POST
