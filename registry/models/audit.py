@@ -9,7 +9,8 @@ class AuditEvent(models.Model):
     # History, not a live relation: no database foreign key or index. Each import writes an audit row
     # per firm and recognition; the key cost one lookup of the user per row at COMMIT. Deleting a user
     # leaves their id here (DO_NOTHING: no write, no scan of this table): the entry still says who
-    # acted, and the user's own deletion entry (registry.receivers.user_deleted) names them.
+    # acted, and the user's own deletion entry (registry.receivers.user_deleted) names them. User ids are
+    # never handed out again (PostgreSQL sequences, SQLite AUTOINCREMENT), so no new user inherits them.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
                               related_name="+", db_constraint=False, db_index=False)
     via = models.CharField(max_length=60, blank=True, help_text="Door the change came in by: admin, api, import job 12, sweep…")

@@ -39,6 +39,9 @@ def test_deleting_a_user_keeps_who_acted_in_their_audit_rows_without_touching_th
     event = AuditEvent.objects.select_related("actor").get(id=ids[0])
     assert event.actor_shown() == f"#{user_id}（已删除）"
     assert AuditEvent.objects.get(id=ids[0]).actor_shown() == f"#{user_id}（已删除）"  # without the join too
+    # Ids are never handed out again (sequences; SQLite AUTOINCREMENT): a new user cannot inherit the entries.
+    assert get_user_model().objects.create_user("officer_keys", password="x").pk != user_id
+    assert AuditEvent.objects.get(id=ids[0]).actor_shown() == f"#{user_id}（已删除）"
 
     admin_user = get_user_model().objects.create_superuser("audit_admin", password="x")
     request = RequestFactory().get("/admin/registry/auditevent/")
