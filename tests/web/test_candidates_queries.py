@@ -54,6 +54,6 @@ def test_refused_parameter_still_reads_the_note(web_registry):
     precomputed.rebuild(timezone.localdate())
     PipelineState.objects.mark_behind(precomputed.STATE, "a large write")
     client, _ = client_for(Role.ANALYST)
-    html, sql = statements(client, URL + "&page=x")
+    html, _ = statements(client, URL + "&page=x")
     assert "分析数据正在更新" in html and "不是页码" in html
 

@@ -22,16 +22,16 @@ def details(web_registry):
     for back in (4, 3, 2):  # older years: only the latest three are shown
         upsert_indicator_details(ks, year - back, {"rd_expense_domestic": Decimal(f"{100 + back}")})
     upsert_indicator_details(ks, year - 1, {
-        "rd_expense_domestic": Decimal("6543.21"), "main_business_revenue": Decimal("98765"),
+        "rd_expense_domestic": Decimal("6543.21"), "main_business_revenue": Decimal(98765),
         "innovation_ip": 24, "innovation_conversion": 22, "innovation_rd_management": 15, "innovation_growth": 14})
-    upsert_indicator_details(web_registry["bh"], year - 1, {"rd_expense_domestic": Decimal("777")})
+    upsert_indicator_details(web_registry["bh"], year - 1, {"rd_expense_domestic": Decimal(777)})
     return web_registry
 
 
 def section(html):
     part = html.split('id="indicator-details"', 1)[1].split("</section>", 1)[0]
     return {cells[0]: cells[1:] for cells in (re.findall(r"<td[^>]*>(.*?)</td>", row)
-                                              for row in re.findall(r"<tr>(.*?)</tr>", part, re.S)) if cells}
+                                              for row in re.findall(r"<tr>(.*?)</tr>", part, re.DOTALL)) if cells}
 
 
 @pytest.mark.parametrize("role, regions", [(Role.OFFICER, ("320583",)), (Role.ANALYST, ()), (Role.ADMIN, ())])

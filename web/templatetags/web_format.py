@@ -7,9 +7,8 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 
 from web.regions import local_name
 
