@@ -133,3 +133,16 @@ def test_pages_speak_english_when_asked(pages_registry):
     body = analyst.get(reverse("web:analytics"), PARAMS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cohort table" in body and "Funnel of the firms that entered in 2023" in body
     assert "队列表" not in body
+
+
+def test_the_targets_table_speaks_the_page_language_and_groups_thousands(pages_registry):
+    PolicyTarget.objects.create(region_id=KS, stage=Stage.objects.get(code="tech_sme"), kind="stock", year=2025,
+                                target=4300, source="测试方案")
+    for language, words, kind in (("zh-hans", ("目标年份", "口径"), "存量"), ("en", ("Target year", "Kind"), "Stock")):
+        officer, _ = client_for(Role.OFFICER, [KS], username=f"targets-{language}")
+        body = officer.get(reverse("web:analytics"), {"year": 2025}, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        table = body.split('id="targets"', 1)[1].split("</table>", 1)[0]
+        header = table.split("</thead>", 1)[0]
+        assert all(f"<th>{w}</th>" in header for w in words) and " year</th>" not in header.replace("Target year", "")
+        row = next(r for r in table.split("<tr>") if "4,300" in r)  # grouped as the other tables are
+        assert f"<td>{kind}</td>" in row and "STOCK" not in row
