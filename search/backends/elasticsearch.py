@@ -27,6 +27,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 from elasticsearch.dsl import Q, Search
 
 from search.backends.base import (
+    FIELD_TIE_BREAKER,
     Cursor,
     Hit,
     SearchBackend,
@@ -252,7 +253,7 @@ class ElasticsearchBackend(SearchBackend):
         clauses = []
         if query.terms:
             clauses.append(Q("multi_match", query=query.text, type="cross_fields", operator="and",
-                             fields=_fields(text_weights), tie_breaker=0.1))
+                             fields=_fields(text_weights), tie_breaker=FIELD_TIE_BREAKER))
         if query.exact:
             clauses.append(Q("term", names_exact={"value": query.exact, "boost": EXACT_BOOST}))
         if query.fingerprint:

@@ -102,7 +102,7 @@ def test_text_search_with_filters_scope_and_facets():
         "query": {"bool": {
             "should": [
                 {"multi_match": {"query": "合成生物 昆山", "type": "cross_fields", "operator": "and",
-                                 "fields": TEXT_FIELDS, "tie_breaker": 0.1}},
+                                 "fields": TEXT_FIELDS, "tie_breaker": 1.0}},
                 {"term": {"names_exact": {"value": "合成生物 昆山", "boost": 100}}},
                 {"term": {"fingerprints": {"value": "合成生物昆山", "boost": 50}}},
             ],
