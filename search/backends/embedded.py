@@ -41,6 +41,7 @@ from tantivy import Occur, Order, Query
 
 from search.backends.base import (
     FIELD_TIE_BREAKER,
+    RANKED_TEXT_FIELDS,
     Cursor,
     Hit,
     SearchBackend,
@@ -69,7 +70,8 @@ from search.source import (
 )
 from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, terms
 
-if FIELD_TIE_BREAKER != 1.0:  # _text_match's flat sum is that formula and no other
+RANKED_TEXT_WEIGHTS = {name: TEXT_WEIGHTS[name] for name in RANKED_TEXT_FIELDS}
+if FIELD_TIE_BREAKER != 1.0:  # _text_match's flat sum over (term, field) is that formula and no other
     raise ImportError("the embedded backend sums a term's fields: FIELD_TIE_BREAKER must be 1.0")
 
 log = logging.getLogger(__name__)
@@ -428,16 +430,14 @@ class EmbeddedBackend(SearchBackend):
         return self._terms("region_path", allowed_region_codes)
 
     def _text_match(self, query: AnalyzedQuery, weights: Mapping[str, float]) -> Query | None:
-        """Every term in some text field (cross-field AND), scored by the sum over (term, field).
+        """Every term in some text field (cross-field AND), scored per term by the sum over the
+        fields of ``weights`` holding it of weight x BM25 (FIELD_TIE_BREAKER 1.0).
 
         Which firms match is decided on ``t_all`` alone (an unscored intersection of one posting
-        list per term); the (term, field) scores are optional clauses of one flat sum beside it
-        (FIELD_TIE_BREAKER 1.0: a term's score is the sum of its fields'), so tantivy runs one union
-        over their postings and scores only those firms — and none at all when nothing is scored
-        (counts, facets). A best-field disjunction per term was a union nested in that union: 2.5x
-        the CPU ("碳化硅 功率器件", 1,000,000 firms, docs/search.md). On a match every term is in some
-        field, so the score is the same as requiring each term's disjunction (checked by
-        test_all_text_matches_like_the_fields)."""
+        list per term, led by the rarest); the (term, field) clauses are optional beside it, so
+        tantivy scores only its matches, through one union over those fields' postings — and
+        none at all when nothing is scored (counts, facets use ``_every_term`` alone). Checked
+        against the per-field conjunction by test_all_text_matches_like_the_fields."""
         if not query.terms:
             return None
         per_field = [Query.boost_query(Query.term_query(self.schema, f"t_{name}", term), weight)
@@ -462,7 +462,7 @@ class EmbeddedBackend(SearchBackend):
         schema = self.schema
         clauses = []
         if query.terms:
-            clauses.append(self._text_match(query, TEXT_WEIGHTS) if scored else self._every_term(query))
+            clauses.append(self._text_match(query, RANKED_TEXT_WEIGHTS) if scored else self._every_term(query))
         for field, key, boost in (("names_exact", query.exact, EXACT_BOOST),
                                   ("fingerprints", query.fingerprint, FINGERPRINT_BOOST)):
             if key and (searcher is None or searcher.doc_freq(field, key)):
