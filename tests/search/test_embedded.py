@@ -352,8 +352,18 @@ def test_all_text_matches_like_the_fields(tmp_path, text):
     # Summed in another order than tantivy's: equal up to f32 rounding.
     assert [score for _, score in found] == pytest.approx([expected[firm_id] for firm_id in expected_ids], rel=1e-5)
     assert (len(expected_ids) > 0) == (text != "不存在的词语")
-    if text == "碳化硅":  # products rank, the description does not: firm 14's quote of firm 1 adds nothing
-        assert len(set(round(score, 4) for _, score in found)) == 1
+
+
+def test_the_description_decides_matches_but_does_not_rank(tmp_path):
+    # Every synbio firm sells 合成生物学酶制剂; firms 1 and 14 also say 酶制剂 in their descriptions
+    # (firm 14 quoting firm 1). Same products and technologies, so the same score, ties by id.
+    backend = EmbeddedBackend(tmp_path)
+    backend.rebuild(profiles())
+    result = backend.search(SearchRequest(query="酶制剂"))
+    assert [hit.id for hit in result.hits] == [1, 13, 14, 19, 29]
+    assert len({hit.score for hit in result.hits}) == 1
+    described = backend.search(SearchRequest(query="联合实验室"))  # only in firm 14's description
+    assert [hit.id for hit in described.hits] == [14]
 
 
 def test_facets_leave_out_firms_without_a_stage_tier_city_or_chain(tmp_path):
