@@ -354,18 +354,6 @@ def test_all_text_matches_like_the_fields(tmp_path, text):
     assert (len(expected_ids) > 0) == (text != "不存在的词语")
 
 
-def test_the_description_decides_matches_but_does_not_rank(tmp_path):
-    # Every synbio firm sells 合成生物学酶制剂; firms 1 and 14 also say 酶制剂 in their descriptions
-    # (firm 14 quoting firm 1). Same products and technologies, so the same score, ties by id.
-    backend = EmbeddedBackend(tmp_path)
-    backend.rebuild(profiles())
-    result = backend.search(SearchRequest(query="酶制剂"))
-    assert [hit.id for hit in result.hits] == [1, 13, 14, 19, 29]
-    assert len({hit.score for hit in result.hits}) == 1
-    described = backend.search(SearchRequest(query="联合实验室"))  # only in firm 14's description
-    assert [hit.id for hit in described.hits] == [14]
-
-
 def test_facets_leave_out_firms_without_a_stage_tier_city_or_chain(tmp_path):
     # The facet columns are dense (a placeholder for "none"); the placeholder is never a bucket,
     # and the total counted from a column is still the number of matches.
