@@ -17,6 +17,8 @@ request (a reload of the page, a shared link, a popular query). Wall times and t
 times are printed: on a loaded shared machine the wall time includes waiting for a core, the CPU
 time does not.
 
+`--parts` (with `--index`) prints where a cold search's CPU goes, step by step, per kind.
+
 `--from-db` indexes the registry of DATABASE_URL (search.indexing.firm_documents, as
 `search_reindex` does) instead of synthetic firms. `--index DIR` keeps the index in DIR and reuses
 it when it already holds as many firms (the build is then not timed; the checks below compare it
@@ -195,6 +197,53 @@ def resident_memory(backend, queries: dict[str, str], repeat: int) -> None:
           f"{max(repeat, 1)} (cold) {mb(warm)}; {machine()}")
 
 
+# What a cold search spends its CPU on (--parts): the backend's steps, timed inside the search.
+PARTS = {"_current": "new searcher", "_facets": "facets + total", "_scored_page": "ranked page",
+         "_browse_page": "browse page", "_tied": "tie walk (of ranked page)", "_hit": "hits + highlights"}
+
+
+def cold_parts(backend, queries: dict[str, str], repeat: int) -> None:
+    """CPU ms per cold search (a new searcher before each, as the timed "cold" calls) and how much
+    of it each step of EmbeddedBackend took, by wrapping those methods; the rest is the request's
+    own Python (validation, cache keys, cursor). The steps are timed where they run, so the sum is
+    the search (a "tie walk" runs inside "ranked page")."""
+    spent: dict[str, float] = {}
+
+    def timed(name, method):
+        def wrapper(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - started
+        return wrapper
+
+    originals = {name: getattr(type(backend), name) for name in PARTS}
+    table = Table("query kind", "cpu p50", "cpu p95", *(f"{label} (mean)" for label in PARTS.values()), "rest (mean)")
+    try:
+        for name, method in originals.items():
+            setattr(type(backend), name, timed(name, method))
+        for kind, query in queries.items():
+            request = SearchRequest(query=query, facets=FACETS, first=PAGE)
+            backend.search(request)
+            spent.clear()
+            totals = []
+            for _ in range(repeat):
+                backend._cached_searcher = None
+                started = time.process_time()
+                backend.search(request)
+                totals.append((time.process_time() - started) * 1000)
+            means = [spent.get(name, 0.0) * 1000 / repeat for name in PARTS]
+            rest = sum(totals) / repeat - sum(m for name, m in zip(PARTS, means) if name != "_tied")
+            table.add(kind, percentile(totals, 50), percentile(totals, 95), *means, rest)
+    finally:
+        for name, method in originals.items():
+            setattr(type(backend), name, method)
+    table.print()
+    print(f"CPU ms of a cold search ({repeat} per kind, a page of 20 with highlights and 4 facets) and the "
+          f"mean spent in each step; {machine()}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, help="synthetic firms (default 5,000); with --from-db: the first N by id")
@@ -205,6 +254,9 @@ def main(argv=None):
     parser.add_argument("--build-only", action="store_true",
                         help="time the build alone: no scan beside it (its CPU would compete with the build's), "
                              "no query checks or timings")
+    parser.add_argument("--parts", action="store_true",
+                        help="with --index: where a cold search's CPU goes, step by step, per query kind "
+                             "(no checks against the scan)")
     parser.add_argument("--ram", action="store_true",
                         help="with --index: the memory a searching process needs, in a fresh process: open the "
                              "index, run every query kind cold --repeat times, print its resident memory")
@@ -213,6 +265,8 @@ def main(argv=None):
     count, queries = queries_for(args)
     if args.ram:
         return resident_memory(EmbeddedBackend(args.index), queries, args.repeat)
+    if args.parts:
+        return cold_parts(EmbeddedBackend(args.index), queries, args.repeat)
     docs = (lambda: registry_firms(args.firms)) if args.from_db else (lambda: synthetic_firms(count))
     scan = Scan(queries)
     saved = Path(args.index) / f"scan-{count}.pickle" if args.index else None

@@ -173,11 +173,29 @@ def _fold_char(char: str) -> str:
     return unicodedata.normalize("NFKC", char).lower()
 
 
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")  # NFKC: U+FF01-FF5E -> U+0021-007E, U+3000 -> space
+
+
+def _half_width(match: re.Match) -> str:
+    char = match.group()
+    return " " if char == "\u3000" else chr(ord(char) - 0xFEE0)
+
+
+def _same_span(start: int, end: int) -> tuple[int, int]:
+    return start, end
+
+
 def _fold(text: str):
     """NFKC + lower case, and a function mapping a [start, end) span of the result back to ``text``."""
     folded = text.lower()
     if len(folded) == len(text) and unicodedata.is_normalized("NFKC", folded):
-        return folded, lambda start, end: (start, end)  # the common case: nothing moved
+        return folded, _same_span  # the common case: nothing moved
+    if _FULL_WIDTH.search(text):
+        # Full-width ASCII forms and the ideographic space (the ，：（） of Chinese prose) fold one
+        # character to one: 5 µs for a description with three commas, the loop below 21 µs.
+        folded = _FULL_WIDTH.sub(_half_width, text).lower()
+        if len(folded) == len(text) and unicodedata.is_normalized("NFKC", folded):
+            return folded, _same_span
     # Fold character by character so each folded character knows where it came from.
     pieces = [_fold_char(char) for char in text]
     offsets = [index for index, piece in enumerate(pieces) for _ in piece]
@@ -275,6 +293,13 @@ def _occurrences(text: str, term: str):
         at = text.find(term, at + 1)
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_han_bigram(term: str) -> bool:
+    """Two Han characters (cached: the character class spans several Unicode blocks, and
+    highlighting a page asked this ~100 times per query term)."""
+    return len(term) == 2 and bool(_HAN.match(term[0])) and bool(_HAN.match(term[1]))
+
+
 def highlight(text: str, wanted: Iterable[str], fragment_chars: int | None = None,
               max_fragments: int = 3) -> list[str]:
     """HTML fragments of ``text`` with every token in ``wanted`` wrapped in ``<em>…</em>``.
@@ -288,9 +313,11 @@ def highlight(text: str, wanted: Iterable[str], fragment_chars: int | None = Non
     wanted = {term for term in wanted if term in folded}
     if not wanted:
         return []  # cheap exit: most fields of a hit do not contain the query
-    if all(len(term) == 2 and _HAN.match(term[0]) and _HAN.match(term[1]) for term in wanted):
+    if all(map(_is_han_bigram, wanted)):
         # Fast path: every occurrence of two Han characters is a bigram token; no need to tokenize.
-        hits = sorted(span(at, at + 2) for term in wanted for at in _occurrences(folded, term))
+        hits = sorted((at, at + 2) for term in wanted for at in _occurrences(folded, term))
+        if span is not _same_span:
+            hits = [span(start, end) for start, end in hits]
     else:
         hits = [(token.start, token.end) for token in tokenize(text) if token.text in wanted]
     spans: list[list[int]] = []

@@ -40,6 +40,8 @@ import tantivy
 from tantivy import Occur, Order, Query
 
 from search.backends.base import (
+    FIELD_TIE_BREAKER,
+    RANKED_TEXT_FIELDS,
     Cursor,
     Hit,
     SearchBackend,
@@ -67,6 +69,10 @@ from search.source import (
     prepare_firm,
 )
 from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, terms
+
+RANKED_TEXT_WEIGHTS = {name: TEXT_WEIGHTS[name] for name in RANKED_TEXT_FIELDS}
+if FIELD_TIE_BREAKER != 1.0:  # _text_match's flat sum over (term, field) is that formula and no other
+    raise ImportError("the embedded backend sums a term's fields: FIELD_TIE_BREAKER must be 1.0")
 
 log = logging.getLogger(__name__)
 
@@ -153,16 +159,22 @@ def _split_counts(facet: str, columns_counts: Iterable[Mapping[str, int]]) -> di
     counts: dict[str, int] = {}
     for column_counts in columns_counts:
         for value, count in column_counts.items():
-            if value == NO_VALUE:
-                continue
-            if facet == "chain":  # a firm's chains are distinct: it adds one to each of them
-                codes = value.split(CHAIN_SEPARATOR)
-            else:
-                codes = [value.split(SEPARATOR)[LADDER_CITY[facet]]]
-            for code in codes:
-                if code and code != NO_VALUE:
-                    counts[code] = counts.get(code, 0) + count
+            for code in _value_codes(facet, value):
+                counts[code] = counts.get(code, 0) + count
     return counts
+
+
+@functools.lru_cache(maxsize=16384)
+def _value_codes(facet: str, value: str) -> tuple[str, ...]:
+    """The codes of ``facet`` a facet column value holds (cached: a column has a few hundred values,
+    each split once per facet and search otherwise)."""
+    if value == NO_VALUE:
+        return ()
+    if facet == "chain":  # a firm's chains are distinct: it adds one to each of them
+        codes = value.split(CHAIN_SEPARATOR)
+    else:
+        codes = [value.split(SEPARATOR)[LADDER_CITY[facet]]]
+    return tuple(code for code in codes if code and code != NO_VALUE)
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -424,25 +436,20 @@ class EmbeddedBackend(SearchBackend):
         return self._terms("region_path", allowed_region_codes)
 
     def _text_match(self, query: AnalyzedQuery, weights: Mapping[str, float]) -> Query | None:
-        """Every term in some text field (cross-field AND), scored by the best field per term.
+        """Every term in some text field (cross-field AND), scored per term by the sum over the
+        fields of ``weights`` holding it of weight x BM25 (FIELD_TIE_BREAKER 1.0).
 
         Which firms match is decided on ``t_all`` alone (an unscored intersection of one posting
-        list per term); the per-term best-field scores are optional clauses, which tantivy
-        evaluates only on those firms — and not at all when nothing is scored (counts, facets).
-        On a match every term is in some field, so the score is the same sum of per-term maxima as
-        requiring each per-term disjunction (checked by test_all_text_matches_like_the_fields)."""
+        list per term, led by the rarest); the (term, field) clauses are optional beside it, so
+        tantivy scores only its matches, through one union over those fields' postings — and
+        none at all when nothing is scored (counts, facets use ``_every_term`` alone). Checked
+        against the per-field conjunction by test_all_text_matches_like_the_fields."""
         if not query.terms:
             return None
-        per_term = [
-            Query.disjunction_max_query(
-                [Query.boost_query(Query.term_query(self.schema, f"t_{name}", term), weight)
-                 for name, weight in weights.items()],
-                tie_breaker=0.1,
-            )
-            for term in query.terms
-        ]
+        per_field = [Query.boost_query(Query.term_query(self.schema, f"t_{name}", term), weight)
+                     for term in query.terms for name, weight in weights.items()]
         return Query.boolean_query([(Occur.Must, Query.const_score_query(self._every_term(query), 0.0)),
-                                    *((Occur.Should, q) for q in per_term)])
+                                    *((Occur.Should, q) for q in per_field)])
 
     def _every_term(self, query: AnalyzedQuery) -> Query:
         """Firms with every query term in some text field: one posting list per term."""
@@ -461,7 +468,7 @@ class EmbeddedBackend(SearchBackend):
         schema = self.schema
         clauses = []
         if query.terms:
-            clauses.append(self._text_match(query, TEXT_WEIGHTS) if scored else self._every_term(query))
+            clauses.append(self._text_match(query, RANKED_TEXT_WEIGHTS) if scored else self._every_term(query))
         for field, key, boost in (("names_exact", query.exact, EXACT_BOOST),
                                   ("fingerprints", query.fingerprint, FINGERPRINT_BOOST)):
             if key and (searcher is None or searcher.doc_freq(field, key)):

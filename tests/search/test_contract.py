@@ -135,6 +135,15 @@ def test_text_relevance_prefers_the_name(loaded):
     assert ids(result) == [1, 14]
 
 
+def test_the_description_decides_matches_but_does_not_rank(loaded):
+    # Every synbio firm sells 合成生物学酶制剂; firms 1 and 14 also say 酶制剂 in their descriptions
+    # (firm 14 quoting firm 1). Same products and technologies: the same score, ties by id.
+    result = search(loaded, query="酶制剂")
+    assert ids(result) == [1, 13, 14, 19, 29]
+    assert len({hit.score for hit in result.hits}) == 1
+    assert ids(search(loaded, query="联合实验室")) == [14]  # only in firm 14's description
+
+
 # Filters -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("filters, total", [

@@ -16,8 +16,18 @@ OLD = "cultivar-firms-v20250101000000000000"
 STRAY = "cultivar-firms-v20240101000000000000"  # left behind by a crashed reindex
 READ, WRITE = "cultivar-firms", "cultivar-firms-write"
 BUCKET_ORDER = [{"_count": "desc"}, {"_key": "asc"}]
-TEXT_FIELDS = ["name^3", "former_names^2", "main_products^1.5", "technologies^1", "description^0.5",
-               "region_names^1"]
+TEXT_FIELDS = ["name", "former_names", "main_products", "technologies", "description", "region_names"]
+RANKED_FIELDS = ["name^3", "former_names^2", "main_products^1.5", "technologies^1"]
+
+
+def text_clause(query):
+    """Every term in some text field decides the match; the ranked fields score it (summed per term)."""
+    return {"bool": {
+        "filter": [{"multi_match": {"query": query, "type": "cross_fields", "operator": "and",
+                                    "fields": TEXT_FIELDS}}],
+        "should": [{"multi_match": {"query": query, "type": "cross_fields", "fields": RANKED_FIELDS,
+                                    "tie_breaker": 1.0}}],
+    }}
 HIGHLIGHT = {
     "pre_tags": ["<em>"], "post_tags": ["</em>"], "encoder": "html",
     "fields": {
@@ -101,8 +111,7 @@ def test_text_search_with_filters_scope_and_facets():
                 allowed_region_codes=["320500", "320200"], facets=("stage", "region"), first=10) == {
         "query": {"bool": {
             "should": [
-                {"multi_match": {"query": "合成生物 昆山", "type": "cross_fields", "operator": "and",
-                                 "fields": TEXT_FIELDS, "tie_breaker": 0.1}},
+                text_clause("合成生物 昆山"),
                 {"term": {"names_exact": {"value": "合成生物 昆山", "boost": 100}}},
                 {"term": {"fingerprints": {"value": "合成生物昆山", "boost": 50}}},
             ],
@@ -161,8 +170,7 @@ def test_word_analyzer_only_adds_relevance():
     assert query == {"bool": {
         "must": [body(plain, query="芯动")["query"]],  # the match is decided without the plugin
         "should": [{"multi_match": {"query": "芯动", "fields": [
-            "name.words", "former_names.words", "main_products.words", "technologies.words",
-            "description.words", "region_names.words"]}}],
+            "name.words", "former_names.words", "main_products.words", "technologies.words"]}}],
     }}
 
 

@@ -88,11 +88,11 @@ def test_pages_stay_complete_when_every_score_ties(tmp_path):
 
 
 def test_pages_walk_a_tie_group_that_is_interleaved_with_better_hits(tmp_path):
-    # Every third firm says 测试 twice (a higher score); the rest tie. Pages must serve the better
+    # Every third firm says 测试 in its technologies too (a higher score); the rest tie. Pages must serve the better
     # group by id, then the tie group by id, skipping the better firms while walking it by id.
     backend = EmbeddedBackend(tmp_path)
     better = [firm_id for firm_id in range(1, 601) if firm_id % 3 == 0]
-    backend.rebuild(firm(firm_id, description="测试" if firm_id in better else "") for firm_id in range(1, 601))
+    backend.rebuild(firm(firm_id, technologies="测试" if firm_id in better else "") for firm_id in range(1, 601))
     expected = better + [firm_id for firm_id in range(1, 601) if firm_id % 3]
     seen, after = [], None
     while True:
@@ -244,7 +244,7 @@ def test_a_tie_group_beyond_the_first_id_window_is_still_found(tmp_path):
     backend = EmbeddedBackend(tmp_path)
     better = list(range(1, 201))
     tied = list(range(100_000, 100_060))
-    backend.rebuild([firm(firm_id, description="测试") for firm_id in better] + [firm(firm_id) for firm_id in tied])
+    backend.rebuild([firm(firm_id, technologies="测试") for firm_id in better] + [firm(firm_id) for firm_id in tied])
     seen, after = [], None
     while True:
         result = backend.search(SearchRequest(query="测试", first=50, after=after))
@@ -280,7 +280,7 @@ def test_a_small_tie_group_past_the_first_fetch_is_served_by_id(tmp_path, monkey
     backend = EmbeddedBackend(tmp_path)
     better = list(range(1000, 1240))
     tied = list(range(1, 101))
-    backend.rebuild([firm(firm_id, description="测试测试") for firm_id in better]
+    backend.rebuild([firm(firm_id, technologies="测试测试") for firm_id in better]
                     + [firm(firm_id) for firm_id in reversed(tied)])
     monkeypatch.setattr(EmbeddedBackend, "_tied", lambda *args: pytest.fail("walked the tie group by id"))
     seen, after = [], None
@@ -294,30 +294,49 @@ def test_a_small_tie_group_past_the_first_fetch_is_served_by_id(tmp_path, monkey
 
 
 def _per_field_match(backend, query):
-    """The text match as it was before ``t_all``: every term required as a disjunction over the
-    text fields (each scored by its best field)."""
+    """Which firms match, as it was decided before ``t_all``: every term required as a disjunction
+    over the six text fields."""
     from tantivy import Occur, Query
 
-    from search.source import TEXT_WEIGHTS
+    from search.source import TEXT_FIELDS
 
     return Query.boolean_query([
         (Occur.Must, Query.disjunction_max_query(
-            [Query.boost_query(Query.term_query(backend.schema, f"t_{name}", term), weight)
-             for name, weight in TEXT_WEIGHTS.items()], tie_breaker=0.1))
+            [Query.term_query(backend.schema, f"t_{name}", term) for name in TEXT_FIELDS]))
         for term in query.terms])
 
 
-def scored_hits(searcher, match):
-    """[(firm id, score to 4 places)] of a tantivy query's first 100 hits, by id."""
+def _ranked_scores(backend, searcher, query, firm_ids):
+    """Each firm's score by the formula (search.backends.base.RANKED_TEXT_FIELDS), added up here from
+    one single-term query per (term, ranked field)."""
+    from tantivy import Query
+
+    from search.backends.embedded import RANKED_TEXT_WEIGHTS
+
+    totals = dict.fromkeys(firm_ids, 0.0)
+    for term in query.terms:
+        for name, weight in RANKED_TEXT_WEIGHTS.items():
+            found = searcher.search(Query.term_query(backend.schema, f"t_{name}", term), limit=1000).hits
+            ids = searcher.fast_field_values("id", [address for _, address in found])
+            for (score, _), firm_id in zip(found, ids):
+                if firm_id in totals:
+                    totals[firm_id] += weight * score
+    return totals
+
+
+def scored_hits(searcher, match, places: int = 4):
+    """[(firm id, score to ``places`` places)] of a tantivy query's first 100 hits, by id."""
     found = searcher.search(match, limit=100).hits
     ids = searcher.fast_field_values("id", [address for _, address in found])
-    return sorted((firm_id, round(score, 4)) for (score, _), firm_id in zip(found, ids))
+    return sorted((firm_id, round(score, places)) for (score, _), firm_id in zip(found, ids))
 
 
 @pytest.mark.parametrize("text", ["合成生物 昆山", "碳化硅", "无锡芯动生物科技有限公司", "科技 有限公司", "昆山",
                                   "Micro LED", "不存在的词语"])
 def test_all_text_matches_like_the_fields(tmp_path, text):
-    # t_all decides which firms match; the per-field clauses only score them. Same firms, same scores.
+    # t_all decides which firms match, the ranked fields' clauses only score them: the firms the
+    # per-field conjunction finds, each with the sum of its (term, ranked field) scores.
+    from search.backends.embedded import RANKED_TEXT_WEIGHTS
     from search.text import analyze_query
 
     backend = EmbeddedBackend(tmp_path)
@@ -326,11 +345,13 @@ def test_all_text_matches_like_the_fields(tmp_path, text):
     query = analyze_query(text)
     assert query.terms
 
-    from search.source import TEXT_WEIGHTS
-
-    expected = scored_hits(searcher, _per_field_match(backend, query))
-    assert scored_hits(searcher, backend._text_match(query, TEXT_WEIGHTS)) == expected
-    assert (len(expected) > 0) == (text != "不存在的词语")
+    expected_ids = [firm_id for firm_id, _ in scored_hits(searcher, _per_field_match(backend, query))]
+    found = scored_hits(searcher, backend._text_match(query, RANKED_TEXT_WEIGHTS), places=6)
+    assert [firm_id for firm_id, _ in found] == expected_ids
+    expected = _ranked_scores(backend, searcher, query, expected_ids)
+    # Summed in another order than tantivy's: equal up to f32 rounding.
+    assert [score for _, score in found] == pytest.approx([expected[firm_id] for firm_id in expected_ids], rel=1e-5)
+    assert (len(expected_ids) > 0) == (text != "不存在的词语")
 
 
 def test_facets_leave_out_firms_without_a_stage_tier_city_or_chain(tmp_path):

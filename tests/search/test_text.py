@@ -1,5 +1,8 @@
 """Chinese text helpers: hand-checked fingerprints, pinyin, tokens and highlights."""
 
+import html
+import random
+
 import pytest
 
 from search.text import (
@@ -107,3 +110,58 @@ def test_pinyin_converted_word_by_word_is_pypinyins():
     for name in names:
         for text in (name, _alnum(name)):
             assert cached_lazy_pinyin(text) == lazy_pinyin(text), text
+
+
+def _fold_each_character(text):
+    from search.text import _fold_char
+
+    return "".join(_fold_char(char) for char in text)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_folding_shortcuts_give_the_character_by_character_fold(seed):
+    # _fold skips the per-character loop when nothing moves (plain text, or only full-width ASCII
+    # and ideographic spaces): it must still give that loop's text, and spans that map back.
+    from search.text import _fold
+
+    rng = random.Random(seed)
+    alphabet = "芯动生物科技有限公司，、：（）ＡＢｃ１２　ａbC9 .-ﬁ①"
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        folded, span = _fold(text)
+        assert folded == _fold_each_character(text)
+        for start in range(len(folded)):
+            left, right = span(start, start + 1)
+            assert _fold_each_character(text[left:right]).find(folded[start]) != -1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_highlight_fast_path_marks_what_the_tokens_mark(seed):
+    # Han bigram queries are highlighted by substring search, other queries through tokenize():
+    # a bigram-only query's <em> spans must be the same as the tokens'.
+    from search.text import terms as text_terms
+    from search.text import tokenize
+
+    rng = random.Random(seed)
+    alphabet = "芯动生物科技合成昆山，、（）Ａb <&"
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        wanted = [t for t in text_terms("芯动生物 合成 昆山")]
+        expected_marked = {(token.start, token.end) for token in tokenize(text) if token.text in wanted}
+        fragments = highlight(text, wanted)
+        assert bool(fragments) == bool(expected_marked)
+        if fragments:
+            # Rebuild the marked characters from the fragment and compare with the tokens' union.
+            marked, position, inside = set(), 0, False
+            fragment = fragments[0]
+            for piece in fragment.replace("<em>", "\0<\0").replace("</em>", "\0>\0").split("\0"):
+                if piece == "<":
+                    inside = True
+                elif piece == ">":
+                    inside = False
+                else:
+                    plain = html.unescape(piece)
+                    if inside:
+                        marked.update(range(position, position + len(plain)))
+                    position += len(plain)
+            assert marked == {i for start, end in expected_marked for i in range(start, end)}
