@@ -170,6 +170,19 @@ def test_repeated_texts_are_tokenised_as_any_text_is():
     assert _repeated_tokens("碳化硅") == _tokens("碳化硅") and _repeated_tokens.cache_info().hits >= 4
 
 
+def test_the_token_cache_holds_only_texts_that_repeat_and_is_bounded():
+    """Former names are nearly all distinct: caching them grew a build's memory with the registry."""
+    from search.backends import embedded
+
+    assert "former_names" not in embedded.REPEATED_TEXT_FIELDS
+    assert embedded._repeated_tokens.cache_info().maxsize == embedded.TOKEN_CACHE_SIZE <= 16_384
+    embedded._repeated_tokens.cache_clear()
+    for firm_id in range(1, 41):
+        embedded.document_fields(firm(firm_id, former_names=[f"旧名{firm_id}有限公司"], main_products="碳化硅",
+                                      technologies="外延", region_names=["江苏省"]))
+    assert embedded._repeated_tokens.cache_info().currsize == 3  # 碳化硅, 外延, 江苏省: no former name
+
+
 def test_a_bad_document_in_a_worker_process_writes_nothing(tmp_path):
     backend = EmbeddedBackend(tmp_path)
     backend.rebuild([firm(1)])
