@@ -1,0 +1,67 @@
+"""seed_demo reports each phase's peak memory, private and file-backed apart, children included."""
+
+import datetime
+import io
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from django.core.management import call_command
+
+from registry.demo.memory import MemorySampler, process_memory, tree_memory
+
+TODAY = datetime.date(2026, 11, 23)
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@linux_only
+def test_a_child_process_memory_counts():
+    """A build done by a child process must not hide its memory: 60 MB held by a child shows."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys, time; b = bytearray(60_000_000); b[::4096] = "
+                              "b'x' * len(b[::4096]); print('ok', flush=True); time.sleep(30)"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ok"
+        own = process_memory()["RssAnon"]
+        with MemorySampler(interval=0.05) as sampler:
+            time.sleep(0.2)
+        assert tree_memory()["RssAnon"] >= own + 55_000  # kB
+        assert sampler.peak["RssAnon"] >= own + 55_000
+    finally:
+        child.kill()
+        child.wait()
+    assert tree_memory()["RssAnon"] < own + 55_000  # and a finished child no longer does
+
+
+@linux_only
+def test_peaks_are_kept_per_phase():
+    phase = [0]
+    with MemorySampler(key=lambda: phase[0], interval=0.05) as sampler:
+        time.sleep(0.15)
+        phase[0] = 1
+        held = bytearray(80_000_000)
+        held[::4096] = b"x" * len(held[::4096])  # touched, so resident
+        time.sleep(0.15)
+    del held
+    first, second = sampler.phase_peaks(["small", "big"])
+    assert (first["phase"], second["phase"]) == ("small", "big")
+    assert second["peak_private_mb"] - first["peak_private_mb"] >= 70
+    assert first["peak_file_backed_mb"] > 0 and second["peak_file_backed_mb"] > 0
+
+
+@linux_only
+@pytest.mark.django_db
+def test_seed_demo_json_reports_every_phase_memory(settings, tmp_path):
+    settings.SEARCH_BACKEND = "embedded"
+    settings.SEARCH_EMBEDDED_PATH = tmp_path / "search"
+    out = io.StringIO()
+    call_command("seed_demo", firms=40, seed=1, today=TODAY, json_summary=True, stdout=out)
+    summary = json.loads(out.getvalue())
+    names = [p["phase"] for p in summary["phases"]]
+    assert names == ["firms", "pipeline tables", "search index"]
+    assert [m["phase"] for m in summary["phase_memory"]] == names
+    for memory in summary["phase_memory"]:
+        # Django and pandas alone are well over 50 MB private; libraries are mapped files.
+        assert memory["peak_private_mb"] > 50 and memory["peak_file_backed_mb"] > 5
