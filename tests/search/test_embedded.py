@@ -1,6 +1,10 @@
 """What is particular to the tantivy backend: persistence, write locking, ties in paging."""
 
+import platform
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -408,3 +412,39 @@ def test_a_stage_code_that_would_break_the_facet_column_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"firm 7: stage 'a\|b'"):
         backend.index([firm(7, stage="a|b")])
     assert backend.count() == 0
+
+
+ALLOCATION_PROBE = """
+import ctypes, os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cultivar.settings")
+import django
+django.setup()
+from search.backends.embedded import fix_allocation_thresholds
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+if sys.argv[1] == "fixed":
+    assert fix_allocation_thresholds()
+libc.free(libc.malloc(4 << 20))  # glibc would now raise its mmap threshold to 4 MB
+block = libc.malloc(1 << 20)
+print(bool(ctypes.c_size_t.from_address(block - 8).value & 2))  # the chunk's IS_MMAPPED bit
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+@pytest.mark.parametrize("mode, mapped", [("default", "False"), ("fixed", "True")])
+def test_a_build_keeps_large_blocks_mapped_so_freeing_returns_them(mode, mapped):
+    """After a segment's arena is freed, its 1 MB pages must still come from mmap (given back on free),
+    not from a heap glibc never shrinks: the build's memory then does not grow with its segments."""
+    probe = subprocess.run([sys.executable, "-c", ALLOCATION_PROBE, mode], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == mapped
+
+
+def test_rebuild_fixes_the_allocation_thresholds(tmp_path, monkeypatch):
+    from search.backends import embedded
+
+    calls = []
+    monkeypatch.setattr(embedded, "fix_allocation_thresholds", lambda: calls.append(1) or True)
+    EmbeddedBackend(tmp_path).rebuild([firm(1)])
+    assert calls == [1]
