@@ -11,6 +11,7 @@ over processes counts pages they share twice: an upper bound. Linux only; elsewh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from typing import Callable, Hashable
@@ -116,3 +117,27 @@ class MemorySampler(threading.Thread):
         return [{"phase": name, "peak_private_mb": round(peak["RssAnon"] / 1024),
                  "peak_file_backed_mb": round(peak["RssFile"] / 1024)}
                 for index, name in enumerate(names) if (peak := self.peaks.get(index))]
+
+
+@contextlib.contextmanager
+def phase_memory(out):
+    """Sample memory per phase of ``out`` (a ``cultivar.console.CommandConsole``) inside the block:
+    the running phase is the one after those ``out.phases`` holds, and every phase is also sampled
+    as it starts and ends, so one shorter than the sampling interval still has its figures.
+    Yields the sampler; ``sampler.phase_peaks([p.name for p in out.phases])`` afterwards."""
+    sampler = MemorySampler(key=lambda: len(out.phases))
+    plain = out.phase
+
+    @contextlib.contextmanager
+    def sampled(*args, **kwargs):
+        with plain(*args, **kwargs) as phase:
+            sampler.sample()
+            yield phase
+            sampler.sample()
+
+    out.phase = sampled
+    try:
+        with sampler:
+            yield sampler
+    finally:
+        del out.phase  # the class's method again

@@ -10,7 +10,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from registry.demo.memory import MemorySampler, process_memory, tree_memory
+from registry.demo.memory import MemorySampler, phase_memory, process_memory, tree_memory
 
 TODAY = datetime.date(2026, 11, 23)
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -65,3 +65,18 @@ def test_seed_demo_json_reports_every_phase_memory(settings, tmp_path):
     for memory in summary["phase_memory"]:
         # Django and pandas alone are well over 50 MB private; libraries are mapped files.
         assert memory["peak_private_mb"] > 50 and memory["peak_file_backed_mb"] > 5
+
+
+@linux_only
+def test_a_phase_shorter_than_the_interval_still_has_its_figures():
+    from cultivar.console import CommandConsole
+
+    out = CommandConsole(io.StringIO(), json_summary=True)
+    with phase_memory(out) as sampler:
+        sampler.interval = 3600  # only the start and end samples
+        with out.phase("short", unit=None):
+            pass
+        with out.phase("also short", unit=None):
+            pass
+    assert [m["phase"] for m in sampler.phase_peaks([p.name for p in out.phases])] == ["short", "also short"]
+    assert "phase" not in vars(out)  # the console's own method again

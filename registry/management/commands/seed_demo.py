@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cultivar.console import CommandConsole, add_output_arguments
 from registry.demo.generator import STORY_TOTAL, REST_FLOOR, DemoGenerator, small_size
-from registry.demo.memory import MemorySampler
+from registry.demo.memory import phase_memory
 from registry.models import Firm
 
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         total = small_size() if small else firms
         # Each phase's own peak, private and file-backed apart (peak_rss_mb is the process's so far):
         # so a run at 50,000 and one at 1,000,000 firms show which phase's memory grows.
-        with MemorySampler(key=lambda: len(out.phases)) as memory:  # the running phase's index
+        with phase_memory(out) as memory:
             with out.phase("firms", total=total, unit="firms") as phase:
                 counts = generator.generate(firms, chunk_size=chunk_size, small=small, rebuild=False,
                                             progress=phase.advance)
@@ -53,12 +53,12 @@ class Command(BaseCommand):
                 from search.management.commands.search_reindex import reindex
 
                 reindex(out)
-        phase_memory = memory.phase_peaks([p.name for p in out.phases])
+        peaks = memory.phase_peaks([p.name for p in out.phases])
         out.print("Peak memory per phase (this process and its children): " + "; ".join(
             f"{m['phase']} private {m['peak_private_mb']:,} MB, file-backed {m['peak_file_backed_mb']:,} MB"
-            for m in phase_memory))
+            for m in peaks))
         out.print(f"Generated {counts['firms']:,} firms, {counts['certifications']:,} recognitions, "
                   f"{counts['indicators']:,} indicator rows and {counts['chain_links']:,} chain links "
                   f"(seed {seed}, as of {generator.today}).")
         out.finish({"generated": True, "seed": seed, "today": generator.today.isoformat(), "scale": generator.scale,
-                    **counts, "phase_memory": phase_memory})
+                    **counts, "phase_memory": peaks})
