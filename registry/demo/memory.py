@@ -102,7 +102,8 @@ class MemorySampler(threading.Thread):
         if self.is_alive():
             self.join()
         peak = self.peak
-        return f"private {peak['RssAnon'] / 1024:,.0f} MB, file-backed {peak['RssFile'] / 1024:,.0f} MB"
+        return (f"this process and its children: private {peak['RssAnon'] / 1024:,.0f} MB, "
+                f"file-backed {peak['RssFile'] / 1024:,.0f} MB")
 
     def __enter__(self):
         self.sample()
