@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 PARTS = ("RssAnon", "RssFile")
 INTERVAL = 0.2  # seconds between samples: a spike shorter than this can be missed

@@ -6,33 +6,45 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-from registry.demo.memory import MemorySampler, phase_memory, process_memory, tree_memory
+from registry.demo.memory import (
+    MemorySampler,
+    phase_memory,
+)
 
 TODAY = datetime.date(2026, 11, 23)
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
+# Run in a fresh process, so that no other child of the test runner (a browser, a server) counts.
+CHILD_PROBE = """
+import subprocess, sys, time
+from registry.demo.memory import MemorySampler, process_memory, tree_memory
+holds = "b = bytearray(60_000_000); b[::4096] = b'x' * len(b[::4096]); print('ok', flush=True); input()"
+child = subprocess.Popen([sys.executable, "-c", holds], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+assert child.stdout.readline().strip() == "ok"
+own = process_memory()["RssAnon"]
+with MemorySampler(interval=0.05) as sampler:
+    time.sleep(0.2)
+holding = tree_memory()["RssAnon"]
+child.communicate("")
+print(own, holding, sampler.peak["RssAnon"], tree_memory()["RssAnon"])
+"""
+
+
 @linux_only
 def test_a_child_process_memory_counts():
     """A build done by a child process must not hide its memory: 60 MB held by a child shows."""
-    child = subprocess.Popen([sys.executable, "-c", "import sys, time; b = bytearray(60_000_000); b[::4096] = "
-                              "b'x' * len(b[::4096]); print('ok', flush=True); time.sleep(30)"],
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout.readline().strip() == "ok"
-        own = process_memory()["RssAnon"]
-        with MemorySampler(interval=0.05) as sampler:
-            time.sleep(0.2)
-        assert tree_memory()["RssAnon"] >= own + 55_000  # kB
-        assert sampler.peak["RssAnon"] >= own + 55_000
-    finally:
-        child.kill()
-        child.wait()
-    assert tree_memory()["RssAnon"] < own + 55_000  # and a finished child no longer does
+    probe = subprocess.run([sys.executable, "-c", CHILD_PROBE], check=False, capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parents[2], timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    own, holding, peak, after = map(int, probe.stdout.split())  # kB
+    assert holding >= own + 55_000 and peak >= own + 55_000
+    assert after < own + 55_000  # a finished child no longer counts
 
 
 @linux_only

@@ -434,9 +434,9 @@ print(bool(ctypes.c_size_t.from_address(block - 8).value & 2))  # the chunk's IS
 @pytest.mark.parametrize("mode, mapped", [("default", "False"), ("fixed", "True")])
 def test_a_build_keeps_large_blocks_mapped_so_freeing_returns_them(mode, mapped):
     """After a segment's arena is freed, its 1 MB pages must still come from mmap (given back on free),
-    not from a heap glibc never shrinks: the build's memory then does not grow with its segments."""
-    probe = subprocess.run([sys.executable, "-c", ALLOCATION_PROBE, mode], capture_output=True, text=True,
-                           cwd=Path(__file__).resolve().parents[2])
+    not from a heap glibc gives back only from its top: the build's memory then does not grow with its segments."""
+    probe = subprocess.run([sys.executable, "-c", ALLOCATION_PROBE, mode], check=False, capture_output=True,
+                           text=True, cwd=Path(__file__).resolve().parents[2])
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == mapped
 
