@@ -86,9 +86,10 @@ def index_phase(firms: int) -> dict:
     """seed_demo's index phase (search_reindex.reindex: firm_documents read 2,000 at a time, one
     process) over the first ``firms`` firms of the registry, into a scratch directory. Memory is
     this process's and its children's (none unless the build starts some)."""
-    from search.backends.embedded import EmbeddedBackend
+    from search.backends.embedded import EmbeddedBackend, fix_allocation_thresholds
     from search.indexing import firm_documents
 
+    fix_allocation_thresholds()  # as search_reindex does
     before = MemorySampler.current()
     rss_before = peak_rss_mb()
     sampler = MemorySampler()

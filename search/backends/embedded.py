@@ -279,7 +279,13 @@ def fix_allocation_thresholds() -> bool:
     first segment the pages come from the heap instead of mmap, and glibc gives the heap back only
     from its top (200,000 firms: 291 MB private at the peak, 278 MB with the thresholds fixed;
     docs/search.md). Fixed thresholds return every large block to the system when freed. Other C
-    libraries: nothing to do."""
+    libraries: nothing to do.
+
+    Called by the build commands (``search_reindex``, so ``seed_demo``), whose process ends with the
+    build, not by ``rebuild``: the setting lasts for the whole process, and the query bench, which
+    searches in the process that built, ran ~20 % slower with it (the cause was not isolated).
+    ``malloc_trim`` every 5,000 documents instead, which leaves the process as it was, kept less:
+    286 MB private at 200,000 firms."""
     try:
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt
@@ -396,7 +402,6 @@ class EmbeddedBackend(SearchBackend):
         that many spawned processes (see ``prepared_documents``). ``observe``, if given, sees each
         prepared document (``document_fields``) in this process before it is added: the benchmark
         checks the index against a scan of exactly what was indexed."""
-        fix_allocation_thresholds()
         with prepared_documents(docs, chunk_size, workers) as prepared:
             return self._rebuild(prepared if observe is None else _observed(prepared, observe))
 

@@ -439,12 +439,3 @@ def test_a_build_keeps_large_blocks_mapped_so_freeing_returns_them(mode, mapped)
                            text=True, cwd=Path(__file__).resolve().parents[2])
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == mapped
-
-
-def test_rebuild_fixes_the_allocation_thresholds(tmp_path, monkeypatch):
-    from search.backends import embedded
-
-    calls = []
-    monkeypatch.setattr(embedded, "fix_allocation_thresholds", lambda: calls.append(1) or True)
-    EmbeddedBackend(tmp_path).rebuild([firm(1)])
-    assert calls == [1]
