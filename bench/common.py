@@ -12,10 +12,13 @@ import os
 import statistics
 import unicodedata
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+# Peak private (RssAnon) and file-backed (RssFile) memory of this process and its children, sampled:
+# the one sampler, shared with seed_demo's per-phase report.
+from registry.demo.memory import MemorySampler  # noqa: F401
 
 
 def percentile(values, p):
@@ -167,39 +170,3 @@ def _width(text: str) -> int:
 
 def _looks_numeric(cell: str) -> bool:
     return cell.replace(",", "").replace(".", "").replace("×", "").replace("-", "").strip().isdigit()
-
-
-class MemorySampler(threading.Thread):
-    """Peak RssAnon / RssFile of this process (kB in /proc/self/status), sampled every 0.2 s."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peak = {"RssAnon": 0, "RssFile": 0}
-        self.stopped = threading.Event()
-
-    @staticmethod
-    def current() -> dict[str, int]:
-        """This process's RssAnon and RssFile now, in kB (zeros where /proc is missing)."""
-        now = {"RssAnon": 0, "RssFile": 0}
-        try:
-            with open("/proc/self/status") as status:
-                for line in status:
-                    name, _, value = line.partition(":")
-                    if name in now:
-                        now[name] = int(value.split()[0])
-        except OSError:  # not Linux: no figures
-            pass
-        return now
-
-    def sample(self):
-        for name, value in self.current().items():
-            self.peak[name] = max(self.peak[name], value)
-
-    def run(self):
-        while not self.stopped.wait(0.2):
-            self.sample()
-
-    def stop(self) -> str:
-        self.stopped.set()
-        self.sample()
-        return f"private {self.peak['RssAnon'] / 1024:,.0f} MB, file-backed {self.peak['RssFile'] / 1024:,.0f} MB"

@@ -17,13 +17,18 @@ It prints wall and CPU seconds, and memory: the growth of peak RSS, and the peak
 0.2 s, each against the process before the phase; what is asserted: the index holds every firm read.
 
     . /work/var/env1m && .venv/bin/python bench/seed_scale.py --index-phase --firms 200000
+
+`--against 50000` runs the phase at 50,000 firms too, each size in a fresh process, and prints
+each memory figure's ratio (N against 50,000) and whether it is flat (within 10 %: met / NOT met).
 """
 
 import argparse
 import datetime
 import itertools
+import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,12 +82,14 @@ def baseline_insert(n_rows, chunk=5000):
     return elapsed, written
 
 
-def index_phase(firms: int) -> None:
+def index_phase(firms: int) -> dict:
     """seed_demo's index phase (search_reindex.reindex: firm_documents read 2,000 at a time, one
-    process) over the first ``firms`` firms of the registry, into a scratch directory."""
-    from search.backends.embedded import EmbeddedBackend
+    process) over the first ``firms`` firms of the registry, into a scratch directory. Memory is
+    this process's and its children's (none unless the build starts some)."""
+    from search.backends.embedded import EmbeddedBackend, fix_allocation_thresholds
     from search.indexing import firm_documents
 
+    fix_allocation_thresholds()  # as search_reindex does
     before = MemorySampler.current()
     rss_before = peak_rss_mb()
     sampler = MemorySampler()
@@ -95,13 +102,43 @@ def index_phase(firms: int) -> None:
         sampler.stop()
         same("firms indexed", backend.count(), written, ("index", "firms read"))
         segments, size = backend._searcher().num_segments, sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
-    grown = {name: (sampler.peak[name] - before[name]) / 1024 for name in before}
+    peak = sampler.peak
+    grown = {name: (peak[name] - before[name]) / 1024 for name in before}
     print(f"index phase, {written:,} firms, one process: {wall:,.1f} s wall, {cpu:,.1f} s CPU "
           f"({cpu / written * 1e3:.3f} ms a firm); peak RSS {rss_before:,.0f} -> {peak_rss_mb():,.0f} MB; "
-          f"during the phase private {before['RssAnon'] / 1024:,.0f} -> peak {sampler.peak['RssAnon'] / 1024:,.0f} MB "
+          f"during the phase private {before['RssAnon'] / 1024:,.0f} -> peak {peak['RssAnon'] / 1024:,.0f} MB "
           f"(+{grown['RssAnon']:,.0f}), file-backed {before['RssFile'] / 1024:,.0f} -> peak "
-          f"{sampler.peak['RssFile'] / 1024:,.0f} MB (+{grown['RssFile']:,.0f}); index {size / 1e6:,.0f} MB "
-          f"in {segments} segments; {machine()}")
+          f"{peak['RssFile'] / 1024:,.0f} MB (+{grown['RssFile']:,.0f}); index {size / 1e6:,.0f} MB "
+          f"in {segments} segments; {machine()}", flush=True)
+    return {"firms": written, "peak_rss_mb": peak_rss_mb(), "private_mb": peak["RssAnon"] / 1024,
+            "file_backed_mb": peak["RssFile"] / 1024, "segments": segments, "wall": wall, "cpu": cpu}
+
+
+FLAT = 1.10  # issue 14: seed_demo's memory within 10 % from 50,000 to 1,000,000 firms
+RESULT = "index-phase-result: "
+
+
+def index_phase_against(firms: int, against: int) -> None:
+    """The index phase at ``against`` and at ``firms`` firms, each in a fresh process (peak RSS is
+    per process), and the ratio of each memory figure: met when within FLAT."""
+    runs = {}
+    for n in (against, firms):
+        child = subprocess.run([sys.executable, __file__, "--index-phase", "--firms", str(n), "--result"],
+                               check=False, capture_output=True, text=True)
+        sys.stdout.write("".join(line for line in child.stdout.splitlines(True) if not line.startswith(RESULT)))
+        if child.returncode:
+            sys.stderr.write(child.stderr)
+            sys.exit(f"the index phase at {n:,} firms failed (exit {child.returncode})")
+        runs[n] = json.loads(next(line for line in child.stdout.splitlines() if line.startswith(RESULT))[len(RESULT):])
+        same("firms indexed", runs[n]["firms"], n, ("index", "asked"))
+    small, large = runs[against], runs[firms]
+    for label, key in (("peak RSS (ru_maxrss: what seed_demo reports, private + file-backed)", "peak_rss_mb"),
+                       ("peak private memory (RssAnon)", "private_mb"),
+                       ("peak file-backed memory (RssFile: mapped index files and libraries, page cache)", "file_backed_mb")):
+        r = small[key] and large[key] / small[key]
+        print(f"{label}: {small[key]:,.0f} MB at {against:,} firms, {large[key]:,.0f} MB at {firms:,}: "
+              f"{r:.3f}x, {'met' if r <= FLAT else 'NOT met'} (goal <= {FLAT:.2f}x)")
+    print(f"segments: {small['segments']} at {against:,}, {large['segments']} at {firms:,}; {machine()}")
 
 
 def main():
@@ -111,10 +148,19 @@ def main():
     parser.add_argument("--chunk-size", type=int, default=5000)
     parser.add_argument("--index-phase", action="store_true",
                         help="only the search index phase, over the first --firms firms of an existing registry (read only)")
+    parser.add_argument("--against", type=int, metavar="N",
+                        help="with --index-phase: also run it at N firms (e.g. 50000), each in its own process, "
+                             "and print the memory ratios and whether they are flat (within 10 %%)")
+    parser.add_argument("--result", action="store_true", help=argparse.SUPPRESS)  # a child's figures, as JSON
     args = parser.parse_args()
 
     if args.index_phase:
-        return index_phase(args.firms)
+        if args.against:
+            return index_phase_against(args.firms, args.against)
+        figures = index_phase(args.firms)
+        if args.result:
+            print(RESULT + json.dumps(figures))
+        return None
     call_command("migrate", verbosity=0)
     if Firm.objects.exists():
         sys.exit("bench/seed_scale needs an empty registry (a fresh DATABASE_URL).")

@@ -1,6 +1,10 @@
 """What is particular to the tantivy backend: persistence, write locking, ties in paging."""
 
+import platform
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -168,6 +172,19 @@ def test_repeated_texts_are_tokenised_as_any_text_is():
         assert [t for t in texts if t[0] == "t_region_names"] == [("t_region_names", "江苏 苏省"),
                                                                    ("t_region_names", "苏州 州市")]
     assert _repeated_tokens("碳化硅") == _tokens("碳化硅") and _repeated_tokens.cache_info().hits >= 4
+
+
+def test_the_token_cache_holds_only_texts_that_repeat_and_is_bounded():
+    """Former names are nearly all distinct: caching them grew a build's memory with the registry."""
+    from search.backends import embedded
+
+    assert "former_names" not in embedded.REPEATED_TEXT_FIELDS
+    assert embedded._repeated_tokens.cache_info().maxsize == embedded.TOKEN_CACHE_SIZE <= 16_384
+    embedded._repeated_tokens.cache_clear()
+    for firm_id in range(1, 41):
+        embedded.document_fields(firm(firm_id, former_names=[f"旧名{firm_id}有限公司"], main_products="碳化硅",
+                                      technologies="外延", region_names=["江苏省"]))
+    assert embedded._repeated_tokens.cache_info().currsize == 3  # 碳化硅, 外延, 江苏省: no former name
 
 
 def test_a_bad_document_in_a_worker_process_writes_nothing(tmp_path):
@@ -416,3 +433,30 @@ def test_a_stage_code_that_would_break_the_facet_column_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"firm 7: stage 'a\|b'"):
         backend.index([firm(7, stage="a|b")])
     assert backend.count() == 0
+
+
+ALLOCATION_PROBE = """
+import ctypes, os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cultivar.settings")
+import django
+django.setup()
+from search.backends.embedded import fix_allocation_thresholds
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+if sys.argv[1] == "fixed":
+    assert fix_allocation_thresholds()
+libc.free(libc.malloc(4 << 20))  # glibc would now raise its mmap threshold to 4 MB
+block = libc.malloc(1 << 20)
+print(bool(ctypes.c_size_t.from_address(block - 8).value & 2))  # the chunk's IS_MMAPPED bit
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+@pytest.mark.parametrize("mode, mapped", [("default", "False"), ("fixed", "True")])
+def test_a_build_keeps_large_blocks_mapped_so_freeing_returns_them(mode, mapped):
+    """After a segment's arena is freed, its 1 MB pages must still come from mmap (given back on free),
+    not from a heap glibc gives back only from its top: the build's memory then does not grow with its segments."""
+    probe = subprocess.run([sys.executable, "-c", ALLOCATION_PROBE, mode], check=False, capture_output=True,
+                           text=True, cwd=Path(__file__).resolve().parents[2])
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == mapped

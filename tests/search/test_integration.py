@@ -107,6 +107,21 @@ def test_search_reindex_rebuilds_and_deleted_firms_go():
     assert len(ids("重建索引")) == 1
 
 
+def test_search_reindex_fixes_the_allocation_thresholds_before_building(monkeypatch):
+    """The build command's process keeps glibc's thresholds fixed (search.backends.embedded)."""
+    from search.backends import embedded
+
+    with suspend_indexing():
+        make_firm(910007, "阈值甲科技有限公司")
+    calls = []
+    real_rebuild = embedded.EmbeddedBackend.rebuild
+    monkeypatch.setattr(embedded, "fix_allocation_thresholds", lambda: calls.append("fixed") or True)
+    monkeypatch.setattr(embedded.EmbeddedBackend, "rebuild",
+                        lambda self, *a, **k: calls.append("rebuild") or real_rebuild(self, *a, **k))
+    call_command("search_reindex", stdout=io.StringIO())
+    assert calls == ["fixed", "rebuild"] and ids("阈值甲") != []
+
+
 def test_filter_codes_are_read_once_and_a_new_rung_counts_at_once(django_assert_num_queries):
     from registry.models import Stage
 

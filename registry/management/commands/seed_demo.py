@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cultivar.console import CommandConsole, add_output_arguments
 from registry.demo.generator import STORY_TOTAL, REST_FLOOR, DemoGenerator, small_size
+from registry.demo.memory import phase_memory
 from registry.models import Firm
 
 
@@ -38,18 +39,26 @@ class Command(BaseCommand):
             return
         generator = DemoGenerator(seed=seed, today=today)
         total = small_size() if small else firms
-        with out.phase("firms", total=total, unit="firms") as phase:
-            counts = generator.generate(firms, chunk_size=chunk_size, small=small, rebuild=False, progress=phase.advance)
-        if generator.scale < 1:
-            out.warn(f"Note: {firms:,} firms is below the {STORY_TOTAL + REST_FLOOR:,} the plans need: 昆山 and 无锡 "
-                     f"were shrunk to {generator.scale:.0%}, so their targets read low.")
-        generator.rebuild_derived(step=lambda name: out.phase(name, unit=None))
-        if not no_index:
-            from search.management.commands.search_reindex import reindex
+        # Each phase's own peak, private and file-backed apart (peak_rss_mb is the process's so far):
+        # so a run at 50,000 and one at 1,000,000 firms show which phase's memory grows.
+        with phase_memory(out) as memory:
+            with out.phase("firms", total=total, unit="firms") as phase:
+                counts = generator.generate(firms, chunk_size=chunk_size, small=small, rebuild=False,
+                                            progress=phase.advance)
+            if generator.scale < 1:
+                out.warn(f"Note: {firms:,} firms is below the {STORY_TOTAL + REST_FLOOR:,} the plans need: 昆山 and 无锡 "
+                         f"were shrunk to {generator.scale:.0%}, so their targets read low.")
+            generator.rebuild_derived(step=lambda name: out.phase(name, unit=None))
+            if not no_index:
+                from search.management.commands.search_reindex import reindex
 
-            reindex(out)
+                reindex(out)
+        peaks = memory.phase_peaks([p.name for p in out.phases])
+        out.print("Peak memory per phase (this process and its children): " + "; ".join(
+            f"{m['phase']} private {m['peak_private_mb']:,} MB, file-backed {m['peak_file_backed_mb']:,} MB"
+            for m in peaks))
         out.print(f"Generated {counts['firms']:,} firms, {counts['certifications']:,} recognitions, "
                   f"{counts['indicators']:,} indicator rows and {counts['chain_links']:,} chain links "
                   f"(seed {seed}, as of {generator.today}).")
         out.finish({"generated": True, "seed": seed, "today": generator.today.isoformat(), "scale": generator.scale,
-                    **counts})
+                    **counts, "phase_memory": peaks})

@@ -31,6 +31,9 @@ def reindex(out, chunk_size=2000, workers=1):
             if hasattr(backend, "reindex"):  # Elasticsearch: new version + alias swap, under a lock
                 count = backend.reindex(docs, chunk_size=min(chunk_size, 1000)).written
             else:
+                from search.backends.embedded import fix_allocation_thresholds
+
+                fix_allocation_thresholds()  # the writer's freed pages go back (this process ends with the build)
                 count = backend.rebuild(docs, chunk_size=chunk_size, workers=workers)
         except SearchUnavailable as error:
             raise CommandError(f"search_reindex: {error}") from None
