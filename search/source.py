@@ -30,8 +30,9 @@ FACET_FIELDS = {"stage": "stage", "tier": "tier", "region": "region_city", "chai
 
 # Ranking, the same in both backends: text relevance per field, and the whole-name and code
 # matchers boosted far above it so an exact name, fingerprint or USCC ranks first.
-TEXT_WEIGHTS = {"name": 3.0, "former_names": 2.0, "main_products": 1.5, "technologies": 1.0,
-                "description": 0.5, "region_names": 1.0}
+# The fields that rank a text match, with their weights (both backends; search.backends.base says how).
+# The description and the region names decide matches but do not rank them.
+TEXT_WEIGHTS = {"name": 3.0, "former_names": 2.0, "main_products": 1.5, "technologies": 1.0}
 EXACT_BOOST, FINGERPRINT_BOOST, PINYIN_BOOST = 100.0, 50.0, 10.0
 USCC_BOOST, USCC_FRAGMENT_BOOST = 100.0, 30.0
 

@@ -59,14 +59,13 @@ MAX_RESULT_WINDOW = 10_000  # like Elasticsearch's index.max_result_window
 DEFAULT_FACET_SIZE = 50
 MAX_FACET_SIZE = 200
 # Text relevance, the same in both backends (issue 14). A firm matches when every query term is in
-# some of the six text fields. The terms score only in RANKED_TEXT_FIELDS: per term, the sum over
-# these fields of its search.source.TEXT_WEIGHTS weight x its BM25 there (FIELD_TIE_BREAKER 1.0,
+# some of the six text fields. The terms score only in the fields of search.source.TEXT_WEIGHTS: per
+# term, the sum over those fields of its weight x its BM25 there (FIELD_TIE_BREAKER 1.0,
 # Elasticsearch's multi_match knob). The description and the region names decide matches but do
 # not rank them: a description quoting another firm's name or products gains nothing by it, and a
 # place is a filter's job. Until issue 14 all six fields ranked (the best field per term plus 0.1
 # of the others), and at 1,000,000 firms reading every field's postings for it was most of a broad
 # query's time (docs/search.md, "Issue 14: the two broad text queries").
-RANKED_TEXT_FIELDS = ("name", "former_names", "main_products", "technologies")
 FIELD_TIE_BREAKER = 1.0
 
 _REGION_CODE = re.compile(r"^\d{6}$")

@@ -28,7 +28,6 @@ from elasticsearch.dsl import Q, Search
 
 from search.backends.base import (
     FIELD_TIE_BREAKER,
-    RANKED_TEXT_FIELDS,
     Cursor,
     Hit,
     SearchBackend,
@@ -254,14 +253,13 @@ class ElasticsearchBackend(SearchBackend):
         """The matchers of search.backends.base as Elasticsearch queries (any one is enough)."""
         clauses = []
         if query.terms:
-            # search.backends.base.RANKED_TEXT_FIELDS: every term in some of the six fields decides
+            # search.backends.base: every term in some of the six fields decides
             # the match (unscored); the ranked fields' scores, summed per term, rank it.
-            ranked = {name: text_weights[name] for name in RANKED_TEXT_FIELDS}
             clauses.append(Q(
                 "bool",
                 filter=[Q("multi_match", query=query.text, type="cross_fields", operator="and",
                           fields=list(TEXT_FIELDS))],
-                should=[Q("multi_match", query=query.text, type="cross_fields", fields=_fields(ranked),
+                should=[Q("multi_match", query=query.text, type="cross_fields", fields=_fields(text_weights),
                           tie_breaker=FIELD_TIE_BREAKER)],
             ))
         if query.exact:
@@ -287,7 +285,7 @@ class ElasticsearchBackend(SearchBackend):
         if scored:
             main = Q("bool", should=self.match_clauses(query), minimum_should_match=1, filter=scope)
             if self.word_analyzer:  # plugin words add relevance to a match, never make one
-                words = Q("multi_match", query=query.text, fields=[f"{f}.words" for f in RANKED_TEXT_FIELDS])
+                words = Q("multi_match", query=query.text, fields=[f"{f}.words" for f in TEXT_WEIGHTS])
                 main = Q("bool", must=[main], should=[words])
         else:
             main = Q("bool", filter=scope) if scope else Q("match_all")

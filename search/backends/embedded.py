@@ -42,7 +42,6 @@ from tantivy import Occur, Order, Query
 
 from search.backends.base import (
     FIELD_TIE_BREAKER,
-    RANKED_TEXT_FIELDS,
     Cursor,
     Hit,
     SearchBackend,
@@ -71,7 +70,6 @@ from search.source import (
 )
 from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, terms
 
-RANKED_TEXT_WEIGHTS = {name: TEXT_WEIGHTS[name] for name in RANKED_TEXT_FIELDS}
 if FIELD_TIE_BREAKER != 1.0:  # _text_match's flat sum over (term, field) is that formula and no other
     raise ImportError("the embedded backend sums a term's fields: FIELD_TIE_BREAKER must be 1.0")
 
@@ -501,7 +499,7 @@ class EmbeddedBackend(SearchBackend):
         schema = self.schema
         clauses = []
         if query.terms:
-            clauses.append(self._text_match(query, RANKED_TEXT_WEIGHTS) if scored else self._every_term(query))
+            clauses.append(self._text_match(query, TEXT_WEIGHTS) if scored else self._every_term(query))
         for field, key, boost in (("names_exact", query.exact, EXACT_BOOST),
                                   ("fingerprints", query.fingerprint, FINGERPRINT_BOOST)):
             if key and (searcher is None or searcher.doc_freq(field, key)):

@@ -324,15 +324,15 @@ def _per_field_match(backend, query):
 
 
 def _ranked_scores(backend, searcher, query, firm_ids):
-    """Each firm's score by the formula (search.backends.base.RANKED_TEXT_FIELDS), added up here from
+    """Each firm's score by the formula (search.source.TEXT_WEIGHTS), added up here from
     one single-term query per (term, ranked field)."""
     from tantivy import Query
 
-    from search.backends.embedded import RANKED_TEXT_WEIGHTS
+    from search.source import TEXT_WEIGHTS
 
     totals = dict.fromkeys(firm_ids, 0.0)
     for term in query.terms:
-        for name, weight in RANKED_TEXT_WEIGHTS.items():
+        for name, weight in TEXT_WEIGHTS.items():
             found = searcher.search(Query.term_query(backend.schema, f"t_{name}", term), limit=1000).hits
             ids = searcher.fast_field_values("id", [address for _, address in found])
             for (score, _), firm_id in zip(found, ids):
@@ -353,7 +353,7 @@ def scored_hits(searcher, match, places: int = 4):
 def test_all_text_matches_like_the_fields(tmp_path, text):
     # t_all decides which firms match, the ranked fields' clauses only score them: the firms the
     # per-field conjunction finds, each with the sum of its (term, ranked field) scores.
-    from search.backends.embedded import RANKED_TEXT_WEIGHTS
+    from search.source import TEXT_WEIGHTS
     from search.text import analyze_query
 
     backend = EmbeddedBackend(tmp_path)
@@ -363,7 +363,7 @@ def test_all_text_matches_like_the_fields(tmp_path, text):
     assert query.terms
 
     expected_ids = [firm_id for firm_id, _ in scored_hits(searcher, _per_field_match(backend, query))]
-    found = scored_hits(searcher, backend._text_match(query, RANKED_TEXT_WEIGHTS), places=6)
+    found = scored_hits(searcher, backend._text_match(query, TEXT_WEIGHTS), places=6)
     assert [firm_id for firm_id, _ in found] == expected_ids
     expected = _ranked_scores(backend, searcher, query, expected_ids)
     # Summed in another order than tantivy's: equal up to f32 rounding.
