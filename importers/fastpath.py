@@ -252,11 +252,15 @@ class FastImport:
                 if run.progress:
                     run.progress(run)
             background.wait()
-            cursor.execute(f"ALTER TABLE {self.stage} ADD PRIMARY KEY (line)")
-            cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
-            # The columns the set-based statements join and filter on (the others only pass through): about
-            # half the time of a whole-table ANALYZE, and the row count is updated all the same.
-            cursor.execute(f"ANALYZE {self.stage} (line, uscc, problem)")
+            self.index_stage(cursor)
+
+    def index_stage(self, cursor):
+        """The staged rows are in: their keys for the set-based statements."""
+        cursor.execute(f"ALTER TABLE {self.stage} ADD PRIMARY KEY (line)")
+        cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
+        # The columns the set-based statements join and filter on (the others only pass through): about
+        # half the time of a whole-table ANALYZE, and the row count is updated all the same.
+        cursor.execute(f"ANALYZE {self.stage} (line, uscc, problem)")
 
     def per_row(self, convert, lines, frame, fast, slow):
         """The rows not staged, through the per-row code, in file order."""
@@ -498,13 +502,51 @@ class FastFirms(FastImport):
     stage = FIRM_STAGE
 
     def create_stage(self, cursor):
-        """registry's firm stage, plus the row's other-name cells (added per firm once it is written)."""
+        """registry's firm stage, plus the row's other-name cells (added per firm once it is written), and
+        the writer the frames go to as they are staged."""
         from .services import EXTRA_FIELDS
 
         create_firm_stage(cursor)
         self.names = [f for f in EXTRA_FIELDS if f in self.columns]
         if self.names:
             cursor.execute(f"ALTER TABLE {FIRM_STAGE} " + ", ".join(f"ADD COLUMN {f} text" for f in self.names))
+        self.writer = StagedFirms(actor=self.run.user, via=self.run.via, counts=self.run.counts)
+        self.writer.begin(cursor)
+        self.decide_sql = self._decide_sql()
+
+    def index_stage(self, cursor):
+        """Indexed when created (create_firm_stage), and every frame already written."""
+
+    def copy(self, cursor, lines, staged):
+        """On the worker thread (_Background), while the main thread reads the next frame: stage the frame,
+        settle its duplicates and scope against the rows above it, and write its firms
+        (StagedFirms.write). Correct frame by frame because a row's outcome depends only on the rows
+        above it: the copy of a firm that counts is its first row inside the officer's regions, so a
+        later frame's row of a firm an earlier frame counted (and wrote) is a duplicate, never an
+        update. A row left to the per-row path whose firm is also staged is found by check_order at
+        the end and the job re-runs in file order; all of it is one transaction (the job's), so any
+        failure, on any frame, rolls every frame back."""
+        copy_frame(cursor, FIRM_STAGE, staged)
+        if staged is None or not len(staged):
+            return
+        bounds = {"lo": int(staged["line"].iloc[0]), "hi": int(staged["line"].iloc[-1])}
+        if self.run.scope is not None or self._repeats(staged["uscc"].to_numpy()):
+            cursor.execute(self.decide_sql, {**bounds, "paths": list(self.run.scope or ())})
+            self.flagged += cursor.rowcount
+        self.writer.write(cursor, **bounds)
+
+    def _repeats(self, usccs) -> bool:
+        """Whether a USCC of this frame may be on a row above it (this frame's or an earlier one's): hashes of
+        every staged USCC, kept sorted (8 bytes a row). Without a scope nothing else settles a row, so a
+        frame without repeats (most) needs no lookup; a hash collision only costs the lookup."""
+        hashes = np.sort(pd.util.hash_array(usccs.astype(object)))
+        seen = self.seen_hashes
+        repeats = bool((hashes[1:] == hashes[:-1]).any())
+        if not repeats and len(seen):
+            at = np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)
+            repeats = bool((seen[at] == hashes).any())
+        self.seen_hashes = np.union1d(seen, hashes)
+        return repeats
 
     def __init__(self, run, table):
         self.run, self.table = run, table
@@ -515,7 +557,8 @@ class FastFirms(FastImport):
         if self.order:  # what Run.read_table gives the rows it cleans, for the rows left to it here
             run.date_orders = {f: self.order for f in table.fields}
         self.regions, self.dates, self.amounts, self.scope_ok = {}, {}, {}, {}
-        self.slow_usccs, self.staged, self.names = set(), 0, []
+        self.slow_usccs, self.staged, self.names, self.flagged = set(), 0, [], 0
+        self.seen_hashes = np.empty(0, dtype=np.uint64)
 
     def clean(self, lines, frame: pd.DataFrame):
         """(mask of rows to stage, their typed columns): rows whose every value the per-row cleaning takes
@@ -627,9 +670,9 @@ class FastFirms(FastImport):
         run = self.run
         with connection.cursor() as cursor:
             self.check_order(cursor)
-            self.duplicates_and_scope(cursor)
+            self.report_problems(cursor)
             named = self.other_names(cursor)
-            written = StagedFirms(actor=run.user, via=run.via, counts=run.counts).apply(cursor)
+            written = self.writer.finish(cursor)
         self.add_other_names(named, written)
         run.row_errors.sort(key=lambda e: (e.sheet, e.line))
 
@@ -659,18 +702,39 @@ class FastFirms(FastImport):
                 run.counts["unchanged"] -= 1
                 run.counts["updated"] += 1
 
-    def duplicates_and_scope(self, cursor):
-        """The copy of a firm that counts is its first row inside the officer's regions (a known firm:
-        its region, and the row's when it names one; a new firm: the row's); rows above it are out of
-        scope, rows below it duplicates of it — Run.prepare/release_held's outcome in file order."""
-        scope = self.run.scope
-        if scope is None:  # every region allowed: only the duplicates, no lookup of the registry's firms
-            cursor.execute(f"""UPDATE {FIRM_STAGE} s SET problem = 'duplicate', first_line = d.counted
-                FROM (SELECT uscc, min(line) AS counted FROM {FIRM_STAGE} GROUP BY uscc HAVING count(*) > 1) d
-                WHERE s.uscc = d.uscc AND s.line > d.counted""")
-        else:
-            self._scope_flags(cursor, scope)
-        if not cursor.rowcount:
+    def _decide_sql(self):
+        """The staged lines lo..hi settled against the rows above them: the copy of a firm that counts is its
+        first row inside the officer's regions (a known firm: its region, and the row's when it names one; a
+        new firm: the row's region); rows above it are out of scope, rows below it duplicates of it —
+        Run.prepare/release_held's outcome in file order. A firm counted on an earlier frame (its row still
+        without a problem) makes every row of it here a duplicate; it is looked up by the stage's (uscc,
+        line) index, one probe a row."""
+        prior = f"""(SELECT min(o.line) FROM {FIRM_STAGE} o
+                     WHERE o.uscc = s.uscc AND o.line < %(lo)s AND o.problem IS NULL)"""
+        if self.run.scope is None:  # every region allowed: only duplicates, no lookup of the registry's firms
+            bad, firms = "false", ""
+        else:  # the registry's firm decides where a row is (a firm counted above is settled by `prior`)
+            bad = """CASE WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
+                                                             WHERE starts_with(r.path, p))
+                                                  OR (s.region_named AND NOT s.in_scope)
+                          ELSE NOT s.in_scope END"""
+            firms = "LEFT JOIN registry_firm f ON f.uscc = s.uscc LEFT JOIN registry_region r ON r.code = f.region_id"
+        return f"""
+            WITH flags AS (
+                SELECT s.line, s.uscc, {prior} AS prior, {bad} AS bad
+                FROM {FIRM_STAGE} s {firms} WHERE s.line BETWEEN %(lo)s AND %(hi)s
+            ), decided AS (
+                SELECT line, bad, coalesce(prior, min(line) FILTER (WHERE NOT bad) OVER (PARTITION BY uscc)) AS counted
+                FROM flags
+            )
+            UPDATE {FIRM_STAGE} s SET problem = CASE WHEN s.line > d.counted THEN 'duplicate' ELSE 'scope' END,
+                first_line = d.counted
+            FROM decided d
+            WHERE s.line = d.line AND (d.line > d.counted OR (d.bad AND (d.counted IS NULL OR d.line < d.counted)))"""
+
+    def report_problems(self, cursor):
+        """The rows copy() settled as duplicates or out of scope, into the row report."""
+        if not self.flagged:
             return
         cursor.execute(f"SELECT line, problem, first_line FROM {FIRM_STAGE} WHERE problem IS NOT NULL ORDER BY line")
         for line, problem, first in cursor.fetchall():
@@ -679,25 +743,6 @@ class FastFirms(FastImport):
                 self.run.reject(_Row(line), [("", f"Duplicate of line {first}: not imported twice.", "duplicate")])
             else:
                 self.run.reject(_Row(line), [("region", OUT_OF_SCOPE, "out_of_scope")])
-
-    def _scope_flags(self, cursor, scope):
-        """duplicates_and_scope for an officer's regions: the registry's firm decides where a row is."""
-        cursor.execute(f"""
-            WITH flags AS (
-                SELECT s.line, s.uscc, CASE WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
-                                                           WHERE starts_with(r.path, p))
-                                               OR (s.region_named AND NOT s.in_scope)
-                    ELSE NOT s.in_scope END AS bad
-                FROM {FIRM_STAGE} s LEFT JOIN registry_firm f ON f.uscc = s.uscc
-                     LEFT JOIN registry_region r ON r.code = f.region_id
-            ), decided AS (
-                SELECT line, bad, min(line) FILTER (WHERE NOT bad) OVER (PARTITION BY uscc) AS counted FROM flags
-            )
-            UPDATE {FIRM_STAGE} s SET problem = CASE WHEN s.line > d.counted THEN 'duplicate' ELSE 'scope' END,
-                first_line = d.counted
-            FROM decided d
-            WHERE s.line = d.line AND (d.line > d.counted OR (d.bad AND (d.counted IS NULL OR d.line < d.counted)))""",
-                       {"paths": list(scope)})
 
 
 def run_table(run, table):
