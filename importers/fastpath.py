@@ -56,6 +56,7 @@ from registry.services.staged import (
     StagedRecognitions,
     create_firm_stage,
     create_stage,
+    index_firm_stage_usccs,
     new_firm_changes,
 )
 
@@ -572,6 +573,9 @@ class FastFirms(FastImport):
             return
         bounds = {"lo": int(staged["line"].iloc[0]), "hi": int(staged["line"].iloc[-1])}
         if self.run.scope is not None or self._repeats(staged["uscc"].to_numpy()):
+            if not self.usccs_indexed:  # most lists never get here: no index to keep up while they are staged
+                index_firm_stage_usccs(cursor)
+                self.usccs_indexed = True
             cursor.execute(self.decide_sql, {**bounds, "paths": list(self.run.scope or ())})
             self.flagged += cursor.rowcount
         self.writer.write(cursor, **bounds)
@@ -599,7 +603,7 @@ class FastFirms(FastImport):
             run.date_orders = {f: self.order for f in table.fields}
         self.regions, self.dates, self.amounts, self.scope_ok = {}, {}, {}, {}
         self.slow_usccs, self.staged, self.names, self.flagged = set(), 0, [], 0
-        self.seen_hashes = np.empty(0, dtype=np.uint64)
+        self.seen_hashes, self.usccs_indexed = np.empty(0, dtype=np.uint64), False
 
     def clean(self, lines, frame: pd.DataFrame):
         """(mask of rows to stage, their typed columns): rows whose every value the per-row cleaning takes

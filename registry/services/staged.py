@@ -313,9 +313,13 @@ def create_firm_stage(cursor):
         founded_on date, main_products text, registered_capital numeric, capital_text text,
         registered_capital_currency text, changes text NOT NULL, problem text, first_line integer,
         PRIMARY KEY (line)) ON COMMIT DROP""")
-    # Indexed from the start: StagedFirms.write runs frame by frame while later frames are still read, and
-    # the importer looks up each staged USCC's earlier rows (a firm twice in one list) as frames arrive.
-    cursor.execute(f"CREATE INDEX ON {FIRM_STAGE} (uscc, line)")
+    # Keyed from the start: StagedFirms.write takes a frame's lines while later frames are still read.
+
+
+def index_firm_stage_usccs(cursor):
+    """FIRM_STAGE's (uscc, line) index, for a caller that looks up staged USCCs' earlier rows (a firm twice
+    in one list, an officer's scope): built when first needed, kept up as further frames arrive."""
+    cursor.execute(f"CREATE INDEX IF NOT EXISTS {FIRM_STAGE}_uscc ON {FIRM_STAGE} (uscc, line)")
 
 
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what a JSON string literal must escape
