@@ -287,7 +287,7 @@ def test_a_firm_on_several_frames_is_written_once_as_per_row(tmp_path, monkeypat
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("where", ["writing", "reading"])
 def test_a_failure_on_a_later_frame_leaves_the_registry_as_it_was(tmp_path, monkeypatch, data_dir, where):
     """Frames are written while the list is still read, all in the job's one transaction: a failure on the
