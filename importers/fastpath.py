@@ -160,11 +160,21 @@ def normalize_names(names: pd.Series) -> pd.Series:
 _COPY_ESCAPES = re.compile(r"[\\\t\n\r]")
 
 
-def copy_frame(cursor, table, frame):
-    """COPY a frame into a TEMP table in PostgreSQL's text format (None → NULL, "" stays ""): one
-    string built from whole columns, escaping only columns that need it (about 3× pandas' to_csv)."""
+def copy_frame(cursor, table, frame, text=None):
+    """COPY a frame into a TEMP table in PostgreSQL's text format; `text`: copy_text(frame), when the
+    caller built it already (on the reading thread, so the worker's connection is not kept waiting)."""
     if frame is None or not len(frame):
         return
+    text = copy_text(frame) if text is None else text
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
+        copy.write(text)
+
+
+def copy_text(frame) -> str | None:
+    """A frame in PostgreSQL's COPY text format (None → NULL, "" stays ""): one string built from whole
+    columns, escaping only columns that need it (about 3× pandas' to_csv)."""
+    if frame is None or not len(frame):
+        return None
     columns = []
     for name in frame.columns:
         values = frame[name].to_numpy()
@@ -184,9 +194,7 @@ def copy_frame(cursor, table, frame):
             cells[~missing] = present
             present = cells
         columns.append(present.tolist())
-    text = "".join("\t".join(row) + "\n" for row in zip(*columns))
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
-        copy.write(text)
+    return "".join("\t".join(row) + "\n" for row in zip(*columns))
 
 
 def applies(run, table) -> bool:
@@ -270,12 +278,13 @@ class FastImport:
             self.create_stage(cursor)
             for lines, frame in self.frames():
                 fast, staged = self.clean(lines, frame)
+                text = copy_text(staged)  # here, not on the worker: the database idles while it is built
                 background.wait()  # the previous frame's COPY: one statement at a time on the connection
                 slow = np.flatnonzero(~fast)
                 if len(slow):
                     self.per_row(convert, lines, frame, fast, slow)
                 # PostgreSQL takes this frame in while Python cleans the next one (the two cores overlap)
-                background.submit(self.copy, cursor, lines, staged)
+                background.submit(self.copy, cursor, lines, staged, text)
                 self.staged += int(fast.sum())
                 run.counts["total"] += int(fast.sum())
                 run.counts["processed"] += int(fast.sum())
@@ -445,8 +454,8 @@ class FastImport:
         scope = self.run.scope
         return scope is None or any(self.run.region_paths.get(code, "").startswith(p) for p in scope)
 
-    def copy(self, cursor, lines, staged):
-        copy_frame(cursor, self.stage, staged)
+    def copy(self, cursor, lines, staged, text):
+        copy_frame(cursor, self.stage, staged, text)
 
     # -- applying --------------------------------------------------------------------------------
 
@@ -559,7 +568,7 @@ class FastFirms(FastImport):
     def index_stage(self, cursor):
         """Indexed when created (create_firm_stage), and every frame already written."""
 
-    def copy(self, cursor, lines, staged):
+    def copy(self, cursor, lines, staged, text):
         """On the worker thread (_Background), while the main thread reads the next frame: stage the frame,
         settle its duplicates and scope against the rows above it, and write its firms
         (StagedFirms.write). Correct frame by frame because a row's outcome depends only on the rows
@@ -568,7 +577,7 @@ class FastFirms(FastImport):
         update. A row left to the per-row path whose firm is also staged is found by check_order at
         the end and the job re-runs in file order; all of it is one transaction (the job's), so any
         failure, on any frame, rolls every frame back."""
-        copy_frame(cursor, FIRM_STAGE, staged)
+        copy_frame(cursor, FIRM_STAGE, staged, text)
         if staged is None or not len(staged):
             return
         bounds = {"lo": int(staged["line"].iloc[0]), "hi": int(staged["line"].iloc[-1])}
