@@ -277,7 +277,7 @@ def test_a_firm_on_several_frames_is_written_once_as_per_row(tmp_path, monkeypat
     monkeypatch.setattr(fastpath.FastFirms, "check_order", check)
     results, used = both_ways(monkeypatch, [repeats, repeats, mixed])
     assert_same(results["fast"], results["per_row"])
-    (first, again, order), (firms, events, _) = results["fast"]
+    (first, again, order), (firms, _, _) = results["fast"]
     assert first[0]["created"] == 5 and first[0]["duplicates"] == 2 and again[0]["unchanged"] == 5
     assert [(e[0], e[3]) for e in first[1]] == [(5, "duplicate"), (7, "duplicate")]
     firm_a = {f[0]: f for f in firms}[A]
