@@ -450,10 +450,12 @@ class StagedFirms:
         # row: no join of the inserted firms back to the stage (by USCC; on an unanalysed stage the planner
         # once chose a nested loop over it, minutes for 100,000 rows). The audit `changes` come staged as
         # JSON text (new_firm_changes): only parsed here.
-        defaults["firm_ids"] = f"{connection.ops.quote_name(Firm._meta.db_table)}"
+        with connection.cursor() as cursor:  # the caller's thread (begin): the id sequence, looked up once
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [connection.ops.quote_name(Firm._meta.db_table)])
+            defaults["firm_ids"] = cursor.fetchone()[0]  # per row, the lookup was most of the id's cost
         return f"""
             WITH s AS MATERIALIZED (
-                SELECT nextval(pg_get_serial_sequence(%(firm_ids)s, 'id')) AS id, n.*
+                SELECT nextval(%(firm_ids)s::regclass) AS id, n.*
                 FROM (SELECT s.* FROM {FIRM_STAGE} s
                       WHERE s.line BETWEEN %(lo)s AND %(hi)s AND s.problem IS NULL
                         AND NOT EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.line = s.line)
