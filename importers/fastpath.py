@@ -28,7 +28,8 @@ back and the job re-run on the per-row bulk path (a list with rows lacking a USC
 
 Firm lists (``FastFirms``, ``applies_firms``) go the same way: the same frames and checks, plain rows
 staged into registry.services.staged's FIRM_STAGE and written by its StagedFirms (record_firms' rules
-in SQL), the rest per row; tests/importers/test_fast_firms.py compares both paths.
+in SQL) frame by frame on the worker thread while the next frame is read (``FastFirms.copy`` says why
+that stays correct), the rest per row; tests/importers/test_fast_firms.py compares both paths.
 """
 
 from __future__ import annotations
