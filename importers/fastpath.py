@@ -117,6 +117,8 @@ def fullmatch_cells(cells: pd.Series, pattern: str) -> np.ndarray:
     if len(cells) and whole_re.fullmatch(_SEP.join(cells.tolist())):
         return np.array(cells != "", dtype=bool)
     return np.array(cells.str.fullmatch(pattern), dtype=bool)
+
+
 _PLAIN_COLUMN = re.compile(f"(?:{_PLAIN_NAME_RE}\x00)*{_PLAIN_NAME_RE}")
 
 
@@ -567,7 +569,8 @@ class FastFirms(FastImport):
         self.decide_sql = self._decide_sql()
 
     def index_stage(self, cursor):
-        """Indexed when created (create_firm_stage), and every frame already written."""
+        """Keyed when created (create_firm_stage), its USCCs indexed when a frame needed them (copy); every
+        frame is already settled and written."""
 
     def copy(self, cursor, lines, staged, text):
         """On the worker thread (_Background), while the main thread reads the next frame: stage the frame,
@@ -600,7 +603,8 @@ class FastFirms(FastImport):
         if not repeats and len(seen):
             at = np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)
             repeats = bool((seen[at] == hashes).any())
-        self.seen_hashes = np.union1d(seen, hashes)
+        # two sorted runs: a stable sort merges them in linear time (a list of 1,000,000 rows, 40 frames)
+        self.seen_hashes = np.sort(np.concatenate((seen, hashes)), kind="stable")
         return repeats
 
     def __init__(self, run, table):
