@@ -99,6 +99,29 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds(connection):
+    """(this process's CPU, the PostgreSQL backend's CPU) in seconds; the backend's from /proc when the server
+    runs on this machine (scripts/with-services), else None. On a shared machine the wall-clock ratio moves
+    with the load; CPU seconds say what each side cost."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    backend = None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            fields = Path(f"/proc/{cursor.fetchone()[0]}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
+    return usage.ru_utime + usage.ru_stime, backend
+
+
+def cpu_text(before, after):
+    python = after[0] - before[0]
+    if before[1] is None or after[1] is None:
+        return f"CPU: Python {python:.2f} s"
+    return f"CPU: Python {python:.2f} s, PostgreSQL backend {after[1] - before[1]:.2f} s"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -148,12 +171,14 @@ def main():
             cursor.execute(f"ALTER TABLE bench_registry_firm ADD CONSTRAINT bench_{name} "
                            f"{definition.replace('REFERENCES registry_firm(', 'REFERENCES bench_registry_firm(')}")
         with transaction.atomic():
+            cpu = cpu_seconds(connection)
             t = time.perf_counter()
             with open(table_path, "rb") as fh, cursor.cursor.copy(f"COPY bench_registry_firm ({COLUMNS}) FROM STDIN") as copy:
                 while block := fh.read(1 << 20):
                     copy.write(block)
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred foreign keys are checked here, timed
             copy_s = time.perf_counter() - t
+            copy_cpu = cpu_text(cpu, cpu_seconds(connection))
         # Baseline 2 (like for like, not the goal's): the firms again plus their audit rows, in scratch copies.
         cursor.execute("TRUNCATE bench_registry_firm")
         cursor.execute("DROP TABLE IF EXISTS bench_registry_auditevent")
@@ -172,22 +197,24 @@ def main():
     os.unlink(table_path)
     os.unlink(table_path + ".audit")
     print(f"database: postgresql; {machine()}; baseline, COPY of the same rows into a copy of registry_firm (indexes, constraints, "
-          f"foreign keys): {args.rows:,} rows in {copy_s:.2f} s = {args.rows / copy_s:,.0f} rows/s")
+          f"foreign keys): {args.rows:,} rows in {copy_s:.2f} s = {args.rows / copy_s:,.0f} rows/s ({copy_cpu})")
     print(f"baseline 2 (like for like, not the goal's): the same COPY plus one audit row per firm into a copy of "
           f"registry_auditevent: {args.rows:,} rows in {with_audit_s:.2f} s = {args.rows / with_audit_s:,.0f} rows/s")
 
     failed = False
     for label in ("first import", "same file again"):
         audit_before = AuditEvent.objects.count()
+        cpu = cpu_seconds(connection)
         t = time.perf_counter()
         with suspend_indexing():
             job = import_file(path, kind="firms")
         seconds = time.perf_counter() - t
+        cpu = cpu_text(cpu, cpu_seconds(connection))
         print(f"{label}: job {job.pk} {job.status} {job.message[:200]} — {job.total:,} rows in {seconds:.2f} s = "
               f"{job.total / seconds:,.0f} rows/s = {copy_s / seconds:.3f} of the COPY (goal ≥ 0.5; "
               f"{with_audit_s / seconds:.3f} of baseline 2); created "
               f"{job.created:,}, updated {job.updated:,}, unchanged {job.unchanged:,}, errors {job.errors:,}, audit rows "
-              f"written {AuditEvent.objects.count() - audit_before:,}; peak RSS {peak_mb():,.0f} MB (goal < 1024)")
+              f"written {AuditEvent.objects.count() - audit_before:,}; peak RSS {peak_mb():,.0f} MB (goal < 1024); {cpu}")
         expected = (args.rows, 0, 0) if label == "first import" else (0, 0, args.rows)
         audit_rows = AuditEvent.objects.count() - audit_before
         if job.status != "succeeded" or (job.created, job.updated, job.unchanged) != expected or job.errors \

@@ -28,7 +28,8 @@ back and the job re-run on the per-row bulk path (a list with rows lacking a USC
 
 Firm lists (``FastFirms``, ``applies_firms``) go the same way: the same frames and checks, plain rows
 staged into registry.services.staged's FIRM_STAGE and written by its StagedFirms (record_firms' rules
-in SQL), the rest per row; tests/importers/test_fast_firms.py compares both paths.
+in SQL) frame by frame on the worker thread while the next frame is read (``FastFirms.copy`` says why
+that stays correct), the rest per row; tests/importers/test_fast_firms.py compares both paths.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from registry.services.staged import (
     StagedRecognitions,
     create_firm_stage,
     create_stage,
+    index_firm_stage_usccs,
     new_firm_changes,
 )
 
@@ -69,6 +71,7 @@ from .report import OUT_OF_SCOPE
 
 FAST_FIELDS = frozenset({"name", "uscc", "region", "certificate_no", "issued_on", "valid_until"})
 FRAME_ROWS = 25_000  # a frame is COPY'd while the next is cleaned (_Background): small enough to overlap
+FIRST_FRAME_ROWS = 5_000  # the first frame is cut to this: the worker starts while the rest of it is cleaned
 WORK_MEM = "64MB"  # per sort or hash of the staged statements (a 100,000-row list's sorts spilled ~15 MB to disk)
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -81,9 +84,41 @@ _PLAIN_NAME_RE = r"[\u3400-\u4dbf\u4e00-\u9fff0-9a-z()]+"
 _SUFFIX_RE = "责任|責任"
 _SUSPECT_START = frozenset(_FOOTNOTE_START | _TOTAL_START)
 _SEP = "\x00"  # joins a column's cells for the whole-column checks (the reader refuses NUL bytes)
-_PADDED = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")  # \s is str.isspace, what strip() removes
+# Whole-column checks search for a literal first (the separator), which re scans for at C speed: a pattern
+# that starts with a class or an alternation, such as (?:^|\x00)\s, tries it at every character (10-15×
+# slower on a 25,000-row column). A cell's end is a cell's start in the reversed text.
+_SPACE_AFTER_SEP = re.compile("\x00\\s")  # \s is str.isspace, what strip() removes
 _INVISIBLE = re.compile(_INVISIBLE_RE)
-_SUSPECT = re.compile("(?:^|\x00)[" + re.escape("".join(sorted(_SUSPECT_START))) + "]")
+_SUSPECT_AFTER_SEP = re.compile("\x00[" + re.escape("".join(sorted(_SUSPECT_START))) + "]")
+
+
+def _padded(whole: str) -> bool:
+    """Whether a cell of a joined column (_SEP between cells) starts or ends with whitespace."""
+    return whole[:1].isspace() or whole[-1:].isspace() or _SPACE_AFTER_SEP.search(whole) is not None \
+        or _SPACE_AFTER_SEP.search(whole[::-1]) is not None
+
+
+def _suspect(whole: str) -> bool:
+    """Whether a cell of a joined column starts like a footnote or a total."""
+    return whole[:1] in _SUSPECT_START or _SUSPECT_AFTER_SEP.search(whole) is not None
+
+
+_WHOLE_COLUMN: dict = {}
+
+
+def fullmatch_cells(cells: pd.Series, pattern: str) -> np.ndarray:
+    """cells.str.fullmatch(pattern) as a bool array, by one match over the whole column when every cell is
+    empty or matches (the usual case; a possessive repeat, so a miss costs no backtracking), cell by cell
+    otherwise. An empty cell does not match, as with str.fullmatch (the pattern never matches empty text)."""
+    whole_re = _WHOLE_COLUMN.get(pattern)
+    if whole_re is None:
+        unit = f"(?:{pattern})?"
+        whole_re = _WHOLE_COLUMN[pattern] = re.compile(f"(?:{unit}\x00)*+{unit}")
+    if len(cells) and whole_re.fullmatch(_SEP.join(cells.tolist())):
+        return np.array(cells != "", dtype=bool)
+    return np.array(cells.str.fullmatch(pattern), dtype=bool)
+
+
 _PLAIN_COLUMN = re.compile(f"(?:{_PLAIN_NAME_RE}\x00)*{_PLAIN_NAME_RE}")
 
 
@@ -128,11 +163,21 @@ def normalize_names(names: pd.Series) -> pd.Series:
 _COPY_ESCAPES = re.compile(r"[\\\t\n\r]")
 
 
-def copy_frame(cursor, table, frame):
-    """COPY a frame into a TEMP table in PostgreSQL's text format (None → NULL, "" stays ""): one
-    string built from whole columns, escaping only columns that need it (about 3× pandas' to_csv)."""
+def copy_frame(cursor, table, frame, text=None):
+    """COPY a frame into a TEMP table in PostgreSQL's text format; `text`: copy_text(frame), when the
+    caller built it already (on the reading thread, so the worker's connection is not kept waiting)."""
     if frame is None or not len(frame):
         return
+    text = copy_text(frame) if text is None else text
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
+        copy.write(text)
+
+
+def copy_text(frame) -> str | None:
+    """A frame in PostgreSQL's COPY text format (None → NULL, "" stays ""): one string built from whole
+    columns, escaping only columns that need it (about 3× pandas' to_csv)."""
+    if frame is None or not len(frame):
+        return None
     columns = []
     for name in frame.columns:
         values = frame[name].to_numpy()
@@ -152,9 +197,7 @@ def copy_frame(cursor, table, frame):
             cells[~missing] = present
             present = cells
         columns.append(present.tolist())
-    text = "".join("\t".join(row) + "\n" for row in zip(*columns))
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
-        copy.write(text)
+    return "".join("\t".join(row) + "\n" for row in zip(*columns))
 
 
 def applies(run, table) -> bool:
@@ -236,14 +279,15 @@ class FastImport:
             # (PostgreSQL's default); for this job's transaction only.
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             self.create_stage(cursor)
-            for lines, frame in self.table.frames(FRAME_ROWS):
+            for lines, frame in self.frames():
                 fast, staged = self.clean(lines, frame)
+                text = copy_text(staged)  # here, not on the worker: the database idles while it is built
                 background.wait()  # the previous frame's COPY: one statement at a time on the connection
                 slow = np.flatnonzero(~fast)
                 if len(slow):
                     self.per_row(convert, lines, frame, fast, slow)
                 # PostgreSQL takes this frame in while Python cleans the next one (the two cores overlap)
-                background.submit(self.copy, cursor, lines, staged)
+                background.submit(self.copy, cursor, lines, staged, text)
                 self.staged += int(fast.sum())
                 run.counts["total"] += int(fast.sum())
                 run.counts["processed"] += int(fast.sum())
@@ -252,11 +296,25 @@ class FastImport:
                 if run.progress:
                     run.progress(run)
             background.wait()
-            cursor.execute(f"ALTER TABLE {self.stage} ADD PRIMARY KEY (line)")
-            cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
-            # The columns the set-based statements join and filter on (the others only pass through): about
-            # half the time of a whole-table ANALYZE, and the row count is updated all the same.
-            cursor.execute(f"ANALYZE {self.stage} (line, uscc, problem)")
+            self.index_stage(cursor)
+
+    def frames(self):
+        """The table's frames, the first one cut in two: nothing overlaps until a frame is staged."""
+        first = FIRST_FRAME_ROWS
+        for lines, frame in self.table.frames(FRAME_ROWS):
+            if first and len(lines) > first:
+                yield lines[:first], frame.iloc[:first]
+                lines, frame = lines[first:], frame.iloc[first:]
+            first = 0
+            yield lines, frame
+
+    def index_stage(self, cursor):
+        """The staged rows are in: their keys for the set-based statements."""
+        cursor.execute(f"ALTER TABLE {self.stage} ADD PRIMARY KEY (line)")
+        cursor.execute(f"CREATE INDEX ON {self.stage} (uscc)")
+        # The columns the set-based statements join and filter on (the others only pass through): about
+        # half the time of a whole-table ANALYZE, and the row count is updated all the same.
+        cursor.execute(f"ANALYZE {self.stage} (line, uscc, problem)")
 
     def per_row(self, convert, lines, frame, fast, slow):
         """The rows not staged, through the per-row code, in file order."""
@@ -304,7 +362,7 @@ class FastImport:
         for index in range(max(self.columns.values()) + 1):
             cells = frame[index]
             whole = _SEP.join(cells.tolist())
-            if _PADDED.search(whole):
+            if _padded(whole):
                 cells = cells.str.strip()
                 whole = _SEP.join(cells.tolist())
             text[index], joined[index] = cells, whole
@@ -312,7 +370,7 @@ class FastImport:
             if _INVISIBLE.search(joined[index]):
                 ok &= ~text[index].str.contains(_INVISIBLE_RE).to_numpy(dtype=bool)
         # Possible footnotes or totals (their first filled cell starts like one) stay with the reader's rules.
-        if any(_SUSPECT.search(joined[index]) for index in range(self.first_needed + 1)):
+        if any(_suspect(joined[index]) for index in range(self.first_needed + 1)):
             first = empty
             for index in range(self.first_needed + 1):
                 first = first.where(first != "", text[index])
@@ -399,8 +457,8 @@ class FastImport:
         scope = self.run.scope
         return scope is None or any(self.run.region_paths.get(code, "").startswith(p) for p in scope)
 
-    def copy(self, cursor, lines, staged):
-        copy_frame(cursor, self.stage, staged)
+    def copy(self, cursor, lines, staged, text):
+        copy_frame(cursor, self.stage, staged, text)
 
     # -- applying --------------------------------------------------------------------------------
 
@@ -498,13 +556,56 @@ class FastFirms(FastImport):
     stage = FIRM_STAGE
 
     def create_stage(self, cursor):
-        """registry's firm stage, plus the row's other-name cells (added per firm once it is written)."""
+        """registry's firm stage, plus the row's other-name cells (added per firm once it is written), and
+        the writer the frames go to as they are staged."""
         from .services import EXTRA_FIELDS
 
         create_firm_stage(cursor)
         self.names = [f for f in EXTRA_FIELDS if f in self.columns]
         if self.names:
             cursor.execute(f"ALTER TABLE {FIRM_STAGE} " + ", ".join(f"ADD COLUMN {f} text" for f in self.names))
+        self.writer = StagedFirms(actor=self.run.user, via=self.run.via, counts=self.run.counts)
+        self.writer.begin(cursor)
+        self.decide_sql = self._decide_sql()
+
+    def index_stage(self, cursor):
+        """Keyed when created (create_firm_stage), its USCCs indexed when a frame needed them (copy); every
+        frame is already settled and written."""
+
+    def copy(self, cursor, lines, staged, text):
+        """On the worker thread (_Background), while the main thread reads the next frame: stage the frame,
+        settle its duplicates and scope against the rows above it, and write its firms
+        (StagedFirms.write). Correct frame by frame because a row's outcome depends only on the rows
+        above it: the copy of a firm that counts is its first row inside the officer's regions, so a
+        later frame's row of a firm an earlier frame counted (and wrote) is a duplicate, never an
+        update. A row left to the per-row path whose firm is also staged is found by check_order at
+        the end and the job re-runs in file order; all of it is one transaction (the job's), so any
+        failure, on any frame, rolls every frame back."""
+        copy_frame(cursor, FIRM_STAGE, staged, text)
+        if staged is None or not len(staged):
+            return
+        bounds = {"lo": int(staged["line"].iloc[0]), "hi": int(staged["line"].iloc[-1])}
+        if self.run.scope is not None or self._repeats(staged["uscc"].to_numpy()):
+            if not self.usccs_indexed:  # most lists never get here: no index to keep up while they are staged
+                index_firm_stage_usccs(cursor)
+                self.usccs_indexed = True
+            cursor.execute(self.decide_sql, {**bounds, "paths": list(self.run.scope or ())})
+            self.flagged += cursor.rowcount
+        self.writer.write(cursor, **bounds)
+
+    def _repeats(self, usccs) -> bool:
+        """Whether a USCC of this frame may be on a row above it (this frame's or an earlier one's): hashes of
+        every staged USCC, kept sorted (8 bytes a row). Without a scope nothing else settles a row, so a
+        frame without repeats (most) needs no lookup; a hash collision only costs the lookup."""
+        hashes = np.sort(pd.util.hash_array(usccs.astype(object)))
+        seen = self.seen_hashes
+        repeats = bool((hashes[1:] == hashes[:-1]).any())
+        if not repeats and len(seen):
+            at = np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)
+            repeats = bool((seen[at] == hashes).any())
+        # two sorted runs: a stable sort merges them in linear time (a list of 1,000,000 rows, 40 frames)
+        self.seen_hashes = np.sort(np.concatenate((seen, hashes)), kind="stable")
+        return repeats
 
     def __init__(self, run, table):
         self.run, self.table = run, table
@@ -515,7 +616,8 @@ class FastFirms(FastImport):
         if self.order:  # what Run.read_table gives the rows it cleans, for the rows left to it here
             run.date_orders = {f: self.order for f in table.fields}
         self.regions, self.dates, self.amounts, self.scope_ok = {}, {}, {}, {}
-        self.slow_usccs, self.staged, self.names = set(), 0, []
+        self.slow_usccs, self.staged, self.names, self.flagged = set(), 0, [], 0
+        self.seen_hashes, self.usccs_indexed = np.empty(0, dtype=np.uint64), False
 
     def clean(self, lines, frame: pd.DataFrame):
         """(mask of rows to stage, their typed columns): rows whose every value the per-row cleaning takes
@@ -536,7 +638,7 @@ class FastFirms(FastImport):
         # go through the per-row parsers once per distinct value.
         cells = text.get("founded_on", empty)
         founded = cells.to_numpy(dtype=object).copy()
-        plain = cells.str.fullmatch(_ISO_DATE).to_numpy(dtype=bool).copy()
+        plain = fullmatch_cells(cells, _ISO_DATE)
         plain[plain] = pd.to_datetime(cells[plain], format="%Y-%m-%d", errors="coerce").notna().to_numpy()
         rest = np.flatnonzero(~plain)
         if len(rest):
@@ -574,7 +676,7 @@ class FastFirms(FastImport):
         currency = np.full(len(cells), "CNY", dtype=object)
         blank = (cells == "").to_numpy()
         amount[blank], currency[blank] = None, None
-        plain = cells.str.fullmatch(_PLAIN_AMOUNT).to_numpy(dtype=bool) if self.unit in (None, "万元") else blank
+        plain = fullmatch_cells(cells, _PLAIN_AMOUNT) if self.unit in (None, "万元") else blank
         rest = np.flatnonzero(~plain & ~blank)
         if len(rest):
             if len(self.amounts) > 500_000:  # amounts are many and varied: keep the cache bounded
@@ -627,9 +729,9 @@ class FastFirms(FastImport):
         run = self.run
         with connection.cursor() as cursor:
             self.check_order(cursor)
-            self.duplicates_and_scope(cursor)
+            self.report_problems(cursor)
             named = self.other_names(cursor)
-            written = StagedFirms(actor=run.user, via=run.via, counts=run.counts).apply(cursor)
+            written = self.writer.finish(cursor)
         self.add_other_names(named, written)
         run.row_errors.sort(key=lambda e: (e.sheet, e.line))
 
@@ -659,18 +761,39 @@ class FastFirms(FastImport):
                 run.counts["unchanged"] -= 1
                 run.counts["updated"] += 1
 
-    def duplicates_and_scope(self, cursor):
-        """The copy of a firm that counts is its first row inside the officer's regions (a known firm:
-        its region, and the row's when it names one; a new firm: the row's); rows above it are out of
-        scope, rows below it duplicates of it — Run.prepare/release_held's outcome in file order."""
-        scope = self.run.scope
-        if scope is None:  # every region allowed: only the duplicates, no lookup of the registry's firms
-            cursor.execute(f"""UPDATE {FIRM_STAGE} s SET problem = 'duplicate', first_line = d.counted
-                FROM (SELECT uscc, min(line) AS counted FROM {FIRM_STAGE} GROUP BY uscc HAVING count(*) > 1) d
-                WHERE s.uscc = d.uscc AND s.line > d.counted""")
-        else:
-            self._scope_flags(cursor, scope)
-        if not cursor.rowcount:
+    def _decide_sql(self):
+        """The staged lines lo..hi settled against the rows above them: the copy of a firm that counts is its
+        first row inside the officer's regions (a known firm: its region, and the row's when it names one; a
+        new firm: the row's region); rows above it are out of scope, rows below it duplicates of it —
+        Run.prepare/release_held's outcome in file order. A firm counted on an earlier frame (its row still
+        without a problem) makes every row of it here a duplicate; it is looked up by the stage's (uscc,
+        line) index, one probe a row."""
+        prior = f"""(SELECT min(o.line) FROM {FIRM_STAGE} o
+                     WHERE o.uscc = s.uscc AND o.line < %(lo)s AND o.problem IS NULL)"""
+        if self.run.scope is None:  # every region allowed: only duplicates, no lookup of the registry's firms
+            bad, firms = "false", ""
+        else:  # the registry's firm decides where a row is (a firm counted above is settled by `prior`)
+            bad = """CASE WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
+                                                             WHERE starts_with(r.path, p))
+                                                  OR (s.region_named AND NOT s.in_scope)
+                          ELSE NOT s.in_scope END"""
+            firms = "LEFT JOIN registry_firm f ON f.uscc = s.uscc LEFT JOIN registry_region r ON r.code = f.region_id"
+        return f"""
+            WITH flags AS (
+                SELECT s.line, s.uscc, {prior} AS prior, {bad} AS bad
+                FROM {FIRM_STAGE} s {firms} WHERE s.line BETWEEN %(lo)s AND %(hi)s
+            ), decided AS (
+                SELECT line, bad, coalesce(prior, min(line) FILTER (WHERE NOT bad) OVER (PARTITION BY uscc)) AS counted
+                FROM flags
+            )
+            UPDATE {FIRM_STAGE} s SET problem = CASE WHEN s.line > d.counted THEN 'duplicate' ELSE 'scope' END,
+                first_line = d.counted
+            FROM decided d
+            WHERE s.line = d.line AND (d.line > d.counted OR (d.bad AND (d.counted IS NULL OR d.line < d.counted)))"""
+
+    def report_problems(self, cursor):
+        """The rows copy() settled as duplicates or out of scope, into the row report."""
+        if not self.flagged:
             return
         cursor.execute(f"SELECT line, problem, first_line FROM {FIRM_STAGE} WHERE problem IS NOT NULL ORDER BY line")
         for line, problem, first in cursor.fetchall():
@@ -679,25 +802,6 @@ class FastFirms(FastImport):
                 self.run.reject(_Row(line), [("", f"Duplicate of line {first}: not imported twice.", "duplicate")])
             else:
                 self.run.reject(_Row(line), [("region", OUT_OF_SCOPE, "out_of_scope")])
-
-    def _scope_flags(self, cursor, scope):
-        """duplicates_and_scope for an officer's regions: the registry's firm decides where a row is."""
-        cursor.execute(f"""
-            WITH flags AS (
-                SELECT s.line, s.uscc, CASE WHEN f.id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM unnest(%(paths)s::text[]) p
-                                                           WHERE starts_with(r.path, p))
-                                               OR (s.region_named AND NOT s.in_scope)
-                    ELSE NOT s.in_scope END AS bad
-                FROM {FIRM_STAGE} s LEFT JOIN registry_firm f ON f.uscc = s.uscc
-                     LEFT JOIN registry_region r ON r.code = f.region_id
-            ), decided AS (
-                SELECT line, bad, min(line) FILTER (WHERE NOT bad) OVER (PARTITION BY uscc) AS counted FROM flags
-            )
-            UPDATE {FIRM_STAGE} s SET problem = CASE WHEN s.line > d.counted THEN 'duplicate' ELSE 'scope' END,
-                first_line = d.counted
-            FROM decided d
-            WHERE s.line = d.line AND (d.line > d.counted OR (d.bad AND (d.counted IS NULL OR d.line < d.counted)))""",
-                       {"paths": list(scope)})
 
 
 def run_table(run, table):

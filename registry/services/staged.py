@@ -311,7 +311,15 @@ def create_firm_stage(cursor):
         line integer NOT NULL, uscc text NOT NULL, name text NOT NULL, name_norm text NOT NULL,
         region_id text NOT NULL, region_named boolean NOT NULL, in_scope boolean NOT NULL,
         founded_on date, main_products text, registered_capital numeric, capital_text text,
-        registered_capital_currency text, changes text NOT NULL, problem text, first_line integer) ON COMMIT DROP""")
+        registered_capital_currency text, changes text NOT NULL, problem text, first_line integer,
+        PRIMARY KEY (line)) ON COMMIT DROP""")
+    # Keyed from the start: StagedFirms.write takes a frame's lines while later frames are still read.
+
+
+def index_firm_stage_usccs(cursor):
+    """FIRM_STAGE's (uscc, line) index, for a caller that looks up staged USCCs' earlier rows (a firm twice
+    in one list, an officer's scope): built when first needed, kept up as further frames arrive."""
+    cursor.execute(f"CREATE INDEX IF NOT EXISTS {FIRM_STAGE}_uscc ON {FIRM_STAGE} (uscc, line)")
 
 
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what a JSON string literal must escape
@@ -359,20 +367,45 @@ class StagedFirms:
     duplicates) with record_firms' rules: a new firm is created from its row; a known firm gets the
     fields its row gives (a new name pushes the old one onto former_names; the region only when the
     row names one); unchanged firms are not written. One AuditEvent per created or changed firm with
-    record_firms' `changes`, then the side effects (after_write) once. `counts` gets created/updated/
-    unchanged. The caller checked what record_firms' field checks would refuse (lengths, digits).
-    `apply` returns the ids of the firms written (created or changed), a compact array."""
+    record_firms' `changes`, then the side effects (after_write) once. The caller checked what
+    record_firms' field checks would refuse (lengths, digits).
+
+    Three steps, so that a caller can write a list a frame at a time while it reads the next frame
+    (importers.fastpath.FastFirms): `begin` (the caller's thread: builds the statements), `write(cursor,
+    lo, hi)` for the staged lines lo..hi (any thread, one at a time on the connection; a batch of one
+    is write over the whole stage) and `finish` (the caller's thread: counts, side effects). Writing a
+    frame only sees firms known before the job: a USCC the list already wrote on an earlier frame is
+    a duplicate there, settled by the caller before the frame is written. Everything stays in the
+    caller's transaction: a failure on any frame rolls back every frame."""
 
     def __init__(self, *, actor, via, counts):
         self.actor, self.via, self.counts = actor, via, counts
+        self.written = {"created": 0, "updated": 0, "matched": 0}
 
-    def apply(self, cursor):
+    def begin(self, cursor):
         actor = audit.actor_or_none(self.actor)
-        params = {"now": timezone.now(), "actor": actor.pk if actor else None, "via": self.via}
+        self.params = {"now": timezone.now(), "actor": actor.pk if actor else None, "via": self.via}
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}, {KNOWN}")
         cursor.execute(f"CREATE TEMP TABLE {TOUCHED} (firm_id bigint NOT NULL, fields text[]) ON COMMIT DROP")
-        cursor.execute(f"CREATE TEMP TABLE {KNOWN} (line integer NOT NULL) ON COMMIT DROP")
-        updated, matched = self.update(cursor, params)  # before create: it must see only firms known before
-        created = self.create(cursor, params)
+        cursor.execute(f"CREATE TEMP TABLE {KNOWN} (line integer PRIMARY KEY) ON COMMIT DROP")  # probed per frame
+        self.update_sql = self._update_sql()
+        self.create_sql, defaults = self._create_sql()
+        self.params.update(defaults)
+
+    def write(self, cursor, lo=0, hi=2**31 - 1):
+        """The staged lines lo..hi: known firms updated (first: only firms known before), then new ones created."""
+        lines = {**self.params, "lo": lo, "hi": hi}
+        cursor.execute(self.update_sql, lines)
+        updated, matched = cursor.fetchone()
+        cursor.execute(self.create_sql, lines)
+        self.written["created"] += cursor.fetchone()[0]
+        self.written["updated"] += updated
+        self.written["matched"] += matched
+
+    def finish(self, cursor):
+        """Counts into `counts`, the side effects once; returns the ids of the firms written (created or
+        changed), a compact array."""
+        created, updated, matched = self.written["created"], self.written["updated"], self.written["matched"]
         self.counts["created"] += created
         self.counts["updated"] += updated
         self.counts["unchanged"] += matched - updated
@@ -391,9 +424,9 @@ class StagedFirms:
                  "registered_capital": "s.capital_text", "registered_capital_currency": "s.registered_capital_currency",
                  "region": "s.region_id"}  # text: jsonb_build_array makes them JSON strings, NULL null
 
-    def create(self, cursor, params):
-        """Firms not in the registry (lines update() did not find in it), from their row, in line order;
-        upsert_firm's record and audit row."""
+    def _create_sql(self):
+        """(SQL, parameters): firms not in the registry (lines of lo..hi the update did not find in it), from
+        their row, in line order; upsert_firm's record and audit row."""
         template = Firm()  # the model's defaults for every column the row does not give
         given = {"uscc": "s.uscc", "name": "s.name", "name_normalized": "s.name_norm", "region_id": "s.region_id",
                  "founded_on": "s.founded_on", "main_products": "coalesce(s.main_products, %(d_main_products)s)",
@@ -413,31 +446,37 @@ class StagedFirms:
         defaults["d_main_products"] = template.main_products
         defaults["d_registered_capital_currency"] = template.registered_capital_currency
         defaults = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in defaults.items()}
-        # The audit `changes` come staged as JSON text (new_firm_changes): only parsed here.
-        cursor.execute(f"""
-            WITH firms AS (
-                INSERT INTO registry_firm ({", ".join(columns)})
-                SELECT {", ".join(values)} FROM {FIRM_STAGE} s
-                WHERE s.problem IS NULL AND NOT EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.line = s.line)
-                ORDER BY s.line
-                RETURNING id, uscc
+        # Each new firm's id is drawn first (in line order), so its audit row is written from the same staged
+        # row: no join of the inserted firms back to the stage (by USCC; on an unanalysed stage the planner
+        # once chose a nested loop over it, minutes for 100,000 rows). The audit `changes` come staged as
+        # JSON text (new_firm_changes): only parsed here.
+        with connection.cursor() as cursor:  # the caller's thread (begin): the id sequence, looked up once
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [connection.ops.quote_name(Firm._meta.db_table)])
+            defaults["firm_ids"] = cursor.fetchone()[0]  # per row, the lookup was most of the id's cost
+        return f"""
+            WITH s AS MATERIALIZED (
+                SELECT nextval(%(firm_ids)s::regclass) AS id, n.*
+                FROM (SELECT s.* FROM {FIRM_STAGE} s
+                      WHERE s.line BETWEEN %(lo)s AND %(hi)s AND s.problem IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.line = s.line)
+                      ORDER BY s.line) n
+            ), firms AS (
+                INSERT INTO registry_firm (id, {", ".join(columns)}) SELECT s.id, {", ".join(values)} FROM s
             ), audit AS (
                 INSERT INTO registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes)
-                SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', f.id::text, f.id, s.changes::jsonb
-                FROM firms f JOIN {FIRM_STAGE} s ON s.uscc = f.uscc AND s.problem IS NULL
+                SELECT %(now)s, %(actor)s, %(via)s, 'create', 'firm', s.id::text, s.id, s.changes::jsonb FROM s
             ), touched AS (
-                INSERT INTO {TOUCHED} (firm_id) SELECT id FROM firms
+                INSERT INTO {TOUCHED} (firm_id) SELECT id FROM s
             )
-            SELECT count(*) FROM firms""", {**params, **defaults})
-        return cursor.fetchone()[0]
+            SELECT count(*) FROM s""", defaults
 
     @staticmethod
     def _column(field):
         return "region_id" if field == "region" else field
 
-    def update(self, cursor, params):
-        """Known firms whose row changes a field: one UPDATE … FROM and their audit rows. Returns
-        (firms updated, rows matched to a known firm)."""
+    def _update_sql(self):
+        """Known firms whose row (of lo..hi) changes a field: one UPDATE … FROM and their audit rows. The
+        statement returns (firms updated, rows matched to a known firm)."""
         differs = {
             "name": "s.name IS DISTINCT FROM o.name",
             "founded_on": "s.founded_on IS NOT NULL AND s.founded_on IS DISTINCT FROM o.founded_on",
@@ -460,10 +499,10 @@ class StagedFirms:
         keys = ", ".join(f"CASE WHEN c.d_{k} THEN '{k}' END" for k in STAGED_FIRM_FIELDS)
         sets = ", ".join(f"{self._column(k)} = CASE WHEN c.d_{k} THEN s.{self._column(k)} ELSE o.{self._column(k)} END"
                          for k in STAGED_FIRM_FIELDS)
-        cursor.execute(f"""
+        return f"""
             WITH matched AS (
                 SELECT s.line, o.id, {flags} FROM {FIRM_STAGE} s JOIN registry_firm o ON o.uscc = s.uscc
-                WHERE s.problem IS NULL
+                WHERE s.line BETWEEN %(lo)s AND %(hi)s AND s.problem IS NULL
             ), changed AS (
                 SELECT c.*, {former} AS former_names, o.former_names IS DISTINCT FROM ({former}) AS d_former,
                        {changes} AS changes
@@ -487,5 +526,4 @@ class StagedFirms:
                 SELECT c.id, array_remove(ARRAY[{keys}, CASE WHEN c.d_former THEN 'former_names' END], NULL)
                 FROM changed c
             )
-            SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM matched)""", params)
-        return cursor.fetchone()
+            SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM matched)"""

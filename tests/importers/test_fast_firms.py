@@ -145,6 +145,7 @@ def both_ways(monkeypatch, files, user=None, **options):
 @pytest.mark.parametrize("frame_rows", [4, fastpath.FRAME_ROWS])
 def test_fast_firm_list_gives_the_per_row_registry_audit_and_report(tmp_path, monkeypatch, data_dir, frame_rows):
     monkeypatch.setattr(fastpath, "FRAME_ROWS", frame_rows)  # 4: plain and per-row rows mix in every frame
+    monkeypatch.setattr(fastpath, "FIRST_FRAME_ROWS", 3 if frame_rows == 4 else fastpath.FIRST_FRAME_ROWS)
     files = [
         shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv"),
         shutil.copy(data_dir / "real_shapes" / "registry_extract_like.csv", tmp_path / "registry_extract_like.csv"),
@@ -176,8 +177,13 @@ def test_fast_firm_list_gives_the_per_row_registry_audit_and_report(tmp_path, mo
 
 @postgres_only
 @pytest.mark.django_db
-def test_fast_firm_list_keeps_officers_in_their_regions(tmp_path, monkeypatch):
+@pytest.mark.parametrize("frame_rows", [1, fastpath.FRAME_ROWS])
+def test_fast_firm_list_keeps_officers_in_their_regions(tmp_path, monkeypatch, frame_rows):
+    """1 row a frame: every row is settled against rows of earlier frames (a refused row above the row that
+    counts, a duplicate of a row written on an earlier frame)."""
     from django.contrib.auth import get_user_model
+
+    monkeypatch.setattr(fastpath, "FRAME_ROWS", frame_rows)
 
     user = get_user_model().objects.create_user("ks", password="x")
     RoleAssignment.objects.create(user=user, role=Role.OFFICER).regions.set(Region.objects.filter(code="320583"))
@@ -236,6 +242,105 @@ def test_fast_firm_list_dry_run_writes_nothing_and_a_second_import_nothing_new(t
     assert (first.created, again.created, again.updated, again.unchanged) == (120, 0, 0, 120)
     assert registry_state() == state  # not a firm, audit row or alias more
     assert used == [120, 120, 120]
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_firm_on_several_frames_is_written_once_as_per_row(tmp_path, monkeypatch):
+    """Frames are written while later ones are read: a firm whose rows fall on frames 1, 3 and 4 is created
+    from its first row and the others are duplicates (no scope: found by the USCC hashes of the frames
+    above); a firm staged on frame 1 and left to the per-row path on frame 2 (an amount in another form)
+    makes the job run again in file order. Both as per row; a second import writes nothing."""
+    monkeypatch.setattr(fastpath, "FRAME_ROWS", 2)
+    monkeypatch.setattr(fastpath, "FIRST_FRAME_ROWS", 1)  # frames of lines 2 | 3 | 4-5 | 6-7 | 8
+    lines = [
+        f"{A},昆山甲精密有限公司,2015-03-02,昆山市,精密模具,100\n",
+        f"{B},昆山乙电子有限公司,2016-11-11,昆山市,,20\n",
+        f"{C},昆山丙材料有限公司,2017-01-01,昆山市,,\n",
+        f"{A},昆山甲精密股份有限公司,2015-03-02,昆山市,精密模具,200\n",   # frame 3: a duplicate of line 2
+        f"{D},昆山丁科技有限公司,2019-01-01,昆山市,,5\n",
+        f"{A},昆山甲精密有限公司,2015-03-02,昆山市,,\n",                   # frame 4: again
+        f"{E},昆山己科技有限公司,2020-01-01,昆山市,,\n",
+    ]
+    repeats = write(tmp_path, "repeats.csv", HEADER + "".join(lines))
+    mixed = write(tmp_path, "order.csv", HEADER + f"{F},昆山庚科技有限公司,2015-03-02,昆山市,,1\n"
+                  f"{F.lower()},昆山庚科技有限公司,2015-03-02,昆山市,,2\n")       # per row: the job re-runs in order
+    reruns, check_order = [], fastpath.FastFirms.check_order
+
+    def check(self, cursor):
+        try:
+            check_order(self, cursor)
+        except fastpath.OrderSensitive:
+            reruns.append(self.staged)
+            raise
+
+    monkeypatch.setattr(fastpath.FastFirms, "check_order", check)
+    results, used = both_ways(monkeypatch, [repeats, repeats, mixed])
+    assert_same(results["fast"], results["per_row"])
+    (first, again, order), (firms, _, _) = results["fast"]
+    assert first[0]["created"] == 5 and first[0]["duplicates"] == 2 and again[0]["unchanged"] == 5
+    assert [(e[0], e[3]) for e in first[1]] == [(5, "duplicate"), (7, "duplicate")]
+    firm_a = {f[0]: f for f in firms}[A]
+    assert "昆山甲精密有限公司" in firm_a and "昆山甲精密股份有限公司" not in firm_a and "320583" in firm_a
+    assert order[0]["created"] == 1 and order[0]["duplicates"] == 1
+    assert used == [7, 7, 1] and reruns == [1]  # the third list ran again in file order
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("where", ["writing", "reading"])
+def test_a_failure_on_a_later_frame_leaves_the_registry_as_it_was(tmp_path, monkeypatch, data_dir, where):
+    """Frames are written while the list is still read, all in the job's one transaction: a failure on the
+    third frame (its write, or reading it) after two frames were written leaves no firm and no audit row;
+    the job says it failed. The same list then imports whole."""
+    from registry.services.staged import StagedFirms
+
+    monkeypatch.setattr(fastpath, "FRAME_ROWS", 40)
+    monkeypatch.setattr(fastpath, "FIRST_FRAME_ROWS", 0)
+    path = shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv")  # 120 rows: 3 frames
+    calls = []
+    if where == "writing":
+        real = StagedFirms.write
+
+        def write_frame(self, cursor, **bounds):
+            calls.append(bounds)
+            if len(calls) == 3:
+                cursor.execute("SELECT 1 / 0")  # the database refuses the third frame's statement
+            return real(self, cursor, **bounds)
+
+        monkeypatch.setattr(StagedFirms, "write", write_frame)
+    else:
+        real = fastpath.FastFirms.clean
+
+        def clean(self, lines, frame):
+            calls.append(len(lines))
+            if len(calls) == 3:
+                assert Firm.objects.count() > 0  # the first frames are written already (the job's transaction)
+                raise RuntimeError("the disk went away")
+            return real(self, lines, frame)
+
+        monkeypatch.setattr(fastpath.FastFirms, "clean", clean)
+    job = import_file(path, kind="firms")
+    assert len(calls) == 3 and job.status == "failed"
+    assert "division by zero" in job.message if where == "writing" else "the disk went away" in job.message
+    assert not Firm.objects.exists() and not AuditEvent.objects.filter(model="firm").exists()
+    monkeypatch.undo()
+    assert import_file(path, kind="firms").created == 120
+
+
+def test_whole_column_checks_agree_with_cell_by_cell():
+    """The joined-column searches (importers.fastpath._padded, _suspect, fullmatch_cells) give what the
+    per-cell checks give: whitespace of every kind at either end, footnote starts, plain dates and amounts."""
+    rng = random.Random(9)
+    pieces = ["", " ", "\u3000", "\xa0", "\t", "注", "合计", "a", "昆山", "2024-01-05", "12.5", "0", "05", "\u200b", "1e3"]
+    for _ in range(400):
+        cells = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 4))) for _ in range(rng.randrange(1, 6))]
+        whole = fastpath._SEP.join(cells)
+        assert fastpath._padded(whole) == any(c != c.strip() for c in cells), cells
+        assert fastpath._suspect(whole) == any(c[:1] in fastpath._SUSPECT_START for c in cells), cells
+        for pattern in (fastpath._ISO_DATE, fastpath._PLAIN_AMOUNT):
+            series = pd.Series(cells)
+            assert fastpath.fullmatch_cells(series, pattern).tolist() == series.str.fullmatch(pattern).tolist(), cells
 
 
 def test_new_firm_changes_are_the_json_of_the_fields_a_row_gives():
