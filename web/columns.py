@@ -17,6 +17,17 @@ INDICATORS = (
     ("total_assets", _("资产总额（万元）"), "money"),
     ("valuation_usd", _("估值（美元）"), "money"),
 )
+# 补充年度指标 (IndicatorDetail): (field, label with its unit, kind for the `figure` filter).
+DETAILS = (
+    ("rd_expense_domestic", _("境内研发费用（万元）"), "money"),
+    ("main_business_revenue", _("主营业务收入（万元）"), "money"),
+    ("innovation_ip", _("知识产权（分，满分30）"), "int"),
+    ("innovation_conversion", _("科技成果转化能力（分，满分30）"), "int"),
+    ("innovation_rd_management", _("研究开发组织管理水平（分，满分20）"), "int"),
+    ("innovation_growth", _("企业成长性（分，满分20）"), "int"),
+)
+INNOVATION_ITEMS = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
+
 # The firms table shows the latest year's figures in these columns.
 FIRM_TABLE_INDICATORS = ("employees", "invention_patents", "revenue", "rd_intensity", "revenue_growth")
 

@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from registry import permissions
 from registry.eligibility import evaluate_firm_targets
@@ -10,7 +9,7 @@ from registry.models import Certification, CertificationStatus, IndicatorDetail,
 from registry.pool import pool_entries
 from registry.services import ladder_for
 from registry.timeline import build_timeline
-from web.columns import indicator_columns
+from web.columns import DETAILS, INNOVATION_ITEMS, indicator_columns
 from web.forms import AddToPoolForm
 
 
@@ -54,16 +53,6 @@ def indicator_chart(rows, columns):
     }
 
 
-# 补充年度指标 (IndicatorDetail): (field, label with its unit, kind for the `figure` filter).
-DETAILS = (
-    ("rd_expense_domestic", _("境内研发费用（万元）"), "money"),
-    ("main_business_revenue", _("主营业务收入（万元）"), "money"),
-    ("innovation_ip", _("知识产权（分，满分30）"), "int"),
-    ("innovation_conversion", _("科技成果转化能力（分，满分30）"), "int"),
-    ("innovation_rd_management", _("研究开发组织管理水平（分，满分20）"), "int"),
-    ("innovation_growth", _("企业成长性（分，满分20）"), "int"),
-)
-INNOVATION_ITEMS = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
 DETAIL_YEARS = 3  # the latest years shown: the rules look back at most three years
 
 
