@@ -51,11 +51,20 @@ def screen(request):
     total = data_cache.count(queryset)  # the GraphQL twin's totalCount: remembered per data version (registry/cache.py)
     last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     number = min(form.cleaned_data.get("page") or 1, last_page)
-    rows = list(queryset.order_by(*form.ordering()).values(*ROW_COLUMNS, *(f"latest_indicators__{field}"
-                                                                         for field, _label, _kind in columns))
-                [(number - 1) * PAGE_SIZE: number * PAGE_SIZE])
+    rows = list(row_values(queryset, form, columns)[(number - 1) * PAGE_SIZE: number * PAGE_SIZE])
+    return form, list(firm_rows(rows, columns)), total, number, columns
+
+
+def row_values(queryset, form, columns):
+    """The firms' table rows as values() in the screen's order: the columns firm_row reads."""
+    return queryset.order_by(*form.ordering()).values(
+        *ROW_COLUMNS, *(f"latest_indicators__{field}" for field, _label, _kind in columns))
+
+
+def firm_rows(rows, columns):
+    """firm_row over values() rows, with the region and stage/tier names read once."""
     regions, names = region_table(), stage_tier_names()
-    return form, [firm_row(row, columns, regions, names) for row in rows], total, number, columns
+    return (firm_row(row, columns, regions, names) for row in rows)
 
 
 def filtered(request):
@@ -177,11 +186,7 @@ def firm_export(request, fmt):
     form, queryset, columns = filtered(request)
     if queryset is None:
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain; charset=utf-8")
-    values = (queryset.order_by(*form.ordering())
-              .values(*ROW_COLUMNS, *(f"latest_indicators__{field}" for field, _label, _kind in columns))
-              [:export_cap()])
-    regions, names = region_table(), stage_tier_names()
-    firms = (firm_row(row, columns, regions, names) for row in values.iterator(chunk_size=2000))
+    firms = firm_rows(row_values(queryset, form, columns)[:export_cap()].iterator(chunk_size=2000), columns)
     return download(table_rows(firms, columns), fmt, f"firms-{timezone.localdate():%Y%m%d}-all.{fmt}", "firms")
 
 
