@@ -26,7 +26,6 @@ DETAILS = (
     ("innovation_rd_management", _("研究开发组织管理水平（分，满分20）"), "int"),
     ("innovation_growth", _("企业成长性（分，满分20）"), "int"),
 )
-INNOVATION_ITEMS = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
 
 # The firms table shows the latest year's figures in these columns.
 FIRM_TABLE_INDICATORS = ("employees", "invention_patents", "revenue", "rd_intensity", "revenue_growth")

@@ -9,7 +9,7 @@ from registry.models import Certification, CertificationStatus, IndicatorDetail,
 from registry.pool import pool_entries
 from registry.services import ladder_for
 from registry.timeline import build_timeline
-from web.columns import DETAILS, INNOVATION_ITEMS, indicator_columns
+from web.columns import DETAILS, indicator_columns
 from web.forms import AddToPoolForm
 
 
@@ -57,16 +57,13 @@ DETAIL_YEARS = 3  # the latest years shown: the rules look back at most three ye
 
 
 def indicator_details(user, firm):
-    """The firm's latest DETAIL_YEARS 补充年度指标 rows, oldest first, each with `innovation_score` (the
-    four 高企 innovation items' sum, None while any is unknown: the API's innovationScore). One query.
+    """The firm's latest DETAIL_YEARS 补充年度指标 rows, oldest first (their `innovation_score`: the
+    API's innovationScore). One query.
     Internal roles only, as the API's `indicatorDetails`; within the user's scope like the rest."""
     if not permissions.can_read_cultivation(user):
         return []
     rows = list(permissions.firms_visible_to(user, IndicatorDetail.objects.filter(firm=firm), via="firm__")
                 .order_by("-year")[:DETAIL_YEARS])
-    for row in rows:
-        items = [getattr(row, f) for f in INNOVATION_ITEMS]
-        row.innovation_score = None if None in items else sum(items)
     return rows[::-1]
 
 

@@ -38,8 +38,7 @@ class IndicatorDetailType(ScopedObjectType):
         return permissions.firms_visible_to(user, queryset, via="firm__")
 
     def resolve_innovation_score(root, info):
-        items = (root.innovation_ip, root.innovation_conversion, root.innovation_rd_management, root.innovation_growth)
-        return None if any(i is None for i in items) else sum(items)
+        return root.innovation_score
 
 
 class CriterionType(graphene.ObjectType):

@@ -85,5 +85,13 @@ class IndicatorDetail(models.Model):
     def __str__(self):
         return f"{self.firm_id} {self.year}"
 
+    INNOVATION_ITEMS = ("innovation_ip", "innovation_conversion", "innovation_rd_management", "innovation_growth")
+
+    @property
+    def innovation_score(self):
+        """The four innovation items' sum (the guideline's total), None while any is unknown."""
+        items = [getattr(self, name) for name in self.INNOVATION_ITEMS]
+        return None if None in items else sum(items)
+
 
 __all__ = ["IndicatorDetail", "Qualification", "QualificationKind", "QualificationLevel"]
