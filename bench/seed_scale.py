@@ -12,9 +12,15 @@ baseline table holds exactly as many rows as the seed wrote. Run on a fresh data
 `--index-phase` measures only seed_demo's last phase, the search index, on an existing registry
 (read only: nothing is migrated or written; the index goes to a scratch directory): the first
 `--firms` firms of DATABASE_URL through search_reindex's path in one process, as seed_demo runs it.
-It prints wall and CPU seconds, and memory: the growth of peak RSS, and the peaks of the private
-(RssAnon) and file-backed (RssFile: index files tantivy maps, page cache) parts sampled every
-0.2 s, each against the process before the phase; what is asserted: the index holds every firm read.
+It prints wall and CPU seconds, and memory: peak RSS (the highest of ru_maxrss and the private +
+file-backed samples), and the peaks of the private (RssAnon) and file-backed (RssFile: index files
+tantivy maps, page cache) parts sampled every 0.02 s, each against the process before the phase;
+how often the merges' mapped pages were given back (search.backends.embedded.MergeInputPages) and
+the page faults that read from disk; what is asserted: the index holds every firm read.
+`--keep-pages` builds without MergeInputPages (the build before it, for comparison); `--trace S`
+says when each part peaked (firms added, index files on disk), which index files were resident at
+the file-backed peak, and how much of what was given back was still in memory (mincore), with a
+line every S seconds.
 
     . /work/var/env1m && .venv/bin/python bench/seed_scale.py --index-phase --firms 200000
 
@@ -23,6 +29,7 @@ each memory figure's ratio (N against 50,000) and whether it is flat (within 10 
 """
 
 import argparse
+import contextlib
 import datetime
 import itertools
 import json
@@ -82,48 +89,199 @@ def baseline_insert(n_rows, chunk=5000):
     return elapsed, written
 
 
-def index_phase(firms: int) -> dict:
+class TracingSampler(MemorySampler):
+    """MemorySampler that also says WHEN each part peaked: the seconds into the build, the firms
+    handed to the writer by then and the index's files on disk then (new segments appear as merges
+    and flushes finish), and, at the file-backed peak, the resident kB of each mapped index file
+    (/proc/self/smaps). ``every`` > 0 prints a line every that many seconds as well."""
+
+    def __init__(self, index_dir: str, added: list, every: float = 0.0, interval: float = 0.02):
+        super().__init__(interval=interval)
+        self.index_dir, self.added, self.every = index_dir, added, every
+        self.started = time.perf_counter()
+        self.at = {name: None for name in ("RssAnon", "RssFile", "total")}
+        self.best = dict.fromkeys(self.at, -1)
+        self.printed = 0.0
+        self.file_maps: dict[str, int] = {}
+
+    def _files(self) -> str:
+        sizes = []
+        for f in Path(self.index_dir).rglob("*"):
+            with contextlib.suppress(OSError):  # tantivy deletes merged segments' files meanwhile
+                if f.is_file():
+                    sizes.append(f.stat().st_size)
+        return f"{len(sizes)} files, {sum(sizes) / 1e6:,.0f} MB"
+
+    def _mapped(self) -> dict[str, int]:
+        resident, name = {}, None
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                head = line.split()
+                if "-" in head[0] and len(head) >= 5:
+                    name = head[5] if len(head) > 5 and head[5].startswith(self.index_dir) else None
+                elif name and head[0] == "Rss:":
+                    resident[Path(name).name] = resident.get(Path(name).name, 0) + int(head[1])
+        return resident
+
+    def sample(self) -> None:
+        super().sample()
+        from registry.demo.memory import process_memory
+
+        now = process_memory()
+        now["total"] = now["RssAnon"] + now["RssFile"]
+        elapsed = time.perf_counter() - self.started
+        for name in self.at:
+            if now[name] > self.best[name]:
+                self.best[name] = now[name]
+                self.at[name] = f"{elapsed:,.1f} s, {self.added[0]:,} firms added, index {self._files()}"
+                if name == "RssFile":
+                    self.file_maps = self._mapped()
+        if self.every and elapsed - self.printed >= self.every:
+            self.printed = elapsed
+            print(f"  {elapsed:7.1f} s {self.added[0]:>9,} firms: private {now['RssAnon'] / 1024:,.0f} MB, "
+                  f"file-backed {now['RssFile'] / 1024:,.0f} MB; index {self._files()}", flush=True)
+
+    def report(self) -> None:
+        for name, label in (("RssAnon", "private"), ("RssFile", "file-backed"), ("total", "RSS")):
+            print(f"  {label} peaked at {self.best[name] / 1024:,.0f} MB: {self.at[name]}")
+        top = sorted(self.file_maps.items(), key=lambda item: -item[1])
+        print(f"  at the file-backed peak, index files resident through maps: {sum(self.file_maps.values()) / 1024:,.0f} MB "
+              f"in {len(top)} files; largest: " + ", ".join(f"{n} {kb / 1024:,.1f} MB" for n, kb in top[:6]))
+
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _resident(start: int, end: int) -> bytes | None:
+    """One byte per page of [start, end) of this process's address space, 1 when the page is in
+    memory (mincore: page cache included, mapped by this process or not); None when unmapped."""
+    import ctypes
+
+    vector = (ctypes.c_ubyte * ((end - start + PAGE - 1) // PAGE))()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mincore.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+    if libc.mincore(start, end - start, vector):
+        return None
+    return bytes(b & 1 for b in vector)
+
+
+def _present(start: int, end: int) -> bytes:
+    """One byte per page of [start, end), 1 when it is mapped in this process's page table now
+    (/proc/self/pagemap's bit 63)."""
+    with open("/proc/self/pagemap", "rb") as pagemap:
+        pagemap.seek(start // PAGE * 8)
+        raw = pagemap.read((end - start) // PAGE * 8)
+    return bytes(raw[i + 7] >> 7 for i in range(0, len(raw), 8))
+
+
+left_by_kind: list[dict] = []
+
+
+def checked_releases():
+    """Make the rebuild's MergeInputPages also check, at each release, that the pages it gave back
+    left memory, not just this process: the index pages mapped in this process before the release
+    (pagemap), and how many of them are still in memory after it (mincore, page cache included).
+    Returns the list the (mapped kB, still in memory kB) pairs go to."""
+    from search.backends import embedded
+
+    left: list[tuple[int, int]] = []
+    by_kind: dict[str, list[int]] = {}
+    left_by_kind.clear()
+    left_by_kind.append(by_kind)
+
+    class Checked(embedded.MergeInputPages):
+        def release(self):
+            files = self.mapped_files()
+            present = [_present(start, end) for start, end, _, _ in files]
+            advised = super().release()
+            mapped = still = 0
+            for (start, end, _, path), was in zip(files, present):
+                now = _resident(start, end)
+                if now is not None:  # still mapped (else its merge ended and the file is gone)
+                    mapped += sum(was)
+                    kept = sum(a & b for a, b in zip(was, now))
+                    still += kept
+                    kind = Path(path).suffix
+                    by_kind[kind] = [x + y for x, y in zip(by_kind.get(kind, (0, 0)), (sum(was), kept))]
+            left.append((mapped * PAGE // 1024, still * PAGE // 1024))
+            return advised
+
+    embedded.MergeInputPages = Checked
+    return left
+
+
+def index_phase(firms: int, trace: float | None = None, keep_pages: bool = False) -> dict:
     """seed_demo's index phase (search_reindex.reindex: firm_documents read 2,000 at a time, one
     process) over the first ``firms`` firms of the registry, into a scratch directory. Memory is
-    this process's and its children's (none unless the build starts some)."""
+    this process's and its children's (none unless the build starts some). ``trace`` (seconds,
+    0 for the peaks only) says when and during what each part peaked.
+
+    Peak RSS is the highest of ``ru_maxrss`` (the kernel's high-water mark, which it updates when
+    pages are unmapped, so it can miss pages reclaimed by MergeInputPages in between), the
+    private + file-backed sampled every SAMPLE seconds, and the highest MergeInputPages saw."""
     from search.backends.embedded import EmbeddedBackend, fix_allocation_thresholds
     from search.indexing import firm_documents
 
     fix_allocation_thresholds()  # as search_reindex does
+    if keep_pages:  # the build as it was: the merges' mapped pages stay until each merge ends
+        from search.backends import embedded
+
+        embedded.MergeInputPages.available = property(lambda self: False)
+    left = checked_releases() if trace is not None else []
     before = MemorySampler.current()
     rss_before = peak_rss_mb()
-    sampler = MemorySampler()
-    sampler.start()
-    with tempfile.TemporaryDirectory(prefix="seed-index-") as path:
+    with tempfile.TemporaryDirectory(prefix="seed-index-", dir=os.environ.get("SEED_INDEX_DIR")) as path:
+        added = [0]
+
+        def counted(docs):
+            for added[0], doc in enumerate(docs, 1):
+                yield doc
+
+        # Sampled as often as MergeInputPages looks: peaks it cuts short stay visible.
+        sampler = MemorySampler(interval=SAMPLE) if trace is None else TracingSampler(path, added, every=trace)
+        sampler.start()
         backend = EmbeddedBackend(path)
         cpu, started = time.process_time(), time.perf_counter()
-        written = backend.rebuild(itertools.islice(firm_documents(chunk_size=2000), firms), chunk_size=2000)
+        written = backend.rebuild(counted(itertools.islice(firm_documents(chunk_size=2000), firms)), chunk_size=2000)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         sampler.stop()
+        if trace is not None:
+            sampler.report()
+            print(f"  {len(left)} releases: index pages this process mapped -> of them still in memory after "
+                  f"(page cache included), MB: " + ", ".join(f"{a / 1024:,.1f} -> {b / 1024:,.1f}" for a, b in left)
+                  + f"; in all {sum(a for a, _ in left) / 1024:,.1f} MB given back, "
+                  f"{sum(b for _, b in left) / 1024:,.1f} MB of it still in memory; by file kind (pages): "
+                  + ", ".join(f"{k} {a:,} -> {b:,}" for k, (a, b) in sorted(left_by_kind[0].items())) if left_by_kind else "")
+        release = backend.last_release
         same("firms indexed", backend.count(), written, ("index", "firms read"))
         segments, size = backend._searcher().num_segments, sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
     peak = sampler.peak
     grown = {name: (peak[name] - before[name]) / 1024 for name in before}
+    highest = max(peak_rss_mb(), peak["total"] / 1024, release.highest_kb / 1024)
     print(f"index phase, {written:,} firms, one process: {wall:,.1f} s wall, {cpu:,.1f} s CPU "
-          f"({cpu / written * 1e3:.3f} ms a firm); peak RSS {rss_before:,.0f} -> {peak_rss_mb():,.0f} MB; "
+          f"({cpu / written * 1e3:.3f} ms a firm); peak RSS {rss_before:,.0f} -> {highest:,.0f} MB (ru_maxrss "
+          f"{peak_rss_mb():,.0f}, sampled {peak['total'] / 1024:,.0f}, seen by the releaser {release.highest_kb / 1024:,.0f}); "
           f"during the phase private {before['RssAnon'] / 1024:,.0f} -> peak {peak['RssAnon'] / 1024:,.0f} MB "
           f"(+{grown['RssAnon']:,.0f}), file-backed {before['RssFile'] / 1024:,.0f} -> peak "
           f"{peak['RssFile'] / 1024:,.0f} MB (+{grown['RssFile']:,.0f}); index {size / 1e6:,.0f} MB "
-          f"in {segments} segments; {machine()}", flush=True)
-    return {"firms": written, "peak_rss_mb": peak_rss_mb(), "private_mb": peak["RssAnon"] / 1024,
+          f"in {segments} segments; merge inputs paged out: "
+          f"{'no (--keep-pages)' if keep_pages else f'{release.releases} times, {release.released_kb / 1024:,.0f} MB'}; "
+          f"page faults read from disk {resource.getrusage(resource.RUSAGE_SELF).ru_majflt:,}; {machine()}", flush=True)
+    return {"firms": written, "peak_rss_mb": highest, "private_mb": peak["RssAnon"] / 1024,
             "file_backed_mb": peak["RssFile"] / 1024, "segments": segments, "wall": wall, "cpu": cpu}
 
 
+SAMPLE = 0.02  # seconds: MergeInputPages's own interval (search.backends.embedded.RELEASE_INTERVAL)
 FLAT = 1.10  # issue 14: seed_demo's memory within 10 % from 50,000 to 1,000,000 firms
 RESULT = "index-phase-result: "
 
 
-def index_phase_against(firms: int, against: int) -> None:
+def index_phase_against(firms: int, against: int, extra: tuple[str, ...] = ()) -> None:
     """The index phase at ``against`` and at ``firms`` firms, each in a fresh process (peak RSS is
     per process), and the ratio of each memory figure: met when within FLAT."""
     runs = {}
     for n in (against, firms):
-        child = subprocess.run([sys.executable, __file__, "--index-phase", "--firms", str(n), "--result"],
+        child = subprocess.run([sys.executable, __file__, "--index-phase", "--firms", str(n), "--result", *extra],
                                check=False, capture_output=True, text=True)
         sys.stdout.write("".join(line for line in child.stdout.splitlines(True) if not line.startswith(RESULT)))
         if child.returncode:
@@ -132,7 +290,7 @@ def index_phase_against(firms: int, against: int) -> None:
         runs[n] = json.loads(next(line for line in child.stdout.splitlines() if line.startswith(RESULT))[len(RESULT):])
         same("firms indexed", runs[n]["firms"], n, ("index", "asked"))
     small, large = runs[against], runs[firms]
-    for label, key in (("peak RSS (ru_maxrss: what seed_demo reports, private + file-backed)", "peak_rss_mb"),
+    for label, key in (("peak RSS (private + file-backed: the highest of ru_maxrss and the samples)", "peak_rss_mb"),
                        ("peak private memory (RssAnon)", "private_mb"),
                        ("peak file-backed memory (RssFile: mapped index files and libraries, page cache)", "file_backed_mb")):
         r = small[key] and large[key] / small[key]
@@ -151,13 +309,21 @@ def main():
     parser.add_argument("--against", type=int, metavar="N",
                         help="with --index-phase: also run it at N firms (e.g. 50000), each in its own process, "
                              "and print the memory ratios and whether they are flat (within 10 %%)")
+    parser.add_argument("--trace", type=float, metavar="SECONDS",
+                        help="with --index-phase: sample every 0.05 s, say when each part peaked (firms added, "
+                             "index files, the index files resident at the file-backed peak); > 0 also prints "
+                             "a line every that many seconds")
+    parser.add_argument("--keep-pages", action="store_true",
+                        help="with --index-phase: without MergeInputPages (the merges' mapped pages stay): the build before it")
     parser.add_argument("--result", action="store_true", help=argparse.SUPPRESS)  # a child's figures, as JSON
     args = parser.parse_args()
 
     if args.index_phase:
         if args.against:
-            return index_phase_against(args.firms, args.against)
-        figures = index_phase(args.firms)
+            extra = (*(("--trace", str(args.trace)) if args.trace is not None else ()),
+                     *(("--keep-pages",) if args.keep_pages else ()))
+            return index_phase_against(args.firms, args.against, extra)
+        figures = index_phase(args.firms, trace=args.trace, keep_pages=args.keep_pages)
         if args.result:
             print(RESULT + json.dumps(figures))
         return None

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Hashable
 
 PARTS = ("RssAnon", "RssFile")
+TOTAL = "total"  # RssAnon + RssFile of one sample: the peak that must be flat is this, not a sum of peaks
 INTERVAL = 0.2  # seconds between samples: a spike shorter than this can be missed
 
 
@@ -65,7 +66,8 @@ def tree_memory(pid: int | None = None) -> dict[str, int]:
 
 
 class MemorySampler(threading.Thread):
-    """Peak RssAnon / RssFile (kB) of this process and its children, sampled every 0.2 s, per key.
+    """Peak RssAnon / RssFile / their sum (kB) of this process and its children, sampled every 0.2 s,
+    per key.
 
     ``key()`` names what is running now (e.g. the index of the current phase); without it every
     sample goes to one key, None. ``peak`` is the peak over all keys."""
@@ -83,14 +85,15 @@ class MemorySampler(threading.Thread):
     @property
     def peak(self) -> dict[str, int]:
         with self._lock:
-            return {name: max((p[name] for p in self.peaks.values()), default=0) for name in PARTS}
+            return {name: max((p[name] for p in self.peaks.values()), default=0) for name in (*PARTS, TOTAL)}
 
     def sample(self) -> None:
         now, key = tree_memory(), self.key()
         with self._lock:
-            peak = self.peaks.setdefault(key, dict.fromkeys(PARTS, 0))
+            peak = self.peaks.setdefault(key, dict.fromkeys((*PARTS, TOTAL), 0))
             for name in PARTS:
                 peak[name] = max(peak[name], now[name])
+            peak[TOTAL] = max(peak[TOTAL], sum(now[name] for name in PARTS))
 
     def run(self):
         while not self.stopped.wait(self.interval):
@@ -114,9 +117,10 @@ class MemorySampler(threading.Thread):
         self.stop()
 
     def phase_peaks(self, names: list[str]) -> list[dict]:
-        """Per phase (key = its index in ``names``): peak private and file-backed memory in MB."""
+        """Per phase (key = its index in ``names``): peak private, file-backed and total (both at
+        one sample) memory in MB."""
         return [{"phase": name, "peak_private_mb": round(peak["RssAnon"] / 1024),
-                 "peak_file_backed_mb": round(peak["RssFile"] / 1024)}
+                 "peak_file_backed_mb": round(peak["RssFile"] / 1024), "peak_total_mb": round(peak[TOTAL] / 1024)}
                 for index, name in enumerate(names) if (peak := self.peaks.get(index))]
 
 

@@ -61,6 +61,11 @@ def test_peaks_are_kept_per_phase():
     assert (first["phase"], second["phase"]) == ("small", "big")
     assert second["peak_private_mb"] - first["peak_private_mb"] >= 70
     assert first["peak_file_backed_mb"] > 0 and second["peak_file_backed_mb"] > 0
+    # The total is one sample's private + file-backed: above either part, never above their peaks' sum.
+    for peaks in (first, second):
+        assert max(peaks["peak_private_mb"], peaks["peak_file_backed_mb"]) < peaks["peak_total_mb"]
+        assert peaks["peak_total_mb"] <= peaks["peak_private_mb"] + peaks["peak_file_backed_mb"] + 1
+    assert second["peak_total_mb"] - first["peak_total_mb"] >= 70
 
 
 @linux_only
@@ -77,6 +82,7 @@ def test_seed_demo_json_reports_every_phase_memory(settings, tmp_path):
     for memory in summary["phase_memory"]:
         # Django and pandas alone are well over 50 MB private; libraries are mapped files.
         assert memory["peak_private_mb"] > 50 and memory["peak_file_backed_mb"] > 5
+        assert memory["peak_total_mb"] > memory["peak_private_mb"] + 5
 
 
 @linux_only

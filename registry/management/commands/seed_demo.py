@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 reindex(out)
         peaks = memory.phase_peaks([p.name for p in out.phases])
         out.print("Peak memory per phase (this process and its children): " + "; ".join(
-            f"{m['phase']} private {m['peak_private_mb']:,} MB, file-backed {m['peak_file_backed_mb']:,} MB"
+            f"{m['phase']} {m['peak_total_mb']:,} MB (private {m['peak_private_mb']:,}, file-backed {m['peak_file_backed_mb']:,})"
             for m in peaks))
         out.print(f"Generated {counts['firms']:,} firms, {counts['certifications']:,} recognitions, "
                   f"{counts['indicators']:,} indicator rows and {counts['chain_links']:,} chain links "
