@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, ContextManager, Iterable, Iterator, Mapping
@@ -310,7 +311,11 @@ def fix_allocation_thresholds() -> bool:
 # madvise(2)'s advice to reclaim a range's pages now (Linux 5.4+, asm-generic/mman-common.h).
 MADV_PAGEOUT = 21
 RELEASE_INTERVAL = 0.02  # seconds between two looks at this process's file-backed memory (RssFile)
-RELEASE_ABOVE_KB = 8 * 1024  # its growth (kB) that sends the mapped index pages back
+RELEASE_ABOVE_KB = 8 * 1024  # how far (kB) it may exceed the rebuild's start before the index pages go back
+# At least this long between releases while it stays above: a release cannot take a page in a large
+# page-cache folio the merge has mapped only in part; the next one, once it has mapped the rest, can.
+RELEASE_GAP = 0.1
+RELEASE_NOTHING_KB = 512  # a release giving back less found no index pages to give
 
 
 class MergeInputPages(threading.Thread):
@@ -324,8 +329,8 @@ class MergeInputPages(threading.Thread):
     against 307 MB at 50,000 (docs/search.md, "Memory of a build"). tantivy-py exposes no merge
     policy to bound them.
 
-    What this does: every RELEASE_INTERVAL it reads RssFile (/proc/self/status, cheap); when it has
-    grown RELEASE_ABOVE_KB since the last release, it gives back the pages of every read-only
+    What this does: every RELEASE_INTERVAL it reads RssFile (/proc/self/status, cheap); when it is
+    RELEASE_ABOVE_KB above the rebuild's start, it gives back the pages of every read-only
     mapping of a file inside ``directory`` (from /proc/self/maps) that the process has read: out of
     this process AND out of the page cache (``release``), so the memory is free, not just
     uncounted. A page tantivy reads again is read again from the file.
@@ -402,17 +407,18 @@ class MergeInputPages(threading.Thread):
         return advised
 
     def run(self):
-        floor = _rss_kb()[1]
+        base, last = _rss_kb()[1], 0.0  # base: what the process maps besides the merges (libraries)
         while not self.stopped.wait(self.interval):
             anon, file = _rss_kb()
             self.highest_kb = max(self.highest_kb, anon + file)
-            if file - floor > self.above_kb:
+            if file - base > self.above_kb and time.monotonic() - last >= RELEASE_GAP:
                 self.release()
-                self.releases += 1
-                floor = _rss_kb()[1]  # what stays (libraries, pages other processes map too)
-                self.released_kb += max(0, file - floor)
-            else:
-                floor = min(floor, file)  # a merge ended and unmapped its inputs
+                self.releases, last = self.releases + 1, time.monotonic()
+                after = _rss_kb()[1]
+                self.released_kb += max(0, file - after)
+                if file - after < RELEASE_NOTHING_KB:  # not the index's pages (a library's code): raise the base
+                    base = after
+            base = min(base, file)
 
     def __enter__(self):
         if self.available:
