@@ -12,15 +12,13 @@ baseline table holds exactly as many rows as the seed wrote. Run on a fresh data
 `--index-phase` measures only seed_demo's last phase, the search index, on an existing registry
 (read only: nothing is migrated or written; the index goes to a scratch directory): the first
 `--firms` firms of DATABASE_URL through search_reindex's path in one process, as seed_demo runs it.
-It prints wall and CPU seconds, and memory: peak RSS (the highest of ru_maxrss and the private +
+It prints wall and CPU seconds, and memory: peak RSS (the higher of ru_maxrss and the private +
 file-backed samples), and the peaks of the private (RssAnon) and file-backed (RssFile: index files
-tantivy maps, page cache) parts sampled every 0.02 s, each against the process before the phase;
-how often the merges' mapped pages were given back (search.backends.embedded.MergeInputPages) and
-the page faults that read from disk; what is asserted: the index holds every firm read.
-`--keep-pages` builds without MergeInputPages (the build before it, for comparison); `--trace S`
-says when each part peaked (firms added, index files on disk), which index files were resident at
-the file-backed peak, and how much of what was given back was still in memory (mincore), with a
-line every S seconds.
+tantivy maps, page cache) parts sampled every 0.02 s, each against the process before the phase,
+and the page faults that read from disk; what is asserted: the index holds every firm read.
+`--trace S` also says when each part peaked (seconds in, firms added, index files on disk: merges
+show as files appearing and going) and which index files were resident through maps at the
+file-backed peak (/proc/self/smaps), with a line every S seconds (0: the peaks only).
 
     . /work/var/env1m && .venv/bin/python bench/seed_scale.py --index-phase --firms 200000
 
@@ -149,85 +147,18 @@ class TracingSampler(MemorySampler):
               f"in {len(top)} files; largest: " + ", ".join(f"{n} {kb / 1024:,.1f} MB" for n, kb in top[:6]))
 
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _resident(start: int, end: int) -> bytes | None:
-    """One byte per page of [start, end) of this process's address space, 1 when the page is in
-    memory (mincore: page cache included, mapped by this process or not); None when unmapped."""
-    import ctypes
-
-    vector = (ctypes.c_ubyte * ((end - start + PAGE - 1) // PAGE))()
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mincore.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
-    if libc.mincore(start, end - start, vector):
-        return None
-    return bytes(b & 1 for b in vector)
-
-
-def _present(start: int, end: int) -> bytes:
-    """One byte per page of [start, end), 1 when it is mapped in this process's page table now
-    (/proc/self/pagemap's bit 63)."""
-    with open("/proc/self/pagemap", "rb") as pagemap:
-        pagemap.seek(start // PAGE * 8)
-        raw = pagemap.read((end - start) // PAGE * 8)
-    return bytes(raw[i + 7] >> 7 for i in range(0, len(raw), 8))
-
-
-left_by_kind: list[dict] = []
-
-
-def checked_releases():
-    """Make the rebuild's MergeInputPages also check, at each release, that the pages it gave back
-    left memory, not just this process: the index pages mapped in this process before the release
-    (pagemap), and how many of them are still in memory after it (mincore, page cache included).
-    Returns the list the (mapped kB, still in memory kB) pairs go to."""
-    from search.backends import embedded
-
-    left: list[tuple[int, int]] = []
-    by_kind: dict[str, list[int]] = {}
-    left_by_kind.clear()
-    left_by_kind.append(by_kind)
-
-    class Checked(embedded.MergeInputPages):
-        def release(self):
-            files = self.mapped_files()
-            present = [_present(start, end) for start, end, _, _ in files]
-            advised = super().release()
-            mapped = still = 0
-            for (start, end, _, path), was in zip(files, present):
-                now = _resident(start, end)
-                if now is not None:  # still mapped (else its merge ended and the file is gone)
-                    mapped += sum(was)
-                    kept = sum(a & b for a, b in zip(was, now))
-                    still += kept
-                    kind = Path(path).suffix
-                    by_kind[kind] = [x + y for x, y in zip(by_kind.get(kind, (0, 0)), (sum(was), kept))]
-            left.append((mapped * PAGE // 1024, still * PAGE // 1024))
-            return advised
-
-    embedded.MergeInputPages = Checked
-    return left
-
-
-def index_phase(firms: int, trace: float | None = None, keep_pages: bool = False) -> dict:
+def index_phase(firms: int, trace: float | None = None) -> dict:
     """seed_demo's index phase (search_reindex.reindex: firm_documents read 2,000 at a time, one
     process) over the first ``firms`` firms of the registry, into a scratch directory. Memory is
     this process's and its children's (none unless the build starts some). ``trace`` (seconds,
     0 for the peaks only) says when and during what each part peaked.
 
-    Peak RSS is the highest of ``ru_maxrss`` (the kernel's high-water mark, which it updates when
-    pages are unmapped, so it can miss pages reclaimed by MergeInputPages in between), the
-    private + file-backed sampled every SAMPLE seconds, and the highest MergeInputPages saw."""
+    Peak RSS is the higher of ``ru_maxrss`` (the kernel's high-water mark, updated lazily) and the
+    private + file-backed sampled every SAMPLE seconds."""
     from search.backends.embedded import EmbeddedBackend, fix_allocation_thresholds
     from search.indexing import firm_documents
 
     fix_allocation_thresholds()  # as search_reindex does
-    if keep_pages:  # the build as it was: the merges' mapped pages stay until each merge ends
-        from search.backends import embedded
-
-        embedded.MergeInputPages.available = property(lambda self: False)
-    left = checked_releases() if trace is not None else []
     before = MemorySampler.current()
     rss_before = peak_rss_mb()
     with tempfile.TemporaryDirectory(prefix="seed-index-", dir=os.environ.get("SEED_INDEX_DIR")) as path:
@@ -237,7 +168,6 @@ def index_phase(firms: int, trace: float | None = None, keep_pages: bool = False
             for added[0], doc in enumerate(docs, 1):
                 yield doc
 
-        # Sampled as often as MergeInputPages looks: peaks it cuts short stay visible.
         sampler = MemorySampler(interval=SAMPLE) if trace is None else TracingSampler(path, added, every=trace)
         sampler.start()
         backend = EmbeddedBackend(path)
@@ -247,31 +177,23 @@ def index_phase(firms: int, trace: float | None = None, keep_pages: bool = False
         sampler.stop()
         if trace is not None:
             sampler.report()
-            print(f"  {len(left)} releases: index pages this process mapped -> of them still in memory after "
-                  f"(page cache included), MB: " + ", ".join(f"{a / 1024:,.1f} -> {b / 1024:,.1f}" for a, b in left)
-                  + f"; in all {sum(a for a, _ in left) / 1024:,.1f} MB given back, "
-                  f"{sum(b for _, b in left) / 1024:,.1f} MB of it still in memory; by file kind (pages): "
-                  + ", ".join(f"{k} {a:,} -> {b:,}" for k, (a, b) in sorted(left_by_kind[0].items())) if left_by_kind else "")
-        release = backend.last_release
         same("firms indexed", backend.count(), written, ("index", "firms read"))
         segments, size = backend._searcher().num_segments, sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
     peak = sampler.peak
     grown = {name: (peak[name] - before[name]) / 1024 for name in before}
-    highest = max(peak_rss_mb(), peak["total"] / 1024, release.highest_kb / 1024)
+    highest = max(peak_rss_mb(), peak["total"] / 1024)
     print(f"index phase, {written:,} firms, one process: {wall:,.1f} s wall, {cpu:,.1f} s CPU "
           f"({cpu / written * 1e3:.3f} ms a firm); peak RSS {rss_before:,.0f} -> {highest:,.0f} MB (ru_maxrss "
-          f"{peak_rss_mb():,.0f}, sampled {peak['total'] / 1024:,.0f}, seen by the releaser {release.highest_kb / 1024:,.0f}); "
+          f"{peak_rss_mb():,.0f}, sampled {peak['total'] / 1024:,.0f}); "
           f"during the phase private {before['RssAnon'] / 1024:,.0f} -> peak {peak['RssAnon'] / 1024:,.0f} MB "
           f"(+{grown['RssAnon']:,.0f}), file-backed {before['RssFile'] / 1024:,.0f} -> peak "
           f"{peak['RssFile'] / 1024:,.0f} MB (+{grown['RssFile']:,.0f}); index {size / 1e6:,.0f} MB "
-          f"in {segments} segments; merge inputs paged out: "
-          f"{'no (--keep-pages)' if keep_pages else f'{release.releases} times, {release.released_kb / 1024:,.0f} MB'}; "
-          f"page faults read from disk {resource.getrusage(resource.RUSAGE_SELF).ru_majflt:,}; {machine()}", flush=True)
+          f"in {segments} segments; page faults read from disk {resource.getrusage(resource.RUSAGE_SELF).ru_majflt:,}; {machine()}", flush=True)
     return {"firms": written, "peak_rss_mb": highest, "private_mb": peak["RssAnon"] / 1024,
             "file_backed_mb": peak["RssFile"] / 1024, "segments": segments, "wall": wall, "cpu": cpu}
 
 
-SAMPLE = 0.02  # seconds: MergeInputPages's own interval (search.backends.embedded.RELEASE_INTERVAL)
+SAMPLE = 0.02  # seconds between samples: a merge maps ~10 MB in 0.2 s, the default interval
 FLAT = 1.10  # issue 14: seed_demo's memory within 10 % from 50,000 to 1,000,000 firms
 RESULT = "index-phase-result: "
 
@@ -290,7 +212,7 @@ def index_phase_against(firms: int, against: int, extra: tuple[str, ...] = ()) -
         runs[n] = json.loads(next(line for line in child.stdout.splitlines() if line.startswith(RESULT))[len(RESULT):])
         same("firms indexed", runs[n]["firms"], n, ("index", "asked"))
     small, large = runs[against], runs[firms]
-    for label, key in (("peak RSS (private + file-backed: the highest of ru_maxrss and the samples)", "peak_rss_mb"),
+    for label, key in (("peak RSS (private + file-backed: the higher of ru_maxrss and the samples)", "peak_rss_mb"),
                        ("peak private memory (RssAnon)", "private_mb"),
                        ("peak file-backed memory (RssFile: mapped index files and libraries, page cache)", "file_backed_mb")):
         r = small[key] and large[key] / small[key]
@@ -313,17 +235,14 @@ def main():
                         help="with --index-phase: sample every 0.05 s, say when each part peaked (firms added, "
                              "index files, the index files resident at the file-backed peak); > 0 also prints "
                              "a line every that many seconds")
-    parser.add_argument("--keep-pages", action="store_true",
-                        help="with --index-phase: without MergeInputPages (the merges' mapped pages stay): the build before it")
     parser.add_argument("--result", action="store_true", help=argparse.SUPPRESS)  # a child's figures, as JSON
     args = parser.parse_args()
 
     if args.index_phase:
         if args.against:
-            extra = (*(("--trace", str(args.trace)) if args.trace is not None else ()),
-                     *(("--keep-pages",) if args.keep_pages else ()))
+            extra = ("--trace", str(args.trace)) if args.trace is not None else ()
             return index_phase_against(args.firms, args.against, extra)
-        figures = index_phase(args.firms, trace=args.trace, keep_pages=args.keep_pages)
+        figures = index_phase(args.firms, trace=args.trace)
         if args.result:
             print(RESULT + json.dumps(figures))
         return None

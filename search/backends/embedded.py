@@ -27,16 +27,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
-import errno
 import functools
 import itertools
 import json
 import logging
 import multiprocessing
-import os
-import re
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, ContextManager, Iterable, Iterator, Mapping
@@ -308,169 +304,6 @@ def fix_allocation_thresholds() -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, ALLOCATION_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, ALLOCATION_THRESHOLD))
 
 
-# madvise(2)'s advice to reclaim a range's pages now (Linux 5.4+, asm-generic/mman-common.h).
-MADV_PAGEOUT = 21
-RELEASE_INTERVAL = 0.02  # seconds between two looks at this process's file-backed memory (RssFile)
-RELEASE_ABOVE_KB = 8 * 1024  # how far (kB) it may exceed the rebuild's start before the index pages go back
-# At least this long between releases while it stays above: a release cannot take a page in a large
-# page-cache folio the merge has mapped only in part; the next one, once it has mapped the rest, can.
-RELEASE_GAP = 0.1
-RELEASE_NOTHING_KB = 512  # a release giving back less found no index pages to give
-
-
-class MergeInputPages(threading.Thread):
-    """While a rebuild runs, give the pages of this index's files that the process maps back to
-    the system: a bulk build's memory then does not grow with the registry.
-
-    What they are: tantivy's log merge policy merges eight segments of a level into one in a
-    background thread, reading the inputs through read-only memory maps (with the 64 MB heap, ~110 MB
-    of segment files from ~240,000 firms on). Every page read stays mapped, so resident in this
-    process, until the merge ends and the inputs are deleted: 1,000,000 firms peaked at 465 MB RSS
-    against 307 MB at 50,000 (docs/search.md, "Memory of a build"). tantivy-py exposes no merge
-    policy to bound them.
-
-    What this does: every RELEASE_INTERVAL it reads RssFile (/proc/self/status, cheap); when it is
-    RELEASE_ABOVE_KB above the rebuild's start, it gives back the pages of every read-only
-    mapping of a file inside ``directory`` (from /proc/self/maps) that the process has read: out of
-    this process AND out of the page cache (``release``), so the memory is free, not just
-    uncounted. A page tantivy reads again is read again from the file.
-
-    Why it is safe: the pages are copies of files that tantivy never changes once written
-    (segments are immutable; it writes them with write(), not through maps), and the kernel drops
-    only clean pages nothing maps. Pages another process also maps (a server's searcher) are left
-    alone. If a range was unmapped between reading /proc and the call, madvise fails (ENOMEM,
-    ignored); if the address was meanwhile reused, MADV_PAGEOUT on any memory only moves it to swap
-    or leaves it (unlike MADV_DONTNEED, it never discards contents), and POSIX_FADV_DONTNEED acts on
-    the file by its path, never on memory. Without /proc or MADV_PAGEOUT (EINVAL: not Linux 5.4+)
-    it does nothing.
-
-    ``released_kb`` sums the RssFile given back; ``highest_kb`` is the highest RssAnon + RssFile it
-    saw (at its polls; ``ru_maxrss`` misses pages the kernel reclaimed before an unmap)."""
-
-    def __init__(self, directory: str | Path, interval: float = RELEASE_INTERVAL, above_kb: int = RELEASE_ABOVE_KB):
-        super().__init__(daemon=True, name="merge-input-pages")
-        self.directory = str(Path(directory).resolve()) + "/"
-        self.interval, self.above_kb = interval, above_kb
-        self.stopped = threading.Event()
-        self.releases = self.released_kb = self.highest_kb = 0
-        self._madvise = _libc_madvise()
-
-    @property
-    def available(self) -> bool:
-        return self._madvise is not None and _rss_kb() is not None
-
-    def mapped_files(self) -> list[tuple[int, int, int, str]]:
-        """(start, end, file offset, path) of every read-only mapping of a file under ``directory``."""
-        ranges = []
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                fields = line.split(maxsplit=5)
-                if len(fields) == 6 and fields[5].startswith(self.directory) and "w" not in fields[1]:
-                    start, end = fields[0].split("-")
-                    ranges.append((int(start, 16), int(end, 16), int(fields[2], 16), fields[5].rstrip("\n")))
-        return ranges
-
-    def mapped_ranges(self) -> list[tuple[int, int]]:
-        return [(start, end) for start, end, _, _ in self.mapped_files()]
-
-    def release(self) -> int:
-        """Give the index files' pages this process maps back now; returns the ranges advised.
-
-        Three steps, because MADV_PAGEOUT alone takes a page out of the process but, measured on
-        tantivy's merges (docs/search.md), mostly leaves it in the page cache: 1. note which pages
-        of each mapping are in this process's page table (/proc/self/pagemap: what the merge has
-        read); 2. ``madvise(MADV_PAGEOUT)`` the mapping (out of the process); 3.
-        ``posix_fadvise(POSIX_FADV_DONTNEED)`` those pages of the file (out of the page cache). The
-        kernel drops only clean pages no one maps; of a dirty file (written in the last ~30 s) it
-        starts the write-back, so a later release can drop them. The pages the merge has not read
-        yet stay cached: dropping them would only make it read them from the disk."""
-        advised = 0
-        for start, end, offset, path in self.mapped_files():
-            read = _pages_in_table(start, end)
-            if self._madvise(start, end - start, MADV_PAGEOUT) == 0:
-                advised += 1
-            elif ctypes.get_errno() == errno.EINVAL:  # no MADV_PAGEOUT in this kernel
-                log.info("MADV_PAGEOUT unavailable: a rebuild keeps its merges' pages mapped")
-                self._madvise = None
-                self.stopped.set()
-                break
-            else:  # ENOMEM: unmapped since /proc was read (its merge ended), nothing to give back
-                continue
-            with contextlib.suppress(OSError):  # deleted since (merged away): its pages go with it
-                descriptor = os.open(path, os.O_RDONLY)
-                try:
-                    for first, last in read:
-                        os.posix_fadvise(descriptor, offset + first * PAGE_SIZE, (last - first) * PAGE_SIZE,
-                                         os.POSIX_FADV_DONTNEED)
-                finally:
-                    os.close(descriptor)
-        return advised
-
-    def run(self):
-        base, last = _rss_kb()[1], 0.0  # base: what the process maps besides the merges (libraries)
-        while not self.stopped.wait(self.interval):
-            anon, file = _rss_kb()
-            self.highest_kb = max(self.highest_kb, anon + file)
-            if file - base > self.above_kb and time.monotonic() - last >= RELEASE_GAP:
-                self.release()
-                self.releases, last = self.releases + 1, time.monotonic()
-                after = _rss_kb()[1]
-                self.released_kb += max(0, file - after)
-                if file - after < RELEASE_NOTHING_KB:  # not the index's pages (a library's code): raise the base
-                    base = after
-            base = min(base, file)
-
-    def __enter__(self):
-        if self.available:
-            self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopped.set()
-        if self.is_alive():
-            self.join()
-
-
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_MAPPED = re.compile(rb"[\x80-\xff]+")  # a run of pagemap entries whose top byte has bit 63, "present"
-
-
-def _pages_in_table(start: int, end: int) -> list[tuple[int, int]]:
-    """Runs [first, last) of the pages of [start, end) present in this process's page table
-    (/proc/self/pagemap: 8 bytes a page, bit 63 = present); [] if it cannot be read."""
-    try:
-        with open("/proc/self/pagemap", "rb") as pagemap:
-            pagemap.seek(start // PAGE_SIZE * 8)
-            tops = pagemap.read((end - start) // PAGE_SIZE * 8)[7::8]
-    except OSError:
-        return []
-    return [match.span() for match in _MAPPED.finditer(tops)]
-
-
-def _libc_madvise():
-    """libc's madvise(addr, length, advice), errno kept; None where there is none."""
-    try:
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):
-        return None
-    madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    madvise.restype = ctypes.c_int
-    return madvise
-
-
-def _rss_kb() -> tuple[int, int] | None:
-    """(RssAnon, RssFile) of this process in kB; None without /proc."""
-    found = {}
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(("RssAnon:", "RssFile:")):
-                    found[line[:7]] = int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return (found["RssAnon"], found["RssFile"]) if len(found) == 2 else None
-
-
 class ResultCache:
     """What a search computed, reused while the index is unchanged.
 
@@ -535,7 +368,6 @@ class EmbeddedBackend(SearchBackend):
         self._cached_searcher = None  # (meta.json stamp, Searcher, generation)
         self._generation = itertools.count()
         self.results = ResultCache()  # emptied with every new searcher
-        self.last_release: MergeInputPages | None = None  # the last rebuild's, for its figures
 
     # Writing -------------------------------------------------------------------------------
     def _write(self, work) -> int:
@@ -592,8 +424,7 @@ class EmbeddedBackend(SearchBackend):
                 written += 1
             return written
 
-        with MergeInputPages(self.path) as self.last_release:  # the merges' inputs leave memory as read
-            return self._write(work)
+        return self._write(work)
 
     def count(self) -> int:
         return self._searcher().num_docs
