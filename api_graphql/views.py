@@ -29,7 +29,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, specified_rules, validate
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, validate
 from graphql.type import validate_schema
 
 from api_graphql.core.auth import TokenError, authenticate_token, token_from_header
@@ -37,6 +37,7 @@ from api_graphql.core.execution import CultivarExecutionContext
 from api_graphql.core.fastpath import FastPage, root_field
 from api_graphql.core.limits import check_document, limits_key, page_variables, parse_limited
 from api_graphql.core.permissions import request_role
+from api_graphql.core.validation import rules_for
 
 logger = logging.getLogger(__name__)
 BATCH_REFUSED = ("Batched requests (a JSON list of operations) are not supported: send one operation per "
@@ -202,11 +203,12 @@ def evict_oldest(cache):
 class CheckedDocument:
     """A parsed document, its operation, and its verdicts (limit and validation errors) per page-size variables."""
 
-    __slots__ = ("document", "operation_ast", "page_variables", "verdicts")
+    __slots__ = ("document", "operation_ast", "page_variables", "rules", "verdicts")
 
-    def __init__(self, document, operation_ast):
+    def __init__(self, query, document, operation_ast):
         self.document, self.operation_ast = document, operation_ast
         self.page_variables = page_variables(document)
+        self.rules = rules_for(query, document)  # the standard rules this document gives something to check
         self.verdicts = OrderedDict()
 
     def errors(self, schema, variables):
@@ -221,7 +223,7 @@ class CheckedDocument:
             return known
         errors = (validate_schema(schema.graphql_schema)
                   or check_document(schema.graphql_schema, self.document, variables)
-                  or validate(schema.graphql_schema, self.document, specified_rules,
+                  or validate(schema.graphql_schema, self.document, self.rules,
                               graphene_settings.MAX_VALIDATION_ERRORS))
         if key is not None:
             self.verdicts[key] = errors
@@ -242,7 +244,7 @@ def checked_document(schema, query, operation_name, variables):
             pass
     else:
         document = parse_limited(query)  # GraphQLError on syntax errors, size and token limits
-        entry = CheckedDocument(document, get_operation_ast(document, operation_name))
+        entry = CheckedDocument(query, document, get_operation_ast(document, operation_name))
         if key is not None:
             _documents[key] = entry
             if len(_documents) > DOCUMENT_CACHE_SIZE:

@@ -18,6 +18,9 @@ few questions over and over while the registry changes only when something is wr
 - The token changes on commit, never before: a reader cannot store an answer of the old data under
   the new version. A transaction that has written (its change pending) computes its answers itself:
   it must see its own writes.
+- A request reads the version once (its first remembered answer), not once per answer: the officer's
+  home asks four or more. A write this request commits replaces it; outside a request (commands,
+  Celery) it is read every time.
 - Answers live in Django's cache (CACHES: per-process memory embedded, Redis with CACHE_URL) for
   ANALYTICS_CACHE_SECONDS (0 turns this off); that expiry also bounds how long a write that bypasses
   the services (raw SQL before `analytics_rebuild`) can go unseen. A cache that fails (Redis down)
@@ -29,9 +32,11 @@ import json
 import logging
 import uuid
 
+from asgiref.local import Local
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
+from django.core.signals import request_finished, request_started
 from django.utils import timezone
 
 from registry.models import RegistryVersion
@@ -43,12 +48,38 @@ NAME = "registry"
 KEY_PREFIX = "cultivar-answer"
 
 
+def _read_version():
+    token = list(RegistryVersion.objects.filter(name=NAME).values_list("token", flat=True)[:1])
+    return token[0] if token else None
+
+
+# This request's version, read at its first remembered answer; NOT_IN_REQUEST outside requests.
+_request = Local()
+NOT_IN_REQUEST, UNREAD = object(), object()
+
+
+def _request_started(**_signal_kwargs):
+    _request.token = UNREAD
+
+
+def _request_finished(**_signal_kwargs):
+    _request.token = NOT_IN_REQUEST
+
+
+request_started.connect(_request_started, dispatch_uid="registry-cache-version-request-started")
+request_finished.connect(_request_finished, dispatch_uid="registry-cache-version-request-finished")
+
+
 def version():
     """The current data version token, or None when there is no row (a flushed database): then nothing is
     remembered until the next write makes one. Never written here: a read must not wait for a writer
-    (SQLite's write lock during an import)."""
-    token = list(RegistryVersion.objects.filter(name=NAME).values_list("token", flat=True)[:1])
-    return token[0] if token else None
+    (SQLite's write lock during an import). Read once per request."""
+    token = getattr(_request, "token", NOT_IN_REQUEST)
+    if token is NOT_IN_REQUEST:
+        return _read_version()
+    if token is UNREAD:
+        token = _request.token = _read_version()
+    return token
 
 
 def _bump():
@@ -56,6 +87,8 @@ def _bump():
     if not RegistryVersion.objects.filter(name=NAME).update(token=token, changed_at=now):
         RegistryVersion.objects.bulk_create(  # migration 0011 made the row; a flush removed it
             [RegistryVersion(name=NAME, token=token, changed_at=now)], ignore_conflicts=True)
+    if getattr(_request, "token", NOT_IN_REQUEST) is not NOT_IN_REQUEST:
+        _request.token = token  # this request committed a write: its later answers are of the new data
 
 
 def _pending(using=None):

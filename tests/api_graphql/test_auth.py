@@ -115,20 +115,54 @@ def test_graphiql_for_signed_in_users_login_redirect_for_others(analyst):
     assert response.status_code == 200 and b"graphiql" in response.content.lower()
 
 
-def test_a_busy_database_skips_the_last_used_write_and_the_read_goes_on(analyst, registry_data, monkeypatch):
-    from django.db import OperationalError
-    from django.db.models import QuerySet
+def test_a_busy_database_skips_the_last_used_write_and_the_read_goes_on(analyst, registry_data):
+    from django.db import OperationalError, connection
 
     token, key = ApiToken.issue(analyst, name="notebook")
-    update = QuerySet.update
 
-    def locked(queryset, **values):
-        if queryset.model is ApiToken:
+    def locked(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and ApiToken._meta.db_table in sql:
             raise OperationalError("database is locked")
-        return update(queryset, **values)
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(QuerySet, "update", locked)
-    status, body = post(Client(), HTTP_AUTHORIZATION=f"Bearer {key}")
+    with connection.execute_wrapper(locked):
+        status, body = post(Client(), HTTP_AUTHORIZATION=f"Bearer {key}")
     assert status == 200 and body["data"]["firms"]["totalCount"] == 2
     token.refresh_from_db()
     assert token.last_used_at is None  # skipped, tried again a minute later
+
+
+def test_last_used_at_read_back_from_the_database_keeps_its_zone_and_throttles(analyst, registry_data):
+    token, key = ApiToken.issue(analyst)
+    recent = timezone.now() - datetime.timedelta(seconds=30)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent)
+    verified_tokens.clear()  # read the token (and its last_used_at) from the database, not this process
+    assert post(Client(), HTTP_AUTHORIZATION=f"Token {key}")[0] == 200
+    token.refresh_from_db()
+    assert token.last_used_at == recent  # used 30 s ago: not written again
+
+
+def test_a_user_without_role_behind_a_token_is_refused_not_broken(db):
+    _, key = ApiToken.issue(make_user("nobody"))
+    status, body = post(Client(), HTTP_AUTHORIZATION=f"Token {key}")
+    assert status == 403 and "no Cultivar role" in body["errors"][0]["message"]
+
+
+def test_outside_a_transaction_the_token_check_and_its_last_used_write_are_one_statement_each(transactional_db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from api_graphql.core.auth import authenticate_token
+
+    analyst = make_user("solo")
+    RoleAssignment.objects.create(user=analyst, role=Role.ANALYST)
+    token, key = ApiToken.issue(analyst)
+    verified_tokens.clear()
+    with CaptureQueriesContext(connection) as captured:
+        user = authenticate_token(key)
+    assert (user.username, user.cultivar_role.role) == ("solo", Role.ANALYST)
+    statements = [q["sql"].split()[0].upper() for q in captured.captured_queries]
+    # No BEGIN/COMMIT or SAVEPOINT around the write (SQLite's PRAGMAs set the write's short lock wait).
+    assert [s for s in statements if s != "PRAGMA"] == ["SELECT", "UPDATE"]
+    token.refresh_from_db()
+    assert token.last_used_at is not None and timezone.is_aware(token.last_used_at)

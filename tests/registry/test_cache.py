@@ -196,3 +196,23 @@ def test_a_committed_new_firm_is_counted():
     assert cache.count(Firm.objects.all()) == 1
     FirmFactory()
     assert cache.count(Firm.objects.all()) == 2
+
+
+def test_a_request_reads_the_version_once_and_its_own_committed_write_replaces_it(analyst,
+                                                                                 django_assert_num_queries):
+    fn = Counted()
+    cache._request_started()  # what the request_started signal calls
+    try:
+        with django_assert_num_queries(1):  # the version, once for three answers
+            for year in (2022, 2023, 2024):
+                cache.cached(fn, year, user=analyst)
+        before = cache.version()
+        cache._bump()  # a write this request committed (on_commit runs it in the request's thread)
+        assert cache.version() not in (before, None)
+        cache.cached(fn, 2024, user=analyst)
+        assert fn.calls == 4  # the new data's answer is computed, not the old one served
+    finally:
+        cache._request_finished()
+    with django_assert_num_queries(2):  # outside a request: read every time
+        cache.version()
+        cache.version()

@@ -55,6 +55,21 @@ def test_investor_signs_in_and_screens_firms(page, live_server, sign_in, web_reg
     assert "科小企业" in page.locator("main").inner_text()
 
 
+@pytest.mark.parametrize(("role", "english", "width"), [(Role.INVESTOR, False, 1366), (Role.ANALYST, True, 1200)])
+def test_the_filter_buttons_stay_together_when_the_filter_row_wraps(page, live_server, sign_in, web_registry, role,
+                                                                   english, width):
+    """At these widths the row used to break between 筛选 and 清除 (Apply and Clear), leaving one alone."""
+    sign_in(page, role)
+    page.goto(f"{live_server.url}/firms/")
+    if english:
+        page.click("text=EN")
+    page.set_viewport_size({"width": width, "height": 768})
+    page.goto(f"{live_server.url}/firms/")
+    apply = page.locator("#firm-filters button[type=submit]").bounding_box()
+    clear = page.locator("#firm-filters a.button").bounding_box()
+    assert abs(apply["y"] - clear["y"]) < 2 and clear["x"] > apply["x"]
+
+
 def test_outside_requests_are_caught(browser_context, live_server):
     """The guard itself: a page asking for a non-local address has the request aborted and recorded."""
     guard = browser_context.outside_guard

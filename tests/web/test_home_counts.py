@@ -66,6 +66,8 @@ def test_officer_home_counts_remembered_and_fresh_after_a_commit():
         client.get("/")
     assert len(remembered) < len(computed)  # the second visit read the three remembered answers
     assert home_counts(again) == (stages, unstaged, lapsing, candidates)
+    version_reads = [q for q in remembered.captured_queries if "registry_registryversion" in q["sql"]]
+    assert len(version_reads) == 1  # once per page, not once per remembered answer
 
     # A committed write: the unstaged firm recognised, lapsing in 150 days.
     with transaction.atomic():
