@@ -20,6 +20,7 @@ The importer's tests (tests/importers/test_fastpath.py) import the same files th
 and compare counts, row reports, records, renewal links, current stages and audit rows.
 """
 
+import datetime
 import json
 import re
 from array import array
@@ -280,6 +281,52 @@ def _iso_dates(cursor):
     cursor.execute("SET LOCAL DateStyle = 'ISO'")
 
 
+_COPY_ESCAPES = re.compile(r"[\\\t\n\r]")
+
+
+def copy_rows(frame, end="\n") -> list[str]:
+    """A frame's rows in PostgreSQL's COPY text format, each ending in `end` (a newline, or constant cells
+    and a newline) (None → NULL, "" stays ""): built from whole columns, escaping only columns that need it
+    (about 3× pandas' to_csv)."""
+    if frame is None or not len(frame):
+        return []
+    columns = []
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype == bool:
+            columns.append(np.where(values, "t", "f").tolist())
+            continue
+        if values.dtype != object:
+            columns.append(values.astype(str).tolist())
+            continue
+        missing = pd.isna(values)  # None or NaN: NULL
+        present = values[~missing].astype(str) if missing.any() else values.astype(str)
+        if _COPY_ESCAPES.search("\x00".join(present.tolist())):
+            present = np.array([c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+                                for c in present.tolist()], dtype=object)
+        if missing.any():
+            cells = np.full(len(values), "\\N", dtype=object)
+            cells[~missing] = present
+            present = cells
+        columns.append(present.tolist())
+    return ["\t".join(row) + end for row in zip(*columns)]
+
+
+def copy_cell(value) -> str:
+    """One value as a cell of COPY text (a constant of every row)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_text(frame) -> str | None:
+    """A frame as one COPY text (copy_rows joined); None for no rows."""
+    return "".join(copy_rows(frame)) or None
+
+
 def _ids(cursor, sql) -> array:
     """A query's single bigint column as a compact array (8 bytes an id: a whole list's ids fit easily)."""
     cursor.execute(sql)
@@ -391,6 +438,8 @@ class StagedFirms:
         self.update_sql = self._update_sql()
         self.create_sql, defaults = self._create_sql()
         self.params.update(defaults)
+        self.new_ids = []  # ids of the firms create_new wrote, an array a frame
+        self._new_columns()
 
     def write(self, cursor, lo=0, hi=2**31 - 1):
         """The staged lines lo..hi: known firms updated (first: only firms known before), then new ones created."""
@@ -402,6 +451,71 @@ class StagedFirms:
         self.written["updated"] += updated
         self.written["matched"] += matched
 
+    # Firms proven new (no firm of the frame's USCCs in the registry) need no stage: create_new COPYs them
+    # and their audit rows straight into the registry's tables. Staging them cost the database a COPY into
+    # the stage, reading it back and a second lookup of every USCC (the update statement's): per 100,000
+    # new firms about 0.8 s of the import's 3.3 s of database CPU, where the COPY baseline spends 2.1 s.
+
+    def any_known(self, cursor, usccs) -> bool:
+        """Whether the registry has a firm of one of these USCCs: one probe of the USCC index each, whatever
+        the planner believes of registry_firm (its statistics, taken by autovacuum while a list was being
+        written into an emptied registry, once said 0 rows: a full scan per row was the cheap plan then)."""
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        try:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM registry_firm WHERE uscc = ANY(%s::text[]))", [list(usccs)])
+            return cursor.fetchone()[0]
+        finally:
+            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
+
+    def _new_columns(self):
+        """What create_new writes: the staged column behind each registry_firm column (its default where the
+        row gives none), and the cells every row shares (the defaults, the times), appended to each row."""
+        template = Firm()
+        given = {"uscc": "uscc", "name": "name", "name_normalized": "name_norm", "region_id": "region_id",
+                 "founded_on": "founded_on", "main_products": "main_products",
+                 "registered_capital": "registered_capital", "registered_capital_currency": "registered_capital_currency"}
+        self.new_given, constants = [], {}
+        for field in Firm._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            default = getattr(template, field.attname)
+            if field.attname in given:
+                self.new_given.append((field.column, given[field.attname], default))
+            elif field.attname in ("created_at", "updated_at"):
+                constants[field.column] = self.params["now"]
+            else:  # as the create statement passes them (_create_sql)
+                constants[field.column] = json.dumps(default) if isinstance(default, list) else default
+        columns = [c for c, _, _ in self.new_given] + list(constants)
+        self.new_copy = f"COPY registry_firm (id, {', '.join(columns)}) FROM STDIN"
+        self.new_end = "".join("\t" + copy_cell(v) for v in constants.values()) + "\n"
+        self.audit_start = "\t".join(copy_cell(v) for v in (self.params["now"], self.params["actor"], self.via, "create",
+                                                            "firm")) + "\t"
+
+    def new_rows(self, staged):
+        """(firm rows, audit rows) of COPY text for create_new, the ids left out: built from a staged frame
+        (create_firm_stage's columns) by the caller's reading thread, while the database writes the frame
+        before it."""
+        frame = pd.DataFrame({column: staged[source].to_numpy() if default is None
+                              else staged[source].fillna(default).to_numpy()
+                              for column, source, default in self.new_given})
+        return copy_rows(frame, self.new_end), copy_rows(staged[["changes"]])
+
+    def create_new(self, cursor, rows):
+        """Create the firms of new_rows (any_known found none of them): ids drawn in line order, the firms
+        and their audit rows COPY'd into registry_firm and registry_auditevent. The same rows as write's
+        create statement, upsert_firm's record and audit row."""
+        firms, changes = rows
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [self.params["firm_ids"], len(firms)])
+        ids = [str(row[0]) for row in cursor.fetchall()]
+        with cursor.cursor.copy(self.new_copy) as copy:
+            copy.write("".join([i + "\t" + row for i, row in zip(ids, firms)]))
+        start = self.audit_start
+        with cursor.cursor.copy("COPY registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, "
+                                "changes) FROM STDIN") as copy:
+            copy.write("".join([f"{start}{i}\t{i}\t{c}" for i, c in zip(ids, changes)]))
+        self.new_ids.append(np.array(ids, dtype=np.int64))
+        self.written["created"] += len(ids)
+
     def finish(self, cursor):
         """Counts into `counts`, the side effects once; returns the ids of the firms written (created or
         changed), a compact array."""
@@ -410,6 +524,8 @@ class StagedFirms:
         self.counts["updated"] += updated
         self.counts["unchanged"] += matched - updated
         written = _ids(cursor, f"SELECT firm_id FROM {TOUCHED} ORDER BY 1")
+        for ids in self.new_ids:
+            written.frombytes(ids.tobytes())
         cursor.execute(f"SELECT DISTINCT unnest(fields) FROM {TOUCHED} WHERE fields IS NOT NULL")
         fields = None if created else {row[0] for row in cursor.fetchall()}
         cursor.execute(f"DROP TABLE {FIRM_STAGE}, {TOUCHED}, {KNOWN}")

@@ -287,28 +287,76 @@ def test_a_firm_on_several_frames_is_written_once_as_per_row(tmp_path, monkeypat
 
 
 @postgres_only
+@pytest.mark.django_db
+def test_new_firms_written_straight_equal_the_staged_ones(tmp_path, monkeypatch, data_dir):
+    """Frames whose firms all prove new go straight into the registry (StagedFirms.create_new), the others
+    through the stage: the same firms (every column, ids in line order), audit rows and reports as when
+    every frame is staged. Frames of 2 rows mix both ways in one list, with a firm repeated on a later
+    frame (a duplicate of a row written straight) and a list of known firms."""
+    from registry.services.staged import StagedFirms
+
+    monkeypatch.setattr(fastpath, "FRAME_ROWS", 2)
+    monkeypatch.setattr(fastpath, "FIRST_FRAME_ROWS", 1)
+    lines = [
+        f"{A},昆山甲精密有限公司,2015-03-02,昆山市,精密模具,100\n",
+        f"{B},昆山乙电子有限公司,2016-11-11,昆山市,,20\n",
+        f"{C},昆山丙材料有限公司,2017-01-01,昆山市,,\n",
+        f"{A},昆山甲精密股份有限公司,2015-03-02,昆山市,精密模具,200\n",   # a duplicate of line 2 (written straight)
+        f"{D},昆山丁科技有限公司,2019-01-01,昆山市,,5\n",
+        f"{E},昆山己科技有限公司,2020-01-01,昆山市,\"含,逗号\\反斜杠\",\n",
+    ]
+    files = [shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv"),
+             write(tmp_path, "repeats.csv", HEADER + "".join(lines)),
+             write(tmp_path, "changed.csv", HEADER + "".join(CHANGED))]
+    straight = []
+    real = StagedFirms.create_new
+    monkeypatch.setattr(StagedFirms, "create_new", lambda self, cursor, rows: (straight.append(len(rows[0])),
+                                                                                 real(self, cursor, rows))[1])
+
+    def run():
+        reset_registry()
+        jobs = [report(import_file(path, kind="firms")) for path in files]
+        firms = list(Firm.objects.order_by("id").values_list("uscc", flat=True))
+        uscc = dict(Firm.objects.values_list("id", "uscc"))
+        events = [(uscc.get(firm), action, changes)
+                  for firm, action, changes in AuditEvent.objects.order_by("id").values_list("firm_id", "action", "changes")]
+        return jobs, registry_state(), firms, events
+
+    mixed = run()
+    assert sum(straight) >= 120 and mixed[0][1][0]["duplicates"] == 1
+    used = len(straight)
+    monkeypatch.setattr(StagedFirms, "any_known", lambda self, cursor, usccs: True)  # every frame staged
+    staged = run()
+    assert len(straight) == used  # nothing went straight
+    assert mixed == staged
+
+
+@postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.parametrize("where", ["writing", "reading"])
+@pytest.mark.parametrize("where", ["writing", "staging", "reading"])
 def test_a_failure_on_a_later_frame_leaves_the_registry_as_it_was(tmp_path, monkeypatch, data_dir, where):
     """Frames are written while the list is still read, all in the job's one transaction: a failure on the
-    third frame (its write, or reading it) after two frames were written leaves no firm and no audit row;
-    the job says it failed. The same list then imports whole."""
+    third frame (its write straight into the registry, its staged write, or reading it) after two frames
+    were written leaves no firm and no audit row; the job says it failed. The same list then imports whole."""
     from registry.services.staged import StagedFirms
 
     monkeypatch.setattr(fastpath, "FRAME_ROWS", 40)
     monkeypatch.setattr(fastpath, "FIRST_FRAME_ROWS", 0)
     path = shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv")  # 120 rows: 3 frames
     calls = []
-    if where == "writing":
-        real = StagedFirms.write
+    if where in ("writing", "staging"):
+        name = "create_new" if where == "writing" else "write"
+        if where == "staging":  # every frame staged, as when the registry knows one of its firms
+            monkeypatch.setattr(StagedFirms, "any_known", lambda self, cursor, usccs: True)
+        real = getattr(StagedFirms, name)
 
-        def write_frame(self, cursor, **bounds):
+        def write_frame(self, cursor, *args, **bounds):
             calls.append(bounds)
             if len(calls) == 3:
                 cursor.execute("SELECT 1 / 0")  # the database refuses the third frame's statement
-            return real(self, cursor, **bounds)
+            return real(self, cursor, *args, **bounds)
 
-        monkeypatch.setattr(StagedFirms, "write", write_frame)
+        monkeypatch.setattr(StagedFirms, name, write_frame)
     else:
         real = fastpath.FastFirms.clean
 
@@ -322,7 +370,7 @@ def test_a_failure_on_a_later_frame_leaves_the_registry_as_it_was(tmp_path, monk
         monkeypatch.setattr(fastpath.FastFirms, "clean", clean)
     job = import_file(path, kind="firms")
     assert len(calls) == 3 and job.status == "failed"
-    assert "division by zero" in job.message if where == "writing" else "the disk went away" in job.message
+    assert "division by zero" in job.message if where != "reading" else "the disk went away" in job.message
     assert not Firm.objects.exists() and not AuditEvent.objects.filter(model="firm").exists()
     monkeypatch.undo()
     assert import_file(path, kind="firms").created == 120
