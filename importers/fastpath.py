@@ -565,7 +565,7 @@ class FastFirms(FastImport):
 
     def copy(self, cursor, lines, staged, payload):
         """On the worker thread (_Background), while the main thread reads the next frame: write the frame's
-        firms if they all prove new (StagedFirms.create_new), else stage it, settle its duplicates and scope
+        firms straight into the registry if none is known (StagedFirms.create_new), else stage it, settle its duplicates and scope
         against the rows above it, and write it (StagedFirms.write). Correct frame by frame because a
         row's outcome depends only on the rows above it: the copy of a firm that counts is its first row
         inside the officer's regions, so a later frame's row of a firm an earlier frame counted (and
@@ -575,14 +575,11 @@ class FastFirms(FastImport):
         repeats, new, text = payload
         if staged is None or not len(staged):
             return
-        usccs = staged["uscc"].to_numpy()
         if self.run.scope is None and not self.names and not repeats:
-            if not self.writer.any_known(cursor, usccs):
-                self.writer.create_new(cursor, new or self.writer.new_rows(staged))
-                self.new_before = True
-                self.direct.append((staged["line"].to_numpy(dtype=np.int64), usccs.astype("S18")))
+            self.new_before = self.writer.create_new(cursor, new or self.writer.new_rows(staged))
+            if self.new_before:
+                self.direct.append((staged["line"].to_numpy(dtype=np.int64), staged["uscc"].to_numpy().astype("S18")))
                 return
-            self.new_before = False
         copy_frame(cursor, FIRM_STAGE, staged, text)
         bounds = {"lo": int(staged["line"].iloc[0]), "hi": int(staged["line"].iloc[-1])}
         if self.run.scope is not None or repeats:

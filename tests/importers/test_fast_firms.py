@@ -289,10 +289,11 @@ def test_a_firm_on_several_frames_is_written_once_as_per_row(tmp_path, monkeypat
 @postgres_only
 @pytest.mark.django_db
 def test_new_firms_written_straight_equal_the_staged_ones(tmp_path, monkeypatch, data_dir):
-    """Frames whose firms all prove new go straight into the registry (StagedFirms.create_new), the others
-    through the stage: the same firms (every column, ids in line order), audit rows and reports as when
-    every frame is staged. Frames of 2 rows mix both ways in one list, with a firm repeated on a later
-    frame (a duplicate of a row written straight) and a list of known firms."""
+    """Frames of firms new to the registry go straight into it (StagedFirms.create_new), the others (a
+    known firm refused by the USCC's unique index, a repeated USCC) through the stage: the same firms
+    (every column, ids in line order), audit rows and reports as when every frame is staged. Frames of
+    2 rows mix both ways in one list, with a firm repeated on a later frame (a duplicate of a row
+    written straight) and a list of known and new firms."""
     from registry.services.staged import StagedFirms
 
     monkeypatch.setattr(fastpath, "FRAME_ROWS", 2)
@@ -308,10 +309,14 @@ def test_new_firms_written_straight_equal_the_staged_ones(tmp_path, monkeypatch,
     files = [shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv"),
              write(tmp_path, "repeats.csv", HEADER + "".join(lines)),
              write(tmp_path, "changed.csv", HEADER + "".join(CHANGED))]
-    straight = []
+    straight = []  # (rows, written) of each frame tried straight
     real = StagedFirms.create_new
-    monkeypatch.setattr(StagedFirms, "create_new", lambda self, cursor, rows: (straight.append(len(rows[0])),
-                                                                                 real(self, cursor, rows))[1])
+
+    def create_new(self, cursor, rows):
+        straight.append((len(rows[0]), real(self, cursor, rows)))
+        return straight[-1][1]
+
+    monkeypatch.setattr(StagedFirms, "create_new", create_new)
 
     def run():
         reset_registry()
@@ -323,9 +328,10 @@ def test_new_firms_written_straight_equal_the_staged_ones(tmp_path, monkeypatch,
         return jobs, registry_state(), firms, events
 
     mixed = run()
-    assert sum(straight) >= 120 and mixed[0][1][0]["duplicates"] == 1
+    assert sum(n for n, written in straight if written) >= 120 and mixed[0][1][0]["duplicates"] == 1
+    assert not all(written for _, written in straight)  # a frame with a known firm: refused by the USCC index, staged
     used = len(straight)
-    monkeypatch.setattr(StagedFirms, "any_known", lambda self, cursor, usccs: True)  # every frame staged
+    monkeypatch.setattr(StagedFirms, "create_new", lambda self, cursor, rows: False)  # as if a firm were known
     staged = run()
     assert len(straight) == used  # nothing went straight
     assert mixed == staged
@@ -347,7 +353,7 @@ def test_a_failure_on_a_later_frame_leaves_the_registry_as_it_was(tmp_path, monk
     if where in ("writing", "staging"):
         name = "create_new" if where == "writing" else "write"
         if where == "staging":  # every frame staged, as when the registry knows one of its firms
-            monkeypatch.setattr(StagedFirms, "any_known", lambda self, cursor, usccs: True)
+            monkeypatch.setattr(StagedFirms, "create_new", lambda self, cursor, rows: False)
         real = getattr(StagedFirms, name)
 
         def write_frame(self, cursor, *args, **bounds):
