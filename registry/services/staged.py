@@ -489,7 +489,10 @@ class StagedFirms:
         frame = pd.DataFrame({column: staged[source].to_numpy() if default is None
                               else staged[source].fillna(default).to_numpy()
                               for column, source, default in self.new_given})
-        return copy_rows(frame, self.new_end), copy_rows(staged[["changes"]])
+        changes = staged["changes"].tolist()
+        if _COPY_ESCAPES.search("\x00".join(changes)):
+            changes = [copy_cell(c) for c in changes]
+        return copy_rows(frame, self.new_end), changes
 
     def create_new(self, cursor, rows) -> bool:
         """Create the firms of new_rows, if none is in the registry: ids drawn in line order, the firms and
@@ -513,7 +516,7 @@ class StagedFirms:
         start = self.audit_start
         with raw.copy("COPY registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes) "
                       "FROM STDIN") as copy:
-            copy.write("".join([f"{start}{i}\t{i}\t{c}" for i, c in zip(ids, changes)]))
+            copy.write("".join([f"{start}{i}\t{i}\t{c}\n" for i, c in zip(ids, changes)]))
         self.new_ids.append(np.array(ids, dtype=np.int64))
         self.written["created"] += len(ids)
         return True
