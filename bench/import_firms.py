@@ -180,10 +180,10 @@ def main():
     import django
 
     django.setup()
-    from bench.common import machine, same
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from bench.common import machine, same
     from importers.services import import_file
     from registry.models import AuditEvent, Firm
     from search.indexing import suspend_indexing

@@ -55,9 +55,9 @@ from registry.services.staged import (
     STAGE,
     StagedFirms,
     StagedRecognitions,
+    copy_text,
     create_firm_stage,
     create_stage,
-    copy_text,
     index_firm_stage_usccs,
     new_firm_changes,
 )
@@ -250,6 +250,7 @@ class FastImport:
             # (PostgreSQL's default); for this job's transaction only.
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             self.create_stage(cursor)
+            self.background = background
             for lines, frame in self.frames():
                 fast, staged = self.clean(lines, frame)
                 text = self.copy_payload(staged)  # here, not on the worker: the database idles while it is built
@@ -554,19 +555,24 @@ class FastFirms(FastImport):
         the frame may be on a row above it (_repeats). Without a scope, other-name columns or repeats, a
         frame whose firms all prove new goes straight into the registry (StagedFirms.create_new: its rows
         are built here); otherwise it is staged (its COPY text). Which one to build is guessed from the
-        frame before (a list is mostly new or mostly known); the worker builds the other when it guessed
-        wrong."""
+        frame before (a list is mostly new or mostly known; for the second frame, the first one's, waited for):
+        a frame guessed new whose COPY the registry refuses is staged (its text built on the worker); a
+        frame guessed known is staged, and when none of its firms was known the next one is tried new."""
         if staged is None or not len(staged):
             return False, None, None
         repeats = self._repeats(staged["uscc"].to_numpy())
+        self.frames_sent += 1
+        if self.frames_sent == 2:  # the first frame's outcome first (5,000 rows, written while this one was read)
+            self.background.wait()
         if self.run.scope is None and not self.names and not repeats and self.new_before:
             return repeats, self.writer.new_rows(staged), None
         return repeats, None, copy_text(staged)
 
     def copy(self, cursor, lines, staged, payload):
         """On the worker thread (_Background), while the main thread reads the next frame: write the frame's
-        firms straight into the registry if none is known (StagedFirms.create_new), else stage it, settle its duplicates and scope
-        against the rows above it, and write it (StagedFirms.write). Correct frame by frame because a
+        firms straight into the registry (StagedFirms.create_new) when guessed new and none is known; else
+        stage it, settle its duplicates and scope against the rows above it, and write it
+        (StagedFirms.write). Correct frame by frame because a
         row's outcome depends only on the rows above it: the copy of a firm that counts is its first row
         inside the officer's regions, so a later frame's row of a firm an earlier frame counted (and
         wrote) is a duplicate, never an update. A row left to the per-row path whose firm is also staged
@@ -575,8 +581,8 @@ class FastFirms(FastImport):
         repeats, new, text = payload
         if staged is None or not len(staged):
             return
-        if self.run.scope is None and not self.names and not repeats:
-            self.new_before = self.writer.create_new(cursor, new or self.writer.new_rows(staged))
+        if new is not None:  # guessed new (copy_payload): straight in, unless the registry knows one of them
+            self.new_before = self.writer.create_new(cursor, new)
             if self.new_before:
                 self.direct.append((staged["line"].to_numpy(dtype=np.int64), staged["uscc"].to_numpy().astype("S18")))
                 return
@@ -645,7 +651,7 @@ class FastFirms(FastImport):
         self.slow_usccs, self.staged, self.names, self.flagged = set(), 0, [], 0
         self.seen_hashes, self.usccs_indexed = np.empty(0, dtype=np.uint64), False
         # create_new's frames: (lines, USCCs) not yet in FIRM_DIRECT; whether the frame before proved new
-        self.direct, self.direct_table, self.new_before = [], False, True
+        self.direct, self.direct_table, self.new_before, self.frames_sent = [], False, True, 0
 
     def clean(self, lines, frame: pd.DataFrame):
         """(mask of rows to stage, their typed columns): rows whose every value the per-row cleaning takes
