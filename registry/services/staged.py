@@ -300,16 +300,20 @@ def copy_rows(frame, end="\n") -> list[str]:
         if values.dtype != object:
             columns.append(values.astype(str).tolist())
             continue
-        missing = pd.isna(values)  # None or NaN: NULL
-        present = values[~missing].astype(str) if missing.any() else values.astype(str)
-        if _COPY_ESCAPES.search("\x00".join(present.tolist())):
-            present = np.array([c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-                                for c in present.tolist()], dtype=object)
-        if missing.any():
-            cells = np.full(len(values), "\\N", dtype=object)
-            cells[~missing] = present
-            present = cells
-        columns.append(present.tolist())
+        # The cells as they are when they are all text (the usual case): a round trip through numpy's
+        # fixed-width strings (astype(str)) cost 100 against 64 ms per 25,000 staged rows.
+        missing = pd.isna(values).tolist()  # None or NaN: NULL
+        gaps = any(missing)
+        present = [c for c, m in zip(values.tolist(), missing) if not m] if gaps else values.tolist()
+        if not all(type(c) is str for c in present):
+            present = [str(c) for c in present]
+        if _COPY_ESCAPES.search("\x00".join(present)):
+            present = [c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+                       for c in present]
+        if gaps:
+            cells = iter(present)
+            present = ["\\N" if m else next(cells) for m in missing]
+        columns.append(present)
     return ["\t".join(row) + end for row in zip(*columns)]
 
 
