@@ -504,8 +504,10 @@ class StagedFirms:
         statement gives (upsert_firm's record and audit row). False, with nothing written, when the
         registry has one of them (its unique USCC index refused the COPY: no lookup beforehand)."""
         firms, changes = rows
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [self.params["firm_ids"], len(firms)])
-        ids = [str(row[0]) for row in cursor.fetchall()]
+        # one text of the ids, in the order drawn: not a row (and an int) per id to build in Python
+        cursor.execute("SELECT string_agg(nextval(%s::regclass)::text, ',' ORDER BY n) FROM generate_series(1, %s) n",
+                       [self.params["firm_ids"], len(firms)])
+        ids = cursor.fetchone()[0].split(",")
         raw = cursor.cursor  # the job's connection, on the caller's writing thread: psycopg's own savepoint
         raw.execute("SAVEPOINT import_new_firms")
         try:
