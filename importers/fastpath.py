@@ -27,9 +27,10 @@ firms the rows above it created). Then ``OrderSensitive`` is raised, the job's s
 back and the job re-run on the per-row bulk path (a list with rows lacking a USCC is not fast).
 
 Firm lists (``FastFirms``, ``applies_firms``) go the same way: the same frames and checks, plain rows
-staged into registry.services.staged's FIRM_STAGE and written by its StagedFirms (record_firms' rules
-in SQL) frame by frame on the worker thread while the next frame is read (``FastFirms.copy`` says why
-that stays correct), the rest per row; tests/importers/test_fast_firms.py compares both paths.
+written by registry.services.staged's StagedFirms (record_firms' rules) frame by frame on the worker
+thread while the next frame is read (``FastFirms.copy`` says why that stays correct) — a frame of firms
+new to the registry COPY'd straight into it (``create_new``), any other frame staged into FIRM_STAGE
+and written in SQL — the rest per row; tests/importers/test_fast_firms.py compares the paths.
 """
 
 from __future__ import annotations
