@@ -27,9 +27,10 @@ firms the rows above it created). Then ``OrderSensitive`` is raised, the job's s
 back and the job re-run on the per-row bulk path (a list with rows lacking a USCC is not fast).
 
 Firm lists (``FastFirms``, ``applies_firms``) go the same way: the same frames and checks, plain rows
-staged into registry.services.staged's FIRM_STAGE and written by its StagedFirms (record_firms' rules
-in SQL) frame by frame on the worker thread while the next frame is read (``FastFirms.copy`` says why
-that stays correct), the rest per row; tests/importers/test_fast_firms.py compares both paths.
+written by registry.services.staged's StagedFirms (record_firms' rules) frame by frame on the worker
+thread while the next frame is read (``FastFirms.copy`` says why that stays correct) — a frame of firms
+new to the registry COPY'd straight into it (``create_new``), any other frame staged into FIRM_STAGE
+and written in SQL — the rest per row; tests/importers/test_fast_firms.py compares the paths.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from registry.services.staged import (
     STAGE,
     StagedFirms,
     StagedRecognitions,
+    copy_text,
     create_firm_stage,
     create_stage,
     index_firm_stage_usccs,
@@ -160,9 +162,6 @@ def normalize_names(names: pd.Series) -> pd.Series:
     return out
 
 
-_COPY_ESCAPES = re.compile(r"[\\\t\n\r]")
-
-
 def copy_frame(cursor, table, frame, text=None):
     """COPY a frame into a TEMP table in PostgreSQL's text format; `text`: copy_text(frame), when the
     caller built it already (on the reading thread, so the worker's connection is not kept waiting)."""
@@ -171,33 +170,6 @@ def copy_frame(cursor, table, frame, text=None):
     text = copy_text(frame) if text is None else text
     with cursor.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
         copy.write(text)
-
-
-def copy_text(frame) -> str | None:
-    """A frame in PostgreSQL's COPY text format (None → NULL, "" stays ""): one string built from whole
-    columns, escaping only columns that need it (about 3× pandas' to_csv)."""
-    if frame is None or not len(frame):
-        return None
-    columns = []
-    for name in frame.columns:
-        values = frame[name].to_numpy()
-        if values.dtype == bool:
-            columns.append(np.where(values, "t", "f").tolist())
-            continue
-        if values.dtype != object:
-            columns.append(values.astype(str).tolist())
-            continue
-        missing = pd.isna(values)  # None or NaN: NULL
-        present = values[~missing].astype(str) if missing.any() else values.astype(str)
-        if _COPY_ESCAPES.search("\x00".join(present.tolist())):
-            present = np.array([c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-                                for c in present.tolist()], dtype=object)
-        if missing.any():
-            cells = np.full(len(values), "\\N", dtype=object)
-            cells[~missing] = present
-            present = cells
-        columns.append(present.tolist())
-    return "".join("\t".join(row) + "\n" for row in zip(*columns))
 
 
 def applies(run, table) -> bool:
@@ -279,9 +251,10 @@ class FastImport:
             # (PostgreSQL's default); for this job's transaction only.
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             self.create_stage(cursor)
+            self.background = background
             for lines, frame in self.frames():
                 fast, staged = self.clean(lines, frame)
-                text = copy_text(staged)  # here, not on the worker: the database idles while it is built
+                text = self.copy_payload(staged)  # here, not on the worker: the database idles while it is built
                 background.wait()  # the previous frame's COPY: one statement at a time on the connection
                 slow = np.flatnonzero(~fast)
                 if len(slow):
@@ -457,6 +430,11 @@ class FastImport:
         scope = self.run.scope
         return scope is None or any(self.run.region_paths.get(code, "").startswith(p) for p in scope)
 
+    @staticmethod
+    def copy_payload(staged):
+        """What the worker's copy() gets for a frame, built on the reading thread: its COPY text."""
+        return copy_text(staged)
+
     def copy(self, cursor, lines, staged, text):
         copy_frame(cursor, self.stage, staged, text)
 
@@ -531,6 +509,7 @@ FAST_FIRM_FIELDS = frozenset({"uscc", "name", "region", "province", "city", "add
 # parse_amount prints it (no leading or trailing zero, at most 2 decimals, at most 14 whole digits).
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 _PLAIN_AMOUNT = r"(?:0|[1-9]\d{0,13})(?:\.\d?[1-9])?"
+FIRM_DIRECT = "import_fast_direct"  # (line, USCC) of the rows StagedFirms.create_new wrote, for a later frame's duplicates
 _KEY_SEP = "\x1f"  # joins a row's region clues into one cache key (pandas drops NULs in joined text)
 _CAPITAL = DecimalValidator(max_digits=16, decimal_places=2)  # Firm.registered_capital's own limits
 
@@ -572,26 +551,80 @@ class FastFirms(FastImport):
         """Keyed when created (create_firm_stage), its USCCs indexed when a frame needed them (copy); every
         frame is already settled and written."""
 
-    def copy(self, cursor, lines, staged, text):
-        """On the worker thread (_Background), while the main thread reads the next frame: stage the frame,
-        settle its duplicates and scope against the rows above it, and write its firms
-        (StagedFirms.write). Correct frame by frame because a row's outcome depends only on the rows
-        above it: the copy of a firm that counts is its first row inside the officer's regions, so a
-        later frame's row of a firm an earlier frame counted (and wrote) is a duplicate, never an
-        update. A row left to the per-row path whose firm is also staged is found by check_order at
-        the end and the job re-runs in file order; all of it is one transaction (the job's), so any
-        failure, on any frame, rolls every frame back."""
-        copy_frame(cursor, FIRM_STAGE, staged, text)
+    def copy_payload(self, staged):
+        """On the reading thread: (repeats, new rows, COPY text) for the worker's copy(). `repeats`: a USCC of
+        the frame may be on a row above it (_repeats). Without a scope, other-name columns or repeats, a
+        frame whose firms all prove new goes straight into the registry (StagedFirms.create_new: its rows
+        are built here); otherwise it is staged (its COPY text). Which one to build is guessed from the
+        frame before (a list is mostly new or mostly known; for the second frame, the first one's, waited for):
+        a frame guessed new whose COPY the registry refuses is staged (its text built on the worker); a
+        frame guessed known is staged, and when none of its firms was known the next one is tried new."""
+        if staged is None or not len(staged):
+            return False, None, None
+        repeats = self._repeats(staged["uscc"].to_numpy())
+        self.frames_sent += 1
+        if self.frames_sent == 2:  # the first frame's outcome first (5,000 rows, written while this one was read)
+            self.background.wait()
+        if self.run.scope is None and not self.names and not repeats and self.new_before:
+            return repeats, self.writer.new_rows(staged), None
+        return repeats, None, copy_text(staged)
+
+    def copy(self, cursor, lines, staged, payload):
+        """On the worker thread (_Background), while the main thread reads the next frame: write the frame's
+        firms straight into the registry (StagedFirms.create_new) when guessed new and none is known; else
+        stage it, settle its duplicates and scope against the rows above it, and write it
+        (StagedFirms.write). Correct frame by frame because a
+        row's outcome depends only on the rows above it: the copy of a firm that counts is its first row
+        inside the officer's regions, so a later frame's row of a firm an earlier frame counted (and
+        wrote) is a duplicate, never an update. A row left to the per-row path whose firm is also staged
+        is found by check_order at the end and the job re-runs in file order; all of it is one
+        transaction (the job's), so any failure, on any frame, rolls every frame back."""
+        repeats, new, text = payload
         if staged is None or not len(staged):
             return
+        if new is not None:  # guessed new (copy_payload): straight in, unless the registry knows one of them
+            self.new_before = self.writer.create_new(cursor, new)
+            if self.new_before:
+                self.direct.append((staged["line"].to_numpy(dtype=np.int64), staged["uscc"].to_numpy().astype("S18")))
+                return
+        copy_frame(cursor, FIRM_STAGE, staged, text)
         bounds = {"lo": int(staged["line"].iloc[0]), "hi": int(staged["line"].iloc[-1])}
-        if self.run.scope is not None or self._repeats(staged["uscc"].to_numpy()):
+        if self.run.scope is not None or repeats:
             if not self.usccs_indexed:  # most lists never get here: no index to keep up while they are staged
                 index_firm_stage_usccs(cursor)
                 self.usccs_indexed = True
+            self.stage_direct(cursor)
             cursor.execute(self.decide_sql, {**bounds, "paths": list(self.run.scope or ())})
             self.flagged += cursor.rowcount
+        matched = self.writer.written["matched"]
         self.writer.write(cursor, **bounds)
+        if self.run.scope is None and not self.names and not repeats:
+            self.new_before = self.writer.written["matched"] == matched
+
+    def stage_direct(self, cursor):
+        """The frames create_new wrote, as (line, uscc) rows of FIRM_DIRECT: the duplicate check of a later
+        frame looks up earlier rows there too (a list with repeats; the others never build it)."""
+        if not self.direct:
+            return
+        if not self.direct_table:
+            cursor.execute(f"DROP TABLE IF EXISTS {FIRM_DIRECT}")
+            cursor.execute(f"CREATE TEMP TABLE {FIRM_DIRECT} (line integer NOT NULL, uscc text NOT NULL) ON COMMIT DROP")
+            self.direct_table = True
+            self.decide_sql = self._decide_sql()
+        for lines, usccs in self.direct:
+            copy_frame(cursor, FIRM_DIRECT, pd.DataFrame({"line": lines, "uscc": usccs.astype(str).astype(object)}))
+        self.direct = []
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {FIRM_DIRECT}_uscc ON {FIRM_DIRECT} (uscc, line)")
+        cursor.execute(f"ANALYZE {FIRM_DIRECT}")
+
+    def check_order(self, cursor):
+        """A row applied per row whose firm also has a fast row (staged or created straight): the hashes of
+        every fast row's USCC (_repeats) say it; a hash collision only re-runs the job in file order."""
+        if self.slow_usccs and len(self.seen_hashes):
+            hashes = pd.util.hash_array(np.array(sorted(self.slow_usccs), dtype=object))
+            at = np.minimum(np.searchsorted(self.seen_hashes, hashes), len(self.seen_hashes) - 1)
+            if (self.seen_hashes[at] == hashes).any():
+                raise OrderSensitive()
 
     def _repeats(self, usccs) -> bool:
         """Whether a USCC of this frame may be on a row above it (this frame's or an earlier one's): hashes of
@@ -618,6 +651,8 @@ class FastFirms(FastImport):
         self.regions, self.dates, self.amounts, self.scope_ok = {}, {}, {}, {}
         self.slow_usccs, self.staged, self.names, self.flagged = set(), 0, [], 0
         self.seen_hashes, self.usccs_indexed = np.empty(0, dtype=np.uint64), False
+        # create_new's frames: (lines, USCCs) not yet in FIRM_DIRECT; whether the frame before proved new
+        self.direct, self.direct_table, self.new_before, self.frames_sent = [], False, True, 0
 
     def clean(self, lines, frame: pd.DataFrame):
         """(mask of rows to stage, their typed columns): rows whose every value the per-row cleaning takes
@@ -732,6 +767,8 @@ class FastFirms(FastImport):
             self.report_problems(cursor)
             named = self.other_names(cursor)
             written = self.writer.finish(cursor)
+            if self.direct_table:
+                cursor.execute(f"DROP TABLE {FIRM_DIRECT}")
         self.add_other_names(named, written)
         run.row_errors.sort(key=lambda e: (e.sheet, e.line))
 
@@ -770,6 +807,8 @@ class FastFirms(FastImport):
         line) index, one probe a row."""
         prior = f"""(SELECT min(o.line) FROM {FIRM_STAGE} o
                      WHERE o.uscc = s.uscc AND o.line < %(lo)s AND o.problem IS NULL)"""
+        if self.direct_table:  # and the rows create_new wrote (never a problem)
+            prior = f"""least({prior}, (SELECT min(d.line) FROM {FIRM_DIRECT} d WHERE d.uscc = s.uscc AND d.line < %(lo)s))"""
         if self.run.scope is None:  # every region allowed: only duplicates, no lookup of the registry's firms
             bad, firms = "false", ""
         else:  # the registry's firm decides where a row is (a firm counted above is settled by `prior`)

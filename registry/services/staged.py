@@ -20,6 +20,7 @@ The importer's tests (tests/importers/test_fastpath.py) import the same files th
 and compare counts, row reports, records, renewal links, current stages and audit rows.
 """
 
+import datetime
 import json
 import re
 from array import array
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 from django.utils import timezone
+from psycopg.errors import UniqueViolation
 
 from registry.models import Certification, Firm
 from registry.services import audit
@@ -280,6 +282,56 @@ def _iso_dates(cursor):
     cursor.execute("SET LOCAL DateStyle = 'ISO'")
 
 
+_COPY_ESCAPES = re.compile(r"[\\\t\n\r]")
+
+
+def copy_rows(frame, end="\n") -> list[str]:
+    """A frame's rows in PostgreSQL's COPY text format, each ending in `end` (a newline, or constant cells
+    and a newline) (None → NULL, "" stays ""): built from whole columns, escaping only columns that need it
+    (about 3× pandas' to_csv)."""
+    if frame is None or not len(frame):
+        return []
+    columns = []
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype == bool:
+            columns.append(np.where(values, "t", "f").tolist())
+            continue
+        if values.dtype != object:
+            columns.append(values.astype(str).tolist())
+            continue
+        # The cells as they are when they are all text (the usual case): a round trip through numpy's
+        # fixed-width strings (astype(str)) cost 100 against 64 ms per 25,000 staged rows.
+        missing = pd.isna(values).tolist()  # None or NaN: NULL
+        gaps = any(missing)
+        present = [c for c, m in zip(values.tolist(), missing) if not m] if gaps else values.tolist()
+        if not all(type(c) is str for c in present):
+            present = [str(c) for c in present]
+        if _COPY_ESCAPES.search("\x00".join(present)):
+            present = [c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+                       for c in present]
+        if gaps:
+            cells = iter(present)
+            present = ["\\N" if m else next(cells) for m in missing]
+        columns.append(present)
+    return ["\t".join(row) + end for row in zip(*columns)]
+
+
+def copy_cell(value) -> str:
+    """One value as a cell of COPY text (a constant of every row)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_text(frame) -> str | None:
+    """A frame as one COPY text (copy_rows joined); None for no rows."""
+    return "".join(copy_rows(frame)) or None
+
+
 def _ids(cursor, sql) -> array:
     """A query's single bigint column as a compact array (8 bytes an id: a whole list's ids fit easily)."""
     cursor.execute(sql)
@@ -391,6 +443,8 @@ class StagedFirms:
         self.update_sql = self._update_sql()
         self.create_sql, defaults = self._create_sql()
         self.params.update(defaults)
+        self.new_ids = []  # ids of the firms create_new wrote, an array a frame
+        self._new_columns()
 
     def write(self, cursor, lo=0, hi=2**31 - 1):
         """The staged lines lo..hi: known firms updated (first: only firms known before), then new ones created."""
@@ -402,6 +456,77 @@ class StagedFirms:
         self.written["updated"] += updated
         self.written["matched"] += matched
 
+    # Firms new to the registry need no stage: create_new COPYs them and their audit rows straight into the
+    # registry's tables, and the USCC's unique index tells, as the rows go in, whether one was known after
+    # all (then nothing is written and the caller stages the frame). Staging new firms cost the database a
+    # COPY into the stage, reading it back and a lookup of every USCC (the update statement's): per
+    # 100,000 new firms about 0.8 s of the import's 3.3 s of database CPU (the COPY baseline: 2.1 s).
+
+    def _new_columns(self):
+        """What create_new writes: the staged column behind each registry_firm column (its default where the
+        row gives none), and the cells every row shares (the defaults, the times), appended to each row."""
+        template = Firm()
+        given = {"uscc": "uscc", "name": "name", "name_normalized": "name_norm", "region_id": "region_id",
+                 "founded_on": "founded_on", "main_products": "main_products",
+                 "registered_capital": "registered_capital", "registered_capital_currency": "registered_capital_currency"}
+        self.new_given, constants = [], {}
+        for field in Firm._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            default = getattr(template, field.attname)
+            if field.attname in given:
+                self.new_given.append((field.column, given[field.attname], default))
+            elif field.attname in ("created_at", "updated_at"):
+                constants[field.column] = self.params["now"]
+            else:  # as the create statement passes them (_create_sql)
+                constants[field.column] = json.dumps(default) if isinstance(default, list) else default
+        columns = [c for c, _, _ in self.new_given] + list(constants)
+        self.new_copy = f"COPY registry_firm (id, {', '.join(columns)}) FROM STDIN"
+        self.new_end = "".join("\t" + copy_cell(v) for v in constants.values()) + "\n"
+        self.audit_start = "\t".join(copy_cell(v) for v in (self.params["now"], self.params["actor"], self.via, "create",
+                                                            "firm")) + "\t"
+
+    def new_rows(self, staged):
+        """(firm rows, audit rows) of COPY text for create_new, the ids left out: built from a staged frame
+        (create_firm_stage's columns) by the caller's reading thread, while the database writes the frame
+        before it."""
+        frame = pd.DataFrame({column: staged[source].to_numpy() if default is None
+                              else staged[source].fillna(default).to_numpy()
+                              for column, source, default in self.new_given})
+        changes = staged["changes"].tolist()
+        if _COPY_ESCAPES.search("\x00".join(changes)):
+            changes = [copy_cell(c) for c in changes]
+        return copy_rows(frame, self.new_end), changes
+
+    def create_new(self, cursor, rows) -> bool:
+        """Create the firms of new_rows, if none is in the registry: ids drawn in line order, the firms and
+        their audit rows COPY'd into registry_firm and registry_auditevent — the rows write's create
+        statement gives (upsert_firm's record and audit row). False, with nothing written, when the
+        registry has one of them (its unique USCC index refused the COPY: no lookup beforehand)."""
+        firms, changes = rows
+        # one text of the ids, in the order drawn: not a row (and an int) per id to build in Python
+        cursor.execute("SELECT string_agg(nextval(%s::regclass)::text, ',' ORDER BY n) FROM generate_series(1, %s) n",
+                       [self.params["firm_ids"], len(firms)])
+        ids = cursor.fetchone()[0].split(",")
+        raw = cursor.cursor  # the job's connection, on the caller's writing thread: psycopg's own savepoint
+        raw.execute("SAVEPOINT import_new_firms")
+        try:
+            with raw.copy(self.new_copy) as copy:
+                copy.write("".join([i + "\t" + row for i, row in zip(ids, firms)]))
+        except UniqueViolation as refused:
+            if refused.diag.table_name != Firm._meta.db_table or "uscc" not in (refused.diag.constraint_name or ""):
+                raise
+            raw.execute("ROLLBACK TO SAVEPOINT import_new_firms")
+            return False  # (the ids drawn stay unused: a sequence never gives one twice)
+        raw.execute("RELEASE SAVEPOINT import_new_firms")
+        start = self.audit_start
+        with raw.copy("COPY registry_auditevent (at, actor_id, via, action, model, object_id, firm_id, changes) "
+                      "FROM STDIN") as copy:
+            copy.write("".join([f"{start}{i}\t{i}\t{c}\n" for i, c in zip(ids, changes)]))
+        self.new_ids.append(np.array(ids, dtype=np.int64))
+        self.written["created"] += len(ids)
+        return True
+
     def finish(self, cursor):
         """Counts into `counts`, the side effects once; returns the ids of the firms written (created or
         changed), a compact array."""
@@ -410,6 +535,8 @@ class StagedFirms:
         self.counts["updated"] += updated
         self.counts["unchanged"] += matched - updated
         written = _ids(cursor, f"SELECT firm_id FROM {TOUCHED} ORDER BY 1")
+        for ids in self.new_ids:
+            written.frombytes(ids.tobytes())
         cursor.execute(f"SELECT DISTINCT unnest(fields) FROM {TOUCHED} WHERE fields IS NOT NULL")
         fields = None if created else {row[0] for row in cursor.fetchall()}
         cursor.execute(f"DROP TABLE {FIRM_STAGE}, {TOUCHED}, {KNOWN}")

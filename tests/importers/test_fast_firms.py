@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from django.db import connection  # noqa: F401 (the skipif conditions read it)
+from django.db import connection  # (the skipif conditions read it too)
 
 from importers import fastpath
 from importers.cleaning import parse_amount, parse_date
@@ -287,28 +287,82 @@ def test_a_firm_on_several_frames_is_written_once_as_per_row(tmp_path, monkeypat
 
 
 @postgres_only
+@pytest.mark.django_db
+def test_new_firms_written_straight_equal_the_staged_ones(tmp_path, monkeypatch, data_dir):
+    """Frames of firms new to the registry go straight into it (StagedFirms.create_new), the others (a
+    known firm refused by the USCC's unique index, a repeated USCC) through the stage: the same firms
+    (every column, ids in line order), audit rows and reports as when every frame is staged. Frames of
+    2 rows mix both ways in one list, with a firm repeated on a later frame (a duplicate of a row
+    written straight) and a list of known and new firms."""
+    from registry.services.staged import StagedFirms
+
+    monkeypatch.setattr(fastpath, "FRAME_ROWS", 2)
+    monkeypatch.setattr(fastpath, "FIRST_FRAME_ROWS", 1)
+    lines = [
+        f"{A},昆山甲精密有限公司,2015-03-02,昆山市,精密模具,100\n",
+        f"{B},昆山乙电子有限公司,2016-11-11,昆山市,,20\n",
+        f"{C},昆山丙材料有限公司,2017-01-01,昆山市,,\n",
+        f"{A},昆山甲精密股份有限公司,2015-03-02,昆山市,精密模具,200\n",   # a duplicate of line 2 (written straight)
+        f"{D},昆山丁科技有限公司,2019-01-01,昆山市,,5\n",
+        f"{E},昆山己科技有限公司,2020-01-01,昆山市,\"含,逗号\\反斜杠\",\n",
+    ]
+    files = [shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv"),
+             write(tmp_path, "repeats.csv", HEADER + "".join(lines)),
+             write(tmp_path, "changed.csv", HEADER + "".join(CHANGED))]
+    straight = []  # (rows, written) of each frame tried straight
+    real = StagedFirms.create_new
+
+    def create_new(self, cursor, rows):
+        straight.append((len(rows[0]), real(self, cursor, rows)))
+        return straight[-1][1]
+
+    monkeypatch.setattr(StagedFirms, "create_new", create_new)
+
+    def run():
+        reset_registry()
+        jobs = [report(import_file(path, kind="firms")) for path in files]
+        firms = list(Firm.objects.order_by("id").values_list("uscc", flat=True))
+        uscc = dict(Firm.objects.values_list("id", "uscc"))
+        events = [(uscc.get(firm), action, changes)
+                  for firm, action, changes in AuditEvent.objects.order_by("id").values_list("firm_id", "action", "changes")]
+        return jobs, registry_state(), firms, events
+
+    mixed = run()
+    assert sum(n for n, written in straight if written) >= 120 and mixed[0][1][0]["duplicates"] == 1
+    assert not all(written for _, written in straight)  # a frame with a known firm: refused by the USCC index, staged
+    used = len(straight)
+    monkeypatch.setattr(StagedFirms, "create_new", lambda self, cursor, rows: False)  # as if a firm were known
+    staged = run()
+    assert len(straight) == used  # nothing went straight
+    assert mixed == staged
+
+
+@postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.parametrize("where", ["writing", "reading"])
+@pytest.mark.parametrize("where", ["writing", "staging", "reading"])
 def test_a_failure_on_a_later_frame_leaves_the_registry_as_it_was(tmp_path, monkeypatch, data_dir, where):
     """Frames are written while the list is still read, all in the job's one transaction: a failure on the
-    third frame (its write, or reading it) after two frames were written leaves no firm and no audit row;
-    the job says it failed. The same list then imports whole."""
+    third frame (its write straight into the registry, its staged write, or reading it) after two frames
+    were written leaves no firm and no audit row; the job says it failed. The same list then imports whole."""
     from registry.services.staged import StagedFirms
 
     monkeypatch.setattr(fastpath, "FRAME_ROWS", 40)
     monkeypatch.setattr(fastpath, "FIRST_FRAME_ROWS", 0)
     path = shutil.copy(data_dir / "firms_master.csv", tmp_path / "firms_master.csv")  # 120 rows: 3 frames
     calls = []
-    if where == "writing":
-        real = StagedFirms.write
+    if where in ("writing", "staging"):
+        name = "create_new" if where == "writing" else "write"
+        if where == "staging":  # every frame staged, as when the registry knows one of its firms
+            monkeypatch.setattr(StagedFirms, "create_new", lambda self, cursor, rows: False)
+        real = getattr(StagedFirms, name)
 
-        def write_frame(self, cursor, **bounds):
+        def write_frame(self, cursor, *args, **bounds):
             calls.append(bounds)
             if len(calls) == 3:
                 cursor.execute("SELECT 1 / 0")  # the database refuses the third frame's statement
-            return real(self, cursor, **bounds)
+            return real(self, cursor, *args, **bounds)
 
-        monkeypatch.setattr(StagedFirms, "write", write_frame)
+        monkeypatch.setattr(StagedFirms, name, write_frame)
     else:
         real = fastpath.FastFirms.clean
 
@@ -322,7 +376,7 @@ def test_a_failure_on_a_later_frame_leaves_the_registry_as_it_was(tmp_path, monk
         monkeypatch.setattr(fastpath.FastFirms, "clean", clean)
     job = import_file(path, kind="firms")
     assert len(calls) == 3 and job.status == "failed"
-    assert "division by zero" in job.message if where == "writing" else "the disk went away" in job.message
+    assert "division by zero" in job.message if where != "reading" else "the disk went away" in job.message
     assert not Firm.objects.exists() and not AuditEvent.objects.filter(model="firm").exists()
     monkeypatch.undo()
     assert import_file(path, kind="firms").created == 120
@@ -370,3 +424,27 @@ def test_new_firm_changes_are_the_json_of_the_fields_a_row_gives():
         {"name": ["", "丙\t公司"], "registered_capital": [None, "4500"], "registered_capital_currency": ["", "USD"],
          "region": [None, "320583"]},
     ]
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_copy_rows_read_back_by_postgresql_as_the_values():
+    """staged.copy_rows (the text of every COPY the fast paths make): NULLs, empty text, tabs, newlines,
+    backslashes, non-text cells and booleans come back from PostgreSQL as they went in."""
+    from registry.services.staged import copy_rows
+
+    frame = pd.DataFrame({
+        "n": [1, 2, 3, 4],
+        "t": ["纯文本", "", None, "制表\t换行\n回车\r反斜杠\\N"],
+        "o": [datetime.date(2024, 1, 29), None, 12.5, "x"],  # not all text: each cell's str()
+        "b": [True, False, True, False],
+    })
+    rows = copy_rows(frame, end="\t常量\n")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE copy_rows_check (n integer, t text, o text, b boolean, c text)")
+        with cursor.cursor.copy("COPY copy_rows_check (n, t, o, b, c) FROM STDIN") as copy:
+            copy.write("".join(rows))
+        cursor.execute("SELECT n, t, o, b, c FROM copy_rows_check ORDER BY n")
+        back = cursor.fetchall()
+    assert back == [(1, "纯文本", "2024-01-29", True, "常量"), (2, "", None, False, "常量"),
+                    (3, None, "12.5", True, "常量"), (4, "制表\t换行\n回车\r反斜杠\\N", "x", False, "常量")]
