@@ -3,6 +3,7 @@
 import datetime
 import json
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -148,7 +149,10 @@ def test_a_user_without_role_behind_a_token_is_refused_not_broken(db):
     assert status == 403 and "no Cultivar role" in body["errors"][0]["message"]
 
 
-def test_outside_a_transaction_the_token_check_and_its_last_used_write_are_one_statement_each(transactional_db):
+# Real autocommit; serialized_rollback restores the migrations' reference rows after the flush, as the suite's
+# other committed tests do (a plain transactional flush re-creates content types the next one would clash with).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_outside_a_transaction_the_token_check_and_its_last_used_write_are_one_statement_each():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
