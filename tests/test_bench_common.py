@@ -76,3 +76,15 @@ def test_memory_sampler_sees_private_memory_grow():
     del block
     assert sampler.peak["RssAnon"] - before >= 60 * 1024
     assert MemorySampler.current()["RssFile"] > 0  # the interpreter's own mapped files
+
+
+def test_reset_peak_rss_starts_the_peak_afresh():
+    from bench.common import peak_rss_mb, reset_peak_rss
+
+    block = bytearray(300 * 1024 * 1024)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page: it counts in RSS
+    del block
+    held = peak_rss_mb()
+    if not reset_peak_rss():
+        pytest.skip("this system cannot reset the peak (/proc/self/clear_refs)")
+    assert peak_rss_mb() < held - 200  # the 300 MB freed before the reset no longer count
