@@ -100,10 +100,6 @@ def generate_table(path, out_path, first_id):
                       f"unlisted\t{now}\t{now}\t{founded}\t{capital}\n")
 
 
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def cpu_seconds(connection):
     """(this process's CPU, the PostgreSQL backend's CPU) in seconds; the backend's from /proc when the server
     runs on this machine (scripts/with-services), else None. On a shared machine the wall-clock ratio moves
@@ -183,7 +179,7 @@ def main():
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from bench.common import machine, same
+    from bench.common import machine, peak_rss_mb, same
     from importers.services import import_file
     from registry.models import AuditEvent, Firm
     from search.indexing import suspend_indexing
@@ -283,7 +279,7 @@ def main():
     os.unlink(table_path)
     print(f"import of {args.rows:,} new firms against the COPY, {len(ratios)} pair(s): median "
           f"{statistics.median(ratios):.3f} (goal ≥ 0.5), worst {min(ratios):.3f}, best {max(ratios):.3f}; the import's "
-          f"firms equal the COPY's in every pair, column by column ({COMPARED}); peak RSS {peak_mb():,.0f} MB "
+          f"firms equal the COPY's in every pair, column by column ({COMPARED}); peak RSS {peak_rss_mb():,.0f} MB "
           f"(goal < 1024)")
     if failed:
         sys.exit(1)

@@ -53,11 +53,7 @@ from registry.demo.generator import DemoGenerator  # noqa: E402
 from registry.services.writes import copy_rows  # noqa: E402
 from registry.models import Certification, Firm, IndicatorYear  # noqa: E402
 
-from bench.common import MemorySampler, machine, same  # noqa: E402
-
-
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench.common import MemorySampler, machine, peak_rss_mb, same  # noqa: E402
 
 
 class Baseline:
