@@ -285,6 +285,11 @@ def _iso_dates(cursor):
 _COPY_ESCAPES = re.compile(r"[\\\t\n\r]")
 
 
+def _escaped(text: str) -> str:
+    """Text as a COPY cell: the backslash and the three characters that end a cell or a row escaped."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
 def copy_rows(frame, end="\n") -> list[str]:
     """A frame's rows in PostgreSQL's COPY text format, each ending in `end` (a newline, or constant cells
     and a newline) (None → NULL, "" stays ""): built from whole columns, escaping only columns that need it
@@ -308,8 +313,7 @@ def copy_rows(frame, end="\n") -> list[str]:
         if not all(type(c) is str for c in present):
             present = [str(c) for c in present]
         if _COPY_ESCAPES.search("\x00".join(present)):
-            present = [c.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-                       for c in present]
+            present = [_escaped(c) for c in present]
         if gaps:
             cells = iter(present)
             present = ["\\N" if m else next(cells) for m in missing]
@@ -324,7 +328,7 @@ def copy_cell(value) -> str:
     if isinstance(value, bool):
         return "t" if value else "f"
     text = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return _escaped(text)
 
 
 def copy_text(frame) -> str | None:
