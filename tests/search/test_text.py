@@ -112,6 +112,12 @@ def test_pinyin_converted_word_by_word_is_pypinyins():
             assert cached_lazy_pinyin(text) == lazy_pinyin(text), text
 
 
+def random_texts(seed, alphabet, shortest, longest, count=300):
+    """`count` texts drawn from `alphabet`, fixed by `seed`, for the shortcut-against-slow-path checks below."""
+    rng = random.Random(seed)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(shortest, longest))) for _ in range(count)]
+
+
 def _fold_each_character(text):
     from search.text import _fold_char
 
@@ -124,10 +130,7 @@ def test_folding_shortcuts_give_the_character_by_character_fold(seed):
     # and ideographic spaces): it must still give that loop's text, and spans that map back.
     from search.text import _fold
 
-    rng = random.Random(seed)
-    alphabet = "芯动生物科技有限公司，、：（）ＡＢｃ１２　ａbC9 .-ﬁ①"
-    for _ in range(300):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+    for text in random_texts(seed, "芯动生物科技有限公司，、：（）ＡＢｃ１２　ａbC9 .-ﬁ①", 0, 30):
         folded, span = _fold(text)
         assert folded == _fold_each_character(text)
         for start in range(len(folded)):
@@ -142,10 +145,7 @@ def test_highlight_fast_path_marks_what_the_tokens_mark(seed):
     from search.text import terms as text_terms
     from search.text import tokenize
 
-    rng = random.Random(seed)
-    alphabet = "芯动生物科技合成昆山，、（）Ａb <&"
-    for _ in range(300):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+    for text in random_texts(seed, "芯动生物科技合成昆山，、（）Ａb <&", 1, 40):
         wanted = [t for t in text_terms("芯动生物 合成 昆山")]
         expected_marked = {(token.start, token.end) for token in tokenize(text) if token.text in wanted}
         fragments = highlight(text, wanted)
