@@ -21,10 +21,11 @@ import pandas as pd
 from django.db import connection
 from django.db.models import Case, Exists, F, Min, OuterRef, When
 
-from registry.analytics.precomputed import collector_paused, in_scope, reach_rows, statement_for, use_live
+from registry.analytics.precomputed import collector_paused, in_scope, reach_rows, use_live
 from registry.analytics.scope import NOT_REVOKED, add_years, firm_scope, stages_in_order, year_bounds
 from registry.models import Certification, FirmStageReach, Region, Stage
 from registry.services.firms import resolve_region
+from registry.statements import statement_for
 
 DAYS_PER_YEAR = 365.25
 
@@ -83,7 +84,7 @@ def _reach_statement(stages, cohort_year, region, chain, user, live):
         sql, params = reach_query(stages, cohort_year, region, chain, user, live).values_list(
             "firm_id", *names).query.sql_with_params()
         return sql, params, names
-    # the same statement for every cohort, stages and region: compiled once (precomputed.statement_for)
+    # the same statement for every cohort, stages and region: compiled once (registry.statements.statement_for)
     start, end = year_bounds(cohort_year)
     values = {"first": stages[0].id, "start": start, "end": end, **{f"rank{k}": s.rank for k, s in enumerate(stages)}}
     if region not in (None, ""):

@@ -27,7 +27,6 @@ both paths anyway. Freshness:
   (rebuild_running, registry.services.effects.queue_rebuild).
 """
 
-import datetime
 import gc
 import zlib
 from contextlib import contextmanager
@@ -40,77 +39,14 @@ from registry import cache as data_version
 from registry.analytics.scope import NOT_REVOKED, counted_certifications, firm_scope
 from registry.models import Certification, Firm, FirmStageReach, FirmYearTransition, PipelineState, Region
 from registry.services.firms import resolve_region
+from registry.services.writes import delete_rows_of_firms
+from registry.statements import statement_for_ids
 
 STATE = "pipeline"
 CHUNK = 5000
 # Up to this many firms a refresh writes the transition rows of every year in one statement, and its
 # statements are compiled once per number of firms (statement_for_ids).
 ONE_STATEMENT_MAX_FIRMS = 200
-
-
-_statements = {}  # key -> (SQL, params, {param position: position in the ids})
-
-
-def statement_for_ids(key, ids, build):
-    """(SQL, params) of `build(ids)` — a queryset filtered on these firm ids, e.g. id__in — compiled
-    once per `key` and number of ids and kept in the process: compiling an ORM query costs a few
-    milliseconds, as much as running it for one firm. `ids`: distinct, sorted."""
-    cache_key = (key, len(ids))
-    if cache_key not in _statements:
-        if len(_statements) > 1024:
-            _statements.clear()
-        stand_ins = [-1 - k for k in range(len(ids))]  # never real ids, so found again among the params
-        sql, params = build(stand_ins).query.sql_with_params()
-        where = {at: stand_ins.index(p) for at, p in enumerate(params) if type(p) is int and p in stand_ins}
-        if sorted(where.values()) != list(range(len(ids))):
-            raise RuntimeError(f"{key}: the firm ids are not plain parameters of the statement")
-        _statements[cache_key] = (sql, list(params), where)
-    sql, params, where = _statements[cache_key]
-    return sql, [ids[where[at]] if at in where else p for at, p in enumerate(params)]
-
-
-def statement_for(key, build, values):
-    """(SQL, params) of `build(**values)` — an ORM query — compiled once per `key` (everything that
-    changes its shape) and kept in the process, with `values` put in place of stand-ins: compiling
-    the analytics' read queries costs milliseconds, as much as running them for a district.
-
-    Each value is passed to `build` as a stand-in that must reach the SQL as a parameter: an int no
-    other parameter of these queries takes (within a small integer's range, so that no lookup drops
-    it), a date (as itself or as ISO text, per database) or a marker string, alone or inside a LIKE
-    pattern (startswith), where the value is then escaped as Django escapes it."""
-    names = sorted(values)
-    stand_ins = {}
-    for k, name in enumerate(names):
-        value = values[name]
-        stand_ins[name] = (datetime.date(1800, 1, 1) + datetime.timedelta(days=k) if isinstance(value, datetime.date)
-                           else 32_700 + k if isinstance(value, int) else f"\x01{k}\x02")
-    cache_key = ("values", key, tuple(names))
-    if cache_key not in _statements:
-        if len(_statements) > 1024:
-            _statements.clear()
-        sql, params = build(**stand_ins).query.sql_with_params()
-        where = {}
-        for at, param in enumerate(params):
-            for name, stand_in in stand_ins.items():
-                if isinstance(stand_in, datetime.date):
-                    kind = "value" if param == stand_in else "iso" if param == stand_in.isoformat() else None
-                elif isinstance(stand_in, int):  # PostgreSQL's compiler may wrap ints (psycopg's Int4): kept
-                    kind = "int" if isinstance(param, int) and not isinstance(param, bool) and param == stand_in else None
-                else:
-                    kind = ("value" if param == stand_in else "pattern" if isinstance(param, str) and stand_in in param
-                            else None)
-                if kind:
-                    where[at] = (name, kind)
-        if {name for name, _ in where.values()} != set(names):
-            raise RuntimeError(f"{key}: not every value is a parameter of the statement")
-        _statements[cache_key] = (sql, list(params), where)
-    sql, params, where = _statements[cache_key]
-    out = list(params)
-    for at, (name, kind) in where.items():
-        value = values[name]
-        out[at] = (value if kind == "value" else type(params[at])(value) if kind == "int" else value.isoformat() if kind == "iso"
-                   else params[at].replace(stand_ins[name], connection.ops.prep_for_like_query(value)))
-    return sql, out
 
 
 @contextmanager
@@ -184,16 +120,19 @@ def rebuild_running(group):
 
 
 def refreshable(group):
-    """Whether a single write should refresh its firms in `group` now: the group is complete (behind
-    or not) and no rebuild holds it — then the write is left to one more rebuild, queued on commit."""
-    if not PipelineState.objects.is_complete(group):
-        return False
+    """The state row of `group` when a single write should refresh its firms in it now (else None):
+    the group is complete (behind or not) and no rebuild holds it. A write during a rebuild of a
+    complete group is left to one more rebuild, queued on commit. The lock comes first, so the row
+    read after it is the last rebuild's."""
     if rebuild_running(group):
-        from registry.services.effects import queue_rebuild
+        if PipelineState.objects.is_complete(group):
+            from registry.services.effects import queue_rebuild
 
-        queue_rebuild("changes during a rebuild", after_commit=True)
-        return False
-    return True
+            queue_rebuild("changes during a rebuild", after_commit=True)
+        return None
+    table = connection.ops.quote_name(PipelineState._meta.db_table)  # plain SQL: no ORM compile per write
+    return next(iter(PipelineState.objects.raw(f"SELECT * FROM {table} WHERE name = %s AND complete = %s",
+                                               [group, True])), None)
 
 
 def _execute(sql, params):
@@ -292,11 +231,11 @@ def refresh_firms(firm_ids):
     firm_ids = sorted(set(firm_ids))
     if not firm_ids or not refreshable(STATE):
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # all or nothing with the write that called it
         for start in range(0, len(firm_ids), CHUNK):
             chunk = firm_ids[start : start + CHUNK]
-            FirmStageReach.objects.filter(firm_id__in=chunk).delete()
-            FirmYearTransition.objects.filter(firm_id__in=chunk).delete()
+            delete_rows_of_firms(FirmStageReach, chunk)
+            delete_rows_of_firms(FirmYearTransition, chunk)
             _insert_reach(chunk)
             _insert_transitions(chunk)
 

@@ -21,10 +21,11 @@ import datetime
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Max, Q, When
 
-from registry.analytics.precomputed import STATE, statement_for, use_live
+from registry.analytics.precomputed import STATE, use_live
 from registry.analytics.scope import firm_scope, held_on, year_bounds
 from registry.models import Certification, CertificationStatus, FirmYearTransition, PipelineState, Stage
 from registry.services.firms import resolve_region
+from registry.statements import statement_for
 
 
 def per_firm_query(year, region=None, user=None):
@@ -63,7 +64,7 @@ def transition_counts(year, region=None, user=None, live=None):
         path = None if region in (None, "") else resolve_region(region).path
         if scope:  # an officer's regions, through the firm: compiled per request
             sql, params = counts_query(year, path, scope).query.sql_with_params()
-        else:  # everyone else: the same statement each time, compiled once (precomputed.statement_for)
+        else:  # everyone else: the same statement each time, compiled once (registry.statements.statement_for)
             values = {"year": year} if path is None else {"year": year, "path": path}
             sql, params = statement_for(("transition counts",), counts_query, values)
         with connection.cursor() as cursor:

@@ -17,6 +17,7 @@ from registry.analytics.scope import held_on
 from registry.eligibility.engine import qualification_key
 from registry.models import Certification, Firm, Qualification
 from registry.services.ladder import add_months
+from registry.statements import rows_for_ids, statement_for_ids
 
 INDICATOR_COLUMNS = (
     "revenue", "revenue_growth", "rd_expense", "total_cost", "employees", "rd_staff", "ip_class1", "ip_class2",
@@ -127,9 +128,7 @@ _column_names = {}  # fact_rows_of's statement key -> its column names
 
 def fact_rows_of(ids, flags, on, year, tiers=(), columns=None, history=3):
     """fact_rows of the firms with these ids, with the boolean `flags` ({name: expression}) as extra
-    columns; the statement compiled once per shape (registry.analytics.precomputed.statement_for_ids)."""
-    from registry.analytics.precomputed import statement_for_ids
-
+    columns; the statement compiled once per shape (registry.statements.statement_for_ids)."""
     ids = sorted(set(ids))
     key = ("facts", year, None if columns is None else tuple(sorted(columns)), history,
            tuple((name, str(expression)) for name, expression in flags.items()))
@@ -163,6 +162,11 @@ def _as_rows(records, names, n_extra, on, tiers):
     return rows
 
 
+def _as_date(value):
+    """A date column's value fetched raw: a date, or ISO text (SQLite), or None."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _date(text):
     """ISO text → date, None where load_facts' pd.to_datetime(errors="coerce") gives NaT (outside pandas' range)."""
     if text is None:
@@ -179,8 +183,12 @@ def held_tiers(ids, tiers, on):
     if routes:
         out.update(qualification_holders(ids, routes, on))
     if codes:
-        for firm_id, code in (Certification.objects.filter(held_on(on), firm_id__in=ids, tier__code__in=codes)
-                              .values_list("firm_id", "tier__code").distinct()):
+        def holders(firm_ids):
+            return (Certification.objects.filter(held_on(on), firm_id__in=firm_ids, tier__code__in=sorted(codes))
+                    .order_by().values_list("firm_id", "tier__code").distinct())
+
+        few = isinstance(ids, list)  # a few firms' ids (fact_rows), not a queryset (load_facts)
+        for firm_id, code in rows_for_ids(("held tiers", on, tuple(sorted(codes))), ids, holders) if few else holders(ids):
             out[code].add(firm_id)
     return out
 
@@ -212,8 +220,16 @@ def qualification_holders(ids, routes, on):
 
     specs = {key: json.loads(key[len(QUALIFICATION_PREFIX):]) for key in routes}
     kinds = sorted({k for spec in specs.values() for k in spec.get("kinds", [])})
-    rows = Qualification.objects.filter(firm_id__in=ids, kind__in=kinds).values_list(
-        "firm_id", "kind", "level", "awarded_on", "valid_until", "rank")
+
+    def awards(firm_ids):
+        return Qualification.objects.filter(firm_id__in=firm_ids, kind__in=kinds).values_list(
+            "firm_id", "kind", "level", "awarded_on", "valid_until", "rank")
+
+    if isinstance(ids, list):  # a few firms' (fact_rows): raw rows, dates possibly ISO text
+        rows = [(firm_id, kind, level, _as_date(awarded_on), _as_date(valid_until), rank)
+                for firm_id, kind, level, awarded_on, valid_until, rank in rows_for_ids(("awards", tuple(kinds)), ids, awards)]
+    else:
+        rows = awards(ids)
     by_key = {key: set() for key in specs}
     for firm_id, *row in rows:
         for key, spec in specs.items():

@@ -24,6 +24,7 @@ Freshness (the state row "candidates" in PipelineState, with its `evaluated_on`)
 
 import datetime
 import json
+from collections import Counter
 from typing import NamedTuple
 
 import orjson
@@ -45,7 +46,7 @@ from registry.models import (
 )
 from registry.regions import path_and_ancestors
 from registry.services.firms import resolve_region
-from registry.services.writes import copy_rows
+from registry.services.writes import copy_rows, delete_rows_of_firms
 
 STATE = "candidates"
 CHUNK = 5000
@@ -95,7 +96,9 @@ def _insert(on, firms=None, plan=None, rows=None):
     """Judge the targets of `plan` (default: all) for `firms` (default: every candidate) and store
     their rows, explained. `rows`: instead of `firms`, a few firms' fact_rows, all candidates of these
     targets, ranked row by row (registry.eligibility.single: the same numbers and texts as judge,
-    without pandas)."""
+    without pandas). Returns the rows written as a Counter of their count keys (target, region
+    path, outcome rank)."""
+    written = Counter()
     judged = {}  # a stage and its lowest tier often share rules and rung: judge those once
     for stage, tier, rule_sets, scope in plan or _plan(on):
         same = (tuple(r.id for r in rule_sets), str(scope))
@@ -110,6 +113,8 @@ def _insert(on, firms=None, plan=None, rows=None):
                 table["rule_set"], (as_json(u) for u in table["unmet"])))
         key = target_key(stage, tier)
         copy_rows(CandidateRank, COLUMNS, [(key, *row) for row in judged[same]])
+        written.update((key, str(row[4]), row[1]) for row in judged[same])
+    return written
 
 
 def rebuild(on=None):
@@ -217,9 +222,7 @@ def refresh_firms(firm_ids):
     targets it is now a candidate of (one query tells which, for the whole batch); a single firm is
     one or two targets out of fifteen."""
     firm_ids = sorted(set(firm_ids))
-    if not firm_ids or not refreshable(STATE):
-        return
-    current = PipelineState.objects.filter(name=STATE, complete=True).first()
+    current = refreshable(STATE) if firm_ids else None
     if current is None:
         return
     plan = plan_for(current)
@@ -231,18 +234,18 @@ def refresh_firms(firm_ids):
     for target in plan:
         by_scope.setdefault(scopes[str(target[3])][0], []).append(target)
     on = current.evaluated_on
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # all or nothing with the write that called it
         for start in range(0, len(firm_ids), CHUNK):
             chunk = firm_ids[start : start + CHUNK]
-            before = tally(chunk)
-            CandidateRank.objects.filter(firm_id__in=chunk).delete()
-            refresh_chunk(chunk, plan, flags, by_scope, on)
-            after = tally(chunk)
-            add_counts({key: after.get(key, 0) - before.get(key, 0) for key in before.keys() | after.keys()})
+            gone = Counter(delete_rows_of_firms(CandidateRank, chunk, returning=COUNT_KEY))
+            written = refresh_chunk(chunk, plan, flags, by_scope, on)
+            add_counts({key: written[key] - gone[key] for key in gone.keys() | written.keys()})
 
 
 def refresh_chunk(chunk, plan, flags, by_scope, on):
-    """Rank one chunk of firms (their old rows gone) for the targets they are now candidates of."""
+    """Rank one chunk of firms (their old rows gone) for the targets they are now candidates of;
+    returns the rows written as a Counter of their count keys."""
+    written = Counter()
     if len(chunk) <= ROW_BY_ROW_MAX:
         # A few firms (a single write): their facts and the scopes they are in, in one query for
         # every target, ranked in plain Python; pandas' fixed cost per rule set (~50 ms) would be
@@ -251,8 +254,8 @@ def refresh_chunk(chunk, plan, flags, by_scope, on):
         for name, targets_of_scope in by_scope.items():
             members = [row for row in rows if row[name]]
             if members:
-                _insert(on, plan=targets_of_scope, rows=members)
-        return
+                written += _insert(on, plan=targets_of_scope, rows=members)
+        return written
     members = {name: [] for name in flags}
     for firm_id, *inside in Firm.objects.filter(id__in=chunk).annotate(**flags).values_list("id", *flags):
         for name, yes in zip(flags, inside):
@@ -260,7 +263,8 @@ def refresh_chunk(chunk, plan, flags, by_scope, on):
                 members[name].append(firm_id)
     for name, targets_of_scope in by_scope.items():
         if members[name]:
-            _insert(on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
+            written += _insert(on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
+    return written
 
 
 # ----------------------------------------------------------------------------- counts (CandidateCount)
@@ -270,11 +274,13 @@ def region_prefixes(path):
     return ["", *path_and_ancestors(path)]
 
 
+COUNT_KEY = ("target", "region_path", "outcome_rank")  # what CandidateCount counts rows by
+
+
 def tally(firm_ids=None):
     """{(target, region path, outcome rank): rows} of CandidateRank, for these firms (default: all)."""
     rows = CandidateRank.objects.all() if firm_ids is None else CandidateRank.objects.filter(firm_id__in=firm_ids)
-    return {(t, p, o): n for t, p, o, n in rows.order_by().values_list("target", "region_path", "outcome_rank")
-            .annotate(n=Count("id"))}
+    return {(t, p, o): n for t, p, o, n in rows.order_by().values_list(*COUNT_KEY).annotate(n=Count("id"))}
 
 
 def add_counts(delta):

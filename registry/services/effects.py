@@ -23,6 +23,7 @@ from django.conf import settings
 
 from registry.oncommit import on_commit_once, queued
 from registry.signals import firms_changed
+from registry.statements import rows_for_ids
 
 # What a batch changed: which side effects it needs.
 RECOGNITIONS, FIRMS, INDICATORS = "recognitions", "firms", "indicators"
@@ -66,7 +67,10 @@ def close_pool_entries(recorded):
     ids = np.fromiter((getattr(r, "pk", r) for r in recorded), dtype=np.int64)
     pooled = CultivationEntry.objects.filter(status__in=OPEN_POOL_STATUSES).values("firm_id")
     if len(ids) <= 5000:
-        found = Certification.objects.filter(id__in=ids.tolist(), firm_id__in=pooled).select_related("tier")
+        # Most recognitions are of firms not in the pool: one plain statement says which are.
+        in_pool = rows_for_ids(("recorded in pool",), ids.tolist(), lambda stand_ins: Certification.objects.filter(
+            id__in=stand_ins, firm_id__in=pooled).values_list("id"))
+        found = Certification.objects.filter(id__in=[i for i, in in_pool]).select_related("tier") if in_pool else []
     else:  # a whole list at once: the pooled firms' few recognitions, kept if just recorded
         pooled_records = list(Certification.objects.filter(firm_id__in=pooled).select_related("tier").order_by("id"))
         just_recorded = np.isin([c.id for c in pooled_records], ids)

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.models import Certification, CertificationStatus, Firm
+from registry.statements import rows_for_ids
 
 # Superseded records still count while their own dates are valid: a renewal may start later.
 HOLDING_STATUSES = (CertificationStatus.ACTIVE, CertificationStatus.SUPERSEDED)
@@ -41,12 +42,11 @@ def refresh_current_stage(firm_ids, today=None):
     step = CHUNK * 10
     for start in range(0, len(firm_ids), step):
         chunk = firm_ids[start:start + step]
-        current = current_of(
-            Certification.objects.filter(held_on(today), firm_id__in=chunk).values_list(
-                "firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank"))
+        current = current_of(rows_for_ids(("held with ranks", today), chunk, lambda ids: Certification.objects.filter(
+            held_on(today), firm_id__in=ids).order_by().values_list("firm_id", "stage_id", "tier_id", "stage__rank", "tier__rank")))
         moves = defaultdict(list)
-        for firm_id, stage_id, tier_id in Firm.objects.filter(id__in=chunk).values_list(
-                "id", "current_stage_id", "current_tier_id"):
+        for firm_id, stage_id, tier_id in rows_for_ids(("current stage",), chunk, lambda ids: Firm.objects.filter(
+                id__in=ids).values_list("id", "current_stage_id", "current_tier_id")):
             target = current.get(firm_id, (None, None))
             if (stage_id, tier_id) != target:
                 moves[target].append(firm_id)

@@ -3,19 +3,42 @@
 from django.db import connection
 
 
+# Fewer rows than this go in one INSERT: a COPY waits for the server twice (a single write's rows).
+FEW_ROWS = 10
+
+
 def copy_rows(model, columns, rows):
     """COPY on PostgreSQL, executemany elsewhere: bulk_create spends most of its time building SQL."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    one_row = f"({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if len(rows) < FEW_ROWS:
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {', '.join([one_row] * len(rows))}",
+                           [value for row in rows for value in row])
+        elif connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            return
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {one_row}", rows)
+
+
+def delete_rows_of_firms(model, firm_ids, returning=()):
+    """Delete the rows of these firms from a table nothing references, in one plain statement (the
+    ORM's delete compiles its query and looks for related rows first); with `returning`, the listed
+    columns of the rows deleted."""
+    if not firm_ids:
+        return []
+    quote = connection.ops.quote_name
+    sql = f"DELETE FROM {quote(model._meta.db_table)} WHERE firm_id IN ({', '.join(['%s'] * len(firm_ids))})"
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(column) for column in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(firm_ids))
+        return cursor.fetchall() if returning else []
 
 
 def reserve_ids(model, n):
@@ -30,3 +53,4 @@ def reserve_ids(model, n):
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
         start = cursor.fetchone()[0] + 1
     return list(range(start, start + n))
+
