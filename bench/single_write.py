@@ -46,7 +46,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench.common import Table, machine, percentile, same  # noqa: E402
@@ -54,6 +54,10 @@ from bench.common import Table, machine, percentile, same  # noqa: E402
 UPSERT = """mutation($uscc: String!, $name: String, $region: String, $foundedOn: String) {
   upsertFirm(uscc: $uscc, name: $name, region: $region, foundedOn: $foundedOn) {
     errors { field message } outcome firm { uscc name formerNames region { code } currentStage { code } } } }"""
+# The floor runs on a connection of its own: its rollback would otherwise end the API connection's
+# prepared statements (psycopg deallocates them on every rollback; PREPARED_SINGLE_WRITES).
+FLOOR = "floor"
+connections.settings[FLOOR] = dict(connections.settings["default"])
 RECORD = """mutation($uscc: String!, $tier: String!, $issuedOn: String!, $no: String) {
   recordCertification(uscc: $uscc, tier: $tier, issuedOn: $issuedOn, certificateNo: $no) {
     errors { field message } outcome firm { uscc currentStage { code } } certification { certificateNo } } }"""
@@ -168,14 +172,15 @@ def main():
             sys.exit(f"recordCertification returned a stale current stage: {payload}")
         written.append(Firm.objects.get(uscc=code).pk)
         # The floor: the same two firm writes as bare ORM calls, rolled back.
-        with transaction.atomic():
+        with transaction.atomic(using=FLOOR):
             t = time.perf_counter()
-            firm = Firm.objects.create(uscc=code[:-1] + "Z", name="floor", name_normalized="floor", region_id=region)
+            firm = Firm.objects.using(FLOOR).create(uscc=code[:-1] + "Z", name="floor", name_normalized="floor",
+                                                    region_id=region)
             firm.name = "floor2"
-            firm.save(update_fields=["name"])
+            firm.save(update_fields=["name"], using=FLOOR)
             if n >= 3:
                 timings["orm create+rename (floor)"].append((time.perf_counter() - t) * 1000)
-            transaction.set_rollback(True)
+            transaction.set_rollback(True, using=FLOOR)
 
     print(f"database: {connection.vendor}; registry: {firms:,} firms; {len(written)} firms written, "
           f"three requests each; search indexing: "

@@ -106,6 +106,11 @@ elif (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     # a 10,000-row import 12.6-14.8 -> 9.7-11.6 s with it off (bench/analytics.py, docs/analytics.md).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL: a single write through the API (ServiceMutation) binds its statements server-side and
+# prepares each on its second use in the connection, so its ~35 short statements stop being planned
+# afresh every write (registry.services.writes.prepared_statements). Turn off behind a pooler that
+# cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+PREPARED_SINGLE_WRITES = env_bool("PREPARED_SINGLE_WRITES", True)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from graphene.utils.str_converters import to_camel_case
 
 from api_graphql.core.permissions import request_user
+from registry.services.writes import prepared_statements
 
 logger = logging.getLogger(__name__)
 NON_FIELD = "__all__"
@@ -102,7 +103,8 @@ class ServiceMutation(graphene.Mutation):
 
     @classmethod
     def mutate(cls, root, info, **arguments):
-        outputs, errors = call_service(cls.perform, info, **arguments)
+        with prepared_statements():  # each subclass writes one firm
+            outputs, errors = call_service(cls.perform, info, **arguments)
         return cls(errors=errors, **(outputs or {}))
 
     @classmethod
