@@ -31,14 +31,15 @@ def statement_for_ids(key, ids, build):
 
 
 def rows_for_ids(key, ids, build):
-    """The rows of `build(ids)` — a values_list queryset filtered on these ids — for a few ids (up to
-    FEW_IDS, distinct) from a statement compiled once per `key` and count (statement_for_ids), for
-    more compiled now. Fetched raw: values as the driver gives them, without the ORM's converters
-    (SQLite returns dates as ISO text)."""
-    ids = sorted(set(ids))
-    if not ids:
-        return []
-    if len(ids) <= FEW_IDS:
+    """The rows of `build(ids)` — a values_list queryset filtered on these ids — fetched raw: values
+    as the driver gives them, without the ORM's converters (SQLite returns dates as ISO text).
+    A few ids (a list of up to FEW_IDS; repeats count once) use a statement compiled once per `key`
+    and count (statement_for_ids); more ids, or a queryset of them, are compiled now."""
+    if isinstance(ids, (list, tuple)):
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+    if isinstance(ids, list) and len(ids) <= FEW_IDS:
         sql, params = statement_for_ids(key, ids, build)
     else:
         try:

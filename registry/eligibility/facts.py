@@ -176,7 +176,8 @@ def _date(text):
 
 
 def held_tiers(ids, tiers, on):
-    """{tier code or qualification route key: ids of the firms among `ids` holding it on `on`}."""
+    """{tier code or qualification route key: ids of the firms among `ids` (a list, or a queryset of
+    them) holding it on `on`}."""
     routes = sorted(code for code in tiers if code.startswith(QUALIFICATION_PREFIX))
     codes = [code for code in tiers if not code.startswith(QUALIFICATION_PREFIX)]
     out = {code: set() for code in codes}
@@ -187,8 +188,7 @@ def held_tiers(ids, tiers, on):
             return (Certification.objects.filter(held_on(on), firm_id__in=firm_ids, tier__code__in=sorted(codes))
                     .order_by().values_list("firm_id", "tier__code").distinct())
 
-        few = isinstance(ids, list)  # a few firms' ids (fact_rows), not a queryset (load_facts)
-        for firm_id, code in rows_for_ids(("held tiers", on, tuple(sorted(codes))), ids, holders) if few else holders(ids):
+        for firm_id, code in rows_for_ids(("held tiers", on, tuple(sorted(codes))), ids, holders):
             out[code].add(firm_id)
     return out
 
@@ -225,11 +225,8 @@ def qualification_holders(ids, routes, on):
         return Qualification.objects.filter(firm_id__in=firm_ids, kind__in=kinds).values_list(
             "firm_id", "kind", "level", "awarded_on", "valid_until", "rank")
 
-    if isinstance(ids, list):  # a few firms' (fact_rows): raw rows, dates possibly ISO text
-        rows = [(firm_id, kind, level, _as_date(awarded_on), _as_date(valid_until), rank)
-                for firm_id, kind, level, awarded_on, valid_until, rank in rows_for_ids(("awards", tuple(kinds)), ids, awards)]
-    else:
-        rows = awards(ids)
+    rows = [(firm_id, kind, level, _as_date(awarded_on), _as_date(valid_until), rank)
+            for firm_id, kind, level, awarded_on, valid_until, rank in rows_for_ids(("awards", tuple(kinds)), ids, awards)]
     by_key = {key: set() for key in specs}
     for firm_id, *row in rows:
         for key, spec in specs.items():

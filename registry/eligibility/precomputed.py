@@ -92,13 +92,11 @@ def targets(on):
                 yield stage, tier, rule_sets
 
 
-def _insert(on, firms=None, plan=None, rows=None):
+def _insert(on, firms=None, plan=None, rows=None, written=None):
     """Judge the targets of `plan` (default: all) for `firms` (default: every candidate) and store
     their rows, explained. `rows`: instead of `firms`, a few firms' fact_rows, all candidates of these
     targets, ranked row by row (registry.eligibility.single: the same numbers and texts as judge,
-    without pandas). Returns the rows written as a Counter of their count keys (target, region
-    path, outcome rank)."""
-    written = Counter()
+    without pandas). `written`: a Counter to add the rows written to, by count key (a refresh's)."""
     judged = {}  # a stage and its lowest tier often share rules and rung: judge those once
     for stage, tier, rule_sets, scope in plan or _plan(on):
         same = (tuple(r.id for r in rule_sets), str(scope))
@@ -113,8 +111,8 @@ def _insert(on, firms=None, plan=None, rows=None):
                 table["rule_set"], (as_json(u) for u in table["unmet"])))
         key = target_key(stage, tier)
         copy_rows(CandidateRank, COLUMNS, [(key, *row) for row in judged[same]])
-        written.update((key, str(row[4]), row[1]) for row in judged[same])
-    return written
+        if written is not None:
+            written.update((key, str(row[4]), row[1]) for row in judged[same])
 
 
 def rebuild(on=None):
@@ -254,7 +252,7 @@ def refresh_chunk(chunk, plan, flags, by_scope, on):
         for name, targets_of_scope in by_scope.items():
             members = [row for row in rows if row[name]]
             if members:
-                written += _insert(on, plan=targets_of_scope, rows=members)
+                _insert(on, plan=targets_of_scope, rows=members, written=written)
         return written
     members = {name: [] for name in flags}
     for firm_id, *inside in Firm.objects.filter(id__in=chunk).annotate(**flags).values_list("id", *flags):
@@ -263,7 +261,7 @@ def refresh_chunk(chunk, plan, flags, by_scope, on):
                 members[name].append(firm_id)
     for name, targets_of_scope in by_scope.items():
         if members[name]:
-            written += _insert(on, Firm.objects.filter(id__in=members[name]), targets_of_scope)
+            _insert(on, Firm.objects.filter(id__in=members[name]), targets_of_scope, written=written)
     return written
 
 
