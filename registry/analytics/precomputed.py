@@ -130,9 +130,12 @@ def refreshable(group):
 
             queue_rebuild("changes during a rebuild", after_commit=True)
         return None
-    table = connection.ops.quote_name(PipelineState._meta.db_table)  # plain SQL: no ORM compile per write
-    return next(iter(PipelineState.objects.raw(f"SELECT * FROM {table} WHERE name = %s AND complete = %s",
-                                               [group, True])), None)
+    # Plain SQL, no ORM compile per write. Columns named, not *: a prepared statement
+    # (registry.services.writes.prepared_statements) fails once a migration changes what * returns.
+    table = connection.ops.quote_name(PipelineState._meta.db_table)
+    return next(iter(PipelineState.objects.raw(
+        f"SELECT name, complete, rebuilt_at, evaluated_on FROM {table} WHERE name = %s AND complete = %s",
+        [group, True])), None)
 
 
 def _execute(sql, params):
