@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+from django.db import connection
 from graphql_relay import to_global_id
 
 from registry.models import AuditEvent, Certification, CertificationStatus, Firm, IndicatorYear
@@ -142,3 +144,25 @@ def test_city_officer_writes_in_sub_regions(gql, city_officer, registry_data):
     assert result["upsertIndicators"]["outcome"] == "created"
     result = gql.data(INDICATORS, {"uscc": BH_USCC, "year": 2026, "employees": 50}, user=city_officer)
     assert result["upsertIndicators"]["errors"][0]["message"] == "No firm with this USCC in your regions."
+
+
+def test_single_writes_prepare_their_statements_on_postgresql(gql, officer):
+    """ServiceMutation runs in registry.services.writes.prepared_statements: a write's statements, seen
+    twice in the connection, are prepared; a read through the same endpoint prepares nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements: PostgreSQL only")
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return {row[0] for row in cursor.fetchall()}
+
+    before = prepared()
+    variables = {"uscc": make_uscc("320583", serial=123457), "name": "昆山预备科技有限公司", "region": "320583"}
+    for _ in range(3):
+        gql.data(UPSERT, variables, user=officer)
+    written = prepared() - before
+    assert any('"registry_firm"' in statement and "$1" in statement for statement in written), written
+    for _ in range(3):
+        gql.data('query($uscc: String!) { firm(uscc: $uscc) { name } }', {"uscc": variables["uscc"]}, user=officer)
+    assert prepared() - before == written
