@@ -12,7 +12,8 @@ FEW_ROWS = 10
 
 
 def copy_rows(model, columns, rows):
-    """COPY on PostgreSQL, executemany elsewhere: bulk_create spends most of its time building SQL."""
+    """A few rows in one INSERT; more by COPY on PostgreSQL, executemany elsewhere (bulk_create
+    spends most of its time building SQL)."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
