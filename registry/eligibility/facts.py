@@ -8,8 +8,6 @@ rules ask about (held on the evaluation date: valid that day and not revoked by 
 import datetime
 
 import pandas as pd
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import CharField, F, FilteredRelation, FloatField, Q
 from django.db.models.functions import Cast
 
@@ -17,7 +15,7 @@ from registry.analytics.scope import held_on
 from registry.eligibility.engine import qualification_key
 from registry.models import Certification, Firm, Qualification
 from registry.services.ladder import add_months
-from registry.statements import rows_for_ids, statement_for_ids
+from registry.statements import raw_rows, rows_for_ids
 
 INDICATOR_COLUMNS = (
     "revenue", "revenue_growth", "rd_expense", "total_cost", "employees", "rd_staff", "ip_class1", "ip_class2",
@@ -46,21 +44,6 @@ def tiers_needed(thresholds):
     for key in ("basic", "direct", "criteria"):
         walk(thresholds.get(key, []))
     return codes
-
-
-def raw_rows(queryset):
-    """Rows of a values_list queryset straight from the cursor: no per-value Python converters.
-
-    Money is cast to float and dates to ISO text in SQL, so a million values cost one C-level fetch
-    instead of a Decimal or date construction each.
-    """
-    try:
-        sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:  # e.g. firms id__in an empty page
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def facts_query(firms, year, columns=None, history=3, extra=()):
@@ -128,21 +111,17 @@ _column_names = {}  # fact_rows_of's statement key -> its column names
 
 def fact_rows_of(ids, flags, on, year, tiers=(), columns=None, history=3):
     """fact_rows of the firms with these ids, with the boolean `flags` ({name: expression}) as extra
-    columns; the statement compiled once per shape (registry.statements.statement_for_ids)."""
-    ids = sorted(set(ids))
+    columns; the statement compiled once per shape (registry.statements.rows_for_ids)."""
     key = ("facts", year, None if columns is None else tuple(sorted(columns)), history,
            tuple((name, str(expression)) for name, expression in flags.items()))
 
-    def build(stand_ins):
-        query, _column_names[key] = facts_query(Firm.objects.filter(id__in=stand_ins).annotate(**flags), year,
+    def build(firm_ids):
+        query, _column_names[key] = facts_query(Firm.objects.filter(id__in=firm_ids).annotate(**flags), year,
                                                 columns, history, list(flags))
         return query
 
-    sql, params = statement_for_ids(key, ids, build)
-    names = _column_names[key]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _as_rows(cursor.fetchall(), names, len(flags), on, tiers)
+    records = rows_for_ids(key, ids, build)
+    return _as_rows(records, _column_names[key], len(flags), on, tiers) if records else []
 
 
 def _as_rows(records, names, n_extra, on, tiers):
