@@ -54,13 +54,14 @@ from bench.common import Table, machine, percentile, same  # noqa: E402
 UPSERT = """mutation($uscc: String!, $name: String, $region: String, $foundedOn: String) {
   upsertFirm(uscc: $uscc, name: $name, region: $region, foundedOn: $foundedOn) {
     errors { field message } outcome firm { uscc name formerNames region { code } currentStage { code } } } }"""
+RECORD = """mutation($uscc: String!, $tier: String!, $issuedOn: String!, $no: String) {
+  recordCertification(uscc: $uscc, tier: $tier, issuedOn: $issuedOn, certificateNo: $no) {
+    errors { field message } outcome firm { uscc currentStage { code } } certification { certificateNo } } }"""
+
 # The floor runs on a connection of its own: its rollback would otherwise end the API connection's
 # prepared statements (psycopg deallocates them on every rollback; PREPARED_SINGLE_WRITES).
 FLOOR = "floor"
 connections.settings[FLOOR] = dict(connections.settings["default"])
-RECORD = """mutation($uscc: String!, $tier: String!, $issuedOn: String!, $no: String) {
-  recordCertification(uscc: $uscc, tier: $tier, issuedOn: $issuedOn, certificateNo: $no) {
-    errors { field message } outcome firm { uscc currentStage { code } } certification { certificateNo } } }"""
 
 
 def admin_key():
