@@ -179,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "search.tasks.replay_outbox",
         "schedule": 60,  # firms whose index update failed are searchable again within a minute of search's return
     },
+    "check-search-index": {
+        "task": "search.tasks.check_index",
+        "schedule": crontab(hour=3, minute=30),  # what no failure reported: lost documents, left-behind ones
+    },
 }
 
 # Analytics: a write touching more firms than this (a big import) does not refresh the precomputed

@@ -34,6 +34,20 @@ def sync_firms(ids: Iterable[int]) -> dict:
     return {"indexed": written, "deleted": len(gone)}
 
 
+def sync_and_note(ids: Iterable[int]) -> dict:
+    """`sync_firms`, keeping the outbox true: if search fails, the firms are recorded for a replay
+    (and the error raised); once synced, any earlier failure of theirs is forgotten."""
+    ids = sorted({int(i) for i in ids})
+    started = timezone.now()
+    try:
+        result = sync_firms(ids)
+    except SearchUnavailable as error:
+        record_pending(ids, error)
+        raise
+    clear_pending(ids, before=started)  # a failure recorded while this ran is kept
+    return result
+
+
 def record_pending(ids: Iterable[int], reason: str) -> None:
     """Remember these firms for a replay (one row per firm; a repeat counts another failure)."""
     from search.models import PendingIndex

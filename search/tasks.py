@@ -2,7 +2,8 @@
 
 A failed attempt records its firms in the search outbox (search/outbox.py) before Celery retries, so
 the gap is visible at once and survives a task that finally gives up; `replay_outbox` (beat, every
-minute) indexes them again once search is back.
+minute) indexes them again once search is back. `check_index` (beat, nightly) finds and mends what no
+failure reported: firms without a document and documents without a firm (search/consistency.py).
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.utils import timezone
 
-from search import outbox
+from search import consistency, outbox
 from search.backends.base import SearchUnavailable
 
 log = logging.getLogger(__name__)
@@ -22,14 +22,7 @@ log = logging.getLogger(__name__)
              retry_jitter=True, max_retries=8)
 def index_firms(firm_ids):
     """(Re)index these firms from the registry; ids whose firm no longer exists are deleted."""
-    started = timezone.now()
-    try:
-        result = outbox.sync_firms(firm_ids)
-    except SearchUnavailable as error:
-        outbox.record_pending(firm_ids, error)
-        raise
-    outbox.clear_pending(firm_ids, before=started)  # an earlier failure for these firms is mended too
-    return result
+    return outbox.sync_and_note(firm_ids)
 
 
 @shared_task(autoretry_for=(SearchUnavailable,), retry_backoff=True, retry_backoff_max=600,
@@ -52,3 +45,15 @@ def replay_outbox():
     if result["replayed"] or result["error"]:
         log.info("search outbox: replayed %(replayed)d, %(pending)d pending, error: %(error)s", result)
     return result
+
+
+@shared_task
+def check_index():
+    """Beat, nightly: compare the index with the registry and mend what differs (search.consistency)."""
+    report = consistency.check_index(repair=True)
+    if report.differences:
+        log.warning("search check: %d firm(s) without a document (first ids %s), %d document(s) without a firm "
+                    "(first ids %s); repaired", report.missing, report.missing_sample, report.left_behind,
+                    report.left_behind_sample)
+    return {"firms": report.firms, "documents": report.documents, "missing": report.missing,
+            "left_behind": report.left_behind}

@@ -276,6 +276,11 @@ class SearchBackend(ABC):
     def count(self) -> int:
         """Number of documents in the index readers see."""
 
+    @abstractmethod
+    def ids_between(self, low: int, high: int | None) -> list[int]:
+        """The firm ids of the documents readers see with ``low <= id <= high`` (no upper bound when
+        ``high`` is None), ascending: what search.consistency compares with the registry."""
+
     # Writing.
     @abstractmethod
     def index(self, docs: Iterable[Mapping]) -> int:

@@ -61,6 +61,7 @@ from search.text import AnalyzedQuery
 log = logging.getLogger(__name__)
 
 ENGINE_ERRORS = (ApiError, TransportError, helpers.BulkIndexError)
+IDS_PAGE = 10_000  # ids a consistency check reads per request: the default index.max_result_window
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,26 @@ class ElasticsearchBackend(SearchBackend):
     def count(self) -> int:
         with engine_errors("count"):
             return int(self.client.count(index=self.read_alias)["count"])
+
+    def ids_body(self, low: int, high: int | None, after: int | None = None) -> dict:
+        """A page of ids in [low, high], in id order after ``after``: sort values, no sources."""
+        bounds = {"gte": low} if high is None else {"gte": low, "lte": high}
+        body = {"query": {"range": {"id": bounds}}, "sort": [{"id": {"order": "asc"}}], "_source": False,
+                "size": IDS_PAGE, "track_total_hits": False}
+        if after is not None:
+            body["search_after"] = [after]
+        return body
+
+    def ids_between(self, low: int, high: int | None) -> list[int]:
+        ids, after = [], None
+        while True:
+            with engine_errors("ids"):
+                response = _body(self.client.search(index=self.read_alias, body=self.ids_body(low, high, after)))
+            page = [int(hit["sort"][0]) for hit in response["hits"]["hits"]]
+            ids += page
+            if len(page) < IDS_PAGE:
+                return ids
+            after = page[-1]
 
     # Reading ---------------------------------------------------------------------------------
     @staticmethod

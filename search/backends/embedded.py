@@ -110,6 +110,7 @@ FACET_SEGMENT_SIZE = 100_000
 # Answers kept per process while the index is unchanged (see ResultCache): a few hundred searches of
 # ~10 KB each (20 hits with highlights, facets).
 RESULT_CACHE_SIZE = 256
+IDS_WINDOW = 10_000  # ids a consistency check reads per query (EmbeddedBackend.ids_between)
 SCORED_FETCH = 256  # hits a ranked page fetches at least (see EmbeddedBackend._scored_page)
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 # What may follow a pinyin prefix in a pinyin key (search.text._join keeps ASCII letters and digits
@@ -428,6 +429,19 @@ class EmbeddedBackend(SearchBackend):
 
     def count(self) -> int:
         return self._searcher().num_docs
+
+    def ids_between(self, low: int, high: int | None) -> list[int]:
+        # Ordered by the id column, a window at a time from one searcher: a commit meanwhile
+        # changes nothing here.
+        searcher, ids, lowest, include_lower = self._searcher(), [], low, True
+        while True:
+            bounds = Query.range_query(self.schema, "id", tantivy.FieldType.Integer, lowest, high,
+                                       include_lower=include_lower)
+            found = searcher.search(bounds, limit=IDS_WINDOW, count=False, order_by_field="id", order=Order.Asc).hits
+            ids += [firm_id for firm_id, _ in found]
+            if len(found) < IDS_WINDOW:
+                return ids
+            lowest, include_lower = ids[-1], False
 
     # Reading -------------------------------------------------------------------------------
     def _searcher(self) -> tantivy.Searcher:

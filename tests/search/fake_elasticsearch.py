@@ -25,7 +25,8 @@ class Call:
 
 
 class FakeCluster:
-    """Indices and aliases, plus canned answers a test can set (search_response, bulk_errors)."""
+    """Indices and aliases, plus canned answers a test can set (search_response — an answer, or a
+    function of the request body —, bulk_errors)."""
 
     def __init__(self):
         self.calls: list[Call] = []
@@ -58,8 +59,10 @@ class FakeCluster:
         if parts[0] == "_alias":
             found = {i: {"aliases": {parts[1]: {}}} for i, a in self.aliases.items() if parts[1] in a}
             return (200, found) if found else (404, {"error": "alias missing", "status": 404})
-        if len(parts) == 2 and parts[1] in ("_search", "_count"):
-            return 200, self.search_response if parts[1] == "_search" else {"count": 30}
+        if len(parts) == 2 and parts[1] == "_search":
+            return 200, self.search_response(body) if callable(self.search_response) else self.search_response
+        if len(parts) == 2 and parts[1] == "_count":
+            return 200, {"count": 30}
         if len(parts) == 2 and parts[1] in ("_settings", "_refresh"):
             return 200, {"acknowledged": True}
         if method == "PUT":

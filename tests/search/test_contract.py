@@ -75,6 +75,20 @@ def ids(result):
 
 # Finding firms -------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("low, high, expected", [
+    (0, None, list(range(1, 31))), (5, 9, [5, 6, 7, 8, 9]), (29, 1000, [29, 30]), (31, None, []), (7, 7, [7]),
+])
+def test_ids_between_is_the_documents_ids_in_the_range_ascending(loaded, low, high, expected):
+    assert loaded.ids_between(low, high) == expected
+
+
+def test_ids_between_leaves_out_deleted_documents(empty):
+    empty.index(profiles()[:5])
+    empty.delete([2, 4])
+    empty.refresh()
+    assert empty.ids_between(0, None) == [1, 3, 5]
+
+
 def test_exact_name_ranks_first_ahead_of_a_description_that_quotes_it(loaded):
     result = search(loaded, query="无锡芯动生物科技有限公司")
     assert ids(result) == [1, 14]  # firm 14's description names firm 1 in full

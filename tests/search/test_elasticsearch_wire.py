@@ -207,6 +207,27 @@ def test_search_sends_the_body_and_reads_the_answer():
     assert sent["search_after"] == [3.25, 16] and sent["size"] == 2
 
 
+def test_ids_between_pages_by_id_with_search_after_and_no_sources(monkeypatch):
+    monkeypatch.setattr("search.backends.elasticsearch.IDS_PAGE", 2)
+    backend, cluster = fake_backend()
+    stored = [3, 5, 8, 13, 21]
+
+    def answer(body):  # the node's side: the range, in id order, after the cursor, one page
+        bounds, after = body["query"]["range"]["id"], (body.get("search_after") or [-1])[0]
+        found = [i for i in stored if bounds["gte"] <= i <= bounds.get("lte", i) and i > after][:body["size"]]
+        return {"hits": {"hits": [{"_id": str(i), "_score": None, "sort": [i]} for i in found]}}
+
+    cluster.search_response = answer
+    assert backend.ids_between(4, None) == [5, 8, 13, 21]
+    calls = cluster.calls_to("POST", "_search")
+    assert [c.path for c in calls] == [f"/{READ}/_search"] * 3  # 2 + 2 + an empty page
+    assert calls[0].body == {"query": {"range": {"id": {"gte": 4}}}, "sort": [{"id": {"order": "asc"}}],
+                             "_source": False, "size": 2, "track_total_hits": False}
+    assert [c.body.get("search_after") for c in calls] == [None, [8], [21]]
+    assert backend.ids_between(0, 8) == [3, 5, 8]
+    assert cluster.calls[-1].body["query"] == {"range": {"id": {"gte": 0, "lte": 8}}}
+
+
 def test_last_page_has_no_cursor():
     backend, cluster = fake_backend()
     cluster.search_response = {"hits": {"total": {"value": 2}, "hits": CANNED["hits"]["hits"]}}

@@ -460,3 +460,14 @@ def test_a_build_keeps_large_blocks_mapped_so_freeing_returns_them(mode, mapped)
                            text=True, cwd=Path(__file__).resolve().parents[2])
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == mapped
+
+
+def test_ids_between_reads_a_window_at_a_time_across_segments(tmp_path, monkeypatch):
+    monkeypatch.setattr("search.backends.embedded.IDS_WINDOW", 4)
+    backend = EmbeddedBackend(tmp_path)
+    backend.index([firm(i) for i in (40, 7, 19, 3, 25)])  # two commits, so two segments
+    backend.index([firm(i) for i in (12, 33, 8, 1, 30)])
+    assert backend.ids_between(0, None) == [1, 3, 7, 8, 12, 19, 25, 30, 33, 40]  # windows of 4, 4, 2
+    assert backend.ids_between(8, 30) == [8, 12, 19, 25, 30]  # 4 + 1
+    assert backend.ids_between(4, 7) == [7]
+    assert backend.ids_between(41, None) == []
