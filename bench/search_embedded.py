@@ -63,7 +63,7 @@ from bench.common import MemorySampler, Table, Timing, machine, measure, percent
 from search.backends.base import SearchRequest  # noqa: E402
 from search.backends.embedded import EmbeddedBackend, _rank_score, prepared_documents  # noqa: E402
 from search.benchmark import QUERIES, synthetic_firms  # noqa: E402
-from search.text import analyze_query  # noqa: E402
+from search.text import analyze_query, text_matches  # noqa: E402
 
 FACETS = ("stage", "tier", "region", "chain")
 PAGE = 20
@@ -109,7 +109,7 @@ class Scan:
         uscc = "".join(keys.get("uscc", ()))
         for kind, q in self.queries.items():
             started = time.process_time()
-            if q.is_empty or (q.terms and tokens.issuperset(q.terms)) or (q.exact and q.exact in exact) \
+            if q.is_empty or (q.terms and text_matches(tokens, q)) or (q.exact and q.exact in exact) \
                     or (q.fingerprint and q.fingerprint in prints) \
                     or (q.pinyin and any(key.startswith(q.pinyin) for key in pinyin)) or (q.uscc and q.uscc in uscc):
                 self.matches[kind].append(firm_id)

@@ -56,6 +56,7 @@ QUERIES = {
     "brand": lambda firms: "芯动",
     "product words": lambda firms: "碳化硅 功率器件",
     "product + place": lambda firms: "合成生物 昆山",
+    "word + one character": lambda firms: "LED显",  # 显 matched inside 显示 (search.text: isolated)
     "pinyin initials": lambda firms: "wxxd",
     "uscc fragment": lambda firms: firms[len(firms) // 2]["uscc"][6:14],
     "browse": lambda firms: "",

@@ -20,7 +20,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import Collection, Iterable, NamedTuple
 
 from pypinyin import lazy_pinyin
 from pypinyin.seg.simpleseg import seg as pinyin_words
@@ -244,6 +244,9 @@ class AnalyzedQuery:
     """A user query taken apart once, for every matcher a backend runs.
 
     text: normalised query; terms: distinct tokens that must all match some text field;
+    isolated: the terms that are one Han character with no Han neighbour in the query ("IC卡",
+    "LED 灯", "3号"), each matched by any token containing it: in a text the character is part of a
+    bigram ("IC卡芯片": 卡芯), so the unigram alone would find only texts where it stands alone too;
     exact / fingerprint: keys for whole-name matches; pinyin: the query run together when it is
     only Latin letters (a pinyin prefix candidate); uscc: the query as an upper-case code when it
     is 6 or more characters of the USCC alphabet (a USCC or a fragment of one).
@@ -255,6 +258,7 @@ class AnalyzedQuery:
     fingerprint: str
     pinyin: str
     uscc: str
+    isolated: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -276,14 +280,38 @@ def analyze_query(query: str) -> AnalyzedQuery:
     uscc = compact.upper() if _CODE_QUERY.match(text) and len(compact) >= MIN_USCC_FRAGMENT else ""
     if not _USCC_CHARS.match(uscc):
         uscc = ""
+    distinct = tuple(dict.fromkeys(terms(text)))
     return AnalyzedQuery(
         text=text,
-        terms=tuple(dict.fromkeys(terms(text))),
+        terms=distinct,
         exact=exact_key(text),
         fingerprint=fingerprint(text),
         pinyin=pinyin,
         uscc=uscc,
+        isolated=tuple(term for term in distinct if len(term) == 1 and _HAN.match(term)),
     )
+
+
+def text_matches(tokens: Collection[str], query: AnalyzedQuery) -> bool:
+    """The text rule on one text's tokens, as a scan checks it: every term is a token, except an
+    isolated character, which is inside some token (its unigram or a bigram)."""
+    return all(term in tokens if term not in query.isolated else any(term in token for token in tokens)
+               for term in query.terms)
+
+
+def text_without_isolated(query: AnalyzedQuery) -> str:
+    """The query text with its isolated characters blanked out, for an engine that analyses the
+    text itself (Elasticsearch's multi_match): it matches the other terms, the caller the rest."""
+    text = query.text
+    for character in query.isolated:
+        text = re.sub(f"(?<![{_HAN_CHARS}]){re.escape(character)}(?![{_HAN_CHARS}])", " ", text)
+    return text
+
+
+def isolated_regex(character: str) -> str:
+    """The terms an isolated query character matches, as a regular expression over whole terms
+    (the same in tantivy and Lucene): the character alone or in a Han bigram, first or second."""
+    return f"{character}.?|.{character}"
 
 
 def _occurrences(text: str, term: str):
@@ -313,13 +341,16 @@ def highlight(text: str, wanted: Iterable[str], fragment_chars: int | None = Non
     wanted = {term for term in wanted if term in folded}
     if not wanted:
         return []  # cheap exit: most fields of a hit do not contain the query
-    if all(map(_is_han_bigram, wanted)):
-        # Fast path: every occurrence of two Han characters is a bigram token; no need to tokenize.
-        hits = sorted((at, at + 2) for term in wanted for at in _occurrences(folded, term))
-        if span is not _same_span:
-            hits = [span(start, end) for start, end in hits]
-    else:
-        hits = [(token.start, token.end) for token in tokenize(text) if token.text in wanted]
+    # One Han character is an isolated query term, which matches any token containing it (see
+    # AnalyzedQuery): every occurrence of it is marked, like every occurrence of a Han bigram,
+    # each of which is a token — neither needs the text tokenized.
+    found_anywhere = {term for term in wanted if _is_han_bigram(term) or (len(term) == 1 and _HAN.match(term))}
+    hits = sorted((at, at + len(term)) for term in found_anywhere for at in _occurrences(folded, term))
+    if span is not _same_span:
+        hits = [span(start, end) for start, end in hits]
+    words = wanted - found_anywhere  # Latin/digit words: tokens, found by tokenizing
+    if words:
+        hits = sorted(hits + [(token.start, token.end) for token in tokenize(text) if token.text in words])
     spans: list[list[int]] = []
     for start, end in hits:
         if spans and start <= spans[-1][1]:

@@ -56,12 +56,25 @@ from search.source import (
     USCC_FRAGMENT_BOOST,
     prepare_firm,
 )
-from search.text import AnalyzedQuery
+from search.text import AnalyzedQuery, isolated_regex, text_without_isolated
 
 log = logging.getLogger(__name__)
 
 ENGINE_ERRORS = (ApiError, TransportError, helpers.BulkIndexError)
 IDS_PAGE = 10_000  # ids a consistency check reads per request: the default index.max_result_window
+
+
+def every_term(query: AnalyzedQuery, fields: list[str]) -> list[Q]:
+    """The text rule of search.backends.base over ``fields``: every term in one of them, an
+    isolated character (search.text.AnalyzedQuery) inside any of their terms."""
+    clauses = []
+    if len(query.isolated) < len(query.terms):
+        text = text_without_isolated(query) if query.isolated else query.text
+        clauses.append(Q("multi_match", query=text, type="cross_fields", operator="and", fields=fields))
+    for character in query.isolated:
+        clauses.append(Q("bool", should=[Q("regexp", **{field.split("^")[0]: isolated_regex(character)})
+                                         for field in fields], minimum_should_match=1))
+    return clauses
 
 
 @dataclass(frozen=True)
@@ -278,8 +291,7 @@ class ElasticsearchBackend(SearchBackend):
             # the match (unscored); the ranked fields' scores, summed per term, rank it.
             clauses.append(Q(
                 "bool",
-                filter=[Q("multi_match", query=query.text, type="cross_fields", operator="and",
-                          fields=list(TEXT_FIELDS))],
+                filter=every_term(query, list(TEXT_FIELDS)),
                 should=[Q("multi_match", query=query.text, type="cross_fields", fields=_fields(text_weights),
                           tie_breaker=FIELD_TIE_BREAKER)],
             ))
@@ -362,8 +374,8 @@ class ElasticsearchBackend(SearchBackend):
     def suggest_body(self, query: AnalyzedQuery, limit: int, allowed_region_codes) -> dict:
         clauses = []
         if query.terms:
-            clauses.append(Q("multi_match", query=query.text, type="cross_fields", operator="and",
-                             fields=["name^3", "former_names"]))
+            names = every_term(query, ["name^3", "former_names"])
+            clauses.append(names[0] if len(names) == 1 else Q("bool", must=names))
         if query.exact:
             clauses.append(Q("prefix", names_exact={"value": query.exact, "boost": 20}))
         if query.fingerprint:

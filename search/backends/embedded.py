@@ -68,7 +68,7 @@ from search.source import (
     USCC_FRAGMENT_BOOST,
     prepare_firm,
 )
-from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, terms
+from search.text import MIN_USCC_FRAGMENT, AnalyzedQuery, highlight, isolated_regex, terms
 
 if FIELD_TIE_BREAKER != 1.0:  # _text_match's flat sum over (term, field) is that formula and no other
     raise ImportError("the embedded backend sums a term's fields: FIELD_TIE_BREAKER must be 1.0")
@@ -497,9 +497,11 @@ class EmbeddedBackend(SearchBackend):
                                     *((Occur.Should, q) for q in per_field)])
 
     def _every_term(self, query: AnalyzedQuery) -> Query:
-        """Firms with every query term in some text field: one posting list per term."""
+        """Firms with every query term in some text field: one posting list per term, or for an
+        isolated character the union of its terms' (search.text.isolated_regex)."""
         return Query.boolean_query(
-            [(Occur.Must, Query.term_query(self.schema, ALL_TEXT, term)) for term in query.terms])
+            [(Occur.Must, Query.regex_query(self.schema, ALL_TEXT, isolated_regex(term)) if term in query.isolated
+              else Query.term_query(self.schema, ALL_TEXT, term)) for term in query.terms])
 
     def _match(self, query: AnalyzedQuery, searcher: tantivy.Searcher | None = None,
                scored: bool = True) -> Query:

@@ -104,6 +104,17 @@ def test_former_name_is_found(loaded):
     assert ids(search(loaded, query="无锡芯动科技有限公司")) == [1]
 
 
+@pytest.mark.parametrize("query", ["LED显", "Micro LED 显", "显", "LED 显示"])
+def test_an_isolated_character_matches_inside_a_word(loaded, query):
+    # 显 with no Han neighbour in the query is in 显示模组 as part of 显示 (the display line's three firms)
+    assert ids(search(loaded, query=query)) == [7, 25, 30]
+
+
+@pytest.mark.parametrize("query", ["LED灯", "灯"])
+def test_an_isolated_character_no_text_holds_matches_nothing(loaded, query):
+    assert search(loaded, query=query).total == 0
+
+
 @pytest.mark.parametrize("query, expected", [
     ("wxxd", [1]),  # initials of the full name
     ("WXXD", [1]),

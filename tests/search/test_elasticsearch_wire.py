@@ -137,6 +137,33 @@ def clauses(backend, query):
     return [q.to_dict() for q in backend.match_clauses(analyze_query(query))]
 
 
+def any_field_holds(character, fields=TEXT_FIELDS):
+    return {"bool": {"should": [{"regexp": {field: f"{character}.?|.{character}"}} for field in fields],
+                     "minimum_should_match": 1}}
+
+
+def test_an_isolated_character_is_matched_inside_any_term_and_the_rest_as_before():
+    backend, _ = fake_backend()
+    (text, *_) = clauses(backend, "灯具 LED灯")
+    assert text["bool"]["filter"] == [
+        {"multi_match": {"query": "灯具 led ", "type": "cross_fields", "operator": "and", "fields": TEXT_FIELDS}},
+        any_field_holds("灯"),
+    ]
+    assert text["bool"]["should"] == text_clause("灯具 led灯")["bool"]["should"]  # scored as before
+    (alone, *_) = clauses(backend, "灯")
+    assert alone["bool"]["filter"] == [any_field_holds("灯")]
+
+
+def test_suggest_matches_an_isolated_character_inside_the_names():
+    backend, cluster = fake_backend()
+    backend.suggest("芯动 G号", limit=5)
+    (call,) = cluster.calls_to("POST", "_search")
+    assert {"bool": {"must": [
+        {"multi_match": {"query": "芯动 g ", "type": "cross_fields", "operator": "and", "fields": ["name^3", "former_names"]}},
+        any_field_holds("号", ["name", "former_names"]),
+    ]}} in call.body["query"]["bool"]["should"]
+
+
 def test_pinyin_query_adds_prefix_matchers():
     backend, _ = fake_backend()
     assert clauses(backend, "WXXD")[3:] == [

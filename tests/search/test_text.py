@@ -2,6 +2,7 @@
 
 import html
 import random
+import re
 
 import pytest
 
@@ -9,10 +10,13 @@ from search.text import (
     analyze_query,
     fingerprint,
     highlight,
+    isolated_regex,
     pinyin_full,
     pinyin_initials,
     pinyin_keys,
     terms,
+    text_matches,
+    text_without_isolated,
     tokenize,
 )
 
@@ -165,3 +169,46 @@ def test_highlight_fast_path_marks_what_the_tokens_mark(seed):
                         marked.update(range(position, position + len(plain)))
                     position += len(plain)
             assert marked == {i for start, end in expected_marked for i in range(start, end)}
+
+
+@pytest.mark.parametrize("query, isolated, rest", [
+    ("IC卡", ("卡",), "ic "),
+    ("LED 灯", ("灯",), "led  "),
+    ("3号", ("号",), "3 "),
+    ("灯", ("灯",), " "),
+    ("灯具 LED灯", ("灯",), "灯具 led "),  # the bigram keeps its 灯
+    ("碳化硅 功率器件", (), "碳化硅 功率器件"),
+    ("Micro LED", (), "micro led"),
+])
+def test_isolated_characters_of_a_query(query, isolated, rest):
+    analyzed = analyze_query(query)
+    assert analyzed.isolated == isolated
+    assert text_without_isolated(analyzed) == rest
+    assert set(isolated) <= set(analyzed.terms)
+
+
+@pytest.mark.parametrize("text, query, matches", [
+    ("IC卡芯片", "IC卡", True),  # 卡 starts the bigram 卡芯
+    ("智能IC卡", "IC卡", True),  # 卡 stands alone here too
+    ("银行卡 IC芯片", "IC卡", True),  # 卡 ends a bigram; IC is elsewhere (cross-token AND)
+    ("IC芯片", "IC卡", False),
+    ("LED灯具", "LED灯", True),
+    ("LED显示", "LED灯", False),
+    ("灯具", "灯具 LED灯", False),  # led is still required
+    ("碳化硅功率器件", "碳化硅", True),
+    ("碳化功率", "碳化硅", False),
+])
+def test_text_matches_finds_an_isolated_character_inside_any_token(text, query, matches):
+    assert text_matches(set(terms(text)), analyze_query(query)) is matches
+
+
+def test_highlight_marks_an_isolated_character_wherever_it_stands():
+    wanted = analyze_query("IC卡").terms
+    assert highlight("IC卡芯片与SIM卡", wanted) == ["<em>IC卡</em>芯片与SIM<em>卡</em>"]
+    assert highlight("ＩＣ卡", wanted) == ["<em>ＩＣ卡</em>"]  # full width: marked in the original text
+    assert highlight("芯片", wanted) == []
+
+
+def test_isolated_regex_matches_the_terms_that_contain_the_character():
+    pattern = re.compile(isolated_regex("卡"))
+    assert [t for t in ["卡", "卡芯", "银卡", "卡卡", "芯片", "卡芯片", "ic"] if pattern.fullmatch(t)] == ["卡", "卡芯", "银卡", "卡卡"]
