@@ -44,7 +44,7 @@ class Report:
     def differences(self) -> int:
         return self.missing + self.left_behind
 
-    def _note(self, missing: set[int], left_behind: set[int]) -> None:
+    def add(self, missing: set[int], left_behind: set[int]) -> None:
         self.missing += len(missing)
         self.left_behind += len(left_behind)
         self.missing_sample += sorted(missing)[:SAMPLE - len(self.missing_sample)]
@@ -54,8 +54,6 @@ class Report:
 def check_index(*, repair: bool = False, chunk: int = CHUNK) -> Report:
     """Walk the registry's firm ids in chunks and the index over the same id ranges; with
     ``repair``, (re)index or delete each chunk's differences at once."""
-    if chunk < 1:
-        raise ValueError(f"chunk: must be at least 1 (got {chunk})")
     backend, report = get_backend(), Report()
     firm_ids = Firm.objects.order_by("pk").values_list("pk", flat=True)
     low, last = 0, None
@@ -67,7 +65,7 @@ def check_index(*, repair: bool = False, chunk: int = CHUNK) -> Report:
         report.documents += len(indexed)
         registry_set, indexed_set = set(registry), set(indexed)
         missing, left_behind = registry_set - indexed_set, indexed_set - registry_set
-        report._note(missing, left_behind)
+        report.add(missing, left_behind)
         if repair and (missing or left_behind):
             outbox.sync_and_note(missing | left_behind)
             report.repaired += len(missing) + len(left_behind)

@@ -59,7 +59,8 @@ MAX_RESULT_WINDOW = 10_000  # like Elasticsearch's index.max_result_window
 DEFAULT_FACET_SIZE = 50
 MAX_FACET_SIZE = 200
 # Text relevance, the same in both backends (issue 14). A firm matches when every query term is in
-# some of the six text fields (an isolated character inside some term: search.text.AnalyzedQuery). The terms score only in the fields of search.source.TEXT_WEIGHTS: per
+# some of the six text fields (an isolated character inside some term: search.text.AnalyzedQuery).
+# The terms score only in the fields of search.source.TEXT_WEIGHTS: per
 # term, the sum over those fields of its weight x its BM25 there (FIELD_TIE_BREAKER 1.0,
 # Elasticsearch's multi_match knob). The description and the region names decide matches but do
 # not rank them: a description quoting another firm's name or products gains nothing by it, and a
