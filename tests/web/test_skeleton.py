@@ -175,3 +175,10 @@ def test_save_screen_names_the_field_and_strips_paging():
     assert screen.query == "stage=hnte&region=320583"
     again = history.save_screen(user, "昆山高企", "stage=gazelle")
     assert again.pk == screen.pk and again.query == "stage=gazelle"
+
+
+def test_pages_name_their_icon_and_favicon_ico_leads_to_it():
+    page = Client().get(reverse("web:login"))
+    assert b'<link rel="icon" href="/static/web/favicon.svg" type="image/svg+xml">' in page.content
+    response = Client().get("/favicon.ico")  # what a browser asks for on a page naming no icon (the admin)
+    assert (response.status_code, response["Location"]) == (301, "/static/web/favicon.svg")
