@@ -59,6 +59,14 @@ def stage_choices(blank=True):
     return ([("", _("全部阶段"))] if blank else []) + stages
 
 
+def names_by_code():
+    """({stage code: name}, {tier code: name}) in the page's language (a stage and a tier may share a code)."""
+    stages = _reference("stage-codes", lambda: Stage.objects.values_list("code", "name", "name_en"))
+    tiers = _reference("tier-codes", lambda: Tier.objects.values_list("code", "name", "name_en"))
+    return ({code: _local(name, name_en) for code, name, name_en in stages},
+            {code: _local(name, name_en) for code, name, name_en in tiers})
+
+
 def stage_tier_names():
     """{("stage", id): name, ("tier", id): name} in the page's language (stage · tier rows of the tables)."""
     return _reference(("stage-tier-names", get_language()), lambda: [{

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from registry.models import PolicyTarget, Region, Role, Stage
+from registry.models import PolicyTarget, Region, Role, Stage, Tier
 from tests.web.pages_data import BH, KS, client_for, pages_registry  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,10 @@ def test_target_progress_over_the_years(pages_registry):
     by_year = {r[0]: (r[5], r[6]) for r in rows if r[1] == hnte.name and r[3].startswith("存量")}
     assert by_year[2024] == (4, 2) and by_year[2025] == (5, 2)   # 高企 certificates run three years
     chart = response.context["target_chart"]
-    assert 2024 in chart["years"] and 2025 in chart["years"]
+    line = next(s for s in chart["series"] if s["name"] == f"{hnte.name} · 存量")
+    points = dict(zip(chart["years"], line["data"]))
+    assert points[2024] == {"value": 50.0, "actual": 2, "target": 4}  # completion rates: 2 of 4, 2 of 5
+    assert points[2025] == {"value": 40.0, "actual": 2, "target": 5}
     export = rows_of(officer.get(reverse("web:analytics_export", args=["targets", "csv"]), {"year": 2025}))
     assert len(export) - 1 == len(rows)
 
@@ -133,6 +136,8 @@ def test_pages_speak_english_when_asked(pages_registry):
     body = analyst.get(reverse("web:analytics"), PARAMS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cohort table" in body and "Funnel of the firms that entered in 2023" in body
     assert "队列表" not in body
+    funnel = body.split('id="funnel"', 1)[1].split("</table>", 1)[0]
+    assert "High and new technology enterprise" in funnel and "高新技术企业" not in funnel  # the stages' English names
 
 
 def test_the_targets_table_speaks_the_page_language_and_groups_thousands(pages_registry):
@@ -146,3 +151,31 @@ def test_the_targets_table_speaks_the_page_language_and_groups_thousands(pages_r
         assert all(f"<th>{w}</th>" in header for w in words) and " year</th>" not in header.replace("Target year", "")
         row = next(r for r in table.split("<tr>") if "4,300" in r)  # grouped as the other tables are
         assert f"<td>{kind}</td>" in row and "STOCK" not in row
+
+
+def test_the_target_chart_names_tiers_and_kinds_in_the_page_language(pages_registry):
+    municipal = Tier.objects.get(code="gazelle_municipal")
+    PolicyTarget.objects.create(region_id=KS, stage=municipal.stage, tier=municipal, kind="flow", year=2025,
+                                target=80, source="测试方案")
+    for language, kind in (("zh-hans", "新增"), ("en", "New")):
+        officer, _ = client_for(Role.OFFICER, [KS], username=f"chart-{language}")
+        response = officer.get(reverse("web:analytics"), {"year": 2025}, HTTP_ACCEPT_LANGUAGE=language)
+        names = [s["name"] for s in response.context["target_chart"]["series"]]
+        name = municipal.name_en if language == "en" and municipal.name_en else municipal.name
+        assert f"{name} · {kind}" in names
+        assert not any("gazelle_municipal" in n for n in names)  # a code is never shown
+
+
+def test_yearly_flow_targets_make_one_line_and_a_window_a_line_of_its_own(pages_registry):
+    hnte = Stage.objects.get(code="hnte")
+    for year in (2024, 2025):  # a plan's yearly targets: the window of each is its own year
+        PolicyTarget.objects.create(region_id=KS, stage=hnte, kind="flow", start_year=year, year=year, target=10,
+                                    source="测试方案")
+    PolicyTarget.objects.create(region_id=KS, stage=hnte, kind="flow", start_year=2024, year=2026, target=30,
+                                source="测试方案")
+    officer, _ = client_for(Role.OFFICER, [KS])
+    chart = officer.get(reverse("web:analytics"), {"year": 2025}).context["target_chart"]
+    lines = {s["name"]: dict(zip(chart["years"], s["data"])) for s in chart["series"]}
+    assert set(lines) == {f"{hnte.name} · 新增", f"{hnte.name} · 新增 2024–2026"}
+    assert lines[f"{hnte.name} · 新增"][2024]["target"] == lines[f"{hnte.name} · 新增"][2025]["target"] == 10
+    assert lines[f"{hnte.name} · 新增 2024–2026"][2025]["target"] == 30

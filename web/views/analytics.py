@@ -18,13 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from importers.exports import CONTENT_TYPES, download
 from registry import analytics, permissions
 from registry.analytics import tables
 from registry.cache import cached
 from registry.models import PolicyTarget, Region, Stage
+from web import choices
 from web.access import page
 from web.regions import local_name
 
@@ -170,20 +171,26 @@ def cohort_rows(form, result):
     return out
 
 
-def target_chart(by_year, names):
-    """ECharts data: one series of actual/target ratios per target line (stage, tier, kind)."""
-    years = [y for y, _ in by_year]
-    series = {}
+def target_chart(by_year):
+    """ECharts data: per target line (a stage or tier, its kind, a window's start) its completion rate
+    by year in per cent, with the counts for the tooltip. Rates, not counts: a stock of thousands of
+    tech SMEs and a yearly flow of a few dozen unicorns share one axis (the table has the counts)."""
+    stages, tiers = choices.names_by_code()
+    kinds = {"STOCK": pgettext("target kind", "存量"), "FLOW": pgettext("target kind", "新增")}
+    years = [year for year, _ in by_year]
+    lines = {}
     for year, targets in by_year:
         for t in targets:
-            key = (t["stage"], t["tier"], t["kind"])
-            label = names.get(t["stage"], t["stage"]) + (f"·{t['tier']}" if t["tier"] else "") + \
-                (" 存量" if t["kind"] == "STOCK" else " 新增")
-            entry = series.setdefault(key, {"name": label, "target": {}, "actual": {}})
-            entry["target"][year], entry["actual"][year] = t["target"], t["actual"]
-    return {"years": years, "series": [
-        {"name": s["name"], "target": [s["target"].get(y) for y in years], "actual": [s["actual"].get(y) for y in years]}
-        for s in series.values()]}
+            what = tiers.get(t["tier"], t["tier"]) if t["tier"] else stages.get(t["stage"], t["stage"])
+            # A year's own target continues the line of the years before; a window of years is a line of its own.
+            window = (t["start_year"], t["year"]) if t["start_year"] and t["start_year"] < t["year"] else None
+            line = lines.setdefault((t["stage"], t["tier"], t["kind"], window), {
+                "name": f"{what} · {kinds[t['kind']]}" + (f" {window[0]}–{window[1]}" if window else ""), "points": {}})
+            rate = None if t["ratio"] is None else round(t["ratio"] * 100, 1)
+            line["points"][year] = {"value": rate, "actual": t["actual"], "target": t["target"]}
+    return {"years": years, "axis": f"{_('完成率')} %",
+            "series": [{"name": line["name"], "data": [line["points"].get(year) for year in years]}
+                       for line in lines.values()]}
 
 
 @page("analytics")
@@ -191,7 +198,7 @@ def analytics_page(request):
     form = AnalyticsForm(request.GET, request.user)
     if not form.is_valid():
         return render(request, "web/analytics/analytics.html", {"form": form}, status=400)
-    names = tables.stage_names()
+    names, tier_names = choices.names_by_code()  # in the page's language (the exports keep both)
     try:
         funnel = compute(form, "funnel")
         transitions = compute(form, "transitions")
@@ -211,8 +218,7 @@ def analytics_page(request):
         "cohorts": cohorts, "cohort_rows": cohort_rows(form, cohorts),
         "cohort_width": range(max((len(r["cells"]) for r in cohorts["rows"]), default=0)),
         "target_region": Region.objects.filter(code=region).first() if region else None,
-        "targets": tables.target_table(by_year, names), "target_chart": target_chart(by_year, names),
-        "stage_names": names,
+        "targets": tables.target_table(by_year, names, tier_names), "target_chart": target_chart(by_year),
     }
     return render(request, "web/analytics/analytics.html", context)
 
@@ -268,7 +274,7 @@ def cohort_page(request):
     page_obj = paginator.get_page(form.cleaned_data["page"] or 1)
     params = request.GET.copy()
     params.pop("page", None)
-    names = tables.stage_names()
+    names = choices.names_by_code()[0]
     data = form.cleaned_data
     return render(request, "web/analytics/cohort.html", {
         "form": form, "page_obj": page_obj, "total": len(rows), "query": params.urlencode(),

@@ -14,15 +14,31 @@
       };
     },
     targets: function (d) {
-      var series = [];
-      d.series.forEach(function (s) {
-        series.push({name: s.name + " 目标", type: "line", data: s.target, lineStyle: {type: "dashed"}, connectNulls: true});
-        series.push({name: s.name + " 实际", type: "bar", data: s.actual});
-      });
+      // Completion rates by year, one line per target, 100 % marked; the tooltip gives the counts.
+      var escape = echarts.format.encodeHTML;
       return {
-        tooltip: {trigger: "axis"}, legend: {type: "scroll", top: 0},
-        grid: {left: 50, right: 20, top: 40, bottom: 30},
-        xAxis: {type: "category", data: d.years}, yAxis: {type: "value", name: "企业数"}, series: series
+        tooltip: {trigger: "axis", formatter: function (items) {
+          var lines = [escape(String(items[0].axisValue))];
+          items.forEach(function (item) {
+            var point = item.data;
+            if (!point || point.value === null) { return; }
+            lines.push(item.marker + escape(item.seriesName) + ": " + point.value + "% (" +
+                       point.actual.toLocaleString() + " / " + point.target.toLocaleString() + ")");
+          });
+          return lines.join("<br>");
+        }},
+        legend: {type: "scroll", top: 0},
+        grid: {left: 60, right: 30, top: 50, bottom: 30},
+        xAxis: {type: "category", data: d.years},
+        yAxis: {type: "value", name: d.axis, nameLocation: "middle", nameGap: 45, axisLabel: {formatter: "{value}%"}},
+        series: d.series.map(function (s, index) {
+          var line = {name: s.name, type: "line", data: s.data, symbolSize: 8};
+          if (index === 0) {
+            line.markLine = {silent: true, symbol: "none", data: [{yAxis: 100}], label: {formatter: "100%"},
+                             lineStyle: {type: "dashed", color: "#888"}};
+          }
+          return line;
+        })
       };
     }
   };
