@@ -43,9 +43,9 @@ def transition_table(rows, names=None):
                      KIND_LABELS.get(r["kind"], r["kind"]), r["count"]] for r in rows]
 
 
-def transition_matrix(rows, names=None):
-    """(from labels, to labels, cells[from][to]) with “no stage” first among the rows and last among
-    the columns, stages by rank; cells hold the count summed over kinds (0 when none)."""
+def transition_matrix(rows, names=None, no_stage=NO_STAGE):
+    """(from labels, to labels, cells[from][to]) with “no stage” (labelled `no_stage`) first among the
+    rows and last among the columns, stages by rank; cells hold the count summed over kinds (0 when none)."""
     names = stage_names() if names is None else names
     order = list(Stage.objects.filter(code__in={r["from_stage"] for r in rows} | {r["to_stage"] for r in rows})
                  .order_by("rank").values_list("code", flat=True))
@@ -53,7 +53,7 @@ def transition_matrix(rows, names=None):
     counts = {}
     for r in rows:
         counts[(r["from_stage"], r["to_stage"])] = counts.get((r["from_stage"], r["to_stage"]), 0) + r["count"]
-    label = lambda code: NO_STAGE if code is None else names.get(code, code)  # noqa: E731
+    label = lambda code: no_stage if code is None else names.get(code, code)  # noqa: E731
     cells = [[counts.get((f, t), 0) for t in tos] for f in froms]
     return [label(f) for f in froms], [label(t) for t in tos], cells, froms, tos
 

@@ -75,8 +75,8 @@ def test_transition_matrix(pages_registry):
     tech, hnte = Stage.objects.get(code="tech_sme").name, Stage.objects.get(code="hnte").name
     # All five held 科小 at the start of 2024; three became 高企, two lapsed.
     assert sum(cells.values()) == 5
-    assert cells[(tech, hnte)] == 3 and cells[(tech, "（无）")] == 2
-    assert all(c == 0 for (f, t), c in cells.items() if f == "（无）")
+    assert cells[(tech, hnte)] == 3 and cells[(tech, "未入梯")] == 2
+    assert all(c == 0 for (f, t), c in cells.items() if f == "未入梯")
 
 
 def test_target_progress_over_the_years(pages_registry):
@@ -138,6 +138,12 @@ def test_pages_speak_english_when_asked(pages_registry):
     assert "队列表" not in body
     funnel = body.split('id="funnel"', 1)[1].split("</table>", 1)[0]
     assert "High and new technology enterprise" in funnel and "高新技术企业" not in funnel  # the stages' English names
+    choosers = body.split('name="stage"', 1)[1].split("</select>", 1)[0]
+    cohorts = body.split('id="cohorts"', 1)[1].split("</h2>", 1)[0]
+    matrix = body.split('id="transitions"', 1)[1].split("</table>", 1)[0]
+    for part in (choosers, cohorts, matrix):
+        assert "Tech-based SME" in part and "科技型中小企业" not in part, part
+    assert "Not on the ladder" in matrix and "（无）" not in matrix
 
 
 def test_the_targets_table_speaks_the_page_language_and_groups_thousands(pages_registry):

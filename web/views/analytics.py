@@ -207,7 +207,7 @@ def analytics_page(request):
     except ValidationError as error:  # the analytics name the argument (stage, region…)
         _attach(form, error)
         return render(request, "web/analytics/analytics.html", {"form": form}, status=400)
-    froms, tos, cells, _f, _t = tables.transition_matrix(transitions, names)
+    froms, tos, cells, _f, _t = tables.transition_matrix(transitions, names, no_stage=_("未入梯"))
     context = {
         "form": form, "query": _query(form),
         "funnel": funnel, "funnel_rows": list(zip(tables.funnel_table(funnel, names)[1], funnel_links(form, funnel))),

@@ -28,9 +28,11 @@
           return lines.join("<br>");
         }},
         legend: {type: "scroll", top: 0},
-        grid: {left: 60, right: 30, top: 50, bottom: 30},
+        grid: {left: 60, right: 50, top: 50, bottom: 30},
         xAxis: {type: "category", data: d.years},
-        yAxis: {type: "value", name: d.axis, nameLocation: "middle", nameGap: 45, axisLabel: {formatter: "{value}%"}},
+        // Up to 100 % at least, so the 100 % mark shows however far behind every target is.
+        yAxis: {type: "value", name: d.axis, nameLocation: "middle", nameGap: 45, axisLabel: {formatter: "{value}%"},
+                max: function (range) { return Math.max(100, Math.ceil(range.max / 25) * 25); }},
         series: d.series.map(function (s, index) {
           var line = {name: s.name, type: "line", data: s.data, symbolSize: 8};
           if (index === 0) {
