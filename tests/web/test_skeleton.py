@@ -182,3 +182,12 @@ def test_pages_name_their_icon_and_favicon_ico_leads_to_it():
     assert b'<link rel="icon" href="/static/web/favicon.svg" type="image/svg+xml">' in page.content
     response = Client().get("/favicon.ico")  # what a browser asks for on a page naming no icon (the admin)
     assert (response.status_code, response["Location"]) == (301, "/static/web/favicon.svg")
+
+
+def test_the_pool_status_withdrawn_is_not_the_sign_out_button_in_english():
+    client, _ = signed_in(Role.OFFICER, ["320583"])
+    client.post(reverse("web:set_language"), {"language": "en", "next": "/"})
+    html = client.get("/").content.decode()  # the officer's home: the pool by status, and the top bar
+    top_bar, page = html.split("</header>", 1)
+    assert "Sign out" in top_bar and "Withdrawn" not in top_bar
+    assert "Withdrawn" in page and "Sign out" not in page
