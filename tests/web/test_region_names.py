@@ -53,6 +53,12 @@ def test_firms_table_profile_candidates_and_home_in_english(web_registry):
     identity = page(english, f"/firms/{KS_USCC}/").split("</table>", 1)[0]
     assert "Jiangsu › Suzhou › Kunshan" in identity and "苏州市" not in identity
     assert "江苏省 › 苏州市 › 昆山市" in page(chinese, f"/firms/{KS_USCC}/")
+    # The recognitions' status in the page's language, not the model's bilingual label
+    def recognitions(client):
+        return page(client, f"/firms/{KS_USCC}/").split('id="recognitions"', 1)[1].split("</table>", 1)[0]
+
+    assert ">Active</span>" in recognitions(english) and "有效" not in recognitions(english)
+    assert ">有效</span>" in recognitions(chinese) and "active" not in recognitions(chinese)
 
     candidates = page(english, "/candidates/", stage="hnte").split('id="candidate-table"', 1)[1]
     row = candidates.split(KS_CANDIDATE_USCC, 1)[1].split("</tr>", 1)[0]
