@@ -5,6 +5,7 @@ or deleted (or a minute has passed): four queries on every firms page cost more 
 (bench/pages.py).
 """
 
+import re
 import time
 
 from django.db.models.signals import post_delete, post_save
@@ -51,6 +52,19 @@ def local_name(obj):
 
 def _local(name, name_en):
     return ((get_language() or "").startswith("en") and name_en) or name
+
+
+_HAN = re.compile("[\u3400-\u9fff]")
+
+
+def in_page_language(label):
+    """A bilingual choice label in the models' form "已过期 expired" in the page's language: its Chinese
+    words, or its English ones (capitalised) on English pages. Any other label is shown as it is."""
+    text = str(label)
+    chinese, space, english = text.partition(" ")
+    if not space or not _HAN.search(chinese) or _HAN.search(english):
+        return text
+    return english[:1].upper() + english[1:] if (get_language() or "").startswith("en") else chinese
 
 
 def stage_choices(blank=True):

@@ -18,9 +18,10 @@ KS = "320583"  # 昆山市
 BH = "320211"  # 无锡市滨湖区
 
 
-def client_for(role, regions=(), username=None):
+def client_for(role, regions=(), username=None, **client_kwargs):
+    """A signed-in test client of a new user of this role (HTTP_ACCEPT_LANGUAGE="en" etc. go to the Client)."""
     user = make_user(username or f"p-{role}-{'-'.join(regions)}", role, regions)
-    client = Client()
+    client = Client(**client_kwargs)
     client.force_login(user)
     return client, user
 

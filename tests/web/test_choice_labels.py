@@ -5,7 +5,7 @@ from django.utils import translation
 
 from importers.models import ImportKind, JobStatus
 from registry.models import CertificationStatus
-from web.templatetags.web_format import in_page_language
+from web.choices import in_page_language
 
 
 @pytest.mark.parametrize("label, chinese, english", [
@@ -22,3 +22,18 @@ def test_a_bilingual_label_in_each_page_language(label, chinese, english):
         assert in_page_language(label) == chinese
     with translation.override("en"):
         assert in_page_language(label) == english
+
+
+@pytest.mark.django_db
+def test_the_upload_form_offers_kinds_stages_and_tiers_in_the_page_language():
+    from django.urls import reverse
+
+    from registry.models import Role
+    from tests.web.pages_data import client_for
+
+    for language, kind, stage, away in (("en", "Recognitions", "Tech-based SME", "认定/入库名单"),
+                                        ("zh-hans", "认定/入库名单", "科技型中小企业", "认定/入库名单 recognitions")):
+        client, _ = client_for(Role.OFFICER, ["320583"], username=f"upload-{language}", HTTP_ACCEPT_LANGUAGE=language)
+        form = client.get(reverse("web:imports")).content.decode().split('class="upload-form"', 1)[1].split("</form>", 1)[0]
+        assert f'value="recognitions" selected>{kind}</option>' in form and away not in form
+        assert f">{stage}</option>" in form

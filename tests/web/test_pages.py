@@ -8,12 +8,12 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from registry.models import CultivationEntry, PoolStatus, Role
 from tests.web.conftest import (
-    BH_USCC, FORMULA_NAME, KS_CANDIDATE_USCC, KS_FORMULA_USCC, KS_USCC, SCRIPT_NAME, make_user,
+    BH_USCC, FORMULA_NAME, KS_CANDIDATE_USCC, KS_FORMULA_USCC, KS_USCC, SCRIPT_NAME,
 )
+from tests.web.pages_data import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +24,6 @@ def _fresh():
     from registry.filtersets import codes
 
     codes.clear()
-
-
-def client_for(role, regions=(), username=None, **kwargs):
-    user = make_user(username or f"p-{role}-{'-'.join(regions)}", role, regions)
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client, user
 
 
 @pytest.fixture

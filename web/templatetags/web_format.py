@@ -1,7 +1,6 @@
 """Number formats of the pages: thousands separators, percentages from fractions, blanks as —."""
 
 import html
-import re
 from decimal import Decimal
 
 from django import template
@@ -93,18 +92,12 @@ def region_name(region):
     return local_name(region)
 
 
-_HAN = re.compile("[\u3400-\u9fff]")
-
-
 @register.filter
 def in_page_language(label):
-    """A bilingual choice label in the models' form "已过期 expired" in the page's language: its Chinese
-    words, or its English ones (capitalised) on English pages. Any other label is shown as it is."""
-    text = str(label)
-    chinese, space, english = text.partition(" ")
-    if not space or not _HAN.search(chinese) or _HAN.search(english):
-        return text
-    return english[:1].upper() + english[1:] if (get_language() or "").startswith("en") else chinese
+    """A bilingual choice label in the page's language (web.choices.in_page_language)."""
+    from web.choices import in_page_language as local_label
+
+    return local_label(label)
 
 
 @register.filter

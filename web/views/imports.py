@@ -26,7 +26,8 @@ from importers import exports
 from importers.models import ImportKind, ImportReviewItem, JobStatus, ReviewStatus
 from importers.services import ImportRefused, accept_review_item, create_job, reject_review_item, run_job
 from registry import permissions
-from registry.models import Firm, Stage, Tier
+from registry.models import Firm
+from web import choices
 from web.access import page
 
 REPORT_PAGE = 50
@@ -52,9 +53,10 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        blank = [("", "—")]
-        self.fields["stage"].choices = blank + list(Stage.objects.order_by("rank").values_list("code", "name"))
-        self.fields["tier"].choices = blank + list(Tier.objects.order_by("stage__rank", "rank").values_list("code", "name"))
+        blank = [("", "—")]  # the page's language throughout (web.choices)
+        self.fields["kind"].choices = [(value, choices.in_page_language(label)) for value, label in ImportKind.choices]
+        self.fields["stage"].choices = blank + choices.stage_choices(blank=False)
+        self.fields["tier"].choices = blank + choices.tier_choices()[1:]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
