@@ -162,7 +162,7 @@ class AnalyticsQuery(graphene.ObjectType):
             for i, c in enumerate(page.items)
         ]
         return CandidateConnection(
-            edges=edges, total_count=page.total, evaluation_year=page.year,
+            edges=edges, total_count=page.total, eligible_count=page.eligible, evaluation_year=page.year,
             page_info=relay.PageInfo(
                 has_next_page=offset + len(edges) < page.total, has_previous_page=offset > 0,
                 start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,

@@ -128,6 +128,7 @@ class CandidateConnection(relay.Connection):
         node = CandidateType
 
     total_count = graphene.Int(required=True)
+    eligible_count = graphene.Int(required=True, description="Of totalCount, the firms that meet the criteria now")
     evaluation_year = graphene.Int(required=True, description="Year of the indicators used")
 
 

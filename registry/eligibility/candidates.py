@@ -46,6 +46,7 @@ class CandidatePage:
     offset: int
     year: int
     as_of: object = None  # the stored ranking's rebuild time while it is behind a large write (read_page)
+    eligible: int = 0  # of `total`, the firms that meet the target's criteria now
 
 
 def rung_below(stage, tier):
@@ -175,8 +176,8 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
     else:
         found = None if live else precomputed.read_page(on, stage, tier, region, user, offset, first)
     if found is not None:
-        total, page, as_of = found
-        return CandidatePage(stored_page(page) if total else [], total, offset, evaluation_year(on), as_of)
+        (total, eligible), page, as_of = found
+        return CandidatePage(stored_page(page) if total else [], total, offset, evaluation_year(on), as_of, eligible)
     stage, tier = resolve_target(stage, tier)
     firms = Firm.objects.all()
     if region not in (None, ""):
@@ -187,6 +188,7 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
     total, page = len(table), table.iloc[offset: offset + first]
     if not total:
         return CandidatePage([], 0, offset, year)
+    eligible = int(table["eligible"].sum())
     objects = Firm.objects.select_related("region", "current_stage", "current_tier").in_bulk(list(page["firm_id"]))
     items = []
     for _, row in page.iterrows():
@@ -196,4 +198,4 @@ def find_candidates(stage, tier=None, region=None, *, user=None, on=None, first=
             score=None if pd.isna(row["score"]) else float(row["score"]), gap=float(row["gap"]),
             unmet=ev.unmet(int(row["row"])), rule_set=ev.rule_set.code,
         ))
-    return CandidatePage(items, total, offset, year)
+    return CandidatePage(items, total, offset, year, eligible=eligible)

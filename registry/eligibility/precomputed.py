@@ -308,13 +308,20 @@ def forget_firms(firm_ids):
     add_counts({key: -n for key, n in tally(firm_ids).items()})
 
 
-def count_of(key, paths):
-    """Total rows of a target in these disjoint region paths ("" = national), from CandidateCount."""
+def _count_sql(paths, eligible=False):
+    """SELECT of the rows (or only the eligible ones) of a target in these region paths, from
+    CandidateCount; its parameters: the target, then the paths."""
     table = connection.ops.quote_name(CandidateCount._meta.db_table)
+    return (f"SELECT SUM(n) FROM {table} WHERE target = %s AND region_path IN ({', '.join(['%s'] * len(paths))})"
+            + (" AND outcome_rank = 0" if eligible else ""))
+
+
+def count_of(key, paths):
+    """(rows, eligible rows) of a target in these disjoint region paths ("" = national), from CandidateCount."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT SUM(n) FROM {table} WHERE target = %s AND region_path IN ({', '.join(['%s'] * len(paths))})",
-                       [key, *paths])
-        return cursor.fetchone()[0] or 0
+        cursor.execute(f"SELECT ({_count_sql(paths)}), ({_count_sql(paths, eligible=True)})", [key, *paths] * 2)
+        total, eligible = cursor.fetchone()
+        return total or 0, eligible or 0
 
 
 def facts_wanted(plan, on):
@@ -403,11 +410,11 @@ def _page_statement(db, paths):
     return _statements[shape]
 
 
-def page_rows(key, paths, offset, first, total=None, kept=None):
-    """(total, [(firm, outcome_rank, score_key, gap, rule_set, unmet)]) of one target's page in these
-    disjoint region paths (scope_paths), each firm with its region, stage and tier loaded. The total
-    is CandidateCount's (a few rows, not a count of up to 300,000; `total`: already read with the
-    state, read_page); the page one ordered index range scan of offset + first rows per path (merged
+def page_rows(key, paths, offset, first, counts=None, kept=None):
+    """((total, eligible), [(firm, outcome_rank, score_key, gap, rule_set, unmet)]) of one target's page
+    in these disjoint region paths (scope_paths), each firm with its region, stage and tier loaded. The
+    counts are CandidateCount's (a few rows, not a count of up to 300,000; `counts`: already read with
+    the state, read_page); the page one ordered index range scan of offset + first rows per path (merged
     when an officer has several regions), joined to the firm, made into Firm instances directly
     (compiling the ORM's query took as long as running it); the CandidateRank columns stay plain
     values.
@@ -417,11 +424,11 @@ def page_rows(key, paths, offset, first, total=None, kept=None):
     joining them fetched and decoded three more tables' columns for every row, 2–3× the rest of the
     page's time at 1,000,000 firms."""
     if not paths:
-        return 0, []
-    if total is None:
-        total = count_of(key, paths)
-    if not total or not first:
-        return total, []
+        return (0, 0), []
+    if counts is None:
+        counts = count_of(key, paths)
+    if not counts[0] or not first:
+        return counts, []
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each attribute of the proxy is a thread-local lookup
     _, _, (attnames, converters) = _page_parts(db)
     params = []
@@ -441,7 +448,7 @@ def page_rows(key, paths, offset, first, total=None, kept=None):
         outcome, score_key, gap, rule_set, unmet = record[:ranked]
         out.append((Firm.from_db(DEFAULT_DB_ALIAS, attnames, values), outcome, score_key, gap, rule_set, _json(unmet)))
     _attach_references([firm for firm, *_ in out], {} if kept is None else kept)
-    return total, out
+    return counts, out
 
 
 def _attach_references(firms, kept):
@@ -462,22 +469,20 @@ def _attach_references(firms, kept):
 
 
 def total_if_current(on, key, paths):
-    """(rebuilt_at, total, behind_since) when the ranking is complete for `on`, else None — the state
-    row and CandidateCount's total in one statement (read_page)."""
+    """(rebuilt_at, (total, eligible), behind_since) when the ranking is complete for `on`, else None —
+    the state row and CandidateCount's counts in one statement (read_page)."""
     state_table = connection.ops.quote_name(PipelineState._meta.db_table)
     if paths:
-        count_table = connection.ops.quote_name(CandidateCount._meta.db_table)
-        total = (f"(SELECT SUM(n) FROM {count_table} WHERE target = %s "
-                 f"AND region_path IN ({', '.join(['%s'] * len(paths))}))")
-        params = [key, *paths]
+        counts = f"({_count_sql(paths)}), ({_count_sql(paths, eligible=True)})"
+        params = [key, *paths] * 2
     else:
-        total, params = "0", []
+        counts, params = "0, 0", []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT rebuilt_at, {total}, behind_since FROM {state_table} WHERE name = %s "
+        cursor.execute(f"SELECT rebuilt_at, {counts}, behind_since FROM {state_table} WHERE name = %s "
                        "AND complete = %s AND evaluated_on = %s",
                        [*params, STATE, True, connection.ops.adapt_datefield_value(on)])
         row = cursor.fetchone()
-    return None if row is None else (row[0], row[1] or 0, row[2])
+    return None if row is None else (row[0], (row[1] or 0, row[2] or 0), row[3])
 
 
 def _as_datetime(value):
@@ -496,7 +501,7 @@ _seen = {}  # evaluated_on -> Built: the ranking found complete for it by the la
 
 
 def read_page(on, stage, tier, region, user, offset, first):
-    """(total, page_rows' rows, as_of) of a page from the ranking when it is complete for `on`, else
+    """((total, eligible), page_rows' rows, as_of) of a page from the ranking when it is complete for `on`, else
     None (answer live). `as_of`: the rebuild time the rows are as of while the ranking is behind a
     large write (PipelineState.behind_since), else None — the candidates page's lag note, read here
     rather than by a query of its own. Two statements: the state with the total, then the page. The target and region
@@ -514,8 +519,8 @@ def read_page(on, stage, tier, region, user, offset, first):
             if len(_seen) > 16:
                 _seen.clear()
             _seen[on] = current
-            total, rows = page_rows(key, paths, offset, first, total=found[1], kept=kept_for(current)["objects"])
-            return total, rows, (None if found[2] is None else _as_datetime(current.rebuilt_at))
+            counts, rows = page_rows(key, paths, offset, first, counts=found[1], kept=kept_for(current)["objects"])
+            return counts, rows, (None if found[2] is None else _as_datetime(current.rebuilt_at))
         _seen.pop(on, None)
         if found is None:
             return None

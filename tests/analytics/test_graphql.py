@@ -28,7 +28,7 @@ DRILL = """query { cohortFirms(stage: "tech_sme", entryYear: 2022, yearsSinceEnt
   total csv firms { firm { uscc } enteredOn reachedOn } } }"""
 CANDIDATES = """query($stage: String!, $tier: String, $region: String, $first: Int, $after: String, $on: Date) {
   candidates(stage: $stage, tier: $tier, region: $region, first: $first, after: $after, on: $on) {
-    totalCount evaluationYear pageInfo { hasNextPage endCursor }
+    totalCount eligibleCount evaluationYear pageInfo { hasNextPage endCursor }
     edges { node { firm { uscc } eligible outcome score ruleSet
                    unmet { criterion required actual gap missing text } } } } }"""
 ADD = """mutation($uscc: String!, $stage: String!, $tier: String, $year: Int!, $owner: String, $note: String) {
@@ -118,6 +118,7 @@ def test_candidates_ranked_and_explained(gql, officer, tech_candidates):
     variables = {"stage": "tech_sme", "region": "320583", "on": "2026-06-30", "first": 2}
     page = gql.data(CANDIDATES, variables, user=officer)["candidates"]
     assert page["totalCount"] == 3 and page["evaluationYear"] == 2025 and page["pageInfo"]["hasNextPage"]
+    assert page["eligibleCount"] == 1  # good only: near misses the score, unknown lacks the year
     nodes = [e["node"] for e in page["edges"]]
     assert [(n["firm"]["uscc"], n["outcome"], n["score"]) for n in nodes] == [
         (good.uscc, "eligible", 100.0), (near.uscc, "not_eligible", 54.0)]

@@ -87,7 +87,7 @@ def test_pages_at_every_depth_and_for_officers_equal_the_live_pages():
     kunshan, suzhou, wuxi = (Region.objects.get(code=c) for c in ("320583", "320500", "320200"))
     users = [None, officer("ks", ["320583"]), officer("two", ["320583", "320200"]), officer("nested", ["320500", "320583"])]
     asked = [None, "320000", "320500", "320583", "320200"]
-    compared = 0
+    compared = eligible = 0
     for stage, tier in [("hnte", None), ("tech_sme", "tech_sme"), ("gazelle", None)]:
         for region in asked:
             for user in users:
@@ -97,9 +97,11 @@ def test_pages_at_every_depth_and_for_officers_equal_the_live_pages():
                                            live=True)
                     where = (stage, tier, region, user and user.username, offset)
                     assert stored.total == live.total, where
+                    assert stored.eligible == live.eligible, where
                     assert [vars(c) for c in stored.items] == [vars(c) for c in live.items], where
                     compared += len(stored.items)
-    assert compared > 500
+                    eligible += stored.eligible
+    assert compared > 500 and eligible > 0
     # The scopes really differ: an officer of 昆山 and 无锡 sees both, and only them, nationally.
     both = find_candidates("hnte", user=users[2], on=TODAY, first=100)
     paths = {c.firm.region.path[:21] for c in both.items}
@@ -120,7 +122,9 @@ def test_the_total_is_read_from_the_counts_and_the_page_from_the_depth_index():
     # The target and the region's path are known from the last read of this ranking: the state with
     # the total, and the page.
     assert len(queries.captured_queries) == 2, [q["sql"] for q in queries.captured_queries]
-    assert page.total == CandidateRank.objects.filter(target="hnte", region_path__startswith="320000/320500/").count() > 0
+    ranked = CandidateRank.objects.filter(target="hnte", region_path__startswith="320000/320500/")
+    assert page.total == ranked.count() > 0
+    assert page.eligible == ranked.filter(outcome_rank=0).count()  # read in the same statement
     sql = [q["sql"] for q in queries.captured_queries]
     assert not any("COUNT(" in s.upper() and "candidaterank" in s for s in sql), sql
     page_sql = next(s for s in sql if "ORDER BY" in s and "registry_candidaterank" in s)

@@ -175,6 +175,30 @@ def test_candidates_in_scope_and_one_click_pooling(officer_client, web_registry)
     assert "已在培育库" in officer_client.get("/candidates/?stage=hnte").content.decode()
 
 
+def test_how_many_candidates_are_eligible_now_on_the_page_and_the_home(officer_client, web_registry):
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from registry.eligibility import find_candidates
+    from registry.services import upsert_firm, upsert_indicators
+    from tests.factories import make_uscc
+
+    for serial in (700101, 700102, 700103):  # three firms off the ladder; two meet the tech SME criteria
+        firm, _ = upsert_firm(make_uscc("320583", serial=serial), name=f"昆山候选{serial}科技有限公司", region="320583")
+        if serial != 700103:  # the third has no indicators: missing data, not eligible
+            upsert_indicators(firm, 2025, {"revenue": Decimal(1000), "rd_expense": Decimal(60), "employees": 100,
+                                           "rd_staff": 30, "ip_class1": 1, "total_assets": Decimal(3000)})
+    officer = get_user_model().objects.get(username__startswith="p-officer")
+    found = find_candidates("tech_sme", user=officer, first=0)
+    assert found.eligible == 2 < found.total
+    page = officer_client.get("/candidates/?stage=tech_sme").content.decode()
+    assert f'<span id="eligible-count">其中符合条件 {found.eligible:,} 家</span>' in page
+    home = officer_client.get("/").content.decode().split('id="candidates"', 1)[1].split("</section>", 1)[0]
+    row = home.split("?stage=tech_sme", 1)[1].split("</tr>", 1)[0]
+    assert f'{found.total:,} <span class="muted eligible">（符合 {found.eligible:,}）</span>' in row
+
+
 def test_officer_cannot_pool_or_move_outside_scope(officer_client, web_registry):
     response = officer_client.post("/pool/add/", {"uscc": BH_USCC, "target_stage": "hnte", "target_year": 2026},
                                    HTTP_HX_REQUEST="true")

@@ -86,8 +86,8 @@ def officer_context(request):
         data={"before": today + datetime.timedelta(days=LAPSING_WINDOWS[0])},
         queryset=certifications_visible_to(user, Certification.objects.select_related("firm", "tier")),
     ).qs.order_by("valid_until", "id")[:10])
-    totals = cached(candidate_totals, [s.code for s in stages if s.region_id is None], user=user)
-    candidates = [(stage, totals[stage.code]) for stage in stages if stage.code in totals]
+    counts = cached(candidate_counts, [s.code for s in stages if s.region_id is None], user=user)
+    candidates = [(stage, counts[stage.code]) for stage in stages if stage.code in counts]
     pool = dict(pool_entries(user).order_by().values_list("status").annotate(n=Count("id")))
     return {
         "year": year, "targets": targets, "stage_counts": stage_counts, "unstaged": unstaged,
@@ -111,18 +111,20 @@ def firms_per_stage(*, user=None):
     return counts
 
 
-def candidate_totals(codes, *, user=None):
-    """{national rung code (`codes`, the home's stages already read): its candidates in the user's
-    scope, or None when no rules are in force}. Remembered per data version and day (the ranking is
-    rebuilt under a new version): the five counts over the stored ranking were most of a warm
-    officer's home at 1,000,000 firms."""
-    totals = {}
+def candidate_counts(codes, *, user=None):
+    """{national rung code (`codes`, the home's stages already read): (its candidates in the user's
+    scope, how many of them are eligible now), or None when no rules are in force}. Remembered per
+    data version and day (the ranking is rebuilt under a new version): the five counts over the stored
+    ranking were most of a warm officer's home at 1,000,000 firms."""
+    counts = {}
     for code in codes:
         try:
-            totals[code] = find_candidates(code, user=user, first=0).total
+            found = find_candidates(code, user=user, first=0)
         except ValidationError:  # no rules in force for this rung
-            totals[code] = None
-    return totals
+            counts[code] = None
+        else:
+            counts[code] = (found.total, found.eligible)
+    return counts
 
 
 def lapsing_counts(today, *, user=None):
