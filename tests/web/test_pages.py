@@ -193,7 +193,7 @@ def test_how_many_candidates_are_eligible_now_on_the_page_and_the_home(officer_c
     found = find_candidates("tech_sme", user=officer, first=0)
     assert found.eligible == 2 < found.total
     page = officer_client.get("/candidates/?stage=tech_sme").content.decode()
-    assert f'<span id="eligible-count">其中符合条件 {found.eligible:,} 家</span>' in page
+    assert f'{found.total:,} 家 · <span id="eligible-count">其中符合条件 {found.eligible:,} 家</span>' in page
     home = officer_client.get("/").content.decode().split('id="candidates"', 1)[1].split("</section>", 1)[0]
     row = home.split("?stage=tech_sme", 1)[1].split("</tr>", 1)[0]
     assert f'{found.total:,} <span class="muted eligible">（符合 {found.eligible:,}）</span>' in row
