@@ -108,6 +108,17 @@ def test_search_hits_and_their_export_in_english(indexed):
     assert "昆山市" in page(chinese, reverse("web:search"), q="碳化硅").split('id="total"', 1)[1]
 
 
+def test_search_facets_in_english(indexed):
+    english, _ = client_for(Role.ANALYST, username="en-analyst", HTTP_ACCEPT_LANGUAGE="en")
+    facets = page(english, reverse("web:search"), q="碳化硅").split('class="facets"', 1)[1].split("</aside>", 1)[0]
+    stage = Stage.objects.get(code="hnte")
+    assert stage.name_en in facets and f"> {stage.name} " not in facets  # stages and tiers by their English names
+    assert "> Suzhou " in facets and "苏州市" not in facets  # a city by its English name
+    chinese, _ = client_for(Role.ANALYST, username="zh-analyst")
+    facets = page(chinese, reverse("web:search"), q="碳化硅").split('class="facets"', 1)[1].split("</aside>", 1)[0]
+    assert f"> {stage.name} " in facets and "> 苏州市 " in facets
+
+
 def test_import_review_card_in_english(pages_registry):
     officer, _ = client_for(Role.OFFICER, [KS], username="en-officer", HTTP_ACCEPT_LANGUAGE="en")
     officer.post(reverse("web:imports"), {"kind": "recognitions", "stage": "tech_sme", "tier": "tech_sme",

@@ -13,15 +13,16 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from importers.exports import CONTENT_TYPES, download
 from search import queries
 from search.backends.base import FILTERS, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SearchError, SearchUnavailable
-from web import history
+from web import choices, history
 from web.access import page
 from web.choices import local_name
+from web.regions import tree
 from web.templatetags.firm_links import firm_url
 from web.templatetags.web_format import region_name
 
@@ -81,17 +82,28 @@ HIT_HTML = ('<li class="hit"><a class="hit-name" href="{link}">{name}</a> <span 
 SNIPPET_HTML = '<div class="snippet"><b>{label}</b>：{fragments}</div>'
 
 
+def _page_labels():
+    """{facet: function(code, label) -> the label in the page's language}: stages and tiers by their
+    `name_en`, regions by web.regions' English; chains have only their Chinese names."""
+    stages, tiers = choices.names_by_code()
+    english = (get_language() or "").startswith("en")
+    return {"stage": lambda code, label: stages.get(code, label), "tier": lambda code, label: tiers.get(code, label),
+            "region": (lambda code, label: tree().english_name(label)) if english else (lambda code, label: label),
+            "chain": lambda code, label: label}
+
+
 def _facets(result, form):
     """[{name, label, items_html}]: each facet's checkboxes (~80 per search), one precompiled string
     (FACET_ITEM_HTML) filled per item with every text escaped, rather than a template loop or
     format_html per item (facets and hits: 2.3 → 1.7 ms at 1,000,000 firms)."""
-    out = []
+    out, local = [], _page_labels()
     for name in FILTERS:
         chosen = set(form.filters[name])
         buckets = result.facets.get(name, []) if result else []
         seen = {b.key for b in buckets}
         # A chosen code without hits still shows (count 0), so it can be unticked.
-        items = [(b.key, b.label, b.count) for b in buckets] + [(c, c, 0) for c in form.filters[name] if c not in seen]
+        items = [(b.key, local[name](b.key, b.label), b.count) for b in buckets] + \
+            [(c, c, 0) for c in form.filters[name] if c not in seen]
         if items:
             field = escape(name)
             html = "\n".join(FACET_ITEM_HTML.format(name=field, code=escape(code), label=escape(label), count=escape(count),
