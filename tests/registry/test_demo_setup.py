@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from registry.models import ApiToken, Firm, PolicyTarget
+from registry.models import ApiToken, CultivationEntry, Firm, PolicyTarget
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 11, 23)
@@ -51,6 +51,14 @@ def test_twice_keeps_users_passwords_and_tokens(demo_settings, tmp_path):
         assert User.objects.get(username=login["username"]).check_password(before["password"])
         assert token_works(before["token"])
     assert second["targets_imported"] == 0
+    # demo-officer's board is in use, once: entries at several steps, each with its dated notes
+    assert first["pooled"] == CultivationEntry.objects.count() > 0 and second["pooled"] == 0
+    officer_user = User.objects.get(username="demo-officer")
+    entries = CultivationEntry.objects.all()
+    assert {e.owner_id for e in entries} == {officer_user.pk}
+    assert {e.firm.region_id for e in entries} <= {"320583", "320571"}  # the officer's own firms
+    assert {"pooled", "coaching", "applied"} <= {e.status for e in entries}
+    assert all(e.notes.exists() for e in entries)
 
     # Each login says its role and regions; the officer's are 昆山 and 苏州工业园区.
     officer = next(login for login in second["logins"] if login["role"] == "officer")

@@ -3,9 +3,11 @@
 The first run creates one login per role with a random password and an API token, prints them
 once and keeps them in var/demo-logins.txt (owner-only), because only hashes are stored in the
 database. Later runs keep every password and token and say so; `--reset` issues new ones (and
-revokes the old demo tokens), saying what it reset.
+revokes the old demo tokens), saying what it reset. It also imports the policy targets and fills
+demo-officer's cultivation pool (DEMO_POOL), each once: the officer's first look is a board in use.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -14,10 +16,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 import registry.data as registry_data
 from cultivar.console import CommandConsole, add_output_arguments
-from registry.models import ApiToken, PolicyTarget, Region, Role, RoleAssignment
+from registry.eligibility import find_candidates
+from registry.models import ApiToken, CultivationEntry, PolicyTarget, Region, Role, RoleAssignment
+from registry.services.cultivation import add_to_cultivation_pool, update_cultivation_entry
 
 # (username, role, regions): one login per role, so the demo shows what each may see.
 DEMO_USERS = (
@@ -25,6 +30,20 @@ DEMO_USERS = (
     ("demo-analyst", Role.ANALYST, ()),
     ("demo-investor", Role.INVESTOR, ()),
     ("demo-admin", Role.ADMIN, ()),
+)
+# The officer's cultivation pool a few months into the year: (target stage, steps after 入库 with
+# their notes, the 入库 note). Firms are the officer's best-ranked candidates for each target.
+DEMO_POOL = (
+    ("hnte", (), "区科技局走访，企业有意今年申报高企"),
+    ("hnte", (), "待补充近三年研发费用明细"),
+    ("hnte", (("coaching", "研发费用归集辅导，已约第二次上门"),), "走访后入库"),
+    ("hnte", (("coaching", "知识产权布局：建议补充 2 件发明专利"),), "入库"),
+    ("hnte", (("applied", "申报材料已提交，等待专家评审"),), "材料齐备，直接申报"),
+    ("hnte", (("coaching", "高企申报培训已参加"), ("applied", "经辅导后提交申报")), "入库"),
+    ("gazelle", (), "营收增速连续两年超过 20%，列入瞪羚培育"),
+    ("gazelle", (("coaching", "对接市瞪羚企业申报辅导"),), "入库"),
+    ("srdi", (("applied", "专精特新中小企业申报已提交"),), "主营业务收入占比达标"),
+    ("srdi", (("applied", "已提交"), ("rejected", "评审未通过：研发投入占比不足，明年再报")), "入库"),
 )
 TOKEN_NAME = "demo"
 DEFAULT_BIND = "127.0.0.1:8000"  # gunicorn.conf.py's
@@ -62,12 +81,15 @@ class Command(BaseCommand):
         with transaction.atomic():
             logins = [self._login(username, role, codes, reset) for username, role, codes in DEMO_USERS]
             targets = self._targets()
+            pooled = self._pool(User.objects.get(username=DEMO_USERS[0][0]))
         fresh = [login for login in logins if login["password"] or login["token"]]
         if fresh:
             self._save(fresh)
 
         if targets:
             out.print(f"Imported {targets} policy targets (registry/data/policy_targets.csv).")
+        if pooled:
+            out.print(f"Put {pooled} of demo-officer's candidates in the cultivation pool, at several steps, with notes.")
         rows = []
         for login in logins:
             rows.append((login["username"], login["role"], "、".join(login["regions"]) or "全部（all regions）",
@@ -84,7 +106,7 @@ class Command(BaseCommand):
         out.print(f"Start at {start}/ and sign in as demo-officer (昆山市 and 苏州工业园区): targets, candidates and "
                   f"certificates that lapse soon. Analysts: demo-analyst. Programmers: {start}/graphql with "
                   f"'Authorization: Token <API token>'. Admin: {start}/admin/.")
-        out.finish({"logins": logins, "targets_imported": targets, "logins_file": str(logins_file()),
+        out.finish({"logins": logins, "targets_imported": targets, "pooled": pooled, "logins_file": str(logins_file()),
                     "start": f"{start}/", "graphql": f"{start}/graphql"})
 
     def _login(self, username, role, codes, reset):
@@ -125,6 +147,26 @@ class Command(BaseCommand):
         from importers.services import import_file
 
         return import_file(Path(registry_data.__file__).with_name("policy_targets.csv"), kind="targets").created
+
+    def _pool(self, officer):
+        """The officer's board as DEMO_POOL says, once: nothing when the pool holds any entry."""
+        if CultivationEntry.objects.exists():
+            return 0
+        today = timezone.localdate()
+        taken, pooled = {}, 0
+        for step, (stage, moves, note) in enumerate(DEMO_POOL):
+            offered = taken.setdefault(stage, list(find_candidates(stage, user=officer, first=20).items))
+            if not offered:
+                continue
+            firm = offered.pop(0).firm
+            started = today - datetime.timedelta(days=70 - 5 * step)  # entries and notes dated over the last weeks
+            entry = add_to_cultivation_pool(firm, stage, target_year=today.year, owner=officer, actor=officer,
+                                            note=note, via="demo_setup", today=started)
+            for days, (status, text) in enumerate(moves, start=1):
+                update_cultivation_entry(entry, status=status, note=text, actor=officer, via="demo_setup",
+                                         noted_on=started + datetime.timedelta(days=14 * days), today=today)
+            pooled += 1
+        return pooled
 
     def _save(self, fresh):
         """Keep new secrets where the person can find them again (owner-only; var/ is not in git)."""
