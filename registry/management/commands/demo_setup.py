@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -155,7 +156,12 @@ class Command(BaseCommand):
         today = timezone.localdate()
         taken, pooled = {}, 0
         for step, (stage, moves, note) in enumerate(DEMO_POOL):
-            offered = taken.setdefault(stage, list(find_candidates(stage, user=officer, first=20).items))
+            if stage not in taken:
+                try:
+                    taken[stage] = list(find_candidates(stage, user=officer, first=20).items)
+                except ValidationError:  # no rules in force for this rung: no candidates to pool
+                    taken[stage] = []
+            offered = taken[stage]
             if not offered:
                 continue
             firm = offered.pop(0).firm
