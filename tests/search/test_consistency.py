@@ -17,16 +17,7 @@ from search.indexing import firm_documents
 from search.models import PendingIndex
 from tests.factories import make_uscc
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def embedded_index(settings, tmp_path):
-    settings.SEARCH_BACKEND = "embedded"
-    settings.SEARCH_EMBEDDED_PATH = tmp_path / "search"
-    get_backend.cache_clear()
-    yield
-    get_backend.cache_clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("embedded_index")]
 
 
 @pytest.fixture

@@ -16,21 +16,12 @@ from tests.factories import make_uscc
 # Plain django_db (a transaction=True flush would drop the ladder/region rows the migrations seed):
 # on_commit callbacks run through django_capture_on_commit_callbacks(execute=True), and a rolled-back
 # savepoint discards its callbacks exactly as a rolled-back transaction does.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("embedded_index")]
 
 
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture(autouse=True)
-def embedded_index(settings, tmp_path):
-    settings.SEARCH_BACKEND = "embedded"
-    settings.SEARCH_EMBEDDED_PATH = tmp_path / "search"
-    get_backend.cache_clear()
-    yield
-    get_backend.cache_clear()
 
 
 def ids(query, **filters):
