@@ -10,6 +10,8 @@
 
 import json
 import os
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -94,9 +96,21 @@ class OutsideGuard:
             route.abort()
 
 
+def _wait_for_request_threads(seconds=5.0):
+    """Until the live server's request threads have ended (each closes its database connection)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(
+            thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()):
+        time.sleep(0.02)
+
+
 @pytest.fixture(scope="session")
-def browser_context(playwright_session, tmp_path_factory):
-    """One Chromium for the session, started on an empty user-data-dir (tests get fresh pages and cookies)."""
+def browser_context(playwright_session, live_server, tmp_path_factory):
+    """One Chromium for the session, started on an empty user-data-dir (tests get fresh pages and cookies).
+
+    It depends on live_server so that it closes first: Chromium's kept-alive connections end the
+    server's request threads, which close the in-memory database connection they share with the tests.
+    Were the server stopped first (it stops sharing that connection), each of them would raise."""
     profile = tmp_path_factory.mktemp("chromium-profile")
     context = playwright_session.chromium.launch_persistent_context(
         str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT,
@@ -108,6 +122,7 @@ def browser_context(playwright_session, tmp_path_factory):
     context.outside_guard = guard
     yield context
     context.close()
+    _wait_for_request_threads()
 
 
 @pytest.fixture
