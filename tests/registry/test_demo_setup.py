@@ -8,6 +8,7 @@ import stat
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils import timezone
 
 from registry.models import ApiToken, CultivationEntry, Firm, PolicyTarget
 
@@ -59,6 +60,7 @@ def test_twice_keeps_users_passwords_and_tokens(demo_settings, tmp_path):
     assert {e.firm.region_id for e in entries} <= {"320583", "320571"}  # the officer's own firms
     assert {"pooled", "coaching", "applied"} <= {e.status for e in entries}
     assert all(e.notes.exists() for e in entries)
+    assert max(note.noted_on for e in entries for note in e.notes.all()) <= timezone.localdate()  # none ahead
 
     # Each login says its role and regions; the officer's are 昆山 and 苏州工业园区.
     officer = next(login for login in second["logins"] if login["role"] == "officer")

@@ -165,12 +165,14 @@ class Command(BaseCommand):
             if not offered:
                 continue
             firm = offered.pop(0).firm
-            started = today - datetime.timedelta(days=70 - 5 * step)  # entries and notes dated over the last weeks
+            # Entries dated over the last three months, each later step a fortnight after the one before
+            # (at most 28 days: every note lies in the past).
+            started = today - datetime.timedelta(days=90 - 5 * step)
             entry = add_to_cultivation_pool(firm, stage, target_year=today.year, owner=officer, actor=officer,
                                             note=note, via="demo_setup", today=started)
-            for days, (status, text) in enumerate(moves, start=1):
+            for later, (status, text) in enumerate(moves, start=1):
                 update_cultivation_entry(entry, status=status, note=text, actor=officer, via="demo_setup",
-                                         noted_on=started + datetime.timedelta(days=14 * days), today=today)
+                                         noted_on=started + datetime.timedelta(days=14 * later), today=today)
             pooled += 1
         return pooled
 
