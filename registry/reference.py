@@ -62,13 +62,16 @@ def load_reference_data(region_model, chain_model):
     if to_create or to_update:
         regions_changed(region_model, [r.code for r in to_update])
     chain_paths = {}
+    # A migration's historical model may predate the English name (0003 and 0010 run before 0018).
+    english = any(field.name == "name_en" for field in chain_model._meta.get_fields())
     for row in _ordered(load_chain_rows()):
         parent_code = (row.get("parent_code") or "").strip() or None
         parent = chain_model.objects.get(code=parent_code) if parent_code else None
         chain_paths[row["code"]] = build_path(chain_paths.get(parent_code, ""), row["code"])
-        chain_model.objects.update_or_create(
-            code=row["code"], defaults={"name": row["name"], "parent": parent, "path": chain_paths[row["code"]]}
-        )
+        values = {"name": row["name"], "parent": parent, "path": chain_paths[row["code"]]}
+        if english:
+            values["name_en"] = row["name_en"]
+        chain_model.objects.update_or_create(code=row["code"], defaults=values)
     return {"regions_created": len(to_create), "regions_changed": len(to_update)}
 
 

@@ -40,9 +40,18 @@ def _depth(path):
     return path.count("/") - 1
 
 
+def _chains():
+    return _reference("chains", lambda: IndustryChain.objects.order_by("path").values_list("code", "name", "name_en", "path"))
+
+
 def chain_choices():
-    chains = _reference("chains", lambda: IndustryChain.objects.order_by("path").values_list("code", "name", "path"))
-    return [("", _("全部产业链"))] + [(code, f"{INDENT * _depth(path)}{name}") for code, name, path in chains]
+    return [("", _("全部产业链"))] + [(code, f"{INDENT * _depth(path)}{_local(name, name_en)}")
+                                     for code, name, name_en, path in _chains()]
+
+
+def chain_names():
+    """{chain code: name} in the page's language."""
+    return {code: _local(name, name_en) for code, name, name_en, _path in _chains()}
 
 
 def local_name(obj):

@@ -59,7 +59,7 @@ class IndustryChainType(ScopedObjectType):
 
     class Meta:
         model = IndustryChain
-        fields = ("code", "name", "parent", "path")
+        fields = ("code", "name", "name_en", "parent", "path")
 
     @classmethod
     def visible_to(cls, user, queryset):

@@ -6,7 +6,7 @@ tests all read these files through the helpers below.
 * ``load_regions_rows()`` → ``[{"code", "name", "level", "parent_code", "aliases"}, …]``, all
   strings exactly as in ``regions.csv``; ``aliases`` is ``|``-separated, ``parent_code`` is ``""``
   for a province.  Parents come before children.
-* ``load_chain_rows()`` → ``[{"code", "name", "parent_code"}, …]`` from ``chains.csv``.
+* ``load_chain_rows()`` → ``[{"code", "name", "name_en", "parent_code"}, …]`` from ``chains.csv``.
 * ``split_aliases(row)``, ``region_index()`` and ``resolve_region(text)`` turn a region text from
   a published list (``无锡高新区（新吴区）``, ``苏州市吴中区``, ``昆山``) into its code;
   ``region_candidates(text)`` gives every code a text may mean (``通州`` → 110112 and 320612).
@@ -28,7 +28,7 @@ CHAINS_CSV = DATA_DIR / "chains.csv"
 HISTORY_CSV = DATA_DIR / "region_history.csv"
 
 REGION_FIELDS = ("code", "name", "level", "parent_code", "aliases")
-CHAIN_FIELDS = ("code", "name", "parent_code")
+CHAIN_FIELDS = ("code", "name", "name_en", "parent_code")
 REGION_LEVELS = ("province", "city", "district", "park")
 HISTORY_FIELDS = ("code", "name", "parent_name", "retired_in", "successors", "successor")
 

@@ -46,6 +46,7 @@ class IndustryChain(BulkReadModel):
 
     code = models.CharField(max_length=60, unique=True)
     name = models.CharField(max_length=60)
+    name_en = models.CharField(max_length=80, blank=True, default="")  # English pages (web.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     path = models.CharField(max_length=200, db_index=True, editable=False)
 

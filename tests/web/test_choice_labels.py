@@ -37,3 +37,18 @@ def test_the_upload_form_offers_kinds_stages_and_tiers_in_the_page_language():
         form = client.get(reverse("web:imports")).content.decode().split('class="upload-form"', 1)[1].split("</form>", 1)[0]
         assert f'value="recognitions" selected>{kind}</option>' in form and away not in form
         assert f">{stage}</option>" in form
+
+
+
+@pytest.mark.django_db
+def test_every_industry_chain_has_an_english_name_and_english_pages_use_it():
+    from registry.models import IndustryChain
+    from web.choices import chain_choices, chain_names
+
+    assert not IndustryChain.objects.filter(name_en="").exists()  # registry/data/chains.csv, loaded by migration 0018
+    chain = IndustryChain.objects.get(code="ic.design")
+    with translation.override("en"):
+        assert chain_names()["ic.design"] == chain.name_en == "Chip design"
+        assert ("ic.design", "\u3000Chip design") in chain_choices()  # indented under Integrated circuits
+    with translation.override("zh-hans"):
+        assert chain_names()["ic.design"] == "芯片设计"

@@ -58,6 +58,8 @@ def test_firms_table_profile_candidates_and_home_in_english(web_registry):
         return page(client, f"/firms/{KS_USCC}/").split('id="recognitions"', 1)[1].split("</table>", 1)[0]
 
     assert ">Active</span>" in recognitions(english) and "有效" not in recognitions(english)
+    assert '<span class="tag">Chip design</span>' in identity  # its industry chain, by the chain's English name
+    assert '<span class="tag">芯片设计</span>' in page(chinese, f"/firms/{KS_USCC}/")
     assert ">有效</span>" in recognitions(chinese) and "active" not in recognitions(chinese)
 
     candidates = page(english, "/candidates/", stage="hnte").split('id="candidate-table"', 1)[1]

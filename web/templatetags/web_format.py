@@ -102,7 +102,7 @@ def in_page_language(label):
 
 @register.filter
 def named(obj):
-    """A stage's or tier's name in the page's language: `name_en` on English pages when recorded."""
+    """A stage's, tier's or industry chain's name in the page's language: `name_en` on English pages when recorded."""
     from web.choices import local_name
 
     return local_name(obj) if obj is not None else ""

@@ -83,13 +83,14 @@ SNIPPET_HTML = '<div class="snippet"><b>{label}</b>：{fragments}</div>'
 
 
 def _page_labels():
-    """{facet: function(code, label) -> the label in the page's language}: stages and tiers by their
-    `name_en`, regions by web.regions' English; chains have only their Chinese names."""
+    """{facet: function(code, label) -> the label in the page's language}: stages, tiers and chains by
+    their `name_en`, regions by web.regions' English."""
     stages, tiers = choices.names_by_code()
+    chains = choices.chain_names()
     english = (get_language() or "").startswith("en")
     return {"stage": lambda code, label: stages.get(code, label), "tier": lambda code, label: tiers.get(code, label),
             "region": (lambda code, label: tree().english_name(label)) if english else (lambda code, label: label),
-            "chain": lambda code, label: label}
+            "chain": lambda code, label: chains.get(code, label)}
 
 
 def _facets(result, form):
