@@ -288,7 +288,7 @@ def analyze_query(query: str) -> AnalyzedQuery:
         fingerprint=fingerprint(text),
         pinyin=pinyin,
         uscc=uscc,
-        isolated=tuple(term for term in distinct if len(term) == 1 and _HAN.match(term)),
+        isolated=tuple(term for term in distinct if _is_han_character(term)),
     )
 
 
@@ -321,6 +321,11 @@ def _occurrences(text: str, term: str):
         at = text.find(term, at + 1)
 
 
+def _is_han_character(term: str) -> bool:
+    """One Han character: as a query term, an isolated one (AnalyzedQuery.isolated)."""
+    return len(term) == 1 and bool(_HAN.match(term))
+
+
 @functools.lru_cache(maxsize=4096)
 def _is_han_bigram(term: str) -> bool:
     """Two Han characters (cached: the character class spans several Unicode blocks, and
@@ -344,7 +349,7 @@ def highlight(text: str, wanted: Iterable[str], fragment_chars: int | None = Non
     # One Han character is an isolated query term, which matches any token containing it (see
     # AnalyzedQuery): every occurrence of it is marked, like every occurrence of a Han bigram,
     # each of which is a token — neither needs the text tokenized.
-    found_anywhere = {term for term in wanted if _is_han_bigram(term) or (len(term) == 1 and _HAN.match(term))}
+    found_anywhere = {term for term in wanted if _is_han_bigram(term) or _is_han_character(term)}
     hits = sorted((at, at + len(term)) for term in found_anywhere for at in _occurrences(folded, term))
     if span is not _same_span:
         hits = [span(start, end) for start, end in hits]
