@@ -59,8 +59,13 @@ def local_name(obj):
     return _local(obj.name, getattr(obj, "name_en", ""))
 
 
+def english_page():
+    """Whether the page is in English (else Chinese, the default)."""
+    return (get_language() or "").startswith("en")
+
+
 def _local(name, name_en):
-    return ((get_language() or "").startswith("en") and name_en) or name
+    return (english_page() and name_en) or name
 
 
 _HAN = re.compile("[\u3400-\u9fff]")
@@ -73,20 +78,22 @@ def in_page_language(label):
     chinese, space, english = text.partition(" ")
     if not space or not _HAN.search(chinese) or _HAN.search(english):
         return text
-    return english[:1].upper() + english[1:] if (get_language() or "").startswith("en") else chinese
+    return english[:1].upper() + english[1:] if english_page() else chinese
+
+
+def _stages():
+    return _reference("stages", lambda: Stage.objects.order_by("rank").values_list("code", "name", "name_en"))
 
 
 def stage_choices(blank=True):
-    rows = _reference("stages", lambda: Stage.objects.order_by("rank").values_list("code", "name", "name_en"))
-    stages = [(code, _local(name, name_en)) for code, name, name_en in rows]
+    stages = [(code, _local(name, name_en)) for code, name, name_en in _stages()]
     return ([("", _("全部阶段"))] if blank else []) + stages
 
 
 def names_by_code():
     """({stage code: name}, {tier code: name}) in the page's language (a stage and a tier may share a code)."""
-    stages = _reference("stage-codes", lambda: Stage.objects.values_list("code", "name", "name_en"))
     tiers = _reference("tier-codes", lambda: Tier.objects.values_list("code", "name", "name_en"))
-    return ({code: _local(name, name_en) for code, name, name_en in stages},
+    return ({code: _local(name, name_en) for code, name, name_en in _stages()},
             {code: _local(name, name_en) for code, name, name_en in tiers})
 
 

@@ -18,8 +18,7 @@ from registry.filtersets import CertificationFilterSet
 from registry.models import Certification, PolicyTarget, Region, Role, Stage
 from registry.permissions import certifications_visible_to, firms_visible_to, regions_in_scope
 from registry.pool import pool_entries
-from web import history
-from web.choices import local_name
+from web import choices, history
 from web.access import page
 from web.views.pool import COLUMNS as POOL_COLUMNS
 
@@ -36,10 +35,6 @@ def home(request):
     if role == Role.ANALYST:
         return render(request, "web/home_analyst.html", analyst_context(request))
     return render(request, "web/home_officer.html", officer_context(request))
-
-
-def stage_names():
-    return {s.code: local_name(s) for s in Stage.objects.all()}
 
 
 def target_label(row, names, tier_names):
@@ -61,10 +56,7 @@ def target_regions(user, year):
 def officer_context(request):
     user, today = request.user, timezone.localdate()
     year = today.year
-    names = stage_names()
-    from registry.models import Tier
-
-    tier_names = {t.code: local_name(t) for t in Tier.objects.all()}
+    names, tier_names = choices.names_by_code()
     targets = []
     for region in target_regions(user, year):
         rows = cached(analytics.target_progress, region.code, year, user=user)
@@ -154,7 +146,7 @@ def analyst_context(request):
                 raise ValueError
         except ValueError:
             errors["year"] = _("“%(value)s”不是 2000 至今年之间的年份。") % {"value": raw_year}
-    names = stage_names()
+    names = choices.names_by_code()[0]
     if not errors:
         try:
             codes = list(Stage.objects.filter(region__isnull=True).order_by("rank").values_list("code", flat=True))

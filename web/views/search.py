@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext as _
 
 from importers.exports import CONTENT_TYPES, download
@@ -87,9 +87,8 @@ def _page_labels():
     their `name_en`, regions by web.regions' English."""
     stages, tiers = choices.names_by_code()
     chains = choices.chain_names()
-    english = (get_language() or "").startswith("en")
     return {"stage": lambda code, label: stages.get(code, label), "tier": lambda code, label: tiers.get(code, label),
-            "region": (lambda code, label: tree().english_name(label)) if english else (lambda code, label: label),
+            "region": (lambda code, label: tree().english_name(label)) if choices.english_page() else (lambda code, label: label),
             "chain": lambda code, label: chains.get(code, label)}
 
 
