@@ -10,11 +10,11 @@ loader also reads; the child lists and pinyin are derived from it once per copy 
 import re
 from functools import cached_property, lru_cache
 
-from django.utils.translation import get_language
 from pypinyin import lazy_pinyin
 
 from registry.filtersets import region_table
 from registry.permissions import region_paths
+from web.choices import english_page
 
 MAX_RESULTS = 20
 LEVEL_ORDER = {"province": 0, "city": 1, "district": 2, "park": 3}
@@ -154,7 +154,7 @@ def tree():
 
 def local_name(region):
     """The region's name in the page's language: 昆山市 on Chinese pages, Kunshan on English ones."""
-    if region is None or not (get_language() or "").startswith("en"):
+    if region is None or not english_page():
         return getattr(region, "name", "")
     return tree().english_name(region.name)
 

@@ -7,9 +7,10 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
+from web.choices import english_page
 from web.regions import local_name
 
 register = template.Library()
@@ -55,7 +56,7 @@ class UnmetList:
     (bench/pages.py). Made once per page: the language and the translated tags are looked up once."""
 
     def __init__(self):
-        self.english = (get_language() or "").startswith("en")
+        self.english = english_page()
         self.missing = f'<span class="tag warn">{html.escape(_("缺数据"))}</span>'
         self.short = f'<span class="tag no">{html.escape(_("差距"))}</span>'
         self.gap_word = html.escape(_("差"))
